@@ -1,0 +1,1 @@
+"""Per-tenant progress events and rollups live in each tenant's schema."""

@@ -1,0 +1,40 @@
+"""The test suite: `make test`. Embedded PostgreSQL unless DATABASE_URL is set."""
+
+from config import database, embedded_db
+from config.settings.base import *  # noqa: F403
+from config.settings.base import DATA_DIR, DATABASE_URL
+
+SECRET_KEY = "test-only-not-secret-" + "x" * 40  # noqa: S105
+DEBUG = False
+BASE_DOMAIN = "practika.test"
+ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}", "localhost", ".localhost", "127.0.0.1"]
+PUBLIC_SCHEME = "http"
+PUBLIC_PORT = ""
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+    }
+}
+MEDIA_ROOT = str(DATA_DIR / "test-media")
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT, "base_url": "/media/"},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BROKER_URL = "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CELERY_RESULT_BACKEND = None
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+if not DATABASE_URL:
+    DATABASES = {
+        "default": database.from_url(embedded_db.url(embedded_db.start(stop_on_exit=False)))
+    }

@@ -1,0 +1,13 @@
+"""URLs of a tenant's host (`<slug>.<base domain>`). Every route here is members-only unless
+named in tenants.middleware.OPEN_URL_NAMES; the tenant-isolation test walks them all."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+urlpatterns = [
+    path("", include("tenants.urls_tenant")),
+    path("accounts/", include("allauth.urls")),
+    path("api/v1/auth/", include("dj_rest_auth.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
+]

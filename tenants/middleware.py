@@ -1,0 +1,90 @@
+"""Routing requests to tenants and keeping non-members out.
+
+`TenantRoutingMiddleware` picks the schema from the host (django-tenants). The base domain is
+the public site; an unknown subdomain gets a 404 instead of the public site.
+
+`TenantAccessMiddleware` makes membership the default for every page on a tenant's host: a
+view is reachable by non-members only if it is listed as open (log in, sign up, accept an
+invitation, join with a code, the login handover). New routes are closed until opened. The
+API enforces the same rule in its default permission class (`tenants.permissions`), since
+token authentication happens inside DRF.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django_tenants.middleware.main import TenantMainMiddleware
+
+from tenants import selectors, services
+
+# URL names on a tenant's host that people who are not (yet) members may open.
+OPEN_URL_NAMES = frozenset(
+    {
+        "account_login",
+        "account_logout",
+        "account_signup",
+        "account_reset_password",
+        "account_reset_password_done",
+        "account_reset_password_from_key",
+        "account_reset_password_from_key_done",
+        "account_confirm_email",
+        "account_email_verification_sent",
+        "account_inactive",
+        "tenants:handover",
+        "tenants:invitation_accept",
+        "tenants:join",
+        "tenants:no_access",
+        "healthz",
+        "readyz",
+    }
+)
+
+
+def is_public(request: HttpRequest) -> bool:
+    return request.tenant.schema_name == "public"
+
+
+class TenantRoutingMiddleware(TenantMainMiddleware):
+    def no_tenant_found(self, request, hostname):
+        base = settings.BASE_DOMAIN
+        if hostname.endswith(f".{base}") and hostname != base:
+            raise Http404(f"There is no school or studio at {hostname}.")
+        # The base domain (and bare IPs used by health checks) serve the public site.
+        self.setup_url_routing(request=request, force_public=True)
+
+
+class TenantAccessMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.membership = None
+        if is_public(request):
+            return self.get_response(request)
+        tenant = request.tenant
+        if getattr(request.user, "is_authenticated", False):
+            request.membership = selectors.membership_for(user=request.user, tenant=tenant)
+            if request.membership is not None:
+                services.membership_touch(membership=request.membership)
+        if tenant.is_suspended and not request.path.startswith(settings.STATIC_URL):
+            return render(request, "tenants/suspended.html", {"tenant": tenant}, status=403)
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if is_public(request) or request.path.startswith("/api/"):
+            return None
+        match = request.resolver_match
+        if match is not None and match.view_name in OPEN_URL_NAMES:
+            return None
+        if request.path.startswith((settings.STATIC_URL, settings.MEDIA_URL)):
+            return None
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if request.membership is None:
+            return render(
+                request, "tenants/no_access.html", {"tenant": request.tenant}, status=403
+            )
+        return None

@@ -1,0 +1,57 @@
+"""API permission classes. `IsTenantMember` is the API's default, so every API route on a
+tenant's host is members-only unless a view opts out explicitly."""
+
+from __future__ import annotations
+
+from rest_framework.permissions import BasePermission
+
+from tenants import selectors
+from tenants.models import ADMIN_ROLES, STAFF_ROLES
+
+
+def api_membership(request):
+    if not hasattr(request, "_api_membership"):
+        request._api_membership = selectors.membership_for(
+            user=request.user, tenant=request.tenant
+        )
+    return request._api_membership
+
+
+class IsTenantMember(BasePermission):
+    message = "You are not a member of this school or studio."
+
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return False
+        if request.tenant.schema_name == "public":
+            return True
+        if request.tenant.is_suspended:
+            self.message = "This school or studio is suspended."
+            return False
+        return api_membership(request) is not None
+
+
+class IsTenantTeacher(IsTenantMember):
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        membership = api_membership(request)
+        return membership is not None and membership.role in STAFF_ROLES
+
+
+class IsTenantAdmin(IsTenantMember):
+    message = "Only the owner and admins can do this."
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        membership = api_membership(request)
+        return membership is not None and membership.role in ADMIN_ROLES
+
+
+class IsPlatformStaff(BasePermission):
+    def has_permission(self, request, view):
+        return bool(
+            request.user and request.user.is_authenticated and request.user.is_staff
+            and request.tenant.schema_name == "public"
+        )

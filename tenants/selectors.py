@@ -1,0 +1,80 @@
+"""Reads of tenants, memberships and invitations."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from tenants import slugs
+from tenants.models import Invitation, Membership, Role, Tenant, User
+
+
+def membership_for(*, user: User, tenant: Tenant) -> Membership | None:
+    if not user.is_authenticated or tenant.schema_name == "public":
+        return None
+    return Membership.objects.filter(user=user, tenant=tenant).first()
+
+
+def memberships_for_user(*, user: User) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("tenant")
+        .order_by("tenant__name")
+    )
+
+
+def members_for_tenant(*, tenant: Tenant, role: str | None = None) -> QuerySet[Membership]:
+    members = Membership.objects.filter(tenant=tenant).select_related("user")
+    if role:
+        members = members.filter(role=role)
+    return members.order_by("role", "user__email")
+
+
+def pending_invitations(*, tenant: Tenant) -> QuerySet[Invitation]:
+    from django.utils import timezone
+
+    return Invitation.objects.filter(
+        tenant=tenant, accepted_at__isnull=True, revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).select_related("invited_by")
+
+
+def slug_is_taken(slug: str) -> bool:
+    return Tenant.objects.filter(slug=slug).exists()
+
+
+def suggest_slug(base: str) -> str:
+    """A free slug close to `base`: the base itself, or base-2, base-3, ..."""
+    root = slugs.normalize(base) or "studio"
+    if len(root) < 3:
+        root = f"{root}-studio"
+    if slugs.problem(root) and root in slugs.RESERVED_SLUGS:
+        root = f"{root}-music"
+    root = root[:34].strip("-")
+    taken = set(
+        Tenant.objects.filter(slug__startswith=root).values_list("slug", flat=True)
+    )
+    if root not in taken and not slugs.problem(root):
+        return root
+    n = 2
+    while f"{root}-{n}" in taken:
+        n += 1
+    return f"{root}-{n}"
+
+
+def tenants_for_staff(*, search: str = "", kind: str = "", status: str = "") -> QuerySet[Tenant]:
+    tenants = Tenant.objects.exclude(schema_name="public").annotate(
+        member_count=Count("memberships", distinct=True),
+        student_count=Count(
+            "memberships", filter=Q(memberships__role=Role.STUDENT), distinct=True
+        ),
+    )
+    if search:
+        tenants = tenants.filter(
+            Q(name__icontains=search) | Q(slug__icontains=search)
+            | Q(memberships__user__email__icontains=search)
+        ).distinct()
+    if kind:
+        tenants = tenants.filter(kind=kind)
+    if status:
+        tenants = tenants.filter(status=status)
+    return tenants.order_by("-created_at")

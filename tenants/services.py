@@ -1,0 +1,356 @@
+"""Writes to tenants, users, memberships and invitations.
+
+Each service takes the acting user where there is one, runs in a transaction, leaves an
+audit entry, and queues side effects (email) only after commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from tenants import hosts, selectors, slugs
+from tenants.errors import DomainError, InvitationInvalid, PermissionDenied, SlugUnavailable
+from tenants.models import (
+    ADMIN_ROLES,
+    AuditEvent,
+    Domain,
+    Invitation,
+    LoginHandover,
+    Membership,
+    Role,
+    Tenant,
+    User,
+    new_join_code,
+)
+
+
+def audit(*, actor: User | None, tenant: Tenant | None, action: str, **data) -> None:
+    AuditEvent.objects.create(actor=actor, tenant=tenant, action=action, data=data)
+
+
+# --- Tenants ------------------------------------------------------------------------------
+
+
+def slug_check(*, slug: str) -> None:
+    """Raise SlugUnavailable, with a suggestion, if `slug` cannot be a new tenant's subdomain."""
+    reason = slugs.problem(slug)
+    if reason is None and selectors.slug_is_taken(slug):
+        reason = f"“{slug}” is already taken."
+    if reason:
+        suggestion = selectors.suggest_slug(slug)
+        raise SlugUnavailable(
+            f"{reason} Try “{suggestion}”.", code="slug_unavailable", suggestion=suggestion
+        )
+
+
+@transaction.atomic
+def tenant_create(*, name: str, slug: str, kind: str, owner: User) -> Tenant:
+    """Create a tenant with its schema, domain and owner membership — all or nothing."""
+    name = name.strip()
+    if not name:
+        raise DomainError("Give your studio or school a name.", code="name_required")
+    if kind not in Tenant.Kind.values:
+        raise DomainError("Choose a school or a studio.", code="kind_invalid")
+    slug_check(slug=slug)
+    tenant = Tenant(name=name, slug=slug, kind=kind)
+    tenant.schema_name = f"t_{tenant.public_id.hex}"
+    try:
+        with transaction.atomic():
+            tenant.save()
+    except IntegrityError as error:  # lost a race for the same slug
+        raise SlugUnavailable(
+            f"“{slug}” is already taken.", code="slug_unavailable",
+            suggestion=selectors.suggest_slug(slug),
+        ) from error
+    Domain.objects.create(domain=hosts.tenant_hostname(slug), tenant=tenant, is_primary=True)
+    Membership.objects.create(user=owner, tenant=tenant, role=Role.OWNER)
+    audit(actor=owner, tenant=tenant, action="tenant.created", kind=kind, slug=slug)
+    return tenant
+
+
+@dataclass(frozen=True)
+class SignupResult:
+    user: User
+    tenant: Tenant
+
+
+@transaction.atomic
+def signup_with_tenant(
+    *, email: str, password: str, full_name: str, tenant_name: str, slug: str, kind: str
+) -> SignupResult:
+    """Self-serve sign-up: a new user who owns a new studio or school."""
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise DomainError(
+            "An account with this email already exists. Log in to create another studio.",
+            code="email_taken",
+        )
+    user = User(email=email, full_name=full_name.strip())
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise DomainError(" ".join(error.messages), code="password_invalid") from error
+    user.set_password(password)
+    user.save()
+    tenant = tenant_create(name=tenant_name, slug=slug, kind=kind, owner=user)
+    return SignupResult(user=user, tenant=tenant)
+
+
+@transaction.atomic
+def tenant_update(
+    *, tenant: Tenant, actor: User, name: str | None = None, logo: UploadedFile | None = None
+) -> Tenant:
+    """Rename a tenant or change its logo."""
+    fields = []
+    if name is not None:
+        if not name.strip():
+            raise DomainError("The name cannot be empty.", code="name_required")
+        tenant.name = name.strip()
+        fields.append("name")
+    if logo is not None:
+        tenant.logo = logo
+        fields.append("logo")
+    if fields:
+        tenant.save(update_fields=[*fields, "updated_at"])
+        audit(actor=actor, tenant=tenant, action="tenant.updated", fields=fields)
+    return tenant
+
+
+@transaction.atomic
+def tenant_suspend(*, tenant: Tenant, actor: User, reason: str = "") -> Tenant:
+    """Suspend a tenant: its users see a notice; nothing is deleted."""
+    tenant.status = Tenant.Status.SUSPENDED
+    tenant.suspended_at = timezone.now()
+    tenant.suspension_reason = reason.strip()
+    tenant.save(update_fields=["status", "suspended_at", "suspension_reason", "updated_at"])
+    audit(actor=actor, tenant=tenant, action="tenant.suspended", reason=reason)
+    return tenant
+
+
+@transaction.atomic
+def tenant_reactivate(*, tenant: Tenant, actor: User) -> Tenant:
+    """Lift a suspension."""
+    tenant.status = Tenant.Status.ACTIVE
+    tenant.suspended_at = None
+    tenant.suspension_reason = ""
+    tenant.save(update_fields=["status", "suspended_at", "suspension_reason", "updated_at"])
+    audit(actor=actor, tenant=tenant, action="tenant.reactivated")
+    return tenant
+
+
+# --- Members ------------------------------------------------------------------------------
+
+
+def _require_admin(*, tenant: Tenant, actor: User) -> Membership:
+    membership = selectors.membership_for(user=actor, tenant=tenant)
+    if membership is None or membership.role not in ADMIN_ROLES:
+        raise PermissionDenied("Only the owner and admins can manage members.", code="forbidden")
+    return membership
+
+
+@transaction.atomic
+def membership_change_role(*, membership: Membership, role: str, actor: User) -> Membership:
+    """Give a member another role. The last owner cannot be demoted."""
+    acting = _require_admin(tenant=membership.tenant, actor=actor)
+    if role not in Role.values:
+        raise DomainError("Unknown role.", code="role_invalid")
+    if Role.OWNER in (role, membership.role) and acting.role != Role.OWNER:
+        raise PermissionDenied("Only an owner can grant or take away ownership.", code="forbidden")
+    if membership.role == Role.OWNER and role != Role.OWNER:
+        owners = Membership.objects.filter(tenant=membership.tenant, role=Role.OWNER).count()
+        if owners <= 1:
+            raise DomainError("A tenant needs at least one owner.", code="last_owner")
+    previous = membership.role
+    membership.role = role
+    membership.save(update_fields=["role", "updated_at"])
+    audit(
+        actor=actor, tenant=membership.tenant, action="member.role_changed",
+        member=str(membership.user.public_id), previous=previous, role=role,
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor: User) -> None:
+    """Remove a member; access ends at once, and their content stays in the tenant."""
+    acting = _require_admin(tenant=membership.tenant, actor=actor)
+    if membership.role == Role.OWNER and acting.role != Role.OWNER:
+        raise PermissionDenied("Only an owner can remove an owner.", code="forbidden")
+    if membership.role == Role.OWNER and (
+        Membership.objects.filter(tenant=membership.tenant, role=Role.OWNER).count() <= 1
+    ):
+        raise DomainError("A tenant needs at least one owner.", code="last_owner")
+    audit(
+        actor=actor, tenant=membership.tenant, action="member.removed",
+        member=str(membership.user.public_id), role=membership.role,
+    )
+    membership.delete()
+
+
+def membership_touch(*, membership: Membership) -> None:
+    """Record activity at most every five minutes, so pages do not write on every request."""
+    now = timezone.now()
+    if membership.last_active_at and now - membership.last_active_at < timedelta(minutes=5):
+        return
+    Membership.objects.filter(pk=membership.pk).update(last_active_at=now)
+    membership.last_active_at = now
+
+
+def _join(*, user: User, tenant: Tenant, role: str) -> Membership:
+    membership, created = Membership.objects.get_or_create(
+        user=user, tenant=tenant, defaults={"role": role}
+    )
+    if created:
+        audit(actor=user, tenant=tenant, action="member.joined", role=role)
+    return membership
+
+
+# --- Invitations --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def invitation_create(*, tenant: Tenant, email: str, role: str, actor: User) -> Invitation:
+    """Invite someone by email to join as a teacher, admin or student."""
+    _require_admin(tenant=tenant, actor=actor)
+    email = email.strip().lower()
+    if role not in (Role.ADMIN, Role.TEACHER, Role.STUDENT):
+        raise DomainError("Invite as an admin, a teacher or a student.", code="role_invalid")
+    if Membership.objects.filter(tenant=tenant, user__email__iexact=email).exists():
+        raise DomainError(f"{email} is already a member.", code="already_member")
+    invitation = Invitation.objects.create(
+        tenant=tenant, email=email, role=role, invited_by=actor,
+        expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
+    )
+    audit(actor=actor, tenant=tenant, action="invitation.created", email=email, role=role)
+    transaction.on_commit(lambda: _send_invitation_email(invitation.pk))
+    return invitation
+
+
+def _send_invitation_email(invitation_id: int) -> None:
+    invitation = Invitation.objects.select_related("tenant", "invited_by").get(pk=invitation_id)
+    context = {
+        "invitation": invitation,
+        "tenant": invitation.tenant,
+        "accept_url": hosts.tenant_url(
+            invitation.tenant.slug, f"/invitations/{invitation.token}/"
+        ),
+    }
+    send_mail(
+        subject=f"You're invited to {invitation.tenant.name} on Practika",
+        message=render_to_string("tenants/email/invitation.txt", context),
+        html_message=render_to_string("tenants/email/invitation.html", context),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
+def invitation_check(*, token: str, tenant: Tenant) -> Invitation:
+    """The invitation behind `token`, or InvitationInvalid saying why it cannot be used."""
+    invitation = Invitation.objects.filter(token=token, tenant=tenant).first()
+    if invitation is None:
+        raise InvitationInvalid("This invitation link is not valid.", code="invitation_unknown")
+    if invitation.accepted_at:
+        raise InvitationInvalid(
+            "This invitation has already been used. Log in, or ask for a new one.",
+            code="invitation_used",
+        )
+    if invitation.revoked_at:
+        raise InvitationInvalid("This invitation was withdrawn.", code="invitation_revoked")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationInvalid(
+            "This invitation has expired. Ask your teacher or school for a new one.",
+            code="invitation_expired",
+        )
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, tenant: Tenant, user: User) -> Membership:
+    """Accept an invitation as `user`; it cannot be used again."""
+    invitation = invitation_check(token=token, tenant=tenant)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at:  # accepted by a concurrent request
+        raise InvitationInvalid("This invitation has already been used.", code="invitation_used")
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return _join(user=user, tenant=tenant, role=invitation.role)
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, actor: User) -> None:
+    """Withdraw a pending invitation."""
+    _require_admin(tenant=invitation.tenant, actor=actor)
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit(actor=actor, tenant=invitation.tenant, action="invitation.revoked", email=invitation.email)
+
+
+@transaction.atomic
+def join_code_rotate(*, tenant: Tenant, actor: User) -> str:
+    """Issue a new join code; the old one stops working at once."""
+    _require_admin(tenant=tenant, actor=actor)
+    tenant.join_code = new_join_code()
+    tenant.save(update_fields=["join_code", "updated_at"])
+    audit(actor=actor, tenant=tenant, action="join_code.rotated")
+    return tenant.join_code
+
+
+@transaction.atomic
+def join_with_code(*, tenant: Tenant, code: str, user: User) -> Membership:
+    """Join a tenant as a student with its current join code."""
+    if not code or code.strip().upper() != tenant.join_code:
+        raise InvitationInvalid(
+            "That join code is not valid. Check it with your teacher — codes can be renewed.",
+            code="join_code_invalid",
+        )
+    return _join(user=user, tenant=tenant, role=Role.STUDENT)
+
+
+# --- Login handover -----------------------------------------------------------------------
+
+
+def handover_create(*, user: User, tenant: Tenant, next_path: str = "/") -> str:
+    """A single-use URL on the tenant's host that logs `user` in there."""
+    if not next_path.startswith("/") or next_path.startswith("//"):
+        next_path = "/"
+    ticket = LoginHandover.objects.create(user=user, tenant=tenant, next_path=next_path)
+    from django.core import signing
+
+    token = signing.dumps(str(ticket.id), salt="practika.handover")
+    return hosts.tenant_url(tenant.slug, f"/auth/handover/?t={token}")
+
+
+@transaction.atomic
+def handover_redeem(*, token: str, tenant: Tenant) -> LoginHandover:
+    """Use a handover ticket once, within its lifetime, on the tenant it was made for."""
+    from django.core import signing
+
+    invalid = InvitationInvalid(
+        "This sign-in link has expired or was already used. Please log in.", code="handover_invalid"
+    )
+    try:
+        ticket_id = signing.loads(
+            token, salt="practika.handover", max_age=settings.LOGIN_HANDOVER_TTL_SECONDS
+        )
+    except signing.BadSignature as error:
+        raise invalid from error
+    ticket = (
+        LoginHandover.objects.select_for_update().select_related("user")
+        .filter(id=ticket_id, tenant=tenant, used_at__isnull=True).first()
+    )
+    if ticket is None:
+        raise invalid
+    ticket.used_at = timezone.now()
+    ticket.save(update_fields=["used_at"])
+    return ticket

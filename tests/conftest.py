@@ -1,0 +1,109 @@
+"""Session-wide test set-up.
+
+The test database gets the public schema, the tenant template, and two schools (A and B) with
+an owner, a teacher and two students each — created once per session (kept between runs by
+--reuse-db), so every test module can check isolation against a second school.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from tenants import hosts
+from tenants.models import Membership, Role, Tenant, User
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@dataclass(frozen=True)
+class School:
+    tenant: Tenant
+    host: str
+    owner: User
+    teacher: User
+    student: User
+    other_student: User
+
+
+def _user(email: str) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=PASSWORD)
+    return user
+
+
+def _school(slug: str) -> School:
+    from tenants import services
+
+    owner = _user(f"owner@{slug}.example.com")
+    tenant = Tenant.objects.filter(slug=slug).first()
+    if tenant is None:
+        tenant = services.tenant_create(
+            name=slug.replace("-", " ").title(), slug=slug, kind="school", owner=owner
+        )
+    members = {}
+    for role, name in [
+        (Role.TEACHER, "teacher"), (Role.STUDENT, "student"), (Role.STUDENT, "student2")
+    ]:
+        user = _user(f"{name}@{slug}.example.com")
+        Membership.objects.get_or_create(user=user, tenant=tenant, defaults={"role": role})
+        members[name] = user
+    return School(
+        tenant=tenant, host=hosts.tenant_hostname(slug), owner=owner,
+        teacher=members["teacher"], student=members["student"], other_student=members["student2"],
+    )
+
+
+@dataclass(frozen=True)
+class Schools:
+    a: School
+    b: School
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("migrate_template", verbosity=0)
+        _school("school-a")
+        _school("school-b")
+
+
+@pytest.fixture(scope="session")
+def schools(django_db_setup, django_db_blocker) -> Schools:
+    with django_db_blocker.unblock():
+        return Schools(a=_school("school-a"), b=_school("school-b"))
+
+
+@pytest.fixture
+def school_a(schools, db) -> School:
+    return schools.a
+
+
+@pytest.fixture
+def school_b(schools, db) -> School:
+    return schools.b
+
+
+def client_for(user: User | None, host: str) -> Client:
+    """A test client on `host`, logged in as `user` (or anonymous)."""
+    client = Client(HTTP_HOST=host)
+    if user is not None:
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+@pytest.fixture
+def public_host(settings) -> str:
+    return settings.BASE_DOMAIN
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_after_test():
+    yield
+    from django.db import connection
+
+    connection.set_schema_to_public()
