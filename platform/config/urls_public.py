@@ -4,11 +4,17 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
+from config import health
+
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", include("tenants.urls_public")),
     path("accounts/", include("allauth.urls")),
+    path("staff/", include("tenants.urls_staff")),
     path("django-admin/", admin.site.urls),
     path("api/v1/auth/", include("dj_rest_auth.urls")),
+    path("api/v1/", include("tenants.urls_api_public")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
 ]

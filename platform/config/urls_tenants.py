@@ -4,10 +4,15 @@ named in tenants.middleware.OPEN_URL_NAMES; the tenant-isolation test walks them
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
+from config import health
+
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", include("tenants.urls_tenant")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/auth/", include("dj_rest_auth.urls")),
+    path("api/v1/", include("tenants.urls_api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
 ]

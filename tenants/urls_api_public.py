@@ -1,0 +1,3 @@
+"""Public-site API routes (sign-up, my tenants)."""
+
+urlpatterns: list = []
