@@ -1,1 +1,215 @@
-"""The core loop lives in each tenant's schema: exercises, replies, media, comments."""
+"""The core loop, in each tenant's schema: classes, exercises, media, replies and comments.
+
+Users live in the public schema; tenant tables point at them (never the other way round).
+Everything that appears in a URL has a UUID `public_id`.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class TimeStamped(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Classroom(TimeStamped):
+    """A roster of students, used to assign exercises to a group at once."""
+
+    name = models.CharField(max_length=120)
+    students = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["name"], name="classroom_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MediaFile(TimeStamped):
+    """One uploaded recording and what processing made of it."""
+
+    class State(models.TextChoices):
+        AWAITING_UPLOAD = "awaiting_upload", "Awaiting upload"
+        UPLOADED = "uploaded", "Uploaded"
+        PROCESSING = "processing", "Processing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    class Purpose(models.TextChoices):
+        DEMONSTRATION = "demonstration", "Demonstration"
+        REPLY = "reply", "Reply"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.AWAITING_UPLOAD)
+    error_message = models.CharField(max_length=500, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    # Storage keys, all under tenants/<tenant uuid>/media/<public_id>/.
+    source_key = models.CharField(max_length=500)
+    declared_bytes = models.BigIntegerField(default=0)
+    size_bytes = models.BigIntegerField(default=0)
+    duration_s = models.FloatField(null=True, blank=True)
+    has_video = models.BooleanField(default=False)
+    has_audio = models.BooleanField(default=False)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    renditions = models.JSONField(default=dict, blank=True)  # {"720p": key, "360p": key}
+    poster_key = models.CharField(max_length=500, blank=True)
+    waveform = models.JSONField(default=list, blank=True)  # peaks 0..1, fixed rate
+    processing_attempts = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    state__in=["awaiting_upload", "uploaded", "processing", "ready", "failed"]
+                ),
+                name="media_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(size_bytes__gte=0) & models.Q(declared_bytes__gte=0),
+                name="media_sizes_non_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "updated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.original_name or self.public_id} ({self.state})"
+
+    @property
+    def is_ready(self) -> bool:
+        return self.state == self.State.READY
+
+
+class Exercise(TimeStamped):
+    """A teacher's demonstration plus instructions, assigned to students."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=200)
+    instructions = models.TextField(blank=True)  # Markdown, rendered safely
+    instrument = models.CharField(max_length=60, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    demo = models.ForeignKey(
+        MediaFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True)
+    assign_to_all = models.BooleanField(default=True)
+    assigned_classes = models.ManyToManyField(Classroom, related_name="exercises", blank=True)
+    assigned_students = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="+", blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["draft", "published"]), name="exercise_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="draft") | models.Q(published_at__isnull=False),
+                name="exercise_published_has_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Reply(TimeStamped):
+    """A student's attempt at an exercise."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        REVIEWED = "reviewed", "Reviewed"
+        TRY_AGAIN = "try_again", "Try again"
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="replies")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    attempt = models.PositiveIntegerField()
+    note = models.TextField(blank=True)
+    media = models.ForeignKey(MediaFile, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUBMITTED)
+    # Manual sync: how far the reply is shifted against the demonstration, saved per reply.
+    sync_offset_ms = models.IntegerField(default=0)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    student_seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["exercise", "student", "attempt"], name="reply_attempt_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(attempt__gte=1), name="reply_attempt_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["submitted", "reviewed", "try_again"]),
+                name="reply_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["student", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exercise} · attempt {self.attempt}"
+
+
+class Comment(TimeStamped):
+    """Time-coded feedback on one side of the compare view; threaded by `parent`."""
+
+    class Side(models.TextChoices):
+        DEMONSTRATION = "demonstration", "Demonstration"
+        REPLY = "reply", "Reply"
+
+    reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    side = models.CharField(max_length=16, choices=Side.choices, default=Side.REPLY)
+    at_ms = models.PositiveIntegerField()
+    body = models.TextField(max_length=4000)
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at_ms", "created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(side__in=["demonstration", "reply"]), name="comment_side_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at_ms} ms: {self.body[:40]}"

@@ -1,0 +1,92 @@
+"""Reads of the core loop. Each selector does its own joins so that a page's query count
+does not grow with its rows. Visibility rules live here: students see only what is assigned
+to them and only their own replies; teachers and admins see everything in their tenant."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from learning import roles
+from learning.errors import NotFound
+from learning.models import Classroom, Comment, Exercise, Reply
+
+
+def exercises_for_teacher() -> QuerySet[Exercise]:
+    return (
+        Exercise.objects.select_related("demo", "created_by")
+        .annotate(reply_count=Count("replies", distinct=True))
+        .order_by("-created_at")
+    )
+
+
+def exercises_for_student(*, student) -> QuerySet[Exercise]:
+    assigned = Exercise.objects.filter(status=Exercise.Status.PUBLISHED).filter(
+        Q(assign_to_all=True)
+        | Q(assigned_students=student)
+        | Q(assigned_classes__students=student)
+    )
+    return (
+        Exercise.objects.filter(pk__in=assigned.values("pk"))
+        .select_related("demo", "created_by")
+        .annotate(
+            my_reply_count=Count("replies", filter=Q(replies__student=student), distinct=True)
+        )
+        .order_by("due_at", "-published_at")
+    )
+
+
+def exercises_visible_to(*, membership) -> QuerySet[Exercise]:
+    if roles.is_teacher(membership):
+        return exercises_for_teacher()
+    return exercises_for_student(student=membership.user)
+
+
+def exercise_get(*, membership, public_id) -> Exercise:
+    exercise = exercises_visible_to(membership=membership).filter(public_id=public_id).first()
+    if exercise is None:
+        raise NotFound("This exercise does not exist or is not assigned to you.", code="not_found")
+    return exercise
+
+
+def replies_visible_to(*, membership) -> QuerySet[Reply]:
+    replies = Reply.objects.select_related("exercise", "exercise__demo", "media", "student")
+    if not roles.is_teacher(membership):
+        replies = replies.filter(student=membership.user)
+    return replies.annotate(comment_count=Count("comments", distinct=True))
+
+
+def reply_get(*, membership, public_id) -> Reply:
+    reply = replies_visible_to(membership=membership).filter(public_id=public_id).first()
+    if reply is None:
+        raise NotFound("This reply does not exist or is not yours.", code="not_found")
+    return reply
+
+
+def replies_awaiting_feedback() -> QuerySet[Reply]:
+    """The teacher's inbox: submitted replies, oldest first."""
+    return (
+        Reply.objects.filter(status=Reply.Status.SUBMITTED)
+        .select_related("exercise", "media", "student")
+        .order_by("created_at")
+    )
+
+
+def attempts_of(*, reply: Reply) -> QuerySet[Reply]:
+    return Reply.objects.filter(exercise=reply.exercise, student=reply.student).select_related(
+        "media"
+    ).order_by("attempt")
+
+
+def comments_for_reply(*, reply: Reply) -> QuerySet[Comment]:
+    return (
+        Comment.objects.filter(reply=reply, parent__isnull=True)
+        .select_related("author")
+        .prefetch_related(
+            Prefetch("children", queryset=Comment.objects.select_related("author"))
+        )
+        .order_by("at_ms", "created_at")
+    )
+
+
+def classrooms() -> QuerySet[Classroom]:
+    return Classroom.objects.annotate(student_count=Count("students")).order_by("name")
