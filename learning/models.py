@@ -158,7 +158,10 @@ class Reply(TimeStamped):
     sync_offset_ms = models.IntegerField(default=0)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     student_seen_at = models.DateTimeField(null=True, blank=True)

@@ -21,9 +21,7 @@ def exercises_for_teacher() -> QuerySet[Exercise]:
 
 def exercises_for_student(*, student) -> QuerySet[Exercise]:
     assigned = Exercise.objects.filter(status=Exercise.Status.PUBLISHED).filter(
-        Q(assign_to_all=True)
-        | Q(assigned_students=student)
-        | Q(assigned_classes__students=student)
+        Q(assign_to_all=True) | Q(assigned_students=student) | Q(assigned_classes__students=student)
     )
     return (
         Exercise.objects.filter(pk__in=assigned.values("pk"))
@@ -72,18 +70,18 @@ def replies_awaiting_feedback() -> QuerySet[Reply]:
 
 
 def attempts_of(*, reply: Reply) -> QuerySet[Reply]:
-    return Reply.objects.filter(exercise=reply.exercise, student=reply.student).select_related(
-        "media"
-    ).order_by("attempt")
+    return (
+        Reply.objects.filter(exercise=reply.exercise, student=reply.student)
+        .select_related("media")
+        .order_by("attempt")
+    )
 
 
 def comments_for_reply(*, reply: Reply) -> QuerySet[Comment]:
     return (
         Comment.objects.filter(reply=reply, parent__isnull=True)
         .select_related("author")
-        .prefetch_related(
-            Prefetch("children", queryset=Comment.objects.select_related("author"))
-        )
+        .prefetch_related(Prefetch("children", queryset=Comment.objects.select_related("author")))
         .order_by("at_ms", "created_at")
     )
 

@@ -31,8 +31,9 @@ def _members_by_id(user_ids: Iterable[int], *, role: str = "student") -> list[in
     if not ids:
         return []
     return list(
-        Membership.objects.filter(tenant_id=connection.tenant.pk, role=role, user_id__in=ids)
-        .values_list("user_id", flat=True)
+        Membership.objects.filter(
+            tenant_id=connection.tenant.pk, role=role, user_id__in=ids
+        ).values_list("user_id", flat=True)
     )
 
 
@@ -92,8 +93,13 @@ def exercise_save(
     _check_demo(demo, actor)
     clean_tags = sorted({t.strip().lower() for t in tags if t.strip()})[:20]
     fields = {
-        "title": title[:200], "instructions": instructions, "instrument": instrument.strip()[:60],
-        "tags": clean_tags, "due_at": due_at, "demo": demo, "assign_to_all": assign_to_all,
+        "title": title[:200],
+        "instructions": instructions,
+        "instrument": instrument.strip()[:60],
+        "tags": clean_tags,
+        "due_at": due_at,
+        "demo": demo,
+        "assign_to_all": assign_to_all,
     }
     if exercise is None:
         exercise = Exercise.objects.create(created_by=actor.user, **fields)
@@ -103,8 +109,10 @@ def exercise_save(
         exercise.save(update_fields=[*fields, "updated_at"])
     exercise.assigned_classes.set(Classroom.objects.filter(pk__in=list(class_ids)))
     exercise.assigned_students.set(_members_by_id(student_ids))
-    if not assign_to_all and not exercise.assigned_classes.exists() and not (
-        exercise.assigned_students.exists()
+    if (
+        not assign_to_all
+        and not exercise.assigned_classes.exists()
+        and not (exercise.assigned_students.exists())
     ):
         raise DomainError(
             "Choose who gets this exercise: everyone, some classes or some students.",
@@ -118,9 +126,7 @@ def exercise_publish(*, actor, exercise: Exercise) -> Exercise:
     """Publish a draft so that its students see it."""
     roles.require_teacher(actor)
     if exercise.demo is None or exercise.demo.state == MediaFile.State.FAILED:
-        raise DomainError(
-            "Add a demonstration recording before publishing.", code="demo_required"
-        )
+        raise DomainError("Add a demonstration recording before publishing.", code="demo_required")
     if exercise.status == Exercise.Status.PUBLISHED:
         return exercise
     exercise.status = Exercise.Status.PUBLISHED
@@ -171,7 +177,10 @@ def reply_create(*, actor, exercise: Exercise, media: MediaFile, note: str = "")
     Exercise.objects.select_for_update().filter(pk=exercise.pk).first()
     last = Reply.objects.filter(exercise=exercise, student=actor.user).aggregate(n=Max("attempt"))
     return Reply.objects.create(
-        exercise=exercise, student=actor.user, media=media, note=note.strip()[:2000],
+        exercise=exercise,
+        student=actor.user,
+        media=media,
+        note=note.strip()[:2000],
         attempt=(last["n"] or 0) + 1,
     )
 
@@ -214,7 +223,12 @@ def _can_discuss(actor, reply: Reply) -> bool:
 
 @transaction.atomic
 def comment_create(
-    *, actor, reply: Reply, body: str, at_ms: int, side: str = Comment.Side.REPLY,
+    *,
+    actor,
+    reply: Reply,
+    body: str,
+    at_ms: int,
+    side: str = Comment.Side.REPLY,
     parent: Comment | None = None,
 ) -> Comment:
     """Add time-coded feedback (or a student's question) at a moment of one side."""
@@ -234,7 +248,11 @@ def comment_create(
     if parent is not None and parent.parent_id is not None:
         parent = parent.parent  # one level of threading
     return Comment.objects.create(
-        reply=reply, author=actor.user, body=body, at_ms=max(0, int(at_ms)), side=side,
+        reply=reply,
+        author=actor.user,
+        body=body,
+        at_ms=max(0, int(at_ms)),
+        side=side,
         parent=parent,
     )
 

@@ -1,6 +1,8 @@
 """URLs of a tenant's host (`<slug>.<base domain>`). Every route here is members-only unless
 named in tenants.middleware.OPEN_URL_NAMES; the tenant-isolation test walks them all."""
 
+from django.conf import settings
+from django.conf.urls.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
@@ -13,6 +15,11 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/v1/auth/", include("dj_rest_auth.urls")),
     path("api/v1/", include("tenants.urls_api")),
+    path("api/v1/", include("learning.urls_api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+if settings.DEBUG:
+    # Uploaded files (tenant logos) in development only; production serves them from S3.
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

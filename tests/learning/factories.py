@@ -38,7 +38,8 @@ class ExerciseFactory(factory.django.DjangoModelFactory):
     status = Exercise.Status.PUBLISHED
     published_at = factory.LazyFunction(timezone.now)
     demo = factory.SubFactory(
-        MediaFileFactory, purpose=MediaFile.Purpose.DEMONSTRATION,
+        MediaFileFactory,
+        purpose=MediaFile.Purpose.DEMONSTRATION,
         owner=factory.SelfAttribute("..created_by"),
     )
 

@@ -28,18 +28,23 @@ def test_teacher_creates_and_publishes_an_exercise_students_then_see_it(school_a
     with tenant_context(school_a.tenant):
         demo = MediaFileFactory(owner=school_a.teacher, purpose=MediaFile.Purpose.DEMONSTRATION)
         exercise = services.exercise_save(
-            actor=teacher, title="  G major scale ", instructions="Two octaves", demo=demo,
+            actor=teacher,
+            title="  G major scale ",
+            instructions="Two octaves",
+            demo=demo,
             tags=["Scales", "scales", " bowing "],
         )
         assert exercise.status == Exercise.Status.DRAFT
         assert exercise.tags == ["bowing", "scales"]
-        assert not selectors.exercises_for_student(student=student.user).filter(
-            pk=exercise.pk).exists()
+        assert (
+            not selectors.exercises_for_student(student=student.user)
+            .filter(pk=exercise.pk)
+            .exists()
+        )
 
         services.exercise_publish(actor=teacher, exercise=exercise)
 
-        assert selectors.exercises_for_student(student=student.user).filter(
-            pk=exercise.pk).exists()
+        assert selectors.exercises_for_student(student=student.user).filter(pk=exercise.pk).exists()
 
 
 def test_publishing_needs_a_demonstration(school_a):
@@ -60,7 +65,10 @@ def test_students_see_only_exercises_assigned_to_them(school_a):
     with tenant_context(school_a.tenant):
         demo = MediaFileFactory(owner=school_a.teacher, purpose=MediaFile.Purpose.DEMONSTRATION)
         just_other = services.exercise_save(
-            actor=teacher, title="For the other student", demo=demo, assign_to_all=False,
+            actor=teacher,
+            title="For the other student",
+            demo=demo,
+            assign_to_all=False,
             student_ids=[school_a.other_student.pk],
         )
         services.exercise_publish(actor=teacher, exercise=just_other)
@@ -69,15 +77,24 @@ def test_students_see_only_exercises_assigned_to_them(school_a):
         )
         demo2 = MediaFileFactory(owner=school_a.teacher, purpose=MediaFile.Purpose.DEMONSTRATION)
         for_class = services.exercise_save(
-            actor=teacher, title="For the class", demo=demo2, assign_to_all=False,
+            actor=teacher,
+            title="For the class",
+            demo=demo2,
+            assign_to_all=False,
             class_ids=[klass.pk],
         )
         services.exercise_publish(actor=teacher, exercise=for_class)
 
-        mine = set(selectors.exercises_for_student(student=school_a.student).values_list(
-            "title", flat=True))
-        theirs = set(selectors.exercises_for_student(
-            student=school_a.other_student).values_list("title", flat=True))
+        mine = set(
+            selectors.exercises_for_student(student=school_a.student).values_list(
+                "title", flat=True
+            )
+        )
+        theirs = set(
+            selectors.exercises_for_student(student=school_a.other_student).values_list(
+                "title", flat=True
+            )
+        )
 
         assert "For the class" in mine and "For the other student" not in mine
         assert "For the other student" in theirs and "For the class" not in theirs
@@ -99,8 +116,10 @@ def test_replies_count_attempts_and_students_see_only_their_own(school_a):
     with tenant_context(school_a.tenant):
         exercise = ExerciseFactory(created_by=school_a.teacher)
         first = services.reply_create(
-            actor=student, exercise=exercise,
-            media=MediaFileFactory(owner=school_a.student), note="first go",
+            actor=student,
+            exercise=exercise,
+            media=MediaFileFactory(owner=school_a.student),
+            note="first go",
         )
         second = services.reply_create(
             actor=student, exercise=exercise, media=MediaFileFactory(owner=school_a.student)
@@ -123,7 +142,8 @@ def test_a_student_cannot_reply_with_someone_elses_recording(school_a):
         exercise = ExerciseFactory(created_by=school_a.teacher)
         with pytest.raises(PermissionDenied):
             services.reply_create(
-                actor=member(school_a, school_a.student), exercise=exercise,
+                actor=member(school_a, school_a.student),
+                exercise=exercise,
                 media=MediaFileFactory(owner=school_a.other_student),
             )
 
@@ -134,8 +154,11 @@ def test_review_and_comments_follow_the_rules(school_a):
     with tenant_context(school_a.tenant):
         reply = ReplyFactory(student=school_a.student, exercise__created_by=school_a.teacher)
         comment = services.comment_create(
-            actor=teacher, reply=reply, body="<script>alert(1)</script> Bow nearer the bridge",
-            at_ms=12_345, side="demonstration",
+            actor=teacher,
+            reply=reply,
+            body="<script>alert(1)</script> Bow nearer the bridge",
+            at_ms=12_345,
+            side="demonstration",
         )
         question = services.comment_create(
             actor=student, reply=reply, body="Like this?", at_ms=12_400, parent=comment
