@@ -52,7 +52,11 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         base = settings.BASE_DOMAIN
         if hostname.endswith(f".{base}") and hostname != base:
             raise Http404(f"There is no school or studio at {hostname}.")
-        # The base domain (and bare IPs used by health checks) serve the public site.
+        # The base domain (and bare IPs used by health checks) serve the public site, which
+        # has no tenant row of its own: an unsaved stand-in keeps `request.tenant` uniform.
+        from tenants.models import Tenant
+
+        request.tenant = Tenant(schema_name="public", name="Practika", slug="", kind="studio")
         self.setup_url_routing(request=request, force_public=True)
 
 

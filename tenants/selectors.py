@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 
 from tenants import slugs
-from tenants.models import Invitation, Membership, Role, Tenant, User
+from tenants.models import AuditEvent, Invitation, Membership, Role, Tenant, User
 
 
 def membership_for(*, user: User, tenant: Tenant) -> Membership | None:
@@ -78,3 +78,36 @@ def tenants_for_staff(*, search: str = "", kind: str = "", status: str = "") -> 
     if status:
         tenants = tenants.filter(status=status)
     return tenants.order_by("-created_at")
+
+
+def user_exists(*, email: str) -> bool:
+    return User.objects.filter(email__iexact=email.strip()).exists()
+
+
+def member_in_tenant(*, tenant: Tenant, public_id) -> Membership | None:
+    """A membership of `tenant` by its public id; None for any other tenant's membership."""
+    return (
+        Membership.objects.filter(tenant=tenant, public_id=public_id)
+        .select_related("user", "tenant").first()
+    )
+
+
+def invitation_in_tenant(*, tenant: Tenant, public_id) -> Invitation | None:
+    return (
+        Invitation.objects.filter(tenant=tenant, public_id=public_id)
+        .select_related("tenant").first()
+    )
+
+
+def tenant_for_staff(*, public_id) -> Tenant | None:
+    return (
+        Tenant.objects.exclude(schema_name="public").filter(public_id=public_id)
+        .prefetch_related("domains").first()
+    )
+
+
+def audit_events_for_tenant(*, tenant: Tenant, limit: int = 25) -> list[AuditEvent]:
+    return list(
+        AuditEvent.objects.filter(tenant=tenant).select_related("actor")
+        .order_by("-created_at")[:limit]
+    )

@@ -17,6 +17,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from tenants import hosts, selectors, slugs
 from tenants.errors import DomainError, InvitationInvalid, PermissionDenied, SlugUnavailable
@@ -171,8 +172,13 @@ def membership_change_role(*, membership: Membership, role: str, actor: User) ->
         if owners <= 1:
             raise DomainError("A tenant needs at least one owner.", code="last_owner")
     previous = membership.role
+    policy = _membership_policy()
+    if policy is not None and role != previous:
+        policy.check_join(tenant=membership.tenant, user=membership.user, role=role)
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
+    if Role.STUDENT in (role, previous) and role != previous:
+        _membership_changed(membership.tenant)
     audit(
         actor=actor, tenant=membership.tenant, action="member.role_changed",
         member=str(membership.user.public_id), previous=previous, role=role,
@@ -195,6 +201,8 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
         member=str(membership.user.public_id), role=membership.role,
     )
     membership.delete()
+    if membership.role == Role.STUDENT:
+        _membership_changed(membership.tenant)
 
 
 def membership_touch(*, membership: Membership) -> None:
@@ -206,12 +214,35 @@ def membership_touch(*, membership: Membership) -> None:
     membership.last_active_at = now
 
 
+def _membership_policy():
+    """The object that may refuse a join (plan limits) and hears of changes (seat counts).
+
+    Named by a setting so that tenants imports no other app (billing provides it).
+    """
+    path = getattr(settings, "PRACTIKA_MEMBERSHIP_POLICY", "")
+    return import_string(path) if path else None
+
+
+def _membership_changed(tenant: Tenant) -> None:
+    policy = _membership_policy()
+    if policy is not None:
+        transaction.on_commit(lambda: policy.changed(tenant=tenant))
+
+
 def _join(*, user: User, tenant: Tenant, role: str) -> Membership:
+    membership = Membership.objects.filter(user=user, tenant=tenant).first()
+    if membership is not None:
+        return membership
+    policy = _membership_policy()
+    if policy is not None:
+        policy.check_join(tenant=tenant, user=user, role=role)
     membership, created = Membership.objects.get_or_create(
         user=user, tenant=tenant, defaults={"role": role}
     )
     if created:
         audit(actor=user, tenant=tenant, action="member.joined", role=role)
+        if role == Role.STUDENT:
+            _membership_changed(tenant)
     return membership
 
 
@@ -293,7 +324,9 @@ def invitation_revoke(*, invitation: Invitation, actor: User) -> None:
     _require_admin(tenant=invitation.tenant, actor=actor)
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
-    audit(actor=actor, tenant=invitation.tenant, action="invitation.revoked", email=invitation.email)
+    audit(
+        actor=actor, tenant=invitation.tenant, action="invitation.revoked", email=invitation.email
+    )
 
 
 @transaction.atomic
@@ -315,6 +348,57 @@ def join_with_code(*, tenant: Tenant, code: str, user: User) -> Membership:
             code="join_code_invalid",
         )
     return _join(user=user, tenant=tenant, role=Role.STUDENT)
+
+
+def join_code_check(*, tenant: Tenant, code: str) -> None:
+    """Raise InvitationInvalid unless `code` is the tenant's current join code."""
+    if not code or code.strip().upper() != tenant.join_code:
+        raise InvitationInvalid(
+            "That join code is not valid. Check it with your teacher — codes can be renewed.",
+            code="join_code_invalid",
+        )
+
+
+@transaction.atomic
+def join_with_code_signup(
+    *, tenant: Tenant, code: str, email: str, password: str, full_name: str
+) -> Membership:
+    """A new person creates an account and joins a tenant as a student with its join code."""
+    join_code_check(tenant=tenant, code=code)
+    user = user_create(email=email, password=password, full_name=full_name)
+    return join_with_code(tenant=tenant, code=code, user=user)
+
+
+@transaction.atomic
+def invitation_accept_with_signup(
+    *, token: str, tenant: Tenant, password: str, full_name: str
+) -> Membership:
+    """A new person accepts an invitation by creating an account with the invited email."""
+    invitation = invitation_check(token=token, tenant=tenant)
+    user = user_create(email=invitation.email, password=password, full_name=full_name)
+    return invitation_accept(token=token, tenant=tenant, user=user)
+
+
+# --- Users --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_create(*, email: str, password: str, full_name: str = "") -> User:
+    """Create an account: one per email address, with a password that passes the validators."""
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise DomainError(
+            "An account with this email already exists. Log in instead.", code="email_taken"
+        )
+    user = User(email=email, full_name=full_name.strip())
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise DomainError(" ".join(error.messages), code="password_invalid") from error
+    user.set_password(password)
+    user.save()
+    audit(actor=user, tenant=None, action="user.created")
+    return user
 
 
 # --- Login handover -----------------------------------------------------------------------

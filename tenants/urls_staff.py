@@ -1,5 +1,17 @@
-from django.urls import path  # noqa: F401
+"""Practika staff area on the public site (`/staff/`); every view requires `is_staff`."""
+
+from django.urls import path
+
+from tenants import staff_views
 
 app_name = "staff"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", staff_views.tenant_list, name="tenant_list"),
+    path("tenants/<uuid:public_id>/", staff_views.tenant_detail, name="tenant_detail"),
+    path("tenants/<uuid:public_id>/suspend/", staff_views.tenant_suspend, name="tenant_suspend"),
+    path(
+        "tenants/<uuid:public_id>/reactivate/", staff_views.tenant_reactivate,
+        name="tenant_reactivate",
+    ),
+]

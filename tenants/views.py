@@ -1,19 +1,105 @@
-"""Pages of the public site and of each tenant's host that belong to identity and tenancy."""
+"""Pages of the public site and of each tenant's host that belong to identity and tenancy.
+
+Views parse input, call one service or selector, and render; the rules live in services.
+"""
 
 from __future__ import annotations
 
+from allauth.core import ratelimit
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tenants import selectors, services
-from tenants.errors import DomainError
+from tenants import forms, hosts, selectors, services
+from tenants.decorators import require_admin
+from tenants.errors import DomainError, InvitationInvalid, SlugUnavailable
+from tenants.models import Role, Tenant, User
+
+# Sessions started by our own pages (sign-up, invitations, handover) use the model backend.
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+SIGNUP_COPY = {
+    Tenant.Kind.STUDIO: {
+        "title": "Start your teaching studio",
+        "lead": "Your own space for exercises and your students' replies. Free to start.",
+        "thing": "studio",
+    },
+    Tenant.Kind.SCHOOL: {
+        "title": "Set up your school",
+        "lead": "One place for your teachers, students and their practice. You will be its owner.",
+        "thing": "school",
+    },
+}
+
+
+def _login(request: HttpRequest, user: User) -> None:
+    login(request, user, backend=BACKEND)
+
+
+# --- Public site --------------------------------------------------------------------------
 
 
 def public_home(request: HttpRequest) -> HttpResponse:
     return render(request, "public/home.html")
+
+
+def signup_choice(request: HttpRequest) -> HttpResponse:
+    return render(request, "public/signup_choice.html")
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest, kind: str) -> HttpResponse:
+    """Sign up (or, when logged in, just create) a studio or school, then go straight in."""
+    logged_in = request.user.is_authenticated
+    form_class = forms.TenantForm if logged_in else forms.SignupForm
+    form = form_class(request.POST or None, kind=kind)
+    if request.method == "POST":
+        # Every sign-up creates a schema: allauth's sign-up rate limit applies here too.
+        limited = ratelimit.consume_or_429(request, action="signup")
+        if limited:
+            return limited
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if logged_in:
+                    user = request.user
+                    tenant = services.tenant_create(
+                        name=data["tenant_name"], slug=data["slug"], kind=kind, owner=user
+                    )
+                else:
+                    result = services.signup_with_tenant(
+                        email=data["email"], password=data["password"],
+                        full_name=data["full_name"], tenant_name=data["tenant_name"],
+                        slug=data["slug"], kind=kind,
+                    )
+                    user, tenant = result.user, result.tenant
+                    _login(request, user)
+            except DomainError as error:
+                form.add_domain_error(error)
+            else:
+                return redirect(services.handover_create(user=user, tenant=tenant))
+    return render(
+        request, "public/signup.html",
+        {"form": form, "kind": kind, "copy": SIGNUP_COPY[kind], "logged_in": logged_in},
+    )
+
+
+@require_GET
+def slug_suggestion(request: HttpRequest) -> JsonResponse:
+    """For the sign-up form: is this web address free, and if not, what is?"""
+    slug = request.GET.get("slug", "").strip().lower()
+    if not slug:
+        suggestion = selectors.suggest_slug(request.GET.get("name", ""))
+        return JsonResponse({"ok": True, "slug": suggestion})
+    try:
+        services.slug_check(slug=slug)
+    except SlugUnavailable as error:
+        return JsonResponse({"ok": False, "slug": error.suggestion, "message": error.message})
+    return JsonResponse({"ok": True, "slug": slug})
 
 
 @login_required
@@ -33,13 +119,16 @@ def enter_tenant(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect(services.handover_create(user=request.user, tenant=membership.tenant))
 
 
+# --- Tenant host: entering ----------------------------------------------------------------
+
+
 @require_GET
 def handover(request: HttpRequest) -> HttpResponse:
     try:
         ticket = services.handover_redeem(token=request.GET.get("t", ""), tenant=request.tenant)
     except DomainError as error:
         return render(request, "tenants/link_invalid.html", {"message": error.message}, status=400)
-    login(request, ticket.user, backend="django.contrib.auth.backends.ModelBackend")
+    _login(request, ticket.user)
     return redirect(ticket.next_path)
 
 
@@ -49,3 +138,238 @@ def tenant_home(request: HttpRequest) -> HttpResponse:
 
 def no_access(request: HttpRequest) -> HttpResponse:
     return render(request, "tenants/no_access.html", status=403)
+
+
+def _link_invalid(request: HttpRequest, error: DomainError) -> HttpResponse:
+    return render(
+        request, "tenants/link_invalid.html",
+        {"message": error.message, "code": error.code}, status=410,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """Open to anyone with the link: accept as the logged-in user, or create the account."""
+    tenant = request.tenant
+    try:
+        invitation = services.invitation_check(token=token, tenant=tenant)
+    except InvitationInvalid as error:
+        return _link_invalid(request, error)
+    account_exists = not request.user.is_authenticated and selectors.user_exists(
+        email=invitation.email
+    )
+    form = forms.InvitationSignupForm(
+        request.POST if request.method == "POST" and not request.user.is_authenticated else None
+    )
+    login_url = f"{reverse('account_login')}?next={request.path}"
+    if request.method == "POST":
+        if account_exists:
+            return redirect(login_url)
+        accepted = False
+        try:
+            if request.user.is_authenticated:
+                services.invitation_accept(token=token, tenant=tenant, user=request.user)
+                accepted = True
+            elif form.is_valid():
+                membership = services.invitation_accept_with_signup(
+                    token=token, tenant=tenant, password=form.cleaned_data["password"],
+                    full_name=form.cleaned_data["full_name"],
+                )
+                _login(request, membership.user)
+                accepted = True
+        except InvitationInvalid as error:
+            return _link_invalid(request, error)
+        except DomainError as error:
+            form.add_domain_error(error)
+        if accepted:
+            messages.success(request, f"Welcome to {tenant.name}!")
+            return redirect("/")
+    return render(
+        request, "tenants/invitation.html",
+        {
+            "invitation": invitation, "form": form, "account_exists": account_exists,
+            "login_url": login_url,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def join(request: HttpRequest, code: str = "") -> HttpResponse:
+    """Join as a student with the tenant's code: from a shared link, or typed in at /join/."""
+    tenant = request.tenant
+    if request.membership is not None:
+        messages.info(request, f"You are already a member of {tenant.name}.")
+        return redirect("/")
+    code_form = forms.JoinCodeForm(request.POST or ({"code": code} if code else None))
+    signup_form = forms.JoinSignupForm(
+        request.POST if request.method == "POST" and not request.user.is_authenticated else None
+    )
+    code_ok = False
+    if code_form.is_bound and code_form.is_valid():
+        try:
+            services.join_code_check(tenant=tenant, code=code_form.cleaned_data["code"])
+            code_ok = True
+        except InvitationInvalid as error:
+            code_form.add_domain_error(error)
+    if request.method == "POST" and code_ok:
+        code = code_form.cleaned_data["code"]
+        joined = False
+        try:
+            if request.user.is_authenticated:
+                services.join_with_code(tenant=tenant, code=code, user=request.user)
+                joined = True
+            elif signup_form.is_valid():
+                membership = services.join_with_code_signup(
+                    tenant=tenant, code=code, email=signup_form.cleaned_data["email"],
+                    password=signup_form.cleaned_data["password"],
+                    full_name=signup_form.cleaned_data["full_name"],
+                )
+                _login(request, membership.user)
+                joined = True
+        except DomainError as error:
+            signup_form.add_domain_error(error)
+        if joined:
+            messages.success(request, f"Welcome to {tenant.name}!")
+            return redirect("/")
+    status = 410 if code and code_form.errors and request.method == "GET" else 200
+    return render(
+        request, "tenants/join.html",
+        {
+            "code_form": code_form, "signup_form": signup_form, "code_ok": code_ok,
+            "login_url": f"{reverse('account_login')}?next={request.path}",
+        },
+        status=status,
+    )
+
+
+# --- Tenant host: admin portal ------------------------------------------------------------
+
+
+@require_admin
+@require_GET
+def members(request: HttpRequest) -> HttpResponse:
+    tenant = request.tenant
+    role = request.GET.get("role", "")
+    if role not in Role.values:
+        role = ""
+    return render(
+        request, "tenants/manage/members.html",
+        {
+            "members": selectors.members_for_tenant(tenant=tenant, role=role or None),
+            "invitations": selectors.pending_invitations(tenant=tenant),
+            "role": role,
+            "roles": Role.choices,
+            "invite_form": forms.InviteForm(),
+            "join_url": hosts.tenant_url(tenant.slug, f"/join/{tenant.join_code}/"),
+            "acting_is_owner": request.membership.role == Role.OWNER,
+        },
+    )
+
+
+def _back_to_members(request: HttpRequest) -> HttpResponse:
+    return redirect("tenants:members")
+
+
+@require_admin
+@require_POST
+def member_role(request: HttpRequest, public_id) -> HttpResponse:
+    membership = selectors.member_in_tenant(tenant=request.tenant, public_id=public_id)
+    form = forms.RoleForm(request.POST)
+    if membership is None:
+        messages.error(request, "That member is no longer here.")
+    elif not form.is_valid():
+        messages.error(request, "Choose a role.")
+    else:
+        try:
+            services.membership_change_role(
+                membership=membership, role=form.cleaned_data["role"], actor=request.user
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, f"{membership.user.email} is now {membership.get_role_display().lower()}."
+            )
+    return _back_to_members(request)
+
+
+@require_admin
+@require_POST
+def member_remove(request: HttpRequest, public_id) -> HttpResponse:
+    membership = selectors.member_in_tenant(tenant=request.tenant, public_id=public_id)
+    if membership is None:
+        messages.error(request, "That member is no longer here.")
+        return _back_to_members(request)
+    try:
+        services.membership_remove(membership=membership, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _back_to_members(request)
+    messages.success(
+        request, f"{membership.user.email} was removed. Their exercises and replies are kept."
+    )
+    if membership.user_id == request.user.pk:
+        return redirect("tenants:no_access")
+    return _back_to_members(request)
+
+
+@require_admin
+@require_POST
+def invitation_create(request: HttpRequest) -> HttpResponse:
+    form = forms.InviteForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return _back_to_members(request)
+    try:
+        invitation = services.invitation_create(
+            tenant=request.tenant, email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"], actor=request.user,
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            f"Invitation sent to {invitation.email} as {invitation.get_role_display().lower()}.",
+        )
+    return _back_to_members(request)
+
+
+@require_admin
+@require_POST
+def invitation_revoke(request: HttpRequest, public_id) -> HttpResponse:
+    invitation = selectors.invitation_in_tenant(tenant=request.tenant, public_id=public_id)
+    if invitation is not None:
+        services.invitation_revoke(invitation=invitation, actor=request.user)
+        messages.success(request, f"The invitation to {invitation.email} was withdrawn.")
+    return _back_to_members(request)
+
+
+@require_admin
+@require_POST
+def join_code_rotate(request: HttpRequest) -> HttpResponse:
+    services.join_code_rotate(tenant=request.tenant, actor=request.user)
+    messages.success(request, "New join code issued. The old link and code no longer work.")
+    return _back_to_members(request)
+
+
+@require_admin
+@require_http_methods(["GET", "POST"])
+def tenant_settings(request: HttpRequest) -> HttpResponse:
+    tenant = request.tenant
+    form = forms.TenantSettingsForm(
+        request.POST or None, request.FILES or None, initial={"name": tenant.name}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.tenant_update(
+                tenant=tenant, actor=request.user, name=form.cleaned_data["name"],
+                logo=form.cleaned_data["logo"] or None,
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Settings saved.")
+            return redirect("tenants:settings")
+    return render(request, "tenants/manage/settings.html", {"form": form})

@@ -80,11 +80,14 @@ def schools(django_db_setup, django_db_blocker) -> Schools:
 
 @pytest.fixture
 def school_a(schools, db) -> School:
+    # Tests change these shared objects in memory (their database changes roll back).
+    schools.a.tenant.refresh_from_db()
     return schools.a
 
 
 @pytest.fixture
 def school_b(schools, db) -> School:
+    schools.b.tenant.refresh_from_db()
     return schools.b
 
 
@@ -97,7 +100,7 @@ def client_for(user: User | None, host: str) -> Client:
 
 
 @pytest.fixture
-def public_host(settings) -> str:
+def public_host(settings, db) -> str:
     return settings.BASE_DOMAIN
 
 

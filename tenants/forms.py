@@ -1,0 +1,171 @@
+"""Forms of the identity and tenancy pages. They check the shape of the input; the rules
+(free slugs, unique emails, who may do what) live in tenants.services, whose DomainErrors the
+views attach to the field they concern with `add_domain_error`."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+
+from tenants import selectors, services
+from tenants.errors import DomainError, SlugUnavailable
+from tenants.models import Role, Tenant
+
+LOGO_MAX_BYTES = 2 * 1024 * 1024
+LOGO_FORMATS = frozenset({"PNG", "JPEG", "GIF", "WEBP"})
+
+# Which field a service's error code belongs to; unknown codes become form-wide errors.
+ERROR_FIELDS = {
+    "email_taken": "email",
+    "password_invalid": "password",
+    "slug_unavailable": "slug",
+    "name_required": "tenant_name",
+    "join_code_invalid": "code",
+}
+
+
+class DomainErrorsMixin:
+    def add_domain_error(self, error: DomainError) -> None:
+        field = ERROR_FIELDS.get(error.code)
+        self.add_error(field if field in self.fields else None, error.message)  # type: ignore[attr-defined]
+
+
+def _password_field() -> forms.CharField:
+    return forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters; not a common password and not all digits.",
+    )
+
+
+class TenantForm(DomainErrorsMixin, forms.Form):
+    """A new studio or school for someone who is already logged in."""
+
+    tenant_name = forms.CharField(label="Name", max_length=120)
+    slug = forms.CharField(
+        label="Web address",
+        max_length=40,
+        required=False,
+        help_text="Lowercase letters, digits and hyphens. Leave empty to derive it from the name.",
+        widget=forms.TextInput(
+            attrs={"autocapitalize": "none", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+
+    def __init__(self, *args, kind: str = Tenant.Kind.STUDIO, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        self.slug_suggestion: str | None = None
+        self.base_domain = settings.BASE_DOMAIN
+        self.fields["tenant_name"].label = (
+            "School name" if kind == Tenant.Kind.SCHOOL else "Studio name"
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        slug = (cleaned.get("slug") or "").strip().lower()
+        if not slug and cleaned.get("tenant_name"):
+            slug = selectors.suggest_slug(cleaned["tenant_name"])
+        if slug:
+            try:
+                services.slug_check(slug=slug)
+            except SlugUnavailable as error:
+                self.add_domain_error(error)
+        cleaned["slug"] = slug
+        return cleaned
+
+    def add_domain_error(self, error: DomainError) -> None:
+        super().add_domain_error(error)
+        if error.suggestion:
+            # Put the free alternative into the field, so accepting it is one click.
+            self.slug_suggestion = error.suggestion
+            self.data = self.data.copy()
+            self.data["slug"] = error.suggestion
+
+
+class SignupForm(TenantForm):
+    """Self-serve sign-up: an account and the studio or school it owns, in one form."""
+
+    full_name = forms.CharField(
+        label="Your name", max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password = _password_field()
+
+    field_order = ["full_name", "email", "password", "tenant_name", "slug"]
+
+
+class InvitationSignupForm(DomainErrorsMixin, forms.Form):
+    full_name = forms.CharField(
+        label="Your name", max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    password = _password_field()
+
+
+class JoinCodeForm(DomainErrorsMixin, forms.Form):
+    code = forms.CharField(
+        label="Join code", max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        return self.cleaned_data["code"].strip().upper()
+
+
+class JoinSignupForm(DomainErrorsMixin, forms.Form):
+    full_name = forms.CharField(
+        label="Your name", max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password = _password_field()
+
+
+INVITABLE_ROLES = [(r.value, r.label) for r in (Role.STUDENT, Role.TEACHER, Role.ADMIN)]
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    role = forms.ChoiceField(label="Role", choices=INVITABLE_ROLES, initial=Role.STUDENT)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+class TenantSettingsForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=120)
+    # ImageField opens the upload with Pillow: anything that is not a real image is refused,
+    # whatever its extension or declared type (SVG included, which Pillow does not read).
+    logo = forms.ImageField(
+        label="Logo", required=False,
+        help_text="PNG, JPEG, GIF or WebP, up to 2 MB. Shown at the top of every page.",
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}),
+    )
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if not logo:
+            return logo
+        if logo.size > LOGO_MAX_BYTES:
+            raise forms.ValidationError("The logo is larger than 2 MB.")
+        # `image` is the Pillow image that ImageField opened; browsers show only these formats.
+        if getattr(logo, "image", None) is None or logo.image.format not in LOGO_FORMATS:
+            raise forms.ValidationError("Upload a PNG, JPEG, GIF or WebP image.")
+        return logo
+
+
+class SuspendForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason", max_length=255, required=False,
+        help_text="Kept in the audit log and shown to staff.",
+    )

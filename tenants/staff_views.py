@@ -1,0 +1,78 @@
+"""Practika staff pages on the public site: every tenant, its members, and suspension."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from tenants import forms, hosts, selectors, services
+from tenants.decorators import require_staff
+from tenants.models import Tenant
+
+PAGE_SIZE = 50
+
+
+def _tenant_or_404(public_id) -> Tenant:
+    tenant = selectors.tenant_for_staff(public_id=public_id)
+    if tenant is None:
+        raise Http404("No such tenant.")
+    return tenant
+
+
+@require_staff
+@require_GET
+def tenant_list(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in Tenant.Kind.values else ""
+    status = request.GET.get("status", "")
+    status = status if status in Tenant.Status.values else ""
+    tenants = selectors.tenants_for_staff(search=search, kind=kind, status=status)
+    page = Paginator(tenants, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request, "staff/tenant_list.html",
+        {
+            "page": page, "q": search, "kind": kind, "status": status,
+            "kinds": Tenant.Kind.choices, "statuses": Tenant.Status.choices,
+        },
+    )
+
+
+@require_staff
+@require_GET
+def tenant_detail(request: HttpRequest, public_id) -> HttpResponse:
+    tenant = _tenant_or_404(public_id)
+    return render(
+        request, "staff/tenant_detail.html",
+        {
+            "tenant": tenant,
+            "members": selectors.members_for_tenant(tenant=tenant),
+            "invitations": selectors.pending_invitations(tenant=tenant),
+            "events": selectors.audit_events_for_tenant(tenant=tenant),
+            "tenant_url": hosts.tenant_url(tenant.slug),
+            "suspend_form": forms.SuspendForm(),
+        },
+    )
+
+
+@require_staff
+@require_POST
+def tenant_suspend(request: HttpRequest, public_id) -> HttpResponse:
+    tenant = _tenant_or_404(public_id)
+    form = forms.SuspendForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    services.tenant_suspend(tenant=tenant, actor=request.user, reason=reason)
+    messages.success(request, f"{tenant.name} is suspended. Its members now see a notice.")
+    return redirect("staff:tenant_detail", public_id=tenant.public_id)
+
+
+@require_staff
+@require_POST
+def tenant_reactivate(request: HttpRequest, public_id) -> HttpResponse:
+    tenant = _tenant_or_404(public_id)
+    services.tenant_reactivate(tenant=tenant, actor=request.user)
+    messages.success(request, f"{tenant.name} is active again.")
+    return redirect("staff:tenant_detail", public_id=tenant.public_id)
