@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from billing import services as billing_services
 from learning import roles, selectors
 from learning.errors import DomainError, PermissionDenied
 from learning.models import Classroom, Comment, Exercise, MediaFile, Reply
@@ -102,6 +103,7 @@ def exercise_save(
         "assign_to_all": assign_to_all,
     }
     if exercise is None:
+        billing_services.check_can_create_exercise(connection.tenant, Exercise.objects.count())
         exercise = Exercise.objects.create(created_by=actor.user, **fields)
     else:
         for name, value in fields.items():

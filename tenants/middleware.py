@@ -39,6 +39,9 @@ OPEN_URL_NAMES = frozenset(
         "tenants:no_access",
         "healthz",
         "readyz",
+        # Like S3's presigned URLs, these carry a signed, tenant-bound token as their credential.
+        "upload-part",
+        "media-signed",
     }
 )
 

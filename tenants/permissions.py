@@ -55,3 +55,27 @@ class IsPlatformStaff(BasePermission):
             request.user and request.user.is_authenticated and request.user.is_staff
             and request.tenant.schema_name == "public"
         )
+
+
+class IsAuthenticatedOnActiveTenant(BasePermission):
+    """Any logged-in person on an active tenant's host: for the few API routes that exist so
+    that non-members can become members (join with a code, accept an invitation)."""
+
+    message = "This school or studio is not taking new members here."
+
+    def has_permission(self, request, view):
+        return bool(
+            request.user and request.user.is_authenticated
+            and request.tenant.schema_name != "public"
+            and not request.tenant.is_suspended
+        )
+
+
+class PublicSiteOrTenantMember(IsTenantMember):
+    """The API schema and docs: open on the public site, members-only on a tenant's host,
+    like every other route there (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"])."""
+
+    def has_permission(self, request, view):
+        if request.tenant.schema_name == "public":
+            return True
+        return super().has_permission(request, view)

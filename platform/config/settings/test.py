@@ -21,6 +21,7 @@ CACHES = {
     }
 }
 MEDIA_ROOT = str(DATA_DIR / "test-media")
+PRIVATE_MEDIA_ROOT = str(DATA_DIR / "test-private-media")
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",

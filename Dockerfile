@@ -1,0 +1,49 @@
+# syntax=docker/dockerfile:1
+# One image for every Practika process; the command picks the role (infra/docker/entrypoint.sh):
+#   web      uvicorn config.asgi:application (HTTP and websockets)
+#   worker   celery -A config worker -Q <queues>   (CELERY_QUEUES, default "default,billing,video")
+#   beat     celery -A config beat
+#   migrate  shared schema, then every tenant schema in parallel (manage.py migrate_tenants)
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# --- build: install the locked dependencies into a virtualenv --------------------------------
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+WORKDIR /build
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+COPY requirements.lock .
+# --no-deps: the lock file is the whole dependency closure; nothing unlocked may slip in.
+# ffmpeg comes inside the imageio-ffmpeg wheel (libx264, aac, opus, vpx): no apt package.
+RUN pip install --no-cache-dir --no-deps -r requirements.lock \
+    && python -c "import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())"
+
+# --- runtime ---------------------------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS runtime
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONPATH=/app/platform:/app \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    DJANGO_SETTINGS_MODULE=config.settings.production
+RUN groupadd --system --gid 10001 practika \
+    && useradd --system --uid 10001 --gid practika --home-dir /app --no-create-home \
+       --shell /usr/sbin/nologin practika
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+# Code and collected static files stay owned by root: the app user can read, not change them.
+COPY . .
+# Static files are collected at build time with production settings and a throwaway secret
+# (no database or network needed); hashed names let the CDN cache them for a year.
+RUN DJANGO_SECRET_KEY=build-time-only-not-a-secret \
+    PRACTIKA_BASE_DOMAIN=build.invalid \
+    python manage.py collectstatic --noinput --verbosity 0 \
+    && chmod 0755 infra/docker/entrypoint.sh
+USER 10001:10001
+EXPOSE 8000
+# Liveness only (no database): the load balancer's target group probes /readyz.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+ENTRYPOINT ["/app/infra/docker/entrypoint.sh"]
+CMD ["web"]

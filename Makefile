@@ -1,0 +1,84 @@
+# Practika — the two commands a developer needs:
+#
+#   make dev    run everything locally (embedded PostgreSQL, web server, worker, demo data)
+#   make test   run the test suite (embedded PostgreSQL in its own data folder)
+#
+# Only Python 3.11+ and make are required. The virtualenv lives in .venv and is filled from
+# the lock files; a stamp file per lock file makes a second run skip the install.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# make dev and make test may run at the same time: each gets its own embedded PostgreSQL.
+PRACTIKA_TEST_PG_DIR ?= $(CURDIR)/.data/postgres-test
+PRACTIKA_BENCH_PG_DIR ?= $(CURDIR)/.data/postgres-bench
+
+.DEFAULT_GOAL := help
+.PHONY: help dev test lint bench chromium clean-venv
+
+help:
+	@echo "make dev     run Practika at http://localhost:8000 (Ctrl-C stops everything)"
+	@echo "make test    run the test suite (not the 'services' tests, which .ci/run runs)"
+	@echo "make lint    ruff, import contracts, missing migrations, deploy checks"
+	@echo "make bench   run every bench/*.py (prints BENCH <name> <value> <unit> lines)"
+
+$(PY):
+	$(PYTHON) -c 'import sys; sys.exit("Practika needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-runtime: requirements.lock | $(PY)
+	$(PY) -m pip install --quiet -r requirements.lock
+	@touch $@
+
+$(VENV)/.installed-dev: requirements-dev.lock | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.lock
+	@touch $@
+
+# `exec` so that the launcher is make's direct child: make passes SIGTERM on to it, and the
+# launcher stops the web server, the worker and the embedded PostgreSQL before it exits.
+dev: $(VENV)/.installed-runtime
+	@PYTHONPATH=platform exec $(PY) -m config.devserver
+
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's chromium for the browser tests..."; \
+		apt-get update && apt-get install -y chromium; \
+	else \
+		echo "The browser tests need Debian's chromium at /usr/bin/chromium." >&2; \
+		echo "Install it with: sudo apt-get install -y chromium" >&2; \
+		exit 1; \
+	fi
+
+# The embedded test server is stopped afterwards so that no process is left behind; its data
+# folder (and so --reuse-db's test database) stays for the next run.
+test: $(VENV)/.installed-dev chromium
+	@status=0; \
+	PRACTIKA_EMBEDDED_PG_DIR="$(PRACTIKA_TEST_PG_DIR)" $(VENV)/bin/pytest -m "not services" $(PYTEST_ARGS) || status=$$?; \
+	PRACTIKA_EMBEDDED_PG_DIR="$(PRACTIKA_TEST_PG_DIR)" PYTHONPATH=platform $(PY) -m config.embedded_db stop; \
+	exit $$status
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	PYTHONPATH=platform:. $(VENV)/bin/lint-imports
+	PRACTIKA_EMBEDDED_PG_DIR="$(PRACTIKA_TEST_PG_DIR)" DJANGO_SETTINGS_MODULE=config.settings.test \
+		$(PY) manage.py makemigrations --check --dry-run
+	@PRACTIKA_EMBEDDED_PG_DIR="$(PRACTIKA_TEST_PG_DIR)" PYTHONPATH=platform $(PY) -m config.embedded_db stop
+	DJANGO_SETTINGS_MODULE=config.settings.production \
+		DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+		PRACTIKA_BASE_DOMAIN=practika.app DATABASE_URL=postgresql://x@localhost/x \
+		$(PY) manage.py check --deploy --fail-level WARNING
+
+bench: $(VENV)/.installed-dev
+	@status=0; \
+	for script in bench/*.py; do \
+		[ -e "$$script" ] || continue; \
+		echo "# $$script"; \
+		PRACTIKA_EMBEDDED_PG_DIR="$(PRACTIKA_BENCH_PG_DIR)" PYTHONPATH=platform:. \
+			$(PY) "$$script" || status=1; \
+	done; \
+	PRACTIKA_EMBEDDED_PG_DIR="$(PRACTIKA_BENCH_PG_DIR)" PYTHONPATH=platform $(PY) -m config.embedded_db stop; \
+	exit $$status
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,40 @@
+"""Background work of billing: webhook events and seat counts.
+
+Tasks take ids, are safe to run twice (the services check what is already done), acknowledge
+late so a lost worker hands the message to another, and retry only transient Stripe errors.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from billing import services
+from billing.integrations import stripe as stripe_api
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=stripe_api.TransientError,
+    retry_backoff=True,
+    max_retries=8,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def process_stripe_event(event_id: int) -> bool:
+    try:
+        return services.event_process(event_id=event_id)
+    except Exception as error:
+        services.event_record_failure(event_id=event_id, error=repr(error))
+        raise
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=stripe_api.TransientError,
+    retry_backoff=True,
+    max_retries=8,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def sync_seats(tenant_id: int) -> int | None:
+    return services.seats_sync(tenant_id=tenant_id)

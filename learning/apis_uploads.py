@@ -1,0 +1,198 @@
+"""The upload API on a tenant's host (`/api/v1/`): start, resume, complete or cancel an
+upload that goes straight to storage, and read a media file's state with playback URLs.
+
+    POST   /api/v1/uploads/                   {purpose, filename, size, content_type}
+    GET    /api/v1/uploads/<token>/           parts already stored (resume) and their URLs
+    POST   /api/v1/uploads/<token>/complete/  {parts: [{number, etag}]}
+    DELETE /api/v1/uploads/<token>/           cancel
+    GET    /api/v1/media/<id>/                state, error, and short-lived playback URLs
+
+Members only (the API's default permission). Who may play what is decided in
+`uploads.media_visible_to`: a reply's media only to its student and the teachers, a
+demonstration to the students its exercise is assigned to.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from learning import storage, uploads
+from learning.models import MediaFile
+from tenants.permissions import api_membership
+
+
+def storage_errors_as_503(method):
+    """Storage being unreachable is not the caller's fault: say so, and that it may retry."""
+
+    @wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except storage.StorageUnavailable:
+            return Response(
+                {
+                    "code": "storage_unavailable",
+                    "message": "Storage is not reachable right now. Try again in a minute.",
+                },
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+
+    return wrapper
+
+
+class MediaStateOut(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    state = serializers.ChoiceField(choices=MediaFile.State.choices)
+
+
+class PartOut(serializers.Serializer):
+    number = serializers.IntegerField()
+    url = serializers.CharField()
+    method = serializers.CharField()
+
+
+class UploadTicketOut(serializers.Serializer):
+    media = MediaStateOut()
+    part_size = serializers.IntegerField()
+    parts = PartOut(many=True)
+    complete_url = serializers.CharField()
+    abort_url = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class StoredPartOut(serializers.Serializer):
+    number = serializers.IntegerField()
+    etag = serializers.CharField()
+    size = serializers.IntegerField()
+
+
+class UploadStatusOut(UploadTicketOut):
+    uploaded_parts = StoredPartOut(many=True)
+
+
+def _ticket_body(request, *, media, token, part_size, part_urls, expires_at) -> dict:
+    return {
+        "media": media,
+        "part_size": part_size,
+        "parts": [
+            {"number": n, "url": request.build_absolute_uri(url), "method": "PUT"}
+            for n, url in enumerate(part_urls, start=1)
+        ],
+        "complete_url": request.build_absolute_uri(
+            reverse("api-upload-complete", kwargs={"token": token})
+        ),
+        "abort_url": request.build_absolute_uri(reverse("api-upload", kwargs={"token": token})),
+        "expires_at": expires_at,
+    }
+
+
+class UploadStartApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        purpose = serializers.ChoiceField(choices=MediaFile.Purpose.choices)
+        filename = serializers.CharField(max_length=1000, allow_blank=True, default="")
+        size = serializers.IntegerField(min_value=0)
+        content_type = serializers.CharField(max_length=200, allow_blank=True, default="")
+
+    @extend_schema(request=InputSerializer, responses={201: UploadTicketOut})
+    @storage_errors_as_503
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ticket = uploads.upload_start(actor=api_membership(request), **data.validated_data)
+        body = _ticket_body(
+            request, media=ticket.media, token=ticket.token, part_size=ticket.part_size,
+            part_urls=ticket.part_urls, expires_at=ticket.expires_at,
+        )
+        return Response(UploadTicketOut(body).data, status=status.HTTP_201_CREATED)
+
+
+class UploadApi(APIView):
+    @extend_schema(responses={200: UploadStatusOut})
+    @storage_errors_as_503
+    def get(self, request, token: str):
+        """Where an interrupted upload stands: the parts already stored, and fresh URLs."""
+        grant, stored = uploads.upload_parts(actor=api_membership(request), token=token)
+        urls = uploads.upload_part_urls(grant=grant, token=token)
+        body = _ticket_body(
+            request, media=grant.media, token=token, part_size=grant.part_size,
+            part_urls=urls, expires_at=grant.expires_at,
+        )
+        body["uploaded_parts"] = [
+            {"number": p.number, "etag": p.etag, "size": p.size} for p in stored
+        ]
+        return Response(UploadStatusOut(body).data)
+
+    @extend_schema(responses={204: None})
+    @storage_errors_as_503
+    def delete(self, request, token: str):
+        uploads.upload_abort(actor=api_membership(request), token=token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PartIn(serializers.Serializer):
+    number = serializers.IntegerField(min_value=1, max_value=storage.MAX_PARTS)
+    etag = serializers.CharField(max_length=200)
+
+
+class UploadCompleteApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        parts = PartIn(many=True, allow_empty=False, max_length=storage.MAX_PARTS)
+
+    @extend_schema(request=InputSerializer, responses={200: MediaStateOut})
+    @storage_errors_as_503
+    def post(self, request, token: str):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        media = uploads.upload_complete(
+            actor=api_membership(request), token=token,
+            parts=[(p["number"], p["etag"]) for p in data.validated_data["parts"]],
+        )
+        body = MediaStateOut(media).data | {"error_message": media.error_message}
+        return Response(body)
+
+
+class MediaOut(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    purpose = serializers.ChoiceField(choices=MediaFile.Purpose.choices)
+    state = serializers.ChoiceField(choices=MediaFile.State.choices)
+    error_message = serializers.CharField()
+    original_name = serializers.CharField()
+    duration_s = serializers.FloatField(allow_null=True)
+    has_video = serializers.BooleanField()
+    has_audio = serializers.BooleanField()
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    waveform = serializers.ListField(child=serializers.FloatField())
+    renditions = serializers.DictField(child=serializers.CharField())
+    poster_url = serializers.CharField(allow_null=True)
+    urls_expire_at = serializers.DateTimeField(allow_null=True)
+
+
+class MediaDetailApi(APIView):
+    @extend_schema(responses={200: MediaOut})
+    @storage_errors_as_503
+    def get(self, request, public_id):
+        """A media file's state and, once ready, short-lived URLs to play it."""
+        media = uploads.media_get(membership=api_membership(request), public_id=public_id)
+        playback = uploads.media_playback(media=media)
+        absolute = request.build_absolute_uri
+        body = {
+            "public_id": media.public_id, "purpose": media.purpose, "state": media.state,
+            "error_message": media.error_message, "original_name": media.original_name,
+            "duration_s": media.duration_s, "has_video": media.has_video,
+            "has_audio": media.has_audio, "width": media.width, "height": media.height,
+            "waveform": media.waveform if playback else [],
+            "renditions": (
+                {name: absolute(url) for name, url in playback.renditions.items()}
+                if playback else {}
+            ),
+            "poster_url": absolute(playback.poster) if playback and playback.poster else None,
+            "urls_expire_at": playback.expires_at if playback else None,
+        }
+        return Response(MediaOut(body).data)

@@ -1,0 +1,75 @@
+"""Forms of the core-loop pages. They only parse input; the services validate and save."""
+
+from __future__ import annotations
+
+from django import forms
+
+from learning.models import Reply
+
+
+class ExerciseForm(forms.Form):
+    ASSIGN_CHOICES = [("all", "All students"), ("some", "Chosen classes or students")]
+
+    title = forms.CharField(max_length=200)
+    instructions = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Markdown: **bold**, *italic*, lists, links. Use Preview to check it.",
+    )
+    instrument = forms.CharField(max_length=60, required=False)
+    tags = forms.CharField(
+        max_length=400, required=False, help_text="Separated by commas, e.g. scales, bowing"
+    )
+    due_at = forms.DateTimeField(
+        required=False,
+        label="Due",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+    )
+    assign = forms.ChoiceField(
+        choices=ASSIGN_CHOICES, initial="all", widget=forms.RadioSelect, label="Assign to"
+    )
+    classes = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, choices=()
+    )
+    students = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, choices=()
+    )
+    # The demonstration's MediaFile public id, filled in by the uploader on the page.
+    demo = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, class_choices=(), student_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["classes"].choices = list(class_choices)
+        self.fields["students"].choices = list(student_choices)
+
+    def tag_list(self) -> list[str]:
+        return [t for t in self.cleaned_data.get("tags", "").split(",") if t.strip()]
+
+
+class ClassroomForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    students = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, choices=()
+    )
+
+    def __init__(self, *args, student_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["students"].choices = list(student_choices)
+
+
+class ReplyForm(forms.Form):
+    media = forms.UUIDField(widget=forms.HiddenInput)
+    note = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": "Anything your teacher should know"}
+        ),
+    )
+
+
+class ReviewForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[(Reply.Status.REVIEWED, "Reviewed"), (Reply.Status.TRY_AGAIN, "Try again")]
+    )

@@ -1,0 +1,37 @@
+"""Background tasks of the tenants app.
+
+`tenant_worker_ping` is the canary for tenant routing in the workers: queued inside a tenant,
+it must run in that tenant's schema (tenant-schemas-celery carries the schema in the message
+headers). A deployment check or an operator queues it for a tenant and compares the answer;
+the services test suite does the same against a real worker and broker.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from celery.result import AsyncResult
+from django.db import connection
+from django_tenants.utils import tenant_context
+
+from tenants.models import Tenant
+
+
+@shared_task(acks_late=True, soft_time_limit=20, time_limit=30, ignore_result=False)
+def tenant_worker_ping(*, expected_schema: str) -> dict[str, str | bool]:
+    """Report the schema and tenant this task ran in (read-only, safe to run any number of
+    times)."""
+    tenant = getattr(connection, "tenant", None)
+    return {
+        "schema": connection.schema_name,
+        "tenant": getattr(tenant, "slug", "") or "",
+        "expected_schema": expected_schema,
+        "ok": connection.schema_name == expected_schema,
+    }
+
+
+def tenant_worker_ping_queue(*, tenant: Tenant, **options) -> AsyncResult:
+    """Queue the canary inside `tenant`, so it must run in `tenant`'s schema."""
+    with tenant_context(tenant):
+        return tenant_worker_ping.apply_async(
+            kwargs={"expected_schema": tenant.schema_name}, **options
+        )

@@ -1,0 +1,176 @@
+"""The image (Dockerfile + entrypoint) and compose.yaml, checked without a Docker engine.
+
+The entrypoint runs for real with stand-ins for uvicorn, celery and python on PATH that print
+their arguments, so the commands checked are the ones the image would execute.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.infra.terraform_config import load
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+ENTRYPOINT = ROOT / "infra" / "docker" / "entrypoint.sh"
+DEPLOYMENT_DOC = (ROOT / "docs" / "deployment.md").read_text()
+
+# The documented command of each role (docs/deployment.md) and the start of what runs.
+DOCUMENTED = {
+    "web": "uvicorn config.asgi:application",
+    "worker": "celery -A config worker --queues",
+    "beat": "celery -A config beat",
+}
+REQUIRED = {"DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PRACTIKA_BASE_DOMAIN",
+            "AWS_STORAGE_BUCKET_NAME", "DJANGO_SETTINGS_MODULE"}
+# Read by boto3 itself rather than by the settings (credentials come from the task role on ECS).
+SDK_VARIABLES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+
+
+def settings_variables() -> set[str]:
+    text = "\n".join(path.read_text() for path in (ROOT / "platform/config/settings").glob("*.py"))
+    return set(re.findall(r'env\.\w+\(\s*"([A-Z][A-Z0-9_]*)"', text))
+
+
+def entrypoint_variables() -> set[str]:
+    return set(re.findall(r"\$\{([A-Z][A-Z0-9_]*):-", ENTRYPOINT.read_text()))
+
+
+def allowed_variables() -> set[str]:
+    return settings_variables() | entrypoint_variables() | SDK_VARIABLES | {
+        "DJANGO_SETTINGS_MODULE"
+    }
+
+
+@pytest.fixture
+def fake_tools(tmp_path):
+    for tool in ("uvicorn", "celery", "python"):
+        script = tmp_path / tool
+        script.write_text(f'#!/bin/sh\necho "{tool} $*"\n')
+        script.chmod(0o755)
+    return tmp_path
+
+
+def run_entrypoint(fake_tools, *args, env=None) -> list[str]:
+    environment = {"PATH": f"{fake_tools}:/usr/bin:/bin", **(env or {})}
+    result = subprocess.run(
+        ["sh", str(ENTRYPOINT), *args], capture_output=True, text=True, check=True,
+        env=environment,
+    )
+    return result.stdout.strip().splitlines()
+
+
+@pytest.mark.parametrize("role", ["web", "worker", "beat"])
+def test_each_role_runs_its_documented_command(fake_tools, role):
+    (command,) = run_entrypoint(fake_tools, role)
+
+    assert command.startswith(DOCUMENTED[role]), command
+    assert f"`{DOCUMENTED[role]}" in DEPLOYMENT_DOC, f"{role} command is not documented"
+
+
+def test_web_serves_asgi_with_websockets_behind_the_proxy(fake_tools):
+    (command,) = run_entrypoint(fake_tools, "web", env={"WEB_CONCURRENCY": "3"})
+
+    assert "--proxy-headers" in command
+    assert "--workers 3" in command
+    assert "--port 8000" in command
+
+
+def test_worker_queues_come_from_the_environment(fake_tools):
+    (default,) = run_entrypoint(fake_tools, "worker")
+    (video,) = run_entrypoint(fake_tools, "worker", env={"CELERY_QUEUES": "video"})
+
+    assert "--queues default,billing,video" in default
+    assert "--queues video " in video + " "
+
+
+def test_migrate_runs_the_shared_schema_then_the_tenants(fake_tools):
+    lines = run_entrypoint(fake_tools, "migrate", "--workers=4")
+
+    assert lines == [
+        "python manage.py migrate_schemas --shared --noinput",
+        "python manage.py migrate_tenants --workers=4",
+    ]
+
+
+def test_the_default_command_is_web():
+    assert 'CMD ["web"]' in DOCKERFILE
+    assert 'ENTRYPOINT ["/app/infra/docker/entrypoint.sh"]' in DOCKERFILE
+
+
+def test_dockerfile_is_multi_stage_slim_locked_non_root_with_static_and_healthcheck():
+    assert "ARG PYTHON_IMAGE=python:3.11-slim" in DOCKERFILE
+    assert len(re.findall(r"^FROM ", DOCKERFILE, re.MULTILINE)) >= 2
+    assert "pip install --no-cache-dir --no-deps -r requirements.lock" in DOCKERFILE
+    assert "imageio_ffmpeg" in DOCKERFILE
+    assert not re.search(r"apt-get install[^\n]*ffmpeg", DOCKERFILE)
+    assert "manage.py collectstatic" in DOCKERFILE
+    assert "DJANGO_SETTINGS_MODULE=config.settings.production" in DOCKERFILE
+    users = re.findall(r"^USER (\S+)", DOCKERFILE, re.MULTILINE)
+    assert users and users[-1].split(":")[0] not in {"0", "root"}
+    assert re.search(r"HEALTHCHECK .*\n?.*/healthz", DOCKERFILE)
+
+
+def test_dockerfile_passes_hadolint():
+    hadolint = Path(sys.executable).parent / "hadolint"
+    result = subprocess.run(
+        [str(hadolint), "Dockerfile"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerignore_keeps_local_data_and_secrets_out_of_the_image():
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", ".data", ".git", ".env"} <= set(ignored)
+
+
+@pytest.fixture(scope="module")
+def compose():
+    return yaml.safe_load((ROOT / "compose.yaml").read_text())
+
+
+def test_compose_has_the_app_and_its_stand_ins(compose):
+    services = compose["services"]
+    assert {"web", "worker", "beat", "postgres", "redis", "minio", "mailpit"} <= set(services)
+    for role in ("web", "worker", "beat"):
+        assert services[role]["command"] == [role]
+        assert services[role]["build"] == "."
+    assert services["minio"]["image"].startswith("minio/minio")
+    assert services["mailpit"]["image"].startswith("axllent/mailpit")
+
+
+@pytest.mark.parametrize("role", ["web", "worker", "beat"])
+def test_compose_variables_are_settings_the_app_reads(compose, role):
+    names = set(compose["services"][role]["environment"])
+
+    assert names - allowed_variables() == set(), "set in compose.yaml but read by nothing"
+    assert REQUIRED - names == set(), "required by production settings"
+
+
+def test_ecs_task_variables_match_compose_and_the_settings(compose):
+    tf = load()
+    names = {item["name"] for item in tf["locals"]["app_environment"]}
+    secrets = re.findall(r'"([A-Z][A-Z0-9_]+)"', str(tf["locals"]["app_secrets"]))
+    names |= set(secrets)
+
+    assert names - allowed_variables() == set()
+    assert REQUIRED - names == set()
+    # Compose stands in for the same production configuration (local endpoints aside).
+    local_only = {"AWS_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                  "PRACTIKA_PUBLIC_SCHEME", "PRACTIKA_PUBLIC_PORT", "DJANGO_SECURE_SSL_REDIRECT",
+                  "DJANGO_SECURE_HSTS_SECONDS", "EMAIL_USE_TLS"}
+    compose_names = set(compose["services"]["web"]["environment"]) - local_only
+    assert compose_names - names == set()
+
+
+def test_the_variable_scan_finds_what_settings_read():
+    # Guards the regex above: if it silently matched nothing, the checks would pass vacuously.
+    assert {"DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "AWS_S3_REGION_NAME"} <= (
+        settings_variables()
+    )
+    assert os.path.exists(ENTRYPOINT)

@@ -1,0 +1,169 @@
+"""The Terraform in infra/terraform: the resources production needs, configured safely."""
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from tests.infra.terraform_config import TERRAFORM, load, source
+
+
+@pytest.fixture(scope="module")
+def tf():
+    return load()
+
+
+def _resource(tf, type_, name):
+    assert (type_, name) in tf["resource"], f"missing resource {type_}.{name}"
+    return tf["resource"][(type_, name)]
+
+
+def _default(tf, reference):
+    """The default of `${var.x}`, or the literal itself."""
+    match = re.fullmatch(r"\$\{var\.(\w+)\}", str(reference))
+    return tf["variable"][match.group(1)]["default"] if match else reference
+
+
+def test_terraform_fmt_is_clean():
+    terraform = shutil.which("terraform")
+    assert terraform, "terraform must be installed (infra checks need `terraform fmt`)"
+    result = subprocess.run(
+        [terraform, "fmt", "-check", "-recursive", "-diff", str(TERRAFORM)],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_network_has_public_and_private_subnets(tf):
+    _resource(tf, "aws_vpc", "main")
+    assert _resource(tf, "aws_subnet", "public")["map_public_ip_on_launch"] is False
+    _resource(tf, "aws_subnet", "private")
+    # The database and Redis live in the private subnets.
+    assert "private" in _resource(tf, "aws_db_subnet_group", "main")["subnet_ids"]
+    assert "private" in _resource(tf, "aws_elasticache_subnet_group", "main")["subnet_ids"]
+
+
+def test_load_balancer_has_a_wildcard_certificate_for_tenants_and_the_apex(tf):
+    certificate = _resource(tf, "aws_acm_certificate", "app")
+    assert certificate["domain_name"] == "${var.domain_name}"
+    assert certificate["subject_alternative_names"] == ["*.${var.domain_name}"]
+    https = _resource(tf, "aws_lb_listener", "https")
+    assert https["protocol"] == "HTTPS"
+    assert "TLS13" in https["ssl_policy"]
+    http = _resource(tf, "aws_lb_listener", "http")
+    assert http["default_action"][0]["type"] == "redirect"
+    assert _resource(tf, "aws_lb", "main")["drop_invalid_header_fields"] is True
+    assert _resource(tf, "aws_lb_target_group", "web")["health_check"][0]["path"] == "/readyz"
+    assert _resource(tf, "aws_route53_record", "tenants")["name"] == "*.${var.domain_name}"
+
+
+def test_ecs_runs_web_worker_and_beat_on_fargate_with_autoscaling(tf):
+    web = _resource(tf, "aws_ecs_service", "web")
+    assert web["launch_type"] == "FARGATE"
+    worker = _resource(tf, "aws_ecs_service", "worker")
+    assert "FARGATE" in worker["capacity_provider_strategy"][0]["capacity_provider"]
+    beat = _resource(tf, "aws_ecs_service", "beat")
+    assert beat["desired_count"] == 1
+    assert beat["deployment_maximum_percent"] == 100, "never two schedulers at once"
+    for role in ("web", "worker", "beat"):
+        definition = _resource(tf, "aws_ecs_task_definition", role)
+        assert definition["requires_compatibilities"] == ["FARGATE"]
+        assert f'command = ["{role}"]' in definition["container_definitions"]
+    policies = {
+        name: body for (type_, name), body in tf["resource"].items()
+        if type_ == "aws_appautoscaling_policy"
+    }
+    cpu = policies["web_cpu"]["target_tracking_scaling_policy_configuration"][0]
+    assert cpu["predefined_metric_specification"][0]["predefined_metric_type"] == (
+        "ECSServiceAverageCPUUtilization"
+    )
+    assert "worker_cpu" in policies
+    backlog = str(policies["worker_queue_depth"])
+    assert "QueueDepth" in backlog and "RunningTaskCount" in backlog
+
+
+def test_database_is_private_encrypted_backed_up_and_protected(tf):
+    db = _resource(tf, "aws_db_instance", "main")
+    assert db["engine"] == "postgres"
+    assert db["storage_encrypted"] is True
+    assert db["kms_key_id"]
+    assert db["publicly_accessible"] is False
+    assert _default(tf, db["backup_retention_period"]) >= 7
+    assert _default(tf, db["deletion_protection"]) is True
+    assert db["skip_final_snapshot"] is False
+    parameters = _resource(tf, "aws_db_parameter_group", "main")["parameter"]
+    assert {"name": "rds.force_ssl", "value": "1"} in parameters
+
+
+def test_redis_is_encrypted_in_transit_and_at_rest(tf):
+    redis = _resource(tf, "aws_elasticache_replication_group", "main")
+    assert redis["at_rest_encryption_enabled"] is True
+    assert redis["transit_encryption_enabled"] is True
+    assert redis["auth_token"]
+
+
+def test_media_bucket_is_private_encrypted_versioned_with_lifecycle_and_cors(tf):
+    block = _resource(tf, "aws_s3_bucket_public_access_block", "media")
+    for setting in ("block_public_acls", "block_public_policy", "ignore_public_acls",
+                    "restrict_public_buckets"):
+        assert block[setting] is True, setting
+    encryption = _resource(tf, "aws_s3_bucket_server_side_encryption_configuration", "media")
+    default = encryption["rule"][0]["apply_server_side_encryption_by_default"][0]
+    assert default["sse_algorithm"] == "aws:kms"
+    versioning = _resource(tf, "aws_s3_bucket_versioning", "media")
+    assert versioning["versioning_configuration"][0]["status"] == "Enabled"
+    rules = _resource(tf, "aws_s3_bucket_lifecycle_configuration", "media")["rule"]
+    assert any("abort_incomplete_multipart_upload" in rule for rule in rules)
+    assert any("noncurrent_version_expiration" in rule for rule in rules)
+    cors = _resource(tf, "aws_s3_bucket_cors_configuration", "media")["cors_rule"][0]
+    assert "PUT" in cors["allowed_methods"]
+    assert "https://*.${var.domain_name}" in cors["allowed_origins"]
+    ownership = _resource(tf, "aws_s3_bucket_ownership_controls", "media")
+    assert ownership["rule"][0]["object_ownership"] == "BucketOwnerEnforced"
+    assert "aws:SecureTransport" in str(tf["data"][("aws_iam_policy_document", "media_bucket")])
+
+
+def test_cdn_ses_secrets_logs_and_alarms_exist(tf):
+    cdn = _resource(tf, "aws_cloudfront_distribution", "cdn")
+    assert {origin["origin_id"] for origin in cdn["origin"]} == {"media", "static"}
+    assert cdn["default_cache_behavior"][0]["trusted_key_groups"], "media needs signed URLs"
+    assert cdn["viewer_certificate"][0]["minimum_protocol_version"].startswith("TLSv1.2")
+    _resource(tf, "aws_ses_domain_identity", "main")
+    _resource(tf, "aws_ses_domain_dkim", "main")
+    assert _resource(tf, "aws_secretsmanager_secret", "app")["kms_key_id"]
+    assert _resource(tf, "aws_cloudwatch_log_group", "app")["retention_in_days"]
+    assert _resource(tf, "aws_kms_key", "main")["enable_key_rotation"] is True
+    alarms = {name for (type_, name) in tf["resource"] if type_ == "aws_cloudwatch_metric_alarm"}
+    assert {"http_5xx_rate", "queue_depth", "db_cpu", "db_free_storage"} <= alarms
+
+
+def test_every_size_is_a_variable_with_a_description(tf):
+    for name, variable in tf["variable"].items():
+        assert variable.get("description"), name
+        assert variable.get("type"), name
+    sized = {
+        ("aws_db_instance", "main"): ["instance_class", "allocated_storage", "multi_az"],
+        ("aws_elasticache_replication_group", "main"): ["node_type"],
+        ("aws_ecs_task_definition", "web"): ["cpu", "memory"],
+        ("aws_ecs_task_definition", "beat"): ["cpu", "memory"],
+        ("aws_ecs_task_definition", "worker"): ["cpu", "memory"],
+    }
+    for key, attributes in sized.items():
+        for attribute in attributes:
+            value = str(tf["resource"][key][attribute])
+            assert value.startswith(("${var.", "${each.value")), (key, attribute, value)
+
+
+def test_outputs_give_the_app_what_it_needs(tf):
+    assert {
+        "media_bucket", "ecr_repository_url", "app_secret_arn", "database_endpoint",
+        "redis_endpoint", "cdn_domain", "ecs_cluster_name", "migrate_task_definition",
+    } <= set(tf["output"])
+
+
+def test_every_checkov_exception_is_justified_in_code():
+    skips = re.findall(r"#checkov:skip=([^\n]*)", source())
+    assert skips
+    for skip in skips:
+        assert re.fullmatch(r"CKV2?_AWS_\d+:.{20,}", skip), skip

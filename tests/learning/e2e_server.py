@@ -1,0 +1,200 @@
+"""A live Practika for the browser tests: the real ASGI web server (uvicorn) and a real Celery
+worker, as two processes, on the test session's database.
+
+Why processes and not pytest-django's `live_server`: the browser must reach tenants by host
+name (`school-a.practika.test:<port>`, which Chromium maps to loopback), uploads must be
+processed by a worker that takes tasks from a broker like in production, and the data the
+browser creates must be committed where both processes see it. `live_server` runs in a thread
+of the test process with its transactions, and the test settings' in-memory broker does not
+cross processes.
+
+The broker is kombu's filesystem transport in a temporary folder: no Redis or RabbitMQ is
+needed, so this runs on a fresh machine. Private media, cache and broker live in the same
+temporary folder, so nothing is shared with `make dev` or other test runs.
+
+Run as a module, it is one of the two processes:
+
+    python -m tests.learning.e2e_server web    --port 8123 --data /tmp/x
+    python -m tests.learning.e2e_server worker --data /tmp/x
+
+with DATABASE_URL naming the test database (see `LiveStack`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE_DOMAIN = "practika.test"
+
+
+def _configure(data: Path, port: int) -> None:
+    """Settings for both processes: development settings pointed at the test database."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.development"
+    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ["PRACTIKA_BASE_DOMAIN"] = BASE_DOMAIN
+    os.environ["PRACTIKA_PUBLIC_PORT"] = f":{port}"
+    os.environ["PRACTIKA_PRIVATE_MEDIA_ROOT"] = str(data / "private-media")
+    os.environ["PRACTIKA_MEDIA_ROOT"] = str(data / "media")
+    os.environ.pop("REDIS_URL", None)
+    os.environ.pop("CELERY_BROKER_URL", None)
+    import django
+    from django.conf import settings
+
+    django.setup()
+    # Settings read lazily (by Celery, the cache framework) can still be changed here.
+    broker = data / "broker"
+    (broker / "out").mkdir(parents=True, exist_ok=True)
+    settings.CELERY_BROKER_URL = "filesystem://"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(broker / "out"),
+        "data_folder_out": str(broker / "out"),
+        "processed_folder": str(broker / "processed"),
+        "store_processed": False,
+    }
+    from config.celery_app import app
+
+    # The Celery app may have read its settings already; give it the broker directly too.
+    app.conf.broker_url = settings.CELERY_BROKER_URL
+    app.conf.broker_transport_options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    # The test session's users were created with the test settings' fast hasher.
+    settings.PASSWORD_HASHERS = [
+        *settings.PASSWORD_HASHERS, "django.contrib.auth.hashers.MD5PasswordHasher"
+    ]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(data / "cache"),
+            "KEY_FUNCTION": "django_tenants.cache.make_key",
+            "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        }
+    }
+
+
+def _serve_web(port: int) -> None:
+    import uvicorn
+
+    from config.asgi import application
+
+    uvicorn.run(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+
+
+def _serve_worker() -> None:
+    from config.celery_app import app
+
+    app.worker_main(
+        ["worker", "--pool", "solo", "--queues", "video,default", "--loglevel", "WARNING",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("role", choices=["web", "worker"])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--data", type=Path, required=True)
+    args = parser.parse_args(argv)
+    _configure(args.data, args.port)
+    if args.role == "web":
+        _serve_web(args.port)
+    else:
+        _serve_worker()
+
+
+# --- Used by the tests ----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url(settings_dict: dict) -> str:
+    """The URL of the database the test session uses (the test database, not the dev one)."""
+    user = settings_dict.get("USER") or ""
+    password = settings_dict.get("PASSWORD") or ""
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or ""
+    port = settings_dict.get("PORT") or ""
+    if host.startswith("/"):
+        return f"postgresql://{credentials}/{settings_dict['NAME']}?host={host}"
+    return f"postgresql://{credentials}{host}{':' + port if port else ''}/{settings_dict['NAME']}"
+
+
+@dataclass
+class LiveStack:
+    port: int
+    data: Path
+    processes: list[subprocess.Popen]
+
+    def url(self, slug: str, path: str = "/") -> str:
+        return f"http://{slug}.{BASE_DOMAIN}:{self.port}{path}"
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {name} ---\n{(self.data / name).read_text(errors='replace')[-4000:]}"
+            for name in ("web.log", "worker.log")
+            if (self.data / name).exists()
+        )
+
+
+def _spawn(role: str, data: Path, port: int, env: dict[str, str]) -> subprocess.Popen:
+    log = (data / f"{role}.log").open("wb")
+    return subprocess.Popen(  # noqa: S603 - fixed argv
+        [sys.executable, "-m", "tests.learning.e2e_server", role, "--port", str(port),
+         "--data", str(data)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    # Each process leads its own session (start_new_session): stop exactly that group.
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+
+
+@contextmanager
+def live_stack(*, database: str, data: Path):
+    """Start the web server and a worker on `database`; stop both afterwards."""
+    port = free_port()
+    env = dict(os.environ)
+    env["DATABASE_URL"] = database
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "platform"), str(ROOT)])
+    env["PYTHONUNBUFFERED"] = "1"
+    processes = [_spawn("web", data, port, env), _spawn("worker", data, port, env)]
+    stack = LiveStack(port=port, data=data, processes=processes)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)  # noqa: S310
+                break
+            except OSError as error:
+                if any(p.poll() is not None for p in processes) or time.monotonic() > deadline:
+                    raise RuntimeError(f"The live server did not start.\n{stack.logs()}") from error
+                time.sleep(0.3)
+        yield stack
+    finally:
+        for process in processes:
+            _stop(process)
+
+
+if __name__ == "__main__":
+    main()
