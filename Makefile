@@ -4,7 +4,9 @@
 #   make test   run the test suite (embedded PostgreSQL in its own data folder)
 #
 # Only Python 3.11+ and make are required. The virtualenv lives in .venv and is filled from
-# the lock files; a stamp file per lock file makes a second run skip the install.
+# the lock files; a stamp per lock file (a copy of the lock that was installed, dated from
+# before the install began) makes a second run skip the install, and a lock edited since
+# makes the next run install again.
 
 PYTHON ?= python3
 VENV := .venv
@@ -27,12 +29,14 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed-runtime: requirements.lock | $(PY)
-	$(PY) -m pip install --quiet -r requirements.lock
-	@touch $@
+	@cp requirements.lock $@.tmp
+	$(PY) -m pip install --quiet -r $@.tmp
+	@mv $@.tmp $@
 
 $(VENV)/.installed-dev: requirements-dev.lock | $(PY)
-	$(PY) -m pip install --quiet -r requirements-dev.lock
-	@touch $@
+	@cp requirements-dev.lock $@.tmp
+	$(PY) -m pip install --quiet -r $@.tmp
+	@mv $@.tmp $@
 
 # `exec` so that the launcher is make's direct child: make passes SIGTERM on to it, and the
 # launcher stops the web server, the worker and the embedded PostgreSQL before it exits.

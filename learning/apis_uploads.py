@@ -94,6 +94,9 @@ def _ticket_body(request, *, media, token, part_size, part_urls, expires_at) -> 
 
 class UploadStartApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "UploadStartIn"
+
         purpose = serializers.ChoiceField(choices=MediaFile.Purpose.choices)
         filename = serializers.CharField(max_length=1000, allow_blank=True, default="")
         size = serializers.IntegerField(min_value=0)
@@ -142,6 +145,9 @@ class PartIn(serializers.Serializer):
 
 class UploadCompleteApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "UploadCompleteIn"
+
         parts = PartIn(many=True, allow_empty=False, max_length=storage.MAX_PARTS)
 
     @extend_schema(request=InputSerializer, responses={200: MediaStateOut})
@@ -157,7 +163,7 @@ class UploadCompleteApi(APIView):
         return Response(body)
 
 
-class MediaOut(serializers.Serializer):
+class MediaPlaybackOut(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     purpose = serializers.ChoiceField(choices=MediaFile.Purpose.choices)
     state = serializers.ChoiceField(choices=MediaFile.State.choices)
@@ -175,7 +181,7 @@ class MediaOut(serializers.Serializer):
 
 
 class MediaDetailApi(APIView):
-    @extend_schema(responses={200: MediaOut})
+    @extend_schema(responses={200: MediaPlaybackOut})
     @storage_errors_as_503
     def get(self, request, public_id):
         """A media file's state and, once ready, short-lived URLs to play it."""
@@ -195,4 +201,4 @@ class MediaDetailApi(APIView):
             "poster_url": absolute(playback.poster) if playback and playback.poster else None,
             "urls_expire_at": playback.expires_at if playback else None,
         }
-        return Response(MediaOut(body).data)
+        return Response(MediaPlaybackOut(body).data)

@@ -1,6 +1,7 @@
-"""allauth hooks: where people land after logging in, and the public-site host in emails."""
+"""allauth hooks: where people land after logging in, and one login-guessing limit for all hosts."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django_tenants.utils import get_public_schema_name, schema_context
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -9,3 +10,14 @@ class AccountAdapter(DefaultAccountAdapter):
         if request.tenant.schema_name != "public":
             return "/"
         return "/after-login/"
+
+    def authenticate(self, request, **credentials):
+        # Cache keys carry the current schema (django_tenants.cache.make_key), so allauth's
+        # failed-login counters would restart on every tenant host. Users live in the public
+        # schema anyway: count (and check) every attempt there.
+        with schema_context(get_public_schema_name()):
+            return super().authenticate(request, **credentials)
+
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        # allauth puts the site's domain in the key; one person is one key on every host.
+        return credentials.get("email", credentials.get("username", "")).lower()

@@ -146,17 +146,8 @@ def _handler(server: StripeServer):
     return Handler
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def public_site(settings, db) -> str:
-    # The base domain routes through the public tenant's row (as in tests/tenants/test_login).
-    from tenants.models import Domain, Tenant
-
-    public = Tenant.objects.filter(schema_name="public").first() or Tenant.objects.create(
-        schema_name="public", slug="practika-public", name="Practika", kind="studio"
-    )
-    Domain.objects.get_or_create(
-        domain=settings.BASE_DOMAIN, defaults={"tenant": public, "is_primary": True}
-    )
     return settings.BASE_DOMAIN
 
 

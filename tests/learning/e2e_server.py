@@ -151,7 +151,7 @@ class LiveStack:
 
 def _spawn(role: str, data: Path, port: int, env: dict[str, str]) -> subprocess.Popen:
     log = (data / f"{role}.log").open("wb")
-    return subprocess.Popen(  # noqa: S603 - fixed argv
+    return subprocess.Popen(
         [sys.executable, "-m", "tests.learning.e2e_server", role, "--port", str(port),
          "--data", str(data)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -184,7 +184,7 @@ def live_stack(*, database: str, data: Path):
         deadline = time.monotonic() + 60
         while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)  # noqa: S310
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
                 break
             except OSError as error:
                 if any(p.poll() is not None for p in processes) or time.monotonic() > deadline:

@@ -3,7 +3,7 @@ and a real Celery worker (tests/learning/e2e_server.py): a teacher publishes an 
 a demonstration video, a student uploads a reply, both are processed to `ready`, the compare
 page plays them in sync, and time-coded feedback reaches the student at its moment.
 
-Run on a desktop (1280×800) and on a phone-sized viewport (390×844).
+Run on a desktop (1280x800) and on a phone-sized viewport (390x844).
 """
 
 from __future__ import annotations

@@ -5,14 +5,22 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import include, path
 from rest_framework.authtoken.models import Token
 
 from tenants import services
 from tenants.models import Invitation, Membership, Role, Tenant, User
 from tests.conftest import PASSWORD, client_for
+
+# The identity API alone, for validating its part of the OpenAPI schema (see the last tests).
+urlpatterns = [
+    path("api/v1/auth/", include("dj_rest_auth.urls")),
+    path("api/v1/", include("tenants.urls_api")),
+]
 
 
 def token_client(user: User, host: str) -> Client:
@@ -429,3 +437,17 @@ def test_api_schema_on_a_tenant_host_is_for_members(school_a):
     assert member.status_code == 200
     assert b"/api/v1/members/" in member.content
     assert anonymous.status_code == 401
+
+
+@pytest.mark.parametrize("urlconf", ["config.urls_public", __name__])
+def test_the_identity_api_schema_validates_without_warnings(urlconf, tmp_path):
+    # --fail-on-warn turns any drf-spectacular warning (a missing type, a name clash) into
+    # an error; the tenant host's routes of this app are checked through this module.
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--urlconf", urlconf,
+        "--file", str(tmp_path / "schema.yaml"),
+    )
+
+    schema = (tmp_path / "schema.yaml").read_text()
+    assert "/api/v1/auth/login/" in schema
+    assert ("/api/v1/signup/" if urlconf == "config.urls_public" else "/api/v1/members/") in schema

@@ -102,6 +102,18 @@ def test_failed_logins_are_limited_per_email_across_addresses(schools, public_ho
     assert "_auth_user_id" not in client.session
 
 
+def test_failed_logins_are_counted_together_on_every_host(schools, public_host):
+    # Cache keys carry the schema; guesses spread over tenant hosts must not reset the count.
+    email = schools.a.teacher.email
+    hosts = [public_host, schools.a.host, schools.b.host]
+    for n in range(5):
+        log_in(Client(HTTP_HOST=hosts[n % 3]), email, "wrong", REMOTE_ADDR=f"198.51.100.{n}")
+    client = Client(HTTP_HOST=schools.b.host)
+    refused = log_in(client, email, PASSWORD, REMOTE_ADDR="198.51.100.99")
+    assert "Too many failed login attempts" in refused.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
 @pytest.mark.parametrize("on", ["public", "tenant"])
 def test_account_pages_use_our_layout(schools, public_host, on):
     host = public_host if on == "public" else schools.a.host

@@ -174,7 +174,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Like every route on a tenant's host, the schema and docs there are members-only.
     "SERVE_PERMISSIONS": ["tenants.permissions.PublicSiteOrTenantMember"],
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "tenants.models.Role"},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "tenants.models.Role",
+        "PurposeEnum": "learning.models.MediaFile.Purpose",
+    },
 }
 
 # --- Cache ----------------------------------------------------------------------------------

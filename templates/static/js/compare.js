@@ -299,7 +299,8 @@
   const timeOut = $("[data-time]");
   const durationOut = $("[data-duration]");
   const commentTime = $("[data-comment-time]");
-  const playIcon = $("[data-play-icon]");
+  const playIcon = $("[data-icon-play]");
+  const pauseIcon = $("[data-icon-pause]");
   const playButton = $("[data-play]");
 
   function drawLane(ctx, side, top, height, width) {
@@ -352,7 +353,8 @@
     if (commentTime) commentTime.textContent = clock(t);
     track.setAttribute("aria-valuenow", t.toFixed(1));
     track.setAttribute("aria-valuetext", clock(t));
-    playIcon.textContent = playing ? "❚❚" : "▶";
+    playIcon.toggleAttribute("hidden", playing);
+    pauseIcon.toggleAttribute("hidden", !playing);
     playButton.setAttribute("aria-label", playing ? "Pause" : "Play");
     if (loopA !== null) {
       const b = loopB ?? t;
