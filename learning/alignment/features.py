@@ -1,0 +1,116 @@
+"""Frame features for alignment: chroma (what is played) and chroma onsets (when).
+
+Frames are 20 ms apart (50 per second) from a 2048-sample window at 22,050 Hz. The STFT is
+computed in blocks so that memory stays flat whatever the length: a 3-minute take needs a
+few megabytes here, where a whole spectrogram would need 75.
+
+* Chroma: energy per pitch class, log-compressed so that loud notes do not drown quiet ones,
+  then normalised per frame. 1e-6 is added before normalising: a silent frame becomes a flat
+  vector instead of 0/0, which would poison the DTW with NaNs.
+* Chroma onsets: the rise of each pitch class's log energy, with a short exponential decay
+  and normalised by the local maximum (the idea of DLNCO features in Sync Toolbox). They
+  pin note starts to a frame, where chroma alone only says which chord sounds.
+* Coarse features (CENS-like): the log chroma averaged over blocks of frames, normalised.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.fft
+import scipy.ndimage
+import scipy.signal
+
+SAMPLE_RATE = 22_050
+N_FFT = 2048
+HOP = 441  # 20 ms
+FRAMES_PER_SECOND = SAMPLE_RATE / HOP
+BLOCK_FRAMES = 512
+LOG_GAMMA = 100.0
+EPSILON = 1e-6
+ONSET_DECAY = 0.7  # per frame: an onset fades over ~100 ms
+ONSET_NORM_WINDOW_S = 2.0
+SILENCE_DB = -45.0  # frames this far below the take's loud frames count as silence
+
+
+@dataclass(frozen=True)
+class Features:
+    chroma: np.ndarray = field(repr=False)  # (frames, 12) unit vectors, float32
+    log_chroma: np.ndarray = field(repr=False)  # (frames, 12) unnormalised, for coarse levels
+    onsets: np.ndarray = field(repr=False)  # (frames, 12) float32
+    silent: np.ndarray = field(repr=False)  # (frames,) bool
+
+    @property
+    def frames(self) -> int:
+        return len(self.chroma)
+
+
+@functools.cache
+def _chroma_filter() -> np.ndarray:
+    import librosa  # imported lazily: it pulls numba, which the web process does not need
+
+    return librosa.filters.chroma(sr=SAMPLE_RATE, n_fft=N_FFT).T.astype(np.float32)
+
+
+def normalise_rows(matrix: np.ndarray) -> np.ndarray:
+    matrix = matrix + EPSILON
+    return (matrix / np.linalg.norm(matrix, axis=1, keepdims=True)).astype(np.float32)
+
+
+def extract(audio: np.ndarray) -> Features:
+    """Features of mono float audio at SAMPLE_RATE."""
+    audio = np.asarray(audio, dtype=np.float32)
+    padded = np.pad(audio, (N_FFT // 2, N_FFT // 2))
+    count = 1 + len(audio) // HOP
+    needed = (count - 1) * HOP + N_FFT
+    if len(padded) < needed:
+        padded = np.pad(padded, (0, needed - len(padded)))
+    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:count]
+    window = scipy.signal.get_window("hann", N_FFT).astype(np.float32)
+    chroma_filter = _chroma_filter()
+    chroma = np.empty((count, 12), dtype=np.float32)
+    energy = np.empty(count, dtype=np.float32)
+    for start in range(0, count, BLOCK_FRAMES):
+        block = frames[start : start + BLOCK_FRAMES] * window
+        power = np.abs(scipy.fft.rfft(block, axis=1)) ** 2
+        chroma[start : start + len(block)] = power @ chroma_filter
+        energy[start : start + len(block)] = power.sum(axis=1)
+    # Level-independent: scale by the take's loud frames, so a quiet microphone matches.
+    loud = float(np.percentile(chroma.sum(axis=1), 95)) or 1.0
+    log_chroma = np.log1p(LOG_GAMMA * chroma / loud).astype(np.float32)
+    level_db = 10 * np.log10(energy + 1e-12)
+    silent = level_db < np.percentile(level_db, 95) + SILENCE_DB
+    return Features(
+        chroma=normalise_rows(log_chroma),
+        log_chroma=log_chroma,
+        onsets=_onsets(log_chroma),
+        silent=silent,
+    )
+
+
+def _onsets(log_chroma: np.ndarray) -> np.ndarray:
+    rise = np.maximum(np.diff(log_chroma, axis=0, prepend=log_chroma[:1]), 0.0)
+    decayed = scipy.signal.lfilter([1.0], [1.0, -ONSET_DECAY], rise, axis=0)
+    strength = np.linalg.norm(decayed, axis=1)
+    window = max(1, int(ONSET_NORM_WINDOW_S * FRAMES_PER_SECOND))
+    local_max = scipy.ndimage.maximum_filter1d(strength, size=window, mode="nearest")
+    floor = 0.05 * float(strength.max() or 1.0)
+    return (decayed / np.maximum(local_max, floor)[:, None]).astype(np.float32)
+
+
+def coarse(log_chroma: np.ndarray, factor: int) -> np.ndarray:
+    """CENS-like chroma at 1/factor of the frame rate: block means, smoothed, normalised."""
+    if factor == 1:
+        return normalise_rows(log_chroma)
+    count = -(-len(log_chroma) // factor)
+    padded = np.pad(log_chroma, ((0, count * factor - len(log_chroma)), (0, 0)), mode="edge")
+    blocks = padded.reshape(count, factor, 12).mean(axis=1)
+    smoothed = scipy.ndimage.uniform_filter1d(blocks, size=3, axis=0, mode="nearest")
+    return normalise_rows(smoothed)
+
+
+def transpose(matrix: np.ndarray, semitones: int) -> np.ndarray:
+    """Pitch-class features moved down by `semitones` (undoing a transposition up)."""
+    return np.roll(matrix, -semitones, axis=1)

@@ -1,0 +1,212 @@
+"""Timing and pitch feedback read off an alignment: coloured bands for the compare timeline.
+
+A band is `{kind, start_ms, end_ms, reply_start_ms, reply_end_ms, message}` with start/end
+in demonstration time. Kinds:
+
+* `rushed` / `dragged`: the local tempo (slope of the time map over a 1.5 s window) is more
+  than 15 % faster or slower than the demonstration's for at least a second.
+* `missing` / `extra`: the map runs flat for at least a second: the demonstration goes on
+  while the reply does not (a skipped passage), or the reply goes on alone (an added
+  passage, or a pause when the reply is silent there). Lead-in and trailing silence are not
+  feedback.
+* `flat` / `sharp`: for monophonic takes, the reply's pitch is 40-150 cents off the
+  demonstration's (after any transposition) for at least half a second. Larger differences
+  are a different note or a tracking slip, not intonation, and are left alone.
+
+Advisory only: thresholds are deliberately loose so that a band means something audible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.ndimage
+
+from . import features
+from .aligner import Alignment
+from .pitch import PitchTrack
+
+FPS = features.FRAMES_PER_SECOND
+TEMPO_THRESHOLD = 0.15
+TEMPO_WINDOW_S = 1.5
+TEMPO_MIN_S = 1.0
+RUN_MIN_S = 1.0  # missing / extra
+RUN_IGNORE_S = 0.3  # shorter runs are DTW texture, not structure
+PITCH_THRESHOLD_CENTS = 40.0
+PITCH_MAX_CENTS = 150.0
+PITCH_MIN_S = 0.5
+GRID_S = 0.05
+
+
+@dataclass(frozen=True)
+class Feedback:
+    bands: list[dict]
+    summary: dict
+
+
+def _ms(frames) -> int:
+    return int(round(float(frames) * 1000.0 / FPS))
+
+
+def _band(kind, demo_start, demo_end, reply_start, reply_end, message) -> dict:
+    return {
+        "kind": kind,
+        "start_ms": _ms(demo_start),
+        "end_ms": _ms(demo_end),
+        "reply_start_ms": _ms(reply_start),
+        "reply_end_ms": _ms(reply_end),
+        "message": message,
+    }
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) index pairs of the True stretches of `mask`."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def _flat_runs(path: np.ndarray, axis: int) -> list[tuple[int, int]]:
+    """Path index stretches where only `axis` moves (0: demonstration, 1: reply)."""
+    steps = np.diff(path, axis=0)
+    only = (steps[:, axis] == 1) & (steps[:, 1 - axis] == 0)
+    return [(start, end) for start, end in _runs(only) if end - start >= RUN_IGNORE_S * FPS]
+
+
+def structure_bands(alignment: Alignment) -> tuple[list[dict], list[tuple[int, int, int]]]:
+    """Missing and extra passages, and every flat run (for the tempo analysis to skip)."""
+    path = alignment.path
+    bands, skips = [], []
+    last = len(path) - 1
+    for axis, kind in ((0, "missing"), (1, "extra")):
+        side = alignment.demo if axis == 0 else alignment.reply
+        for start, end in _flat_runs(path, axis):
+            skips.append((start, end, axis))
+            a, b = path[start], path[end]
+            moving = side.silent[path[start:end + 1, axis]]
+            quiet = moving.mean() > 0.8
+            at_edge = start == 0 or end == last
+            length_s = (b[axis] - a[axis]) / FPS
+            if length_s < RUN_MIN_S or (quiet and (at_edge or axis == 0)):
+                continue  # lead-in, trailing silence, or a rest the reply kept shorter
+            if axis == 0:
+                message = f"{length_s:.1f} s of the demonstration are missing here."
+            elif quiet:
+                message = f"The reply pauses for {length_s:.1f} s here."
+            else:
+                message = f"The reply plays {length_s:.1f} s that are not in the demonstration."
+            bands.append(_band(kind, a[0], b[0], a[1], b[1], message))
+    return bands, skips
+
+
+def tempo_bands(alignment: Alignment, skips) -> tuple[list[dict], float | None]:
+    """Rushed and dragged passages; also the overall tempo ratio (reply / demonstration)."""
+    path = alignment.path.astype(np.float64)
+    # Take the flat runs out of the map, so that a pause is not read as a slow passage.
+    demo_clean, reply_clean = path[:, 0].copy(), path[:, 1].copy()
+    for start, end, axis in skips:
+        shift = path[end, axis] - path[start, axis]
+        target = demo_clean if axis == 0 else reply_clean
+        target[end:] -= shift
+    sounding = ~alignment.demo.silent[alignment.path[:, 0]]
+    if sounding.sum() < 2 * FPS:
+        return [], None
+    # One value per demonstration frame (the middle of the row), on a regular grid.
+    frames, first = np.unique(demo_clean, return_index=True)
+    last = np.concatenate([first[1:] - 1, [len(demo_clean) - 1]])
+    reply_mid = (reply_clean[first] + reply_clean[last]) / 2
+    grid = np.arange(frames[0], frames[-1] + 1e-9, GRID_S * FPS)
+    half = TEMPO_WINDOW_S * FPS / 2
+    ahead = np.interp(grid + half, frames, reply_mid)
+    behind = np.interp(grid - half, frames, reply_mid)
+    span = np.minimum(grid + half, frames[-1]) - np.maximum(grid - half, frames[0])
+    slope = (ahead - behind) / np.maximum(span, 1.0)
+    valid = span >= half  # near the ends the window is cut short
+    # Where the demonstration is silent there is no tempo to compare.
+    demo_at = np.interp(grid, demo_clean, path[:, 0]).astype(int)
+    valid &= ~alignment.demo.silent[np.clip(demo_at, 0, alignment.demo.frames - 1)]
+    overall = float(np.median(slope[valid])) if valid.any() else None
+    bands = []
+    for kind, mask in (
+        ("rushed", valid & (slope < 1 / (1 + TEMPO_THRESHOLD))),
+        ("dragged", valid & (slope > 1 + TEMPO_THRESHOLD)),
+    ):
+        for start, end in _runs(mask):
+            if (end - start) * GRID_S < TEMPO_MIN_S:
+                continue
+            local = float(np.median(slope[start:end]))
+            percent = round(abs(1 / local - 1) * 100)
+            a0, a1 = np.interp(grid[[start, end - 1]], demo_clean, path[:, 0])
+            r0, r1 = np.interp(grid[[start, end - 1]], frames, reply_mid)
+            r0, r1 = np.interp([r0, r1], reply_clean, path[:, 1])
+            word = "faster" if kind == "rushed" else "slower"
+            message = f"About {percent} % {word} than the demonstration here."
+            bands.append(_band(kind, a0, a1, r0, r1, message))
+    return bands, overall
+
+
+def pitch_bands(
+    alignment: Alignment, demo_pitch: PitchTrack, reply_pitch: PitchTrack
+) -> tuple[list[dict], float | None]:
+    """Flat and sharp passages along the map; also the median absolute deviation in cents."""
+    path = alignment.path
+    demo_cents = demo_pitch.cents[path[:, 0]]
+    reply_cents = reply_pitch.cents[path[:, 1]] - 100.0 * alignment.transposition
+    deviation = (reply_cents - demo_cents + 600.0) % 1200.0 - 600.0  # octave slips fold away
+    compared = ~np.isnan(deviation)
+    if compared.sum() < FPS:
+        return [], None
+    filled = np.where(compared, deviation, 0.0)
+    smooth = scipy.ndimage.median_filter(filled, size=int(0.2 * FPS) | 1, mode="nearest")
+    in_range = compared & (np.abs(smooth) <= PITCH_MAX_CENTS)
+    bands = []
+    for kind, mask in (
+        ("flat", in_range & (smooth <= -PITCH_THRESHOLD_CENTS)),
+        ("sharp", in_range & (smooth >= PITCH_THRESHOLD_CENTS)),
+    ):
+        # Bridge unvoiced gaps (note changes) shorter than 0.15 s inside a passage.
+        bridged = scipy.ndimage.binary_closing(mask, structure=np.ones(int(0.15 * FPS)))
+        for start, end in _runs(bridged):
+            a, b = path[start], path[end - 1]
+            if (b[0] - a[0]) / FPS < PITCH_MIN_S:
+                continue
+            cents = float(np.median(smooth[start:end][mask[start:end]]))
+            word = "flat" if kind == "flat" else "sharp"
+            message = f"About {abs(round(cents))} cents {word} here."
+            bands.append(_band(kind, a[0], b[0], a[1], b[1], message))
+    median_abs = float(np.median(np.abs(smooth[in_range]))) if in_range.any() else None
+    return bands, median_abs
+
+
+def analyse(
+    alignment: Alignment,
+    *,
+    demo_pitch: PitchTrack | None = None,
+    reply_pitch: PitchTrack | None = None,
+) -> Feedback:
+    """Every band, sorted by demonstration time, and a summary for the teacher."""
+    structure, skips = structure_bands(alignment)
+    tempo, overall = tempo_bands(alignment, skips)
+    pitch_checked = bool(
+        demo_pitch and reply_pitch and demo_pitch.monophonic and reply_pitch.monophonic
+    )
+    pitch, median_cents = (
+        pitch_bands(alignment, demo_pitch, reply_pitch) if pitch_checked else ([], None)
+    )
+    bands = sorted(structure + tempo + pitch, key=lambda band: (band["start_ms"], band["kind"]))
+    sounding_ms = float((~alignment.demo.silent).sum()) * 1000.0 / FPS or 1.0
+
+    def share(kinds) -> float:
+        covered = sum(b["end_ms"] - b["start_ms"] for b in bands if b["kind"] in kinds)
+        return round(min(covered / sounding_ms, 1.0), 3)
+
+    summary = {
+        "tempo_ratio": round(1 / overall, 3) if overall else None,
+        "timing_flagged_share": share({"rushed", "dragged", "missing", "extra"}),
+        "pitch_checked": pitch_checked,
+        "pitch_flagged_share": share({"flat", "sharp"}) if pitch_checked else None,
+        "median_abs_cents": round(median_cents, 1) if median_cents is not None else None,
+        "counts": {kind: sum(b["kind"] == kind for b in bands) for kind in (
+            "rushed", "dragged", "missing", "extra", "flat", "sharp")},
+    }
+    return Feedback(bands=bands, summary=summary)
