@@ -216,3 +216,81 @@ class Comment(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.at_ms} ms: {self.body[:40]}"
+
+
+class ActivityEvent(models.Model):
+    """One thing that happened in the core loop, kept as an outbox: progress rollups,
+    notifications and product analytics are derived from these rows (learning.activity)."""
+
+    class Kind(models.TextChoices):
+        EXERCISE_PUBLISHED = "exercise_published", "Exercise published"
+        REPLY_SUBMITTED = "reply_submitted", "Reply submitted"
+        FEEDBACK_GIVEN = "feedback_given", "Feedback given"
+        COMMENT_CREATED = "comment_created", "Comment created"
+        COMPARE_VIEWED = "compare_viewed", "Compare viewed"
+        PRACTICE = "practice", "Practice time"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # Public ids of the subjects ("exercise", "reply", "comment", "student") and figures
+    # ("seconds"): enough to rebuild every rollup without reading the core-loop tables.
+    data = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["occurred_at", "pk"]
+        indexes = [
+            models.Index(fields=["kind", "occurred_at"]),
+            models.Index(fields=["actor", "occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.kind}"
+
+
+class Alignment(TimeStamped):
+    """The music-aware alignment of a reply to its exercise's demonstration (learning.alignment):
+    a time map for auto-sync and advisory timing and pitch bands. One per reply; recomputed
+    when the demonstration or the algorithm changes."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        READY = "ready", "Ready"
+        NOT_ALIGNED = "not_aligned", "Not aligned"  # no audio, or not trustworthy
+        FAILED = "failed", "Failed"  # a bug or storage trouble after retries
+
+    reply = models.OneToOneField(Reply, on_delete=models.CASCADE, related_name="alignment")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(max_length=300, blank=True)  # for people, when not ready
+    # What the result was computed from, so that a rerun knows whether it is still current.
+    demo_media_public_id = models.UUIDField(null=True, blank=True)
+    reply_media_public_id = models.UUIDField(null=True, blank=True)
+    algorithm = models.CharField(max_length=20, blank=True)
+    # {"demo_ms": [...], "reply_ms": [...]}: two non-decreasing integer lists, ~10 points/s.
+    time_map = models.JSONField(default=dict, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    transposition_semitones = models.SmallIntegerField(default=0)
+    bands = models.JSONField(default=list, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    visible_to_student = models.BooleanField(default=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    runs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "ready", "not_aligned", "failed"]),
+                name="alignment_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(transposition_semitones__gte=-5)
+                & models.Q(transposition_semitones__lte=6),
+                name="alignment_transposition_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"alignment of {self.reply_id} ({self.status})"

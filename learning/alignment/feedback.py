@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.ndimage
+import scipy.signal
 
 from . import features
 from .aligner import Alignment
@@ -32,11 +33,14 @@ TEMPO_THRESHOLD = 0.15
 TEMPO_WINDOW_S = 1.5
 TEMPO_MIN_S = 1.0
 RUN_MIN_S = 1.0  # missing / extra
-RUN_IGNORE_S = 0.3  # shorter runs are DTW texture, not structure
+# Shorter runs are DTW texture (a held chord lets the path wander for free), not structure;
+# they stay in the map for the tempo analysis.
+RUN_IGNORE_S = 0.75
 PITCH_THRESHOLD_CENTS = 40.0
 PITCH_MAX_CENTS = 150.0
 PITCH_MIN_S = 0.5
 GRID_S = 0.05
+ONSET_HEIGHT = 0.4  # onset strength is locally normalised: 1 at the strongest
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,7 @@ class Feedback:
 
 
 def _ms(frames) -> int:
-    return int(round(float(frames) * 1000.0 / FPS))
+    return round(float(frames) * 1000.0 / FPS)
 
 
 def _band(kind, demo_start, demo_end, reply_start, reply_end, message) -> dict:
@@ -73,48 +77,100 @@ def _flat_runs(path: np.ndarray, axis: int) -> list[tuple[int, int]]:
     return [(start, end) for start, end in _runs(only) if end - start >= RUN_IGNORE_S * FPS]
 
 
+def _pause_bands(alignment: Alignment) -> tuple[list[dict], list[tuple[int, int]]]:
+    """Silences of the reply, between its first and last notes, that the demonstration does
+    not have (or has shorter). Found on the reply's own silence rather than on the path:
+    inside a held note the path may start its vertical run anywhere."""
+    path, silent = alignment.path, alignment.reply.silent
+    sounding = np.flatnonzero(~silent)
+    if len(sounding) == 0:
+        return [], []
+    bands, stretches = [], []
+    for start, end in _runs(silent):
+        if start <= sounding[0] or end > sounding[-1] or (end - start) < RUN_MIN_S * FPS:
+            continue  # lead-in, ending, or a breath
+        inside = np.flatnonzero((path[:, 1] >= start) & (path[:, 1] < end))
+        if len(inside) == 0:
+            continue
+        first, last = int(inside[0]), int(inside[-1])
+        # How long the demonstration itself rests there (not the path's span: across a
+        # silence the path may drift along a held note at no extra cost).
+        rows = np.arange(path[first, 0], path[last, 0] + 1)
+        demo_rest = float(alignment.demo.silent[rows].sum()) / FPS
+        pause = (end - start) / FPS
+        if pause - demo_rest < RUN_MIN_S:
+            continue
+        stretches.append((first, last))
+        if demo_rest < 0.25:
+            message = f"The reply pauses for {pause:.1f} s here."
+        else:
+            message = f"The reply rests {pause - demo_rest:.1f} s longer than the demonstration."
+        bands.append(_band("extra", path[first, 0], path[last, 0], start, end, message))
+    return bands, stretches
+
+
 def structure_bands(alignment: Alignment) -> tuple[list[dict], list[tuple[int, int, int]]]:
-    """Missing and extra passages, and every flat run (for the tempo analysis to skip)."""
+    """Pauses, missing and extra passages; and the path stretches to leave out of the tempo
+    analysis as (start, end, axis), axis None for both sides."""
     path = alignment.path
-    bands, skips = [], []
+    bands, stretches = _pause_bands(alignment)
+    skips = [(first, last, None) for first, last in stretches]
     last = len(path) - 1
     for axis, kind in ((0, "missing"), (1, "extra")):
         side = alignment.demo if axis == 0 else alignment.reply
         for start, end in _flat_runs(path, axis):
+            if any(first <= start and end <= stop for first, stop in stretches):
+                continue  # part of a pause
             skips.append((start, end, axis))
             a, b = path[start], path[end]
-            moving = side.silent[path[start:end + 1, axis]]
-            quiet = moving.mean() > 0.8
-            at_edge = start == 0 or end == last
+            quiet = side.silent[path[start : end + 1, axis]].mean() > 0.8
             length_s = (b[axis] - a[axis]) / FPS
-            if length_s < RUN_MIN_S or (quiet and (at_edge or axis == 0)):
-                continue  # lead-in, trailing silence, or a rest the reply kept shorter
+            if length_s < RUN_MIN_S or quiet or start == 0 or end == last:
+                continue  # a rest kept shorter, silence, or a lead-in or ending
             if axis == 0:
                 message = f"{length_s:.1f} s of the demonstration are missing here."
-            elif quiet:
-                message = f"The reply pauses for {length_s:.1f} s here."
             else:
                 message = f"The reply plays {length_s:.1f} s that are not in the demonstration."
             bands.append(_band(kind, a[0], b[0], a[1], b[1], message))
     return bands, skips
 
 
+def _onset_frames(alignment: Alignment, demo_rows: np.ndarray) -> np.ndarray:
+    """Indices into `demo_rows` that are note onsets of the demonstration. Not the ends of
+    the path: how long the last note rings out is not tempo."""
+    strength = np.linalg.norm(alignment.demo.onsets, axis=1)
+    peaks, _ = scipy.signal.find_peaks(strength, height=ONSET_HEIGHT, distance=3)
+    is_onset = np.zeros(alignment.demo.frames, dtype=bool)
+    is_onset[peaks] = True
+    chosen = np.flatnonzero(is_onset[demo_rows])
+    return chosen
+
+
 def tempo_bands(alignment: Alignment, skips) -> tuple[list[dict], float | None]:
     """Rushed and dragged passages; also the overall tempo ratio (reply / demonstration)."""
     path = alignment.path.astype(np.float64)
     # Take the flat runs out of the map, so that a pause is not read as a slow passage.
-    demo_clean, reply_clean = path[:, 0].copy(), path[:, 1].copy()
+    steps = np.diff(path, axis=0)
     for start, end, axis in skips:
-        shift = path[end, axis] - path[start, axis]
-        target = demo_clean if axis == 0 else reply_clean
-        target[end:] -= shift
+        if axis is None:
+            steps[start:end] = 0
+        else:
+            steps[start:end, axis] = 0
+    clean = np.concatenate([path[:1], path[:1] + np.cumsum(steps, axis=0)])
+    demo_clean, reply_clean = clean[:, 0], clean[:, 1]
     sounding = ~alignment.demo.silent[alignment.path[:, 0]]
     if sounding.sum() < 2 * FPS:
         return [], None
-    # One value per demonstration frame (the middle of the row), on a regular grid.
+    # One value per demonstration frame (the middle of the row)...
     frames, first = np.unique(demo_clean, return_index=True)
     last = np.concatenate([first[1:] - 1, [len(demo_clean) - 1]])
     reply_mid = (reply_clean[first] + reply_clean[last]) / 2
+    # ...read only at the demonstration's note onsets: while notes are held the path may
+    # wander freely at no cost, and that wandering is not tempo.
+    anchors = _onset_frames(alignment, path[first, 0].astype(int))
+    if len(anchors) < 2:
+        return [], None
+    frames, reply_mid = frames[anchors], reply_mid[anchors]
     grid = np.arange(frames[0], frames[-1] + 1e-9, GRID_S * FPS)
     half = TEMPO_WINDOW_S * FPS / 2
     ahead = np.interp(grid + half, frames, reply_mid)
@@ -125,6 +181,10 @@ def tempo_bands(alignment: Alignment, skips) -> tuple[list[dict], float | None]:
     # Where the demonstration is silent there is no tempo to compare.
     demo_at = np.interp(grid, demo_clean, path[:, 0]).astype(int)
     valid &= ~alignment.demo.silent[np.clip(demo_at, 0, alignment.demo.frames - 1)]
+    # Right around a pause the window straddles it: the tempo there is not meaningful.
+    for start, end, axis in skips:
+        if axis is None:
+            valid &= (grid < demo_clean[start] - half) | (grid > demo_clean[end] + half)
     overall = float(np.median(slope[valid])) if valid.any() else None
     bands = []
     for kind, mask in (

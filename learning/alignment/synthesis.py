@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-SAMPLE_RATE = 22_050
+from . import features
+
+SAMPLE_RATE = features.SAMPLE_RATE
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ def varying(
     perf = delay_s + np.concatenate([[0.0], np.cumsum(step / rate[:-1])])
     if pause is not None:
         at_s, length_s = pause
-        perf = perf + np.where(grid >= at_s, length_s, 0.0)
+        # Half a step of slack: `at_s` is a sum of note lengths and carries rounding error.
+        perf = perf + np.where(grid >= at_s - step / 2, length_s, 0.0)
     return Warp(score_s=grid, perf_s=perf)
 
 
@@ -110,6 +113,11 @@ def chords(*, duration_s: float, seed: int) -> list[Note]:
     return notes
 
 
+def note_start_near(notes: list[Note], at_s: float) -> float:
+    """The first note start at or after `at_s` (a pause placed there cuts no note short)."""
+    return next(n.start_s for n in notes if n.start_s >= at_s)
+
+
 def detune(notes: list[Note], *, start_s: float, end_s: float, cents: float) -> list[Note]:
     """The same notes, those starting inside [start_s, end_s) played `cents` off."""
     return [
@@ -132,8 +140,8 @@ def render(
     """Mono float32 audio of `notes` played through `warp`."""
     starts = warp(np.array([n.start_s for n in notes]))
     # A note's end is taken just before its score end so that a pause placed where the next
-    # note starts does not stretch the note that ends there.
-    ends = warp(np.array([n.start_s + n.duration_s - 1e-4 for n in notes]))
+    # note starts does not stretch the note that ends there (the warp grid is 1 ms).
+    ends = warp(np.array([n.start_s + n.duration_s - 0.002 for n in notes]))
     total = int((float(ends.max()) + tail_s) * sample_rate)
     out = np.zeros(total, dtype=np.float64)
     for note, start, end in zip(notes, starts, ends, strict=True):
@@ -184,16 +192,20 @@ def make_pair(
     transpose: int = 0,
     snr_db: float | None = 20.0,
     seed: int = 0,
+    sample_rate: int = SAMPLE_RATE,
 ) -> Pair:
     duration = notes[-1].start_s + notes[-1].duration_s
     demo_warp = steady(duration_s=duration)
-    demo = render(notes, warp=demo_warp, timbre=demo_timbre, snr_db=None, seed=seed)
+    demo = render(
+        notes, warp=demo_warp, timbre=demo_timbre, snr_db=None, seed=seed,
+        sample_rate=sample_rate,
+    )
     reply = render(
         reply_notes or notes, warp=warp, timbre=reply_timbre, transpose=transpose,
-        snr_db=snr_db, seed=seed + 1,
+        snr_db=snr_db, seed=seed + 1, sample_rate=sample_rate,
     )
     onsets = np.array([n.start_s for n in notes])
     return Pair(
         name=name, demo=demo, reply=reply, demo_onsets_s=demo_warp(onsets),
-        reply_onsets_s=warp(onsets), transpose=transpose,
+        reply_onsets_s=warp(onsets), transpose=transpose, sample_rate=sample_rate,
     )

@@ -172,6 +172,8 @@ def main() -> int:
                 python, "-m", "celery", "-A", "config", "worker", "--beat",
                 "--schedule", str(BASE_DIR / ".data" / "celerybeat-schedule"),
                 "--pool", "threads", "--concurrency", "2", "--loglevel", "INFO",
+                # One worker takes every queue here; production runs one service per queue.
+                "--queues", "default,billing,video",
             ], env,
         )
         if _wait_until_serving(f"http://{HOST}:{PORT}/healthz", children["web"]):

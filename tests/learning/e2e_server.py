@@ -67,10 +67,9 @@ def _configure(data: Path, port: int) -> None:
     # The Celery app may have read its settings already; give it the broker directly too.
     app.conf.broker_url = settings.CELERY_BROKER_URL
     app.conf.broker_transport_options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
-    # The test session's users were created with the test settings' fast hasher.
-    settings.PASSWORD_HASHERS = [
-        *settings.PASSWORD_HASHERS, "django.contrib.auth.hashers.MD5PasswordHasher"
-    ]
+    # The test session's users were created with the test settings' fast hasher; with it
+    # first, logging in never re-hashes (and rewrites) their passwords for later tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

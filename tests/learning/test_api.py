@@ -27,7 +27,7 @@ def test_teacher_creates_publishes_and_student_replies_through_the_api(school_a)
         "/api/v1/exercises/",
         {
             "title": "Bach minuet",
-            "instructions": "Bars 1–8",
+            "instructions": "Bars 1-8",
             "demo": str(demo.public_id),
             "tags": ["Baroque"],
         },

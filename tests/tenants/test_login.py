@@ -9,7 +9,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import Client
 
-from tenants.models import Domain, Membership, Role, Tenant, User
+from tenants.models import Membership, Role, User
 from tests.conftest import PASSWORD, client_for
 
 

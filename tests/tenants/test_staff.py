@@ -8,7 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tenants import services
-from tenants.models import Domain, Invitation, Membership, Tenant, User
+from tenants.models import Invitation, Membership, Tenant, User
 from tests.conftest import PASSWORD, client_for
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 from config import database
 
@@ -311,9 +312,38 @@ PRACTIKA_SEAT_SYNC_DEBOUNCE_S = env.int("PRACTIKA_SEAT_SYNC_DEBOUNCE_S", default
 # Asked by tenants.services before anyone joins (plan limits), and told of changes (seats).
 PRACTIKA_MEMBERSHIP_POLICY = "billing.policies.MembershipPolicy"
 
+# --- Progress, notifications and product analytics (analytics) ------------------------------
+# learning.activity calls these after each activity event commits (learning imports no
+# analytics code: the seam is this setting).
+PRACTIKA_ACTIVITY_HANDLERS = ["analytics.handlers.on_activity"]
+# https://posthog.com/docs/libraries/python — empty key: nothing is sent.
+POSTHOG_API_KEY = env.str("POSTHOG_API_KEY", default="")
+POSTHOG_HOST = env.str("POSTHOG_HOST", default="https://us.i.posthog.com")
+# https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html#crontab-schedules
+CELERY_BEAT_SCHEDULE |= {
+    "analytics-rebuild-rollups": {
+        "task": "analytics.tasks.rollups_rebuild_all",
+        "schedule": crontab(minute=30, hour=3),
+    },
+    "analytics-due-reminders": {
+        "task": "analytics.tasks.due_reminders_all",
+        "schedule": crontab(minute=5),
+    },
+    "analytics-weekly-digest": {
+        "task": "analytics.tasks.weekly_digest_all",
+        "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+    },
+    "analytics-product-analytics": {
+        "task": "analytics.tasks.product_analytics_sync",
+        "schedule": 5 * 60,
+    },
+}
+
 # --- Email ----------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/email/
-EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_BACKEND = env.str(
+    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"
+)
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Practika <hello@practika.app>")

@@ -4,7 +4,7 @@ from config import database, embedded_db
 from config.settings.base import *  # noqa: F403
 from config.settings.base import DATA_DIR, DATABASE_URL
 
-SECRET_KEY = "test-only-not-secret-" + "x" * 40  # noqa: S105
+SECRET_KEY = "test-only-not-secret-" + "x" * 40
 DEBUG = False
 BASE_DOMAIN = "practika.test"
 ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}", "localhost", ".localhost", "127.0.0.1"]

@@ -1,0 +1,163 @@
+"""Pages of analytics on a tenant's host: dashboards, notifications and their preferences,
+and the unsubscribe page that email links open without logging in."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from analytics import notifications, selectors, services
+from learning import roles
+from learning.errors import DomainError
+
+STUDENTS_PER_PAGE = 50
+# Dashboards are recomputed when activity changes the tenant's figures (the version in the
+# key changes) or at the latest after this many seconds (members joining, time passing).
+DASHBOARD_CACHE_SECONDS = 60
+
+
+def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "tenants/forbidden.html", {"message": message}, status=403)
+
+
+def member_page(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.membership is None:
+            return _forbidden(request, "This page is for members.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _cached(key: str, compute):
+    full_key = f"analytics:{key}:{services.dashboards_version()}"
+    value = cache.get(full_key)
+    if value is None:
+        value = compute()
+        cache.set(full_key, value, DASHBOARD_CACHE_SECONDS)
+    return value
+
+
+@member_page
+def start(request: HttpRequest) -> HttpResponse:
+    """Where a member lands: a new student on their one exercise, everyone else on the
+    dashboard."""
+    if roles.is_student(request.membership):
+        exercise = selectors.landing_exercise(user=request.user)
+        if exercise is not None:
+            return redirect("learning:student_exercise", public_id=exercise.public_id)
+    return redirect("analytics:dashboard")
+
+
+@member_page
+def dashboard(request: HttpRequest) -> HttpResponse:
+    membership = request.membership
+    if roles.is_student(membership):
+        data = _cached(f"student:{request.user.pk}", lambda: selectors.student_dashboard(
+            user=request.user
+        ))
+        return render(request, "analytics/dashboard_student.html", {"dash": data})
+    try:
+        if services.sample_exercise_ensure(actor=membership) is not None:
+            services.dashboards_invalidate()
+    except DomainError:
+        pass  # a plan limit: no sample, nothing else lost
+    data = _cached("teacher", selectors.teacher_dashboard)
+    rows, sort = selectors.sort_students(data.students, request.GET.get("sort", "name"))
+    page = Paginator(rows, STUDENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request, "analytics/dashboard_teacher.html",
+        {"dash": data, "page": page, "sort": sort, "is_admin": membership.is_admin},
+    )
+
+
+@member_page
+def school_dashboard(request: HttpRequest) -> HttpResponse:
+    if not request.membership.is_admin:
+        return _forbidden(request, "This page is for the school's owners and admins.")
+    data = _cached("school", selectors.admin_dashboard)
+    return render(request, "analytics/dashboard_school.html", {"dash": data})
+
+
+# --- Notifications ------------------------------------------------------------------------
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponse:
+    target = request.POST.get("next") or fallback
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = fallback
+    return redirect(target)
+
+
+@member_page
+def notification_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.notifications_for(user=request.user), 30).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "analytics/notifications.html", {"page": page})
+
+
+@require_POST
+@member_page
+def notification_read(request: HttpRequest, public_id) -> HttpResponse:
+    """Mark one notification read and go where it points."""
+    notification = selectors.notifications_for(user=request.user).filter(
+        public_id=public_id
+    ).first()
+    if notification is None:
+        raise Http404("No such notification.")
+    notifications.mark_read(user=request.user, public_id=public_id)
+    return _back(request, notification.url or reverse("analytics:notifications"))
+
+
+@require_POST
+@member_page
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    notifications.mark_read(user=request.user)
+    return _back(request, reverse("analytics:notifications"))
+
+
+@member_page
+def preferences(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        for item in notifications.preferences_for(user=request.user):
+            for channel in item["channels"]:
+                wanted = f"{item['kind']}:{channel['channel']}" in request.POST
+                if wanted != channel["enabled"]:
+                    notifications.preference_set(
+                        user=request.user, kind=item["kind"], channel=channel["channel"],
+                        enabled=wanted,
+                    )
+        return redirect("analytics:preferences")
+    return render(
+        request, "analytics/preferences.html",
+        {"items": notifications.preferences_for(user=request.user)},
+    )
+
+
+# Served under /api/ so that the tenant middleware leaves the decision to the view, like the
+# API's open routes: the signed token in the path is the credential, no session is needed.
+# POST without a CSRF token is RFC 8058's one-click unsubscribe from mail clients.
+@csrf_exempt
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        user, kind = notifications.unsubscribe_check(token=token)
+    except notifications.UnsubscribeInvalid as error:
+        raise Http404(str(error)) from error
+    done = False
+    if request.method == "POST":
+        notifications.unsubscribe(token=token)
+        done = True
+    return render(
+        request, "analytics/unsubscribe.html",
+        {"kind_label": notifications.Kind(kind).label, "done": done, "member": user},
+    )

@@ -1,0 +1,60 @@
+"""The analysis in one call: two recordings in, a time map and feedback out. No Django here:
+the benchmark and the tests call it on generated audio, the task on decoded recordings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import aligner, audio, features, feedback, pitch, timemap
+
+# Stored with each result: a result from another version is recomputed.
+ALGORITHM = "mrdtw-1"
+MIN_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Result:
+    aligned: bool
+    reason: str = ""
+    time_map: timemap.TimeMap | None = None
+    confidence: float | None = None
+    transposition: int = 0
+    bands: list[dict] = field(default_factory=list)
+    summary: dict = field(default_factory=dict)
+
+
+def analyse(demo_audio: np.ndarray, reply_audio: np.ndarray, *, with_pitch: bool = True) -> Result:
+    """Align a reply to a demonstration (mono float32 at features.SAMPLE_RATE) and read
+    timing and pitch feedback off the alignment."""
+    for samples, who in ((demo_audio, "demonstration"), (reply_audio, "reply")):
+        if len(samples) < MIN_SECONDS * features.SAMPLE_RATE or not np.any(samples):
+            return Result(aligned=False, reason=f"The {who} has no sound to align.")
+    alignment = aligner.align(demo_audio, reply_audio)
+    if not alignment.trustworthy:
+        return Result(
+            aligned=False, reason=alignment.reason, confidence=round(alignment.confidence, 3),
+            transposition=alignment.transposition,
+        )
+    demo_pitch = reply_pitch = None
+    if with_pitch:
+        demo_pitch = pitch.track(demo_audio, silent=alignment.demo.silent)
+        if demo_pitch.monophonic:
+            reply_pitch = pitch.track(reply_audio, silent=alignment.reply.silent)
+    result = feedback.analyse(alignment, demo_pitch=demo_pitch, reply_pitch=reply_pitch)
+    return Result(
+        aligned=True,
+        time_map=timemap.from_path(alignment.path),
+        confidence=round(alignment.confidence, 3),
+        transposition=alignment.transposition,
+        bands=result.bands,
+        summary=result.summary,
+    )
+
+
+def analyse_files(demo_path: Path, reply_path: Path, *, timeout_s: float = 120.0) -> Result:
+    return analyse(
+        audio.decode(demo_path, timeout_s=timeout_s), audio.decode(reply_path, timeout_s=timeout_s)
+    )

@@ -1,0 +1,212 @@
+"""Writes of the alignment feature: queue, compute and store an Alignment; hide its
+feedback from the student.
+
+The analysis runs outside any transaction (seconds of CPU must not hold row locks); its
+result is written in a short one that re-reads the row. Everything a person can cause (no
+audio, an unrelated take, a missing file, unreadable sound) ends in `not_aligned` with a
+sentence for the compare page; only storage outages escape, for the task to retry.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from learning import roles, storage
+from learning.media import MediaError
+from learning.models import Alignment, MediaFile, Reply
+
+logger = logging.getLogger(__name__)
+
+# Smallest first: the analysis needs only the sound, at 22,050 Hz mono.
+AUDIO_SOURCES = ("audio", "360p", "720p")
+DECODE_TIMEOUT_S = 180.0
+
+NO_DEMO = "The exercise has no demonstration to align to."
+NO_DEMO_AUDIO = "The demonstration has no sound, so it cannot be aligned automatically."
+NO_REPLY_AUDIO = "The reply has no sound, so it cannot be aligned automatically."
+NOT_READY = "The recordings are still being processed."
+FILE_MISSING = "A recording's file is missing, so it cannot be aligned automatically."
+UNREADABLE = "The sound of a recording could not be read, so it cannot be aligned."
+CRASHED = "Automatic alignment failed. Use the manual sync instead."
+
+
+def _audio_key(media: MediaFile) -> str:
+    for name in AUDIO_SOURCES:
+        if media.renditions.get(name):
+            return media.renditions[name]
+    return media.source_key
+
+
+def _blocker(reply: Reply) -> tuple[str, str] | None:
+    """(status, reason) when the reply cannot be aligned as things stand, else None."""
+    demo = reply.exercise.demo
+    if demo is None:
+        return Alignment.Status.NOT_ALIGNED, NO_DEMO
+    if demo.state != MediaFile.State.READY or reply.media.state != MediaFile.State.READY:
+        failed = MediaFile.State.FAILED in (demo.state, reply.media.state)
+        return (Alignment.Status.NOT_ALIGNED, UNREADABLE) if failed else (
+            Alignment.Status.PENDING, NOT_READY
+        )
+    if not demo.has_audio:
+        return Alignment.Status.NOT_ALIGNED, NO_DEMO_AUDIO
+    if not reply.media.has_audio:
+        return Alignment.Status.NOT_ALIGNED, NO_REPLY_AUDIO
+    return None
+
+
+def _is_current(alignment: Alignment, reply: Reply, algorithm: str) -> bool:
+    demo = reply.exercise.demo
+    return (
+        alignment.status in (Alignment.Status.READY, Alignment.Status.NOT_ALIGNED)
+        and alignment.algorithm == algorithm
+        and demo is not None
+        and alignment.demo_media_public_id == demo.public_id
+        and alignment.reply_media_public_id == reply.media.public_id
+    )
+
+
+@transaction.atomic
+def alignment_request(*, reply: Reply) -> Alignment:
+    """The reply's alignment, queued for analysis once its recordings allow it.
+
+    Safe to call on every view of the compare page (and from the hooks after a reply is
+    sent or a recording is processed): it queues only for a new row, for a row that was
+    waiting on processing, and for a result computed from another demonstration.
+    """
+    from learning import tasks_alignment
+
+    alignment, created = Alignment.objects.get_or_create(reply=reply)
+    if not created:
+        alignment = Alignment.objects.select_for_update().get(pk=alignment.pk)
+    demo = reply.exercise.demo
+    stale = (
+        alignment.status != Alignment.Status.PENDING
+        and demo is not None
+        and alignment.demo_media_public_id not in (None, demo.public_id)
+    )
+    waiting = alignment.status == Alignment.Status.PENDING and (created or alignment.reason)
+    if not (waiting or stale):
+        return alignment  # computed and current, or already queued
+    blocker = _blocker(reply)
+    if blocker is not None:
+        alignment.status, alignment.reason = blocker
+    else:
+        alignment.status, alignment.reason = Alignment.Status.PENDING, ""
+        reply_id = reply.pk
+        transaction.on_commit(lambda: tasks_alignment.align_reply.delay(reply_id))
+    alignment.save(update_fields=["status", "reason", "updated_at"])
+    return alignment
+
+
+@transaction.atomic
+def alignment_recompute(*, reply: Reply) -> Alignment:
+    """Queue the analysis again, even if a current result exists (teachers' retry)."""
+    from learning import tasks_alignment
+
+    alignment, _ = Alignment.objects.get_or_create(reply=reply)
+    alignment.status = Alignment.Status.PENDING
+    alignment.reason = ""
+    alignment.save(update_fields=["status", "reason", "updated_at"])
+    reply_id = reply.pk
+    transaction.on_commit(lambda: tasks_alignment.align_reply.delay(reply_id, force=True))
+    return alignment
+
+
+def _store(alignment_id: int, **fields) -> Alignment:
+    with transaction.atomic():
+        alignment = Alignment.objects.select_for_update().get(pk=alignment_id)
+        for name, value in fields.items():
+            setattr(alignment, name, value)
+        alignment.runs += 1
+        alignment.computed_at = timezone.now()
+        alignment.save()
+    return alignment
+
+
+def alignment_compute(*, reply_id: int, force: bool = False) -> Alignment | None:
+    """Compute and store the alignment of one reply; a current result is kept (idempotent).
+
+    Returns None when the reply no longer exists. Raises storage.StorageUnavailable only.
+    """
+    from learning.alignment import engine  # numpy, numba: only where the work happens
+
+    reply = Reply.objects.select_related("exercise__demo", "media").filter(pk=reply_id).first()
+    if reply is None:
+        return None
+    alignment, _ = Alignment.objects.get_or_create(reply=reply)
+    if not force and _is_current(alignment, reply, engine.ALGORITHM):
+        return alignment
+    demo = reply.exercise.demo
+    inputs = {
+        "demo_media_public_id": demo.public_id if demo else None,
+        "reply_media_public_id": reply.media.public_id,
+        "algorithm": engine.ALGORITHM,
+    }
+    blocker = _blocker(reply)
+    if blocker is not None:
+        status, reason = blocker
+        return _store(alignment.pk, status=status, reason=reason, **_empty(), **inputs)
+    try:
+        result = _analyse(demo, reply.media, engine)
+    except storage.ObjectMissing:
+        logger.info("alignment of reply %s: a recording's file is missing", reply_id)
+        return _store(alignment.pk, status=Alignment.Status.NOT_ALIGNED, reason=FILE_MISSING,
+                      **_empty(), **inputs)
+    except MediaError as error:
+        if error.transient:
+            raise
+        logger.info("alignment of reply %s: unreadable sound: %s", reply_id, error.message)
+        return _store(alignment.pk, status=Alignment.Status.NOT_ALIGNED, reason=UNREADABLE,
+                      **_empty(), **inputs)
+    if not result.aligned:
+        fields = {**_empty(), "confidence": result.confidence}
+        return _store(alignment.pk, status=Alignment.Status.NOT_ALIGNED, reason=result.reason,
+                      **fields, **inputs)
+    return _store(
+        alignment.pk,
+        status=Alignment.Status.READY,
+        reason="",
+        time_map=result.time_map.as_json(),
+        confidence=result.confidence,
+        transposition_semitones=result.transposition,
+        bands=result.bands,
+        summary=result.summary,
+        **inputs,
+    )
+
+
+def _empty() -> dict:
+    return {"time_map": {}, "bands": [], "summary": {}, "confidence": None,
+            "transposition_semitones": 0}
+
+
+def _analyse(demo: MediaFile, reply_media: MediaFile, engine):
+    with tempfile.TemporaryDirectory(prefix="practika-align-") as scratch:
+        demo_path = Path(scratch) / "demo"
+        reply_path = Path(scratch) / "reply"
+        storage.download(key=_audio_key(demo), path=demo_path)
+        storage.download(key=_audio_key(reply_media), path=reply_path)
+        return engine.analyse_files(demo_path, reply_path, timeout_s=DECODE_TIMEOUT_S)
+
+
+def alignment_fail(*, reply_id: int, reason: str = CRASHED) -> None:
+    """Give up on a reply's alignment with a reason for the compare page."""
+    reply = Reply.objects.filter(pk=reply_id).first()
+    if reply is None:
+        return
+    alignment, _ = Alignment.objects.get_or_create(reply=reply)
+    _store(alignment.pk, status=Alignment.Status.FAILED, reason=reason)
+
+
+@transaction.atomic
+def alignment_set_visibility(*, actor, alignment: Alignment, visible: bool) -> Alignment:
+    """Show or hide the timing and pitch feedback from the student (teachers only)."""
+    roles.require_teacher(actor)
+    alignment.visible_to_student = visible
+    alignment.save(update_fields=["visible_to_student", "updated_at"])
+    return alignment

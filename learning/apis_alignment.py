@@ -1,0 +1,129 @@
+"""The alignment API (issue 6): `/api/v1/replies/<uuid>/alignment/`.
+
+GET (anyone who can see the reply): status, the time map for auto-sync, and the timing and
+pitch feedback with the attempts' trend; a student does not get the feedback when the
+teacher hid it (the time map stays: auto-sync is not feedback). The first GET of a reply
+whose recordings are ready queues the analysis. PATCH (teachers): show or hide the feedback
+from the student. POST (teachers): compute again.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from learning import roles, selectors
+from learning.alignment import selectors as alignment_selectors
+from learning.alignment import services as alignment_services
+from learning.models import Alignment
+from tenants.permissions import api_membership
+
+BAND_KINDS = ("rushed", "dragged", "missing", "extra", "flat", "sharp")
+
+
+class TimeMapOut(serializers.Serializer):
+    demo_ms = serializers.ListField(child=serializers.IntegerField())
+    reply_ms = serializers.ListField(child=serializers.IntegerField())
+
+
+class BandOut(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=BAND_KINDS)
+    start_ms = serializers.IntegerField(help_text="Demonstration time.")
+    end_ms = serializers.IntegerField(help_text="Demonstration time.")
+    reply_start_ms = serializers.IntegerField()
+    reply_end_ms = serializers.IntegerField()
+    message = serializers.CharField()
+
+
+class SummaryOut(serializers.Serializer):
+    tempo_ratio = serializers.FloatField(allow_null=True, help_text="Reply tempo / demo tempo.")
+    timing_flagged_share = serializers.FloatField()
+    pitch_checked = serializers.BooleanField()
+    pitch_flagged_share = serializers.FloatField(allow_null=True)
+    median_abs_cents = serializers.FloatField(allow_null=True)
+    counts = serializers.DictField(child=serializers.IntegerField())
+
+
+class AttemptOut(serializers.Serializer):
+    reply = serializers.UUIDField(source="reply.public_id")
+    attempt = serializers.IntegerField(source="reply.attempt")
+    summary = SummaryOut()
+
+
+class AlignmentOut(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Alignment.Status.choices)
+    reason = serializers.CharField()
+    confidence = serializers.FloatField(allow_null=True)
+    transposition_semitones = serializers.IntegerField()
+    time_map = TimeMapOut(allow_null=True)
+    visible_to_student = serializers.BooleanField()
+    feedback_hidden = serializers.BooleanField(help_text="True when hidden from this viewer.")
+    bands = BandOut(many=True)
+    summary = SummaryOut(allow_null=True)
+    attempts = AttemptOut(many=True)
+    computed_at = serializers.DateTimeField(allow_null=True)
+
+
+def _payload(alignment: Alignment, *, is_teacher: bool) -> dict:
+    hidden = not is_teacher and not alignment.visible_to_student
+    ready = alignment.status == Alignment.Status.READY
+    attempts = []
+    if ready and not hidden:
+        attempts = [
+            a for a in alignment_selectors.attempt_alignments(reply=alignment.reply)
+            if is_teacher or a.visible_to_student
+        ]
+    return {
+        "status": alignment.status,
+        "reason": alignment.reason,
+        "confidence": alignment.confidence,
+        "transposition_semitones": alignment.transposition_semitones,
+        "time_map": alignment.time_map if ready else None,
+        "visible_to_student": alignment.visible_to_student,
+        "feedback_hidden": hidden,
+        "bands": [] if hidden or not ready else alignment.bands,
+        "summary": None if hidden or not ready else alignment.summary,
+        "attempts": attempts,
+        "computed_at": alignment.computed_at,
+    }
+
+
+class AlignmentVisibilityIn(serializers.Serializer):
+    visible_to_student = serializers.BooleanField()
+
+
+class ReplyAlignmentApi(APIView):
+    @extend_schema(responses=AlignmentOut)
+    def get(self, request, public_id):
+        membership = api_membership(request)
+        reply = selectors.reply_get(membership=membership, public_id=public_id)
+        alignment = alignment_services.alignment_request(reply=reply)
+        payload = _payload(alignment, is_teacher=roles.is_teacher(membership))
+        return Response(AlignmentOut(payload).data)
+
+    @extend_schema(request=AlignmentVisibilityIn, responses=AlignmentOut)
+    def patch(self, request, public_id):
+        membership = api_membership(request)
+        roles.require_teacher(membership)
+        reply = selectors.reply_get(membership=membership, public_id=public_id)
+        data = AlignmentVisibilityIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        alignment = alignment_services.alignment_set_visibility(
+            actor=membership,
+            alignment=alignment_services.alignment_request(reply=reply),
+            visible=data.validated_data["visible_to_student"],
+        )
+        return Response(AlignmentOut(_payload(alignment, is_teacher=True)).data)
+
+    @extend_schema(request=None, responses={202: AlignmentOut})
+    def post(self, request, public_id):
+        membership = api_membership(request)
+        roles.require_teacher(membership)
+        reply = selectors.reply_get(membership=membership, public_id=public_id)
+        alignment = alignment_services.alignment_recompute(reply=reply)
+        return Response(
+            AlignmentOut(_payload(alignment, is_teacher=True)).data,
+            status=status.HTTP_202_ACCEPTED,
+        )

@@ -1,0 +1,232 @@
+"""In a real browser against the real ASGI server (uvicorn, tests.learning.e2e_server):
+
+- a comment posted by a teacher appears on the student's open compare page and in the bell
+  within one second (websockets, analytics.handlers → live.js);
+- the onboarding checklist of a new studio ticks itself as the teacher goes.
+
+Needs templates/base.html to include templates/analytics/_bell.html (it loads live.js).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import urllib.request
+
+import pytest
+from django.db import connection, connections
+from django_tenants.utils import tenant_context
+from playwright.sync_api import Page, expect, sync_playwright
+from rest_framework.authtoken.models import Token
+
+from learning.models import Exercise, MediaFile, Reply
+from tenants import services as tenant_services
+from tenants.models import Membership, Role, Tenant, User
+from tests.conftest import PASSWORD
+from tests.learning import e2e_server
+from tests.learning.factories import MediaFileFactory
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+    f"--host-resolver-rules=MAP *.{e2e_server.BASE_DOMAIN} 127.0.0.1",
+]
+
+
+@pytest.fixture(scope="module")
+def stack(schools, django_db_blocker, tmp_path_factory):
+    with django_db_blocker.unblock():
+        database = e2e_server.database_url(connection.settings_dict)
+    with e2e_server.live_stack(database=database, data=tmp_path_factory.mktemp("live")) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # Playwright's sync API keeps an event loop in this thread; nothing async touches the ORM.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def _in_own_thread(function, *args):
+    """Run ORM work committed on a connection of its own (the test's is in a transaction)."""
+    result = {}
+
+    def work():
+        try:
+            result["value"] = function(*args)
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join(timeout=120)
+    return result.get("value")
+
+
+def _log_in(page: Page, url: str, user) -> None:
+    page.goto(url)
+    page.fill("input[name=login]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_load_state()
+    assert "/accounts/login/" not in page.url, "login failed"
+
+
+def _api_post(stack, slug: str, path: str, token: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{stack.port}{path}", data=json.dumps(body).encode(), method="POST",
+        headers={"Host": f"{slug}.{e2e_server.BASE_DOMAIN}:{stack.port}",
+                 "Authorization": f"Token {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        return json.loads(response.read() or b"{}")
+
+
+@pytest.fixture
+def open_reply(schools):
+    school = schools.a
+
+    def create():
+        with tenant_context(school.tenant):
+            demo = MediaFileFactory(owner=school.teacher, purpose="demonstration")
+            exercise = Exercise.objects.create(
+                title="Live comments", created_by=school.teacher, demo=demo,
+                status="published", published_at=demo.created_at,
+            )
+            reply = Reply.objects.create(
+                exercise=exercise, student=school.student, attempt=1,
+                media=MediaFileFactory(owner=school.student),
+            )
+            return exercise.pk, str(reply.public_id)
+
+    def delete(exercise_pk):
+        with tenant_context(school.tenant):
+            exercise = Exercise.objects.get(pk=exercise_pk)
+            media = [exercise.demo_id, *exercise.replies.values_list("media_id", flat=True)]
+            exercise.delete()
+            MediaFile.objects.filter(pk__in=media).delete()
+            from analytics.models import Notification
+
+            Notification.objects.filter(recipient=school.student).delete()
+
+    exercise_pk, reply_id = _in_own_thread(create)
+    yield reply_id
+    _in_own_thread(delete, exercise_pk)
+
+
+def test_a_teachers_comment_appears_on_the_students_compare_page_within_a_second(
+    browser, stack, schools, open_reply
+):
+    school = schools.a
+    token = _in_own_thread(lambda: Token.objects.get_or_create(user=school.teacher)[0].key)
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    _log_in(page, stack.url("school-a", f"/accounts/login/?next=/replies/{open_reply}/"),
+            school.student)
+    page.wait_for_function("document.documentElement.dataset.live === 'open'", timeout=10_000)
+    expect(page.locator("[data-bell-count]")).to_be_hidden()
+
+    started = time.monotonic()
+    _api_post(stack, "school-a", f"/api/v1/replies/{open_reply}/comments/", token,
+              {"body": "Lift the bow before the accent", "at_ms": 2500})
+    comment = page.locator("[data-threads]", has_text="Lift the bow before the accent")
+    expect(comment).to_be_visible(timeout=1000)
+    expect(page.locator("[data-bell-count]")).to_have_text("1", timeout=1000)
+    assert time.monotonic() - started < 1.5  # the POST itself included
+    page.locator("[data-bell] summary").click()
+    expect(page.locator("[data-bell-list]")).to_contain_text("commented on Live comments")
+    page.context.close()
+
+
+@pytest.fixture
+def new_studio(schools):
+    def create():
+        owner = User.objects.create_user(email="onboarding-owner@example.com", password=PASSWORD)
+        tenant = tenant_services.tenant_create(
+            name="Onboarding Studio", slug="onboarding-studio", kind="studio", owner=owner
+        )
+        student = User.objects.create_user(email="onboarding-kid@example.com", password=PASSWORD)
+        return owner.pk, tenant.pk, student.pk
+
+    def delete(ids):
+        owner_pk, tenant_pk, student_pk = ids
+        tenant = Tenant.objects.get(pk=tenant_pk)
+        with tenant_context(tenant):
+            for exercise in Exercise.objects.all():
+                exercise.delete()
+            Reply.objects.all().delete()
+            MediaFile.objects.all().delete()
+        tenant.delete(force_drop=True)
+        User.objects.filter(pk__in=[owner_pk, student_pk]).delete()
+
+    ids = _in_own_thread(create)
+    yield ids
+    _in_own_thread(delete, ids)
+
+
+def test_the_onboarding_checklist_ticks_as_a_new_teacher_goes(browser, stack, new_studio):
+    owner_pk, tenant_pk, student_pk = new_studio
+    owner = _in_own_thread(User.objects.get, owner_pk)
+    page = browser.new_context().new_page()
+    _log_in(page, stack.url("onboarding-studio", "/accounts/login/?next=/dashboard/"), owner)
+
+    def step(key):
+        return page.locator(f"[data-checklist] [data-step={key}]")
+
+    expect(page.locator("[data-checklist]")).to_be_visible()
+    for key in ("exercise", "invite", "feedback"):
+        expect(step(key)).to_have_attribute("data-done", "false")
+    # The new studio got its sample exercise on this first visit.
+    page.goto(stack.url("onboarding-studio", "/teach/exercises/"))
+    expect(page.locator("body")).to_contain_text("Sample: C major scale")
+
+    page.goto(stack.url("onboarding-studio", "/teach/exercises/new/"))
+    page.fill("input[name=title]", "Bach minuet")
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_load_state()
+    page.goto(stack.url("onboarding-studio", "/dashboard/"))
+    expect(step("exercise")).to_have_attribute("data-done", "true")
+    expect(step("invite")).to_have_attribute("data-done", "false")
+
+    page.goto(stack.url("onboarding-studio", "/manage/members/"))
+    page.fill("input[name=email]", "invited-kid@example.com")
+    page.select_option("select[name=role]", "student")
+    page.locator("form", has=page.locator("input[name=email]")).locator("button").click()
+    page.wait_for_load_state()
+    page.goto(stack.url("onboarding-studio", "/dashboard/"))
+    expect(step("invite")).to_have_attribute("data-done", "true")
+    expect(step("feedback")).to_have_attribute("data-done", "false")
+
+    def student_replies():
+        tenant = Tenant.objects.get(pk=tenant_pk)
+        student = User.objects.get(pk=student_pk)
+        Membership.objects.create(user=student, tenant=tenant, role=Role.STUDENT)
+        with tenant_context(tenant):
+            exercise = Exercise.objects.get(title="Bach minuet")
+            reply = Reply.objects.create(
+                exercise=exercise, student=student, attempt=1,
+                media=MediaFileFactory(owner=student),
+            )
+            return str(reply.public_id)
+
+    reply_id = _in_own_thread(student_replies)
+    page.goto(stack.url("onboarding-studio", f"/replies/{reply_id}/"))
+    page.click("button[name=status][value=reviewed]")
+    page.wait_for_load_state()
+    page.goto(stack.url("onboarding-studio", "/dashboard/"))
+    # All three done: the checklist makes way for the dashboard.
+    expect(page.locator("[data-checklist]")).to_have_count(0)
+    page.context.close()

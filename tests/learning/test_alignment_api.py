@@ -1,0 +1,142 @@
+"""The alignment API on a tenant's host: who sees what, hiding the feedback from the
+student, and the first view of a reply queueing the analysis exactly once."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from learning.models import Alignment
+from tests.conftest import client_for
+from tests.learning.factories import ReplyFactory
+
+BANDS = [{
+    "kind": "rushed", "start_ms": 8000, "end_ms": 12000, "reply_start_ms": 9000,
+    "reply_end_ms": 12100, "message": "About 30 % faster than the demonstration here.",
+}]
+SUMMARY = {
+    "tempo_ratio": 1.0, "timing_flagged_share": 0.2, "pitch_checked": True,
+    "pitch_flagged_share": 0.0, "median_abs_cents": 4.0,
+    "counts": {"rushed": 1, "dragged": 0, "missing": 0, "extra": 0, "flat": 0, "sharp": 0},
+}
+
+
+def _ready(school, *, attempt=1, student=None, exercise=None, **fields) -> Alignment:
+    reply = ReplyFactory(
+        student=student or school.student, attempt=attempt,
+        **({"exercise": exercise} if exercise else {"exercise__created_by": school.teacher}),
+    )
+    return Alignment.objects.create(
+        reply=reply, status=Alignment.Status.READY, confidence=0.8,
+        time_map={"demo_ms": [0, 100, 200], "reply_ms": [1500, 1600, 1710]},
+        bands=BANDS, summary=SUMMARY, computed_at=timezone.now(),
+        demo_media_public_id=reply.exercise.demo.public_id,
+        reply_media_public_id=reply.media.public_id, **fields,
+    )
+
+
+def _url(alignment_or_reply) -> str:
+    reply = getattr(alignment_or_reply, "reply", alignment_or_reply)
+    return f"/api/v1/replies/{reply.public_id}/alignment/"
+
+
+def test_the_student_and_the_teacher_read_the_map_bands_and_the_attempts_trend(school_a):
+    with tenant_context(school_a.tenant):
+        first = _ready(school_a)
+        second = _ready(school_a, attempt=2, exercise=first.reply.exercise)
+
+    for user in (school_a.student, school_a.teacher):
+        body = client_for(user, school_a.host).get(_url(second)).json()
+
+        assert body["status"] == "ready"
+        assert body["time_map"] == {"demo_ms": [0, 100, 200], "reply_ms": [1500, 1600, 1710]}
+        assert body["bands"] == BANDS
+        assert body["summary"]["counts"]["rushed"] == 1
+        assert [a["attempt"] for a in body["attempts"]] == [1, 2]
+        assert body["feedback_hidden"] is False
+
+
+def test_the_teacher_hides_the_feedback_but_the_student_keeps_auto_sync(school_a):
+    with tenant_context(school_a.tenant):
+        alignment = _ready(school_a)
+    teacher = client_for(school_a.teacher, school_a.host)
+    student = client_for(school_a.student, school_a.host)
+
+    assert student.patch(
+        _url(alignment), {"visible_to_student": False}, content_type="application/json"
+    ).status_code == 403
+    hidden = teacher.patch(
+        _url(alignment), {"visible_to_student": False}, content_type="application/json"
+    )
+
+    assert hidden.status_code == 200 and hidden.json()["visible_to_student"] is False
+    body = student.get(_url(alignment)).json()
+    assert body["feedback_hidden"] is True
+    assert body["bands"] == [] and body["summary"] is None and body["attempts"] == []
+    assert body["time_map"]["demo_ms"] == [0, 100, 200]
+    assert teacher.get(_url(alignment)).json()["bands"] == BANDS
+
+
+def test_other_students_and_other_schools_cannot_read_an_alignment(school_a, school_b):
+    with tenant_context(school_a.tenant):
+        alignment = _ready(school_a)
+
+    assert client_for(school_a.other_student, school_a.host).get(_url(alignment)).status_code == 404
+    assert client_for(school_b.teacher, school_a.host).get(_url(alignment)).status_code == 403
+    assert client_for(school_b.teacher, school_b.host).get(_url(alignment)).status_code == 404
+    assert client_for(None, school_a.host).get(_url(alignment)).status_code in (401, 403)
+
+
+def test_the_first_view_queues_the_analysis_once(
+    school_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    from learning import tasks_alignment
+
+    queued = []
+    monkeypatch.setattr(tasks_alignment.align_reply, "delay", lambda *a, **k: queued.append(a))
+    with tenant_context(school_a.tenant):
+        reply = ReplyFactory(student=school_a.student, exercise__created_by=school_a.teacher)
+    student = client_for(school_a.student, school_a.host)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = student.get(_url(reply)).json()
+    with django_capture_on_commit_callbacks(execute=True):
+        second = student.get(_url(reply)).json()
+
+    assert first["status"] == second["status"] == "pending"
+    assert first["time_map"] is None and first["bands"] == []
+    assert queued == [(reply.pk,)]
+
+
+def test_a_reply_without_sound_says_so_without_queueing(school_a, monkeypatch):
+    from learning import tasks_alignment
+
+    monkeypatch.setattr(tasks_alignment.align_reply, "delay", lambda *a, **k: 1 / 0)
+    with tenant_context(school_a.tenant):
+        reply = ReplyFactory(
+            student=school_a.student, exercise__created_by=school_a.teacher,
+            media__has_audio=False,
+        )
+
+    body = client_for(school_a.student, school_a.host).get(_url(reply)).json()
+
+    assert body["status"] == "not_aligned"
+    assert body["reason"] == "The reply has no sound, so it cannot be aligned automatically."
+
+
+def test_teachers_can_ask_for_a_fresh_analysis(
+    school_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    from learning import tasks_alignment
+
+    queued = []
+    monkeypatch.setattr(tasks_alignment.align_reply, "delay", lambda *a, **k: queued.append(k))
+    with tenant_context(school_a.tenant):
+        alignment = _ready(school_a)
+
+    assert client_for(school_a.student, school_a.host).post(_url(alignment)).status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(school_a.teacher, school_a.host).post(_url(alignment))
+
+    assert response.status_code == 202 and response.json()["status"] == "pending"
+    assert queued == [{"force": True}]
