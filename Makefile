@@ -67,6 +67,10 @@ lint: $(VENV)/.installed-dev
 	PYTHONPATH=platform:. $(VENV)/bin/lint-imports
 	PRACTIKA_EMBEDDED_PG_DIR="$(PRACTIKA_TEST_PG_DIR)" DJANGO_SETTINGS_MODULE=config.settings.test \
 		$(PY) manage.py makemigrations --check --dry-run
+	@for urlconf in config.urls_public config.urls_tenants; do \
+		PRACTIKA_EMBEDDED_PG_DIR="$(PRACTIKA_TEST_PG_DIR)" DJANGO_SETTINGS_MODULE=config.settings.test \
+		$(PY) manage.py spectacular --urlconf $$urlconf --validate --fail-on-warn --file /dev/null \
+		|| exit 1; done
 	@PRACTIKA_EMBEDDED_PG_DIR="$(PRACTIKA_TEST_PG_DIR)" PYTHONPATH=platform $(PY) -m config.embedded_db stop
 	DJANGO_SETTINGS_MODULE=config.settings.production \
 		DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
