@@ -5,7 +5,7 @@ fixed set of aggregate queries, so its query count does not grow with students o
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection
@@ -291,11 +291,6 @@ class TeacherDashboard:
     reviewed_last_30_days: int
     students: list[StudentRow]
     weeks: list[WeekPoint]
-    checklist: list[ChecklistStep] = field(default_factory=list)
-
-    @property
-    def onboarding_done(self) -> bool:
-        return all(step.done for step in self.checklist)
 
 
 SORT_KEYS = {
@@ -317,7 +312,8 @@ def sort_students(rows: list[StudentRow], sort: str) -> tuple[list[StudentRow], 
 
 
 def onboarding_checklist() -> list[ChecklistStep]:
-    """The new teacher's first steps, ticked from what exists (not from flags)."""
+    """The new teacher's first steps, ticked from what exists (not from flags); empty once
+    they were all done (see services.onboarding_checklist_for)."""
     has_exercise = Exercise.objects.exclude(tags__contains=["sample"]).exists()
     has_student = Membership.objects.filter(
         tenant_id=connection.tenant.pk, role=Role.STUDENT
@@ -385,7 +381,6 @@ def teacher_dashboard(*, now: datetime | None = None) -> TeacherDashboard:
         reviewed_last_30_days=figures["n"],
         students=students,
         weeks=_series(rollups, weeks),
-        checklist=onboarding_checklist(),
     )
 
 

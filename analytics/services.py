@@ -84,6 +84,23 @@ def sample_exercise_ensure(*, actor) -> Exercise | None:
         )
 
 
+ONBOARDING_MILESTONE = "onboarding_done"
+
+
+def onboarding_checklist_for(*, actor) -> list:
+    """The checklist while a step is open; once all are done it is remembered and gone (so
+    established tenants do not pay its queries on every dashboard view)."""
+    from analytics import selectors
+
+    if not roles.is_teacher(actor) or Milestone.objects.filter(key=ONBOARDING_MILESTONE).exists():
+        return []
+    steps = selectors.onboarding_checklist()
+    if all(step.done for step in steps):
+        Milestone.objects.get_or_create(key=ONBOARDING_MILESTONE)
+        return []
+    return steps
+
+
 def dashboards_invalidate() -> None:
     """Something happened in this tenant: cached dashboard figures are stale."""
     cache.set(DASHBOARD_VERSION_KEY, uuid.uuid4().hex, timeout=None)

@@ -76,7 +76,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, STUDENTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request, "analytics/dashboard_teacher.html",
-        {"dash": data, "page": page, "sort": sort, "is_admin": membership.is_admin},
+        {
+            "dash": data, "page": page, "sort": sort, "is_admin": membership.is_admin,
+            # Outside the cache: it ticks as soon as a step is done, activity or not.
+            "checklist": services.onboarding_checklist_for(actor=membership),
+        },
     )
 
 

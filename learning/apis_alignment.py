@@ -29,7 +29,8 @@ class TimeMapOut(serializers.Serializer):
 
 
 class BandOut(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=BAND_KINDS)
+    # A plain string in the schema: "kind" is an enum elsewhere in the API already.
+    kind = serializers.CharField(help_text="One of: " + ", ".join(BAND_KINDS) + ".")
     start_ms = serializers.IntegerField(help_text="Demonstration time.")
     end_ms = serializers.IntegerField(help_text="Demonstration time.")
     reply_start_ms = serializers.IntegerField()

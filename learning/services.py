@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from billing import services as billing_services
 from learning import activity, roles, selectors
+from learning.alignment import services as alignment_services
 from learning.errors import DomainError, PermissionDenied
 from learning.models import Classroom, Comment, Exercise, MediaFile, Reply
 
@@ -190,6 +191,7 @@ def reply_create(*, actor, exercise: Exercise, media: MediaFile, note: str = "")
         kind="reply_submitted", actor=actor, exercise=exercise.public_id, reply=reply.public_id,
         student_id=actor.user_id,
     )
+    alignment_services.alignment_request(reply=reply)
     return reply
 
 

@@ -124,3 +124,7 @@ def sweep_tenant_media(self) -> dict[str, int]:
         connection.schema_name, result.stale_uploads, result.orphaned_objects,
     )
     return {"stale_uploads": result.stale_uploads, "orphaned_objects": result.orphaned_objects}
+
+
+# Celery's autodiscovery imports only `learning.tasks`; this registers the alignment task too.
+from learning.tasks_alignment import align_reply  # noqa: E402, F401

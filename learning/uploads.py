@@ -428,6 +428,13 @@ def media_process(*, media_id: int) -> MediaFile | None:
         current.error_message = ""
         current.processed_at = timezone.now()
         current.save()
+        # Replies waiting on this recording (theirs or their demonstration) can be aligned now.
+        from learning.alignment import services as alignment_services
+
+        for reply in Reply.objects.filter(Q(media=current) | Q(exercise__demo=current)).select_related(
+            "exercise__demo", "media"
+        ):
+            alignment_services.alignment_request(reply=reply)
     return current
 
 

@@ -35,7 +35,9 @@ class TimeMap:
 
 
 def interpolate(xs, ys, x):
-    """Piecewise-linear reading of a non-decreasing map; at a step, the later point wins."""
+    """Piecewise-linear reading of a non-decreasing map; at a step, the later point wins;
+    outside the map, time runs on at the same speed on both sides (as the JavaScript
+    reader on the compare page does)."""
     xs = np.asarray(xs, dtype=np.float64)
     ys = np.asarray(ys, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64)
@@ -43,8 +45,10 @@ def interpolate(xs, ys, x):
     left = right - 1
     span = xs[right] - xs[left]
     fraction = np.where(span > 0, (x - xs[left]) / np.where(span > 0, span, 1.0), 1.0)
-    fraction = np.clip(fraction, 0.0, 1.0)
-    return ys[left] + fraction * (ys[right] - ys[left])
+    inside = ys[left] + np.clip(fraction, 0.0, 1.0) * (ys[right] - ys[left])
+    return np.where(
+        x < xs[0], ys[0] + (x - xs[0]), np.where(x > xs[-1], ys[-1] + (x - xs[-1]), inside)
+    )
 
 
 def from_path(path: np.ndarray) -> TimeMap:

@@ -46,7 +46,7 @@ def _seed_known_activity(loop):
 
 def test_teacher_dashboard_figures(loop):
     school = loop.school
-    everyone, mine = _seed_known_activity(loop)
+    everyone, _mine = _seed_known_activity(loop)
 
     dash = selectors.teacher_dashboard()
 
@@ -62,7 +62,8 @@ def test_teacher_dashboard_figures(loop):
     assert (other.assigned, other.submitted, other.reviewed, other.streak) == (1, 1, 0, 1)
     assert dash.weeks[-1].attempts == 4 and dash.weeks[-1].active_students == 2
     assert dash.weeks[-1].feedback == 2 and dash.weeks[-1].comments == 1
-    assert [step.done for step in dash.checklist] == [True, True, True]
+    assert [step.done for step in selectors.onboarding_checklist()] == [True, True, True]
+    assert services.onboarding_checklist_for(actor=member(school.teacher, school.tenant)) == []
     ordered, sort = selectors.sort_students(dash.students, "-submitted")
     assert sort == "-submitted" and ordered[0].user_id == school.student.pk
 

@@ -17,7 +17,9 @@ def db_in_this_thread(db, monkeypatch):
     monkeypatch.setattr("channels.db.close_old_connections", lambda: None)
 
 
-def test_a_comment_reaches_its_school_and_never_the_other(schools, django_capture_on_commit_callbacks):
+def test_a_comment_reaches_its_school_and_never_the_other(
+    schools, django_capture_on_commit_callbacks
+):
     a, b = schools.a, schools.b
     loop = Loop(school=a, capture=django_capture_on_commit_callbacks)
     with tenant_context(a.tenant):

@@ -27,7 +27,9 @@ def _unsubscribe_url(message) -> str:
     return re.search(r"Stop these emails: (\S+)", message.body).group(1)
 
 
-def test_each_kind_is_emailed_once_per_event_in_html_and_text(loop, django_capture_on_commit_callbacks):
+def test_each_kind_is_emailed_once_per_event_in_html_and_text(
+    loop, django_capture_on_commit_callbacks
+):
     school = loop.school
     exercise = loop.publish(school.teacher, title="Arpeggios")
     reply = loop.reply(school.student, exercise)

@@ -143,3 +143,13 @@ def test_the_time_map_is_compact_monotonic_and_read_with_the_later_point_at_a_st
     middle = demo_ms[len(demo_ms) // 3]
     there = result.time_map.reply_at(middle)
     assert abs(result.time_map.demo_at(there) - middle) <= 40
+
+
+def test_the_map_reader_runs_on_at_the_same_speed_outside_the_map():
+    demo_ms, reply_ms = [1000, 2000, 2000, 3000], [1500, 2500, 4500, 5500]
+
+    assert timemap.interpolate(demo_ms, reply_ms, 500) == 1000
+    assert timemap.interpolate(demo_ms, reply_ms, 1500) == 2000
+    assert timemap.interpolate(demo_ms, reply_ms, 2000) == 4500  # the pause is skipped
+    assert timemap.interpolate(demo_ms, reply_ms, 3500) == 6000
+    assert timemap.interpolate(reply_ms, demo_ms, 3000) == 2000  # inside the pause

@@ -227,6 +227,7 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "learning.tasks.process_*": {"queue": "video"},
+    "learning.tasks_alignment.*": {"queue": "video"},
     "billing.tasks.*": {"queue": "billing"},
 }
 
