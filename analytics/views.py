@@ -9,8 +9,10 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -58,26 +60,42 @@ def start(request: HttpRequest) -> HttpResponse:
     return redirect("analytics:dashboard")
 
 
+def _fragment(request: HttpRequest, key: str, template: str, context) -> str:
+    """The dashboard's content rendered once per version of the figures (it holds no form and
+    nothing personal beyond what the key names), so a view mostly costs the page around it."""
+    html = _cached(f"html:{key}", lambda: render_to_string(template, context(), request=request))
+    return SafeString(html)  # our own template's output, rendered with autoescaping
+
+
 @member_page
 def dashboard(request: HttpRequest) -> HttpResponse:
     membership = request.membership
     if roles.is_student(membership):
-        data = _cached(f"student:{request.user.pk}", lambda: selectors.student_dashboard(
-            user=request.user
-        ))
-        return render(request, "analytics/dashboard_student.html", {"dash": data})
+        content = _fragment(
+            request, f"student:{request.user.pk}", "analytics/_student_content.html",
+            lambda: {"dash": selectors.student_dashboard(user=request.user)},
+        )
+        return render(request, "analytics/dashboard_student.html", {"content": content})
     try:
         if services.sample_exercise_ensure(actor=membership) is not None:
             services.dashboards_invalidate()
     except DomainError:
         pass  # a plan limit: no sample, nothing else lost
-    data = _cached("teacher", selectors.teacher_dashboard)
-    rows, sort = selectors.sort_students(data.students, request.GET.get("sort", "name"))
-    page = Paginator(rows, STUDENTS_PER_PAGE).get_page(request.GET.get("page"))
+
+    def context():
+        data = _cached("teacher", selectors.teacher_dashboard)
+        rows, sort = selectors.sort_students(data.students, request.GET.get("sort", "name"))
+        page = Paginator(rows, STUDENTS_PER_PAGE).get_page(request.GET.get("page"))
+        return {"dash": data, "page": page, "sort": sort}
+
+    sort_key = f"{request.GET.get('sort', 'name')[:20]}:{request.GET.get('page', '1')[:6]}"
     return render(
         request, "analytics/dashboard_teacher.html",
         {
-            "dash": data, "page": page, "sort": sort, "is_admin": membership.is_admin,
+            "content": _fragment(
+                request, f"teacher:{sort_key}", "analytics/_teacher_content.html", context
+            ),
+            "is_admin": membership.is_admin,
             # Outside the cache: it ticks as soon as a step is done, activity or not.
             "checklist": services.onboarding_checklist_for(actor=membership),
         },

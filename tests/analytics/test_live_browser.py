@@ -109,12 +109,22 @@ def _api_post(stack, slug: str, path: str, token: str, body: dict) -> dict:
         return json.loads(response.read() or b"{}")
 
 
+def _forget_activity() -> None:
+    """What the live server derived from this test's activity, in the current school."""
+    from analytics.models import DailyActivity, MemberProgress, Notification, WeeklyRollup
+    from learning.models import ActivityEvent
+
+    for model in (Notification, DailyActivity, WeeklyRollup, MemberProgress, ActivityEvent):
+        model.objects.all().delete()
+
+
 @pytest.fixture
 def open_reply(schools):
     school = schools.a
 
     def create():
         with tenant_context(school.tenant):
+            _forget_activity()
             demo = MediaFileFactory(owner=school.teacher, purpose="demonstration")
             exercise = Exercise.objects.create(
                 title="Live comments", created_by=school.teacher, demo=demo,
@@ -132,9 +142,7 @@ def open_reply(schools):
             media = [exercise.demo_id, *exercise.replies.values_list("media_id", flat=True)]
             exercise.delete()
             MediaFile.objects.filter(pk__in=media).delete()
-            from analytics.models import Notification
-
-            Notification.objects.filter(recipient=school.student).delete()
+            _forget_activity()
 
     exercise_pk, reply_id = _in_own_thread(create)
     yield reply_id

@@ -652,6 +652,12 @@
     action();
   });
 
+  // A comment posted elsewhere (live.js relays it from the websocket): show the new thread.
+  document.addEventListener("practika:remote-comment", (event) => {
+    event.preventDefault(); // tells live.js that this page shows it itself
+    loadComments();
+  });
+
   window.addEventListener("resize", layout);
   applyMix();
   layout();
