@@ -431,9 +431,8 @@ def media_process(*, media_id: int) -> MediaFile | None:
         # Replies waiting on this recording (theirs or their demonstration) can be aligned now.
         from learning.alignment import services as alignment_services
 
-        for reply in Reply.objects.filter(Q(media=current) | Q(exercise__demo=current)).select_related(
-            "exercise__demo", "media"
-        ):
+        waiting = Reply.objects.filter(Q(media=current) | Q(exercise__demo=current))
+        for reply in waiting.select_related("exercise__demo", "media"):
             alignment_services.alignment_request(reply=reply)
     return current
 
