@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from learning import roles, selectors, services, uploads
+from learning.alignment import selectors as alignment_selectors
 from learning.errors import DomainError, NotFound
 from learning.forms import ClassroomForm, ExerciseForm, ReplyForm, ReviewForm
 from learning.models import Classroom, Exercise, MediaFile, Reply
@@ -437,6 +438,31 @@ def _side(media: MediaFile | None, *, label: str, offset_ms: int = 0) -> dict:
     }
 
 
+BAND_KINDS = (
+    ("rushed", "Rushed", "faster than the demonstration"),
+    ("dragged", "Dragged", "slower than the demonstration"),
+    ("missing", "Missing", "a passage of the demonstration not played"),
+    ("extra", "Extra", "a pause or a passage not in the demonstration"),
+    ("flat", "Flat", "lower in pitch"),
+    ("sharp", "Sharp", "higher in pitch"),
+)
+
+
+def _analysis(reply: Reply, *, is_teacher: bool) -> dict:
+    """The alignment's state as the page first shows it; compare.js loads the rest from the
+    alignment API (which also queues the analysis on a first visit)."""
+    alignment = alignment_selectors.alignment_of(reply=reply)
+    status = alignment.status if alignment is not None else "pending"
+    visible = alignment.visible_to_student if alignment is not None else True
+    return {
+        "status": status,
+        "reason": alignment.reason if alignment is not None else "",
+        "visible_to_student": visible,
+        "hidden": not is_teacher and not visible,
+        "manual_only": status in ("not_aligned", "failed"),
+    }
+
+
 def compare(request: HttpRequest, public_id) -> HttpResponse:
     """Demonstration (or another attempt) and a reply side by side, with time-coded feedback."""
     membership = request.membership
@@ -455,6 +481,8 @@ def compare(request: HttpRequest, public_id) -> HttpResponse:
     else:
         left = _side(against.media, label=f"Attempt {against.attempt}")
     right = _side(reply.media, label=f"Attempt {reply.attempt}", offset_ms=reply.sync_offset_ms)
+    is_teacher = roles.is_teacher(membership)
+    analysis = _analysis(reply, is_teacher=is_teacher) if against is None else None
     config = {
         "reply": str(reply.public_id),
         "mode": "attempts" if against else "demonstration",
@@ -465,12 +493,16 @@ def compare(request: HttpRequest, public_id) -> HttpResponse:
         "left": left,
         "right": right,
         "me": str(request.user.public_id),
-        "is_teacher": roles.is_teacher(membership),
+        "is_teacher": is_teacher,
         "api": {
             "reply": reverse("api-reply", kwargs={"public_id": reply.public_id}),
             "comments": reverse("api-reply-comments", kwargs={"public_id": reply.public_id}),
             "comment": reverse("api-comment", kwargs={"public_id": _UUID_SLOT}),
             "sync": reverse("api-reply-sync-offset", kwargs={"public_id": reply.public_id}),
+            # The alignment is to the demonstration: none when comparing two attempts.
+            "alignment": reverse("api-reply-alignment", kwargs={"public_id": reply.public_id})
+            if analysis is not None
+            else None,
         },
         "poll": left["media"]["state"] not in ("ready", "failed", "")
         or right["media"]["state"] not in ("ready", "failed"),
@@ -487,6 +519,8 @@ def compare(request: HttpRequest, public_id) -> HttpResponse:
             "left": left,
             "right": right,
             "is_teacher": config["is_teacher"],
+            "analysis": analysis,
+            "band_kinds": BAND_KINDS,
             "review_form": ReviewForm(),
         },
     )

@@ -25,6 +25,9 @@ def _default(tf, reference):
     return tf["variable"][match.group(1)]["default"] if match else reference
 
 
+# terraform is a tool of the project's machines, not a Python package: like PostgreSQL and
+# Redis it is there for .ci/run, not on a newcomer's laptop.
+@pytest.mark.services
 def test_terraform_fmt_is_clean():
     terraform = shutil.which("terraform")
     assert terraform, "terraform must be installed (infra checks need `terraform fmt`)"

@@ -15,6 +15,16 @@
  * 40 ms off, it is moved (currentTime); less, its playbackRate is nudged by up to ±6 % so it
  * drifts back without an audible jump. Pitch is preserved at every speed.
  *
+ * Auto-sync (issue 6). When the reply's alignment to the demonstration is ready, a toggle makes
+ * the reply's position follow the alignment's time map instead of the fixed offset:
+ *     right position = replyAt(t)          (t stays the demonstration's seconds)
+ * The leader (the master clock above) plays at the chosen speed; the follower's playbackRate is
+ * the leader's times the map's local slope, with a proportional correction of at most ±10 %;
+ * more than 300 ms off (after a seek, a loop's wrap, a pause in the reply), it is moved.
+ * Where the demonstration has ended (or not begun) the reply leads and t = demoAt(reply).
+ * Comments show on the other side's lane at the mapped moment; timing and pitch bands (advisory)
+ * are drawn over the reply's lane and listed below the timeline.
+ *
  * Safety. Comments are people's text: they are only ever put on the page with textContent.
  */
 (function () {
@@ -26,6 +36,10 @@
   const SEEK_COOLDOWN_MS = 400; // a moved element needs a moment to buffer before it is judged
   const FRAME = 1 / 30; // the renditions are 30 fps or less
   const COLORS = { left: "#8f86f0", right: "#f0a35e", grid: "#e3e5e8" };
+  const AUTO_SEEK_THRESHOLD = 0.3; // seconds off the map before the follower is moved
+  const AUTO_GAIN = 0.5; // relative rate correction per second of error
+  const AUTO_MAX = 0.1;
+  const POLL_MS = 3000; // while the alignment is being computed
 
   const configElement = document.getElementById("compare-config");
   if (!configElement) return;
@@ -47,6 +61,30 @@
 
   let offset = config.can_sync ? config.offset_ms / 1000 : 0;
 
+  /* --- Time map (auto-sync) ------------------------------------------------------------- */
+
+  // Piecewise-linear reading of a non-decreasing map, as learning/alignment/timemap.py reads
+  // it: at a step the later point wins; outside the map both sides run at the same speed.
+  function mapTime(xs, ys, x) {
+    const n = xs.length; if (!n) return x;
+    if (x < xs[0]) return ys[0] + (x - xs[0]);
+    if (x > xs[n - 1]) return ys[n - 1] + (x - xs[n - 1]);
+    let lo = 0, hi = n - 1;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (xs[mid] <= x) lo = mid; else hi = mid - 1; }
+    if (lo >= n - 1) return ys[n - 1];
+    const span = xs[lo + 1] - xs[lo];
+    return span > 0 ? ys[lo] + (x - xs[lo]) / span * (ys[lo + 1] - ys[lo]) : ys[lo + 1];
+  }
+
+  let timeMap = null; // {demo_ms: [...], reply_ms: [...]} once the alignment is ready
+  let autoSync = false;
+  const hasMap = () => Boolean(timeMap && timeMap.demo_ms.length);
+  const mapped = () => autoSync && hasMap();
+  const replyAtMs = (ms) => (hasMap() ? mapTime(timeMap.demo_ms, timeMap.reply_ms, ms) : ms);
+  const demoAtMs = (ms) => (hasMap() ? mapTime(timeMap.reply_ms, timeMap.demo_ms, ms) : ms);
+  const replyAt = (seconds) => replyAtMs(seconds * 1000) / 1000;
+  const demoAt = (seconds) => demoAtMs(seconds * 1000) / 1000;
+
   function makeSide(name) {
     const el = root.querySelector(`[data-media="${name}"]`);
     const info = config[name];
@@ -64,8 +102,10 @@
       seekStartedAt: 0,
       seeks: 0,
       drift: 0,
-      pos(t) { return name === "left" ? t : t - offset; },
-      toT(position) { return name === "left" ? position : position + offset; },
+      pos(t) { return name === "left" ? t : (mapped() ? replyAt(t) : t - offset); },
+      toT(position) { return name === "left" ? position : (mapped() ? demoAt(position) : position + offset); },
+      // Seconds of this side per second of t around t (the map's local slope).
+      slope(t) { return name === "left" || !mapped() ? 1 : replyAt(t + 0.5) - replyAt(t - 0.5); },
       inRange(t) { const p = this.pos(t); return p >= 0 && p < this.duration - 0.01; },
     };
     if (el) {
@@ -110,7 +150,8 @@
   }
 
   function duration() {
-    return Math.max(sides.left.duration, sides.right.duration + offset, 0.001);
+    const rightEnd = mapped() ? demoAt(sides.right.duration) : sides.right.duration + offset;
+    return Math.max(sides.left.duration, rightEnd, 0.001);
   }
 
   /* --- Transport state ------------------------------------------------------------------ */
@@ -143,8 +184,7 @@
 
   // Move a playing element, landing where the clock will be once the element has caught up:
   // a seek takes time (decoding from the previous keyframe), measured on every seek.
-  function moveElement(side, target) {
-    const lead = side.el.paused ? 0 : side.seekLatency * rate;
+  function moveElement(side, target, lead = side.el.paused ? 0 : side.seekLatency * rate) {
     side.el.currentTime = Math.max(0, target + lead);
     side.seekStartedAt = performance.now();
     side.seeks += 1;
@@ -162,6 +202,7 @@
 
   function follow(side, t, master) {
     if (!side.el || side === master) return;
+    if (mapped()) { followMap(side, t, master); return; }
     const target = side.pos(t);
     if (!side.inRange(t)) {
       if (!side.el.paused) side.el.pause();
@@ -179,6 +220,32 @@
       const correction = Math.max(-NUDGE_MAX, Math.min(NUDGE_MAX, drift * NUDGE_GAIN));
       side.el.playbackRate = rate * (1 - correction);
     }
+  }
+
+  // Auto-sync: steer the follower's rate along the map; move it only when far off. A moved
+  // element lands where the leader will be once the seek is over (the measured latency).
+  function followMap(side, t, master) {
+    const target = side.pos(t);
+    if (!side.inRange(t)) {
+      if (!side.el.paused) side.el.pause();
+      if (target < 0 && side.el.currentTime > 0.001) side.el.currentTime = 0;
+      return;
+    }
+    const ahead = (seconds) => side.pos(t + seconds);
+    if (side.el.paused) { startElement(side, ahead(side.seekLatency * rate)); return; }
+    if (side.el.seeking || side.el.readyState < 3 || performance.now() < side.cooldownUntil) return;
+    const error = target - side.el.currentTime; // > 0: the follower is behind
+    side.drift = -error;
+    if (Math.abs(error) > AUTO_SEEK_THRESHOLD) {
+      side.el.playbackRate = rate;
+      moveElement(side, ahead(side.seekLatency * rate), 0);
+      return;
+    }
+    // The leader plays at `rate` of its own seconds; t then runs at rate / leaderSlope.
+    const leaderSlope = master ? Math.max(0.05, master.slope(t)) : 1;
+    const slope = Math.max(0, side.slope(t)) / leaderSlope;
+    const correction = Math.max(-AUTO_MAX, Math.min(AUTO_MAX, error * AUTO_GAIN));
+    side.el.playbackRate = Math.max(0.5, Math.min(2, rate * slope * (1 + correction)));
   }
 
   function tick() {
@@ -205,7 +272,6 @@
   function loop() {
     tick();
     requestAnimationFrame(loop);
-  root.dataset.ready = "true";
   }
   // Background tabs throttle animation frames; a slow timer keeps the sides together there.
   setInterval(() => { if (document.hidden) tick(); }, 250);
@@ -303,7 +369,35 @@
   const pauseIcon = $("[data-icon-pause]");
   const playButton = $("[data-play]");
 
+  // The reply's lane under auto-sync: each column shows the reply's sound at the moment the map
+  // puts under it, so both waveforms line up note for note.
+  function drawMappedLane(ctx, side, top, height, width) {
+    const peaks = side.peaks;
+    const total = duration();
+    ctx.fillStyle = COLORS.grid;
+    ctx.fillRect(0, top + height / 2, width, 1);
+    if (!side.duration) return;
+    ctx.fillStyle = "rgba(240,163,94,.1)";
+    ctx.fillRect(0, top, width, height);
+    ctx.fillStyle = COLORS[side.name];
+    if (!peaks.length) return;
+    const loudest = Math.max(0.05, ...peaks);
+    const perSecond = peaks.length / side.duration;
+    for (let c = 0; c < Math.round(width); c += 1) {
+      const r0 = replyAt((c / width) * total);
+      const r1 = replyAt(((c + 1) / width) * total);
+      if (r1 < 0 || r0 >= side.duration) continue;
+      const from = Math.max(0, Math.floor(r0 * perSecond));
+      const to = Math.min(peaks.length, Math.max(from + 1, Math.floor(r1 * perSecond)));
+      let peak = 0;
+      for (let i = from; i < to; i += 1) peak = Math.max(peak, peaks[i]);
+      const h = Math.max(1, (peak / loudest) * (height - 4));
+      ctx.fillRect(c, top + (height - h) / 2, 1, h);
+    }
+  }
+
   function drawLane(ctx, side, top, height, width) {
+    if (side.name === "right" && mapped()) { drawMappedLane(ctx, side, top, height, width); return; }
     const peaks = side.peaks;
     const total = duration();
     const start = side.toT(0);
@@ -342,6 +436,7 @@
     durationOut.textContent = clock(duration());
     track.setAttribute("aria-valuemax", duration().toFixed(1));
     placeMarkers();
+    placeBands();
     render();
   }
 
@@ -373,9 +468,9 @@
 
   let drag = null;
   track.addEventListener("pointerdown", (event) => {
-    if (event.target.closest(".marker")) return;
+    if (event.target.closest(".marker, .mapped-marker")) return;
     const box = canvas.getBoundingClientRect();
-    const onReplyLane = config.can_sync && event.clientY > box.top + box.height / 2;
+    const onReplyLane = config.can_sync && !mapped() && event.clientY > box.top + box.height / 2;
     drag = { x: event.clientX, offset, total: duration(), moved: false, onReplyLane, width: box.width };
     track.setPointerCapture(event.pointerId);
   });
@@ -413,7 +508,7 @@
   let pendingT = 0;
 
   function commentT(comment) {
-    return comment.side === "reply" ? comment.at_ms / 1000 + offset : comment.at_ms / 1000;
+    return comment.side === "reply" ? sides.right.toT(comment.at_ms / 1000) : comment.at_ms / 1000;
   }
 
   function element(tag, className, text) {
@@ -449,6 +544,34 @@
         }
       });
       markersBox.append(marker);
+    }
+    placeMappedMarkers();
+  }
+
+  // With a time map, each comment also shows on the other side's lane at the matching moment:
+  // a demonstration comment at replyAt(at_ms) on the reply, a reply comment at demoAt(at_ms).
+  const mappedBox = $("[data-mapped-markers]");
+  function placeMappedMarkers() {
+    if (!mappedBox) return;
+    mappedBox.replaceChildren();
+    if (!hasMap() || config.mode !== "demonstration") return;
+    const total = duration();
+    for (const comment of threads) {
+      const onReply = comment.side !== "reply";
+      const ms = Math.round(onReply ? replyAtMs(comment.at_ms) : demoAtMs(comment.at_ms));
+      const other = onReply ? sides.right : sides.left;
+      const t = other.toT(ms / 1000);
+      const marker = element("button", `mapped-marker on-${onReply ? "reply" : "demonstration"} side-${comment.side}`);
+      marker.type = "button";
+      marker.style.left = `${Math.max(0, Math.min(100, (t / total) * 100))}%`;
+      marker.dataset.commentId = comment.public_id;
+      marker.dataset.mappedMs = String(ms);
+      marker.dataset.t = t.toFixed(3);
+      const where = onReply ? config.right.label : config.left.label;
+      marker.title = `${comment.author.display_name}: ${comment.body} (the matching moment in the ${where.toLowerCase()}, ${clock(ms / 1000)})`;
+      marker.setAttribute("aria-label", `Comment by ${comment.author.display_name}, matching moment in the ${where.toLowerCase()} at ${clock(ms / 1000)}`);
+      marker.addEventListener("click", () => { pause(); seek(t); });
+      mappedBox.append(marker);
     }
   }
 
@@ -570,7 +693,7 @@
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const side = formSide.value;
-    const position = side === "reply" ? Math.max(0, pendingT - offset) : pendingT;
+    const position = side === "reply" ? Math.max(0, sides.right.pos(pendingT)) : pendingT;
     try {
       await api(config.api.comments, {
         method: "POST",
@@ -658,16 +781,190 @@
     loadComments();
   });
 
+  /* --- Alignment: auto-sync, bands, summary --------------------------------------------- */
+
+  const BAND_NAMES = { rushed: "Rushed", dragged: "Dragged", missing: "Missing", extra: "Extra", flat: "Flat", sharp: "Sharp" };
+  const bandsBox = $("[data-bands]");
+  const bandList = $("[data-band-list]");
+  const autoToggle = $("[data-autosync]");
+  const autoState = $("[data-autosync-state]");
+  const analysis = $("[data-analysis]");
+  let alignment = null;
+  let autoTouched = false;
+
+  function setAutoSync(on) {
+    const t = now();
+    autoSync = Boolean(on) && hasMap();
+    if (autoToggle) autoToggle.checked = autoSync;
+    root.dataset.autosync = autoSync ? "on" : "off";
+    root.querySelector("[data-sync]")?.classList.toggle("inactive", autoSync);
+    seek(t); // both sides to the same moment under the new rule
+    layout();
+  }
+
+  function placeBands() {
+    if (!bandsBox) return;
+    bandsBox.replaceChildren();
+    const bands = (alignment && alignment.bands) || [];
+    const total = duration();
+    for (const band of bands) {
+      // Over the reply's lane, where the reply played it; a missing passage has no reply
+      // time, so it spans the demonstration's.
+      let t0 = band.start_ms / 1000;
+      let t1 = band.end_ms / 1000;
+      if (!mapped() && band.reply_end_ms > band.reply_start_ms) {
+        t0 = sides.right.toT(band.reply_start_ms / 1000);
+        t1 = sides.right.toT(band.reply_end_ms / 1000);
+      }
+      const node = element("div", `band band-${band.kind}`);
+      node.style.left = `${Math.max(0, (t0 / total) * 100)}%`;
+      node.style.width = `max(3px, ${Math.max(0, ((t1 - t0) / total) * 100)}%)`;
+      node.title = `${BAND_NAMES[band.kind] || band.kind}, ${clock(band.start_ms / 1000)}–${clock(band.end_ms / 1000)}: ${band.message}`;
+      node.dataset.kind = band.kind;
+      bandsBox.append(node);
+    }
+  }
+
+  function renderBandList() {
+    if (!bandList) return;
+    bandList.replaceChildren();
+    const bands = (alignment && alignment.bands) || [];
+    for (const band of bands) {
+      const item = element("li", `band-item band-${band.kind}`);
+      const at = element("button", "link", `${clock(band.start_ms / 1000)}–${clock(band.end_ms / 1000)}`);
+      at.type = "button";
+      at.title = "Play from here";
+      at.addEventListener("click", () => seek(band.start_ms / 1000));
+      item.append(element("span", `swatch band-${band.kind}`), at, element("strong", "", ` ${BAND_NAMES[band.kind] || band.kind}: `), element("span", "", band.message));
+      bandList.append(item);
+    }
+    const empty = $("[data-bands-empty]");
+    if (empty) empty.hidden = !(alignment && alignment.status === "ready" && !alignment.feedback_hidden && !bands.length);
+  }
+
+  const percent = (share) => `${Math.round(share * 100)} %`;
+
+  function summaryLines(summary, transposition) {
+    const lines = [];
+    const ratio = summary.tempo_ratio;
+    if (ratio) {
+      const change = Math.round(Math.abs(ratio - 1) * 100);
+      lines.push(change < 3 ? "Overall tempo: close to the demonstration." : `Overall tempo: about ${change} % ${ratio > 1 ? "faster" : "slower"} than the demonstration.`);
+    }
+    lines.push(`Timing: differs noticeably in about ${percent(summary.timing_flagged_share || 0)} of the piece.`);
+    if (summary.pitch_checked) {
+      const cents = summary.median_abs_cents === null ? "" : ` (typically ${Math.round(summary.median_abs_cents)} cents off)`;
+      lines.push(`Pitch: off by more than the threshold in about ${percent(summary.pitch_flagged_share || 0)} of the piece${cents}.`);
+    } else {
+      lines.push("Pitch: not checked (it is checked for a single melody line only).");
+    }
+    if (transposition) lines.push(`Played ${Math.abs(transposition)} semitone${Math.abs(transposition) === 1 ? "" : "s"} ${transposition > 0 ? "higher" : "lower"} than the demonstration.`);
+    return lines;
+  }
+
+  function trendWord(before, after) {
+    if (before === null || before === undefined || after === null || after === undefined) return null;
+    if (after < before - 0.02) return "improving";
+    if (after > before + 0.02) return "needs more attention than last time";
+    return "about the same as last time";
+  }
+
+  function renderAnalysis() {
+    if (!analysis || !alignment) return;
+    const a = alignment;
+    const status = $("[data-align-status]");
+    const ready = a.status === "ready";
+    analysis.dataset.status = a.status;
+    if (status) {
+      status.textContent = a.status === "pending" ? "Analysing the recordings…"
+        : ready ? (a.feedback_hidden ? "" : "Advisory: an automatic reading of the two recordings, not a grade.")
+        : a.reason || "The reply could not be aligned automatically.";
+    }
+    if (autoToggle) autoToggle.disabled = !ready || !hasMap();
+    if (autoState) {
+      autoState.textContent = a.status === "pending" ? "Analysing…"
+        : ready ? "" : (a.reason || "Not aligned: use the manual sync.");
+    }
+    const summaryBox = $("[data-align-summary]");
+    if (summaryBox) {
+      summaryBox.replaceChildren();
+      if (ready && a.summary) for (const line of summaryLines(a.summary, a.transposition_semitones)) summaryBox.append(element("li", "", line));
+    }
+    const visible = $("[data-align-visible]");
+    if (visible) { visible.checked = a.visible_to_student; visible.disabled = !ready && a.status !== "not_aligned"; }
+    const trend = $("[data-align-trend]");
+    if (trend) {
+      trend.replaceChildren();
+      const attempts = a.attempts || [];
+      if (attempts.length > 1) {
+        for (const item of attempts) {
+          const s = item.summary || {};
+          const pitch = s.pitch_checked ? ` · pitch differs in ${percent(s.pitch_flagged_share || 0)}` : "";
+          trend.append(element("li", "", `Attempt ${item.attempt}: timing differs in ${percent(s.timing_flagged_share || 0)}${pitch}`));
+        }
+        const [before, after] = [attempts[attempts.length - 2].summary || {}, attempts[attempts.length - 1].summary || {}];
+        const timing = trendWord(before.timing_flagged_share, after.timing_flagged_share);
+        const pitchWord = trendWord(before.pitch_flagged_share, after.pitch_flagged_share);
+        const words = [timing && `timing ${timing}`, pitchWord && `pitch ${pitchWord}`].filter(Boolean);
+        if (words.length) trend.append(element("li", "trend-word", `Latest attempt: ${words.join("; ")}.`));
+      }
+    }
+    const legend = $("[data-band-legend]");
+    if (legend) legend.hidden = !(ready && !a.feedback_hidden);
+    renderBandList();
+    placeBands();
+  }
+
+  async function loadAlignment() {
+    if (!config.api.alignment) return;
+    try {
+      alignment = await api(config.api.alignment);
+    } catch (error) {
+      alignment = { status: "failed", reason: `The analysis could not be loaded: ${error.message}`, bands: [] };
+    }
+    const ready = alignment.status === "ready" && alignment.time_map && alignment.time_map.demo_ms.length;
+    timeMap = ready ? alignment.time_map : null;
+    root.dataset.alignment = alignment.status;
+    renderAnalysis();
+    if (ready && !autoTouched && !autoSync && alignment.confidence !== null) setAutoSync(true);
+    else if (!ready && autoSync) setAutoSync(false);
+    else layout();
+    if (alignment.status === "pending") setTimeout(loadAlignment, POLL_MS);
+  }
+
+  if (autoToggle) autoToggle.addEventListener("change", () => { autoTouched = true; setAutoSync(autoToggle.checked); });
+  const visibleToggle = $("[data-align-visible]");
+  if (visibleToggle) visibleToggle.addEventListener("change", async () => {
+    const saved = $("[data-align-visible-saved]");
+    try {
+      alignment = await api(config.api.alignment, { method: "PATCH", body: JSON.stringify({ visible_to_student: visibleToggle.checked }) });
+      if (saved) saved.textContent = visibleToggle.checked ? "Shown to the student" : "Hidden from the student";
+    } catch (error) {
+      visibleToggle.checked = !visibleToggle.checked;
+      if (saved) saved.textContent = error.message;
+    }
+  });
+  const recompute = $("[data-align-recompute]");
+  if (recompute) recompute.addEventListener("click", async () => {
+    try {
+      await api(config.api.alignment, { method: "POST" });
+      await loadAlignment();
+    } catch (error) { alert(error.message); }
+  });
+
   window.addEventListener("resize", layout);
   applyMix();
   layout();
   loadComments();
+  loadAlignment();
   requestAnimationFrame(loop);
   root.dataset.ready = "true";
 
   // For people and tests alike: where each side is, in its own seconds.
   window.PractikaCompare = {
-    positions: () => ({ t: now(), left: sides.left.el?.currentTime, right: sides.right.el?.currentTime, offset }),
+    positions: () => ({ t: now(), left: sides.left.el?.currentTime, right: sides.right.el?.currentTime, offset, autoSync }),
+    replyAt: (seconds) => replyAt(seconds),
+    setAutoSync,
     stats: () => Object.fromEntries(["left", "right"].map((n) => [n, { seeks: sides[n].seeks, seekLatency: sides[n].seekLatency, drift: sides[n].drift, rate: sides[n].el?.playbackRate }])),
     play, pause, seek,
   };
