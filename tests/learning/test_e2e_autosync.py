@@ -112,7 +112,9 @@ def test_auto_sync_follows_the_time_map_and_comments_show_at_the_mapped_moment(
 
         _log_in(student, stack, school.student)
         student.goto(stack.url("school-a", "/exercises/"))
-        student.click(f"text={title}")
+        student.locator(".item-main", has_text=title).click()
+        expect(student.locator("#demo-player")).to_be_visible()
+        student.wait_for_load_state("networkidle")
         student.set_input_files("[data-upload-input]", str(recordings["reply"]))
         expect(student.locator("[data-reply-submit]")).to_be_enabled(timeout=30_000)
         student.click("[data-reply-submit]")
@@ -129,7 +131,7 @@ def test_auto_sync_follows_the_time_map_and_comments_show_at_the_mapped_moment(
 
         teacher.goto(reply_url)
         expect(teacher.locator("[data-compare][data-ready]")).to_be_attached()
-        expect(teacher.locator("[data-compare][data-autosync=on]")).to_be_attached(timeout=15_000)
+        expect(teacher.locator("[data-compare][data-auto-sync=on]")).to_be_attached(timeout=15_000)
         expect(teacher.locator("[data-autosync]")).to_be_checked()
         teacher.wait_for_function(
             "[...document.querySelectorAll('[data-media]')].every(m => m.readyState >= 3)",
@@ -163,7 +165,7 @@ def test_auto_sync_follows_the_time_map_and_comments_show_at_the_mapped_moment(
             at_ms,
         )
         student.goto(reply_url)
-        expect(student.locator("[data-compare][data-autosync=on]")).to_be_attached(timeout=15_000)
+        expect(student.locator("[data-compare][data-auto-sync=on]")).to_be_attached(timeout=15_000)
         mapped = student.locator(".mapped-marker.on-reply")
         expect(mapped).to_have_count(1)
         expected = round(float(interpolate(demo_ms, reply_ms, at_ms)))

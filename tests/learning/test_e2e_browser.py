@@ -165,7 +165,7 @@ def _core_loop(browser, stack, schools, videos, cleanup, viewport: dict) -> None
         # The student sees it, and uploads a reply.
         _log_in(student, stack, school.student)
         student.goto(stack.url("school-a", "/exercises/"))
-        student.click(f"text={title}")
+        student.locator("main").get_by_text(title).first.click()
         expect(student.locator("#demo-player")).to_be_visible()
         student.set_input_files("[data-upload-input]", str(videos["reply"]))
         expect(student.locator("[data-reply-submit]")).to_be_enabled(timeout=30_000)
@@ -180,7 +180,7 @@ def _core_loop(browser, stack, schools, videos, cleanup, viewport: dict) -> None
 
         # The teacher opens the reply from the inbox and lines it up: +210 ms, saved.
         teacher.goto(stack.url("school-a", "/teach/inbox/"))
-        teacher.click(f"text={title}")
+        teacher.locator("main").get_by_text(title).first.click()
         assert teacher.url == reply_url
         expect(teacher.locator("[data-compare][data-ready]")).to_be_attached()
         for step in ("100", "100", "10"):

@@ -333,6 +333,8 @@
   const offsetSaved = $("[data-offset-saved]");
 
   function setOffset(seconds, { save = true } = {}) {
+    // Touching the manual offset means manual sync: auto-sync steps aside.
+    if (autoSync) { autoTouched = true; setAutoSync(false); }
     const t = now();
     offset = Math.max(-600, Math.min(600, Math.round(seconds * 1000) / 1000));
     if (offsetOutput) offsetOutput.textContent = `${Math.round(offset * 1000)} ms`;
@@ -796,7 +798,7 @@
     const t = now();
     autoSync = Boolean(on) && hasMap();
     if (autoToggle) autoToggle.checked = autoSync;
-    root.dataset.autosync = autoSync ? "on" : "off";
+    root.dataset.autoSync = autoSync ? "on" : "off";
     root.querySelector("[data-sync]")?.classList.toggle("inactive", autoSync);
     seek(t); // both sides to the same moment under the new rule
     layout();
@@ -926,7 +928,9 @@
     timeMap = ready ? alignment.time_map : null;
     root.dataset.alignment = alignment.status;
     renderAnalysis();
-    if (ready && !autoTouched && !autoSync && alignment.confidence !== null) setAutoSync(true);
+    // On by default, unless someone lined the reply up by hand: a saved offset is a choice.
+    const manualChosen = config.can_sync && Math.round(offset * 1000) !== 0;
+    if (ready && !autoTouched && !autoSync && !manualChosen && alignment.confidence !== null) setAutoSync(true);
     else if (!ready && autoSync) setAutoSync(false);
     else layout();
     if (alignment.status === "pending") setTimeout(loadAlignment, POLL_MS);
