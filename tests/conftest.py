@@ -16,6 +16,9 @@ from django.test import Client
 from tenants import hosts
 from tenants.models import Membership, Role, Tenant, User
 
+# The browser tests' fixtures (`browser`, `stack`), shared by tests/learning and tests/analytics.
+pytest_plugins = ["tests.browser"]
+
 PASSWORD = "correct-horse-battery-staple"
 
 

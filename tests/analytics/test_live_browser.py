@@ -10,15 +10,14 @@ Needs templates/base.html to include templates/analytics/_bell.html (it loads li
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 import urllib.request
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django_tenants.utils import tenant_context
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from rest_framework.authtoken.models import Token
 
 from learning.models import Exercise, MediaFile, Reply
@@ -30,35 +29,6 @@ from tests.learning.factories import MediaFileFactory
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-    f"--host-resolver-rules=MAP *.{e2e_server.BASE_DOMAIN} 127.0.0.1",
-]
-
-
-@pytest.fixture(scope="module")
-def stack(schools, django_db_blocker, tmp_path_factory):
-    with django_db_blocker.unblock():
-        database = e2e_server.database_url(connection.settings_dict)
-    with e2e_server.live_stack(database=database, data=tmp_path_factory.mktemp("live")) as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API keeps an event loop in this thread; nothing async touches the ORM.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture(autouse=True)

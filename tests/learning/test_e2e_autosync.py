@@ -22,13 +22,7 @@ from learning.alignment.timemap import interpolate
 from learning.media.runner import ffmpeg_exe
 from learning.models import Alignment
 from tests.learning import alignment_pairs
-from tests.learning.test_e2e_browser import (  # the live stack and browser fixtures too
-    PROCESSING_TIMEOUT_MS,
-    _delete_exercises,
-    _log_in,
-    browser,  # noqa: F401
-    stack,  # noqa: F401
-)
+from tests.learning.test_e2e_browser import PROCESSING_TIMEOUT_MS, _delete_exercises, _log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -93,7 +87,7 @@ def _wait_aligned(tenant, title: str) -> Alignment:
 
 
 def test_auto_sync_follows_the_time_map_and_comments_show_at_the_mapped_moment(
-    browser, stack, schools, recordings, cleanup  # noqa: F811
+    browser, stack, schools, recordings, cleanup
 ):
     school = schools.a
     title = f"E2E autosync {uuid.uuid4().hex[:6]}"

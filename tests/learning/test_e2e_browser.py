@@ -8,7 +8,6 @@ Run on a desktop (1280x800) and on a phone-sized viewport (390x844).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import threading
 import uuid
@@ -17,29 +16,16 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from learning.media.runner import ffmpeg_exe
 from learning.models import Comment, Exercise, MediaFile, Reply
 from tests.conftest import PASSWORD
-from tests.learning import e2e_server
 
 # django_db makes pytest-django set up the test database even when this module runs alone;
 # the browser's data is committed by the live server, outside this test's transaction.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    # Tenants live on subdomains of the test base domain; send them all to the live server.
-    f"--host-resolver-rules=MAP *.{e2e_server.BASE_DOMAIN} 127.0.0.1",
-    "--autoplay-policy=no-user-gesture-required",
-]
 PROCESSING_TIMEOUT_MS = 120_000
 OFFSET_MS = 210  # +100 +100 +10 on the nudge buttons
 
@@ -67,31 +53,6 @@ def videos(tmp_path_factory):
         "demo": _video(folder / "demonstration.mp4", tone_hz=440),
         "reply": _video(folder / "my-take.mp4", tone_hz=660),
     }
-
-
-@pytest.fixture(scope="module")
-def stack(schools, django_db_blocker, tmp_path_factory):
-    with django_db_blocker.unblock():
-        database = e2e_server.database_url(connection.settings_dict)
-    with e2e_server.live_stack(database=database, data=tmp_path_factory.mktemp("e2e")) as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API keeps an event loop in this thread, and Django refuses ORM calls
-    # next to a running loop. Nothing async touches the ORM here, so allow it (Playwright's
-    # documented workaround for Django), for this module only.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 def _delete_exercises(tenant, titles: list[str]) -> None:
