@@ -178,6 +178,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "tenants.models.Role",
         "PurposeEnum": "learning.models.MediaFile.Purpose",
+        "TenantKindEnum": "tenants.models.Tenant.Kind",
+        "PracticeKindEnum": [("playing", "playing"), ("recording", "recording")],
     },
 }
 
