@@ -2,7 +2,7 @@
 
 from config import database, embedded_db
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DATA_DIR, DATABASE_URL
+from config.settings.base import DATA_DIR, DATABASE_URL, env
 
 SECRET_KEY = "test-only-not-secret-" + "x" * 40
 DEBUG = False
@@ -21,7 +21,10 @@ CACHES = {
     }
 }
 MEDIA_ROOT = str(DATA_DIR / "test-media")
-PRIVATE_MEDIA_ROOT = str(DATA_DIR / "test-private-media")
+# From the environment too: a worker process started by a test must read the test's folder.
+PRIVATE_MEDIA_ROOT = env.str(
+    "PRACTIKA_PRIVATE_MEDIA_ROOT", default=str(DATA_DIR / "test-private-media")
+)
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
