@@ -77,8 +77,12 @@ lint: $(VENV)/.installed-dev
 		PRACTIKA_BASE_DOMAIN=practika.app DATABASE_URL=postgresql://x@localhost/x \
 		$(PY) manage.py check --deploy --fail-level WARNING
 
+# Each run starts from an empty bench database, so that an interrupted run leaves nothing
+# (half-dropped schemas, stray tenants) to skew the next one.
 bench: $(VENV)/.installed-dev
-	@status=0; \
+	@PRACTIKA_EMBEDDED_PG_DIR="$(PRACTIKA_BENCH_PG_DIR)" PYTHONPATH=platform $(PY) -m config.embedded_db stop; \
+	rm -rf "$(PRACTIKA_BENCH_PG_DIR)"; \
+	status=0; \
 	for script in bench/*.py; do \
 		[ -e "$$script" ] || continue; \
 		echo "# $$script"; \

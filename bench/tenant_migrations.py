@@ -61,8 +61,10 @@ def _cleanup(template: str) -> None:
             "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", [PREFIX + "%"]
         )
     ]
-    for start in range(0, len(schemas), 50):  # a few statements, not 1,000 round trips
-        names = ", ".join(f'"{schema}"' for schema in schemas[start : start + 50])
+    # A few schemas per statement: each dropped table takes locks, and PostgreSQL's lock table
+    # (max_locks_per_transaction) overflows if one statement drops hundreds of them.
+    for start in range(0, len(schemas), 5):
+        names = ", ".join(f'"{schema}"' for schema in schemas[start : start + 5])
         _execute(f"DROP SCHEMA {names} CASCADE")
     if _execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [template]):
         _execute(f'DROP TABLE IF EXISTS "{template}".{LABEL}_practice')
