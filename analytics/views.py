@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from analytics import notifications, selectors, services
 from learning import roles
 from learning.errors import DomainError
+from tenants.decorators import forbidden
 
 STUDENTS_PER_PAGE = 50
 # Dashboards are recomputed when activity changes the tenant's figures (the version in the
@@ -26,15 +27,11 @@ STUDENTS_PER_PAGE = 50
 DASHBOARD_CACHE_SECONDS = 60
 
 
-def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "tenants/forbidden.html", {"message": message}, status=403)
-
-
 def member_page(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.membership is None:
-            return _forbidden(request, "This page is for members.")
+            return forbidden(request, "This page is for members.")
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -105,7 +102,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @member_page
 def school_dashboard(request: HttpRequest) -> HttpResponse:
     if not request.membership.is_admin:
-        return _forbidden(request, "This page is for the school's owners and admins.")
+        return forbidden(request, "This page is for the school's owners and admins.")
     data = _cached("school", selectors.admin_dashboard)
     return render(request, "analytics/dashboard_school.html", {"dash": data})
 

@@ -10,19 +10,14 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from learning import roles, selectors, services
 from learning.errors import NotFound
 from learning.models import Classroom, Comment, Exercise, MediaFile, Reply
+from tenants.apis import Pagination
 from tenants.permissions import api_membership
-
-
-class Pagination(LimitOffsetPagination):
-    default_limit = 50
-    max_limit = 200
 
 
 def paginated(request, view, queryset, serializer_class):

@@ -26,12 +26,9 @@ from learning.errors import DomainError, NotFound
 from learning.forms import ClassroomForm, ExerciseForm, ReplyForm, ReviewForm
 from learning.models import Classroom, Exercise, MediaFile, Reply
 from tenants import selectors as tenant_selectors
+from tenants.decorators import forbidden
 
 # --- Access -------------------------------------------------------------------------------
-
-
-def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "tenants/forbidden.html", {"message": message}, status=403)
 
 
 def teacher_page(view):
@@ -40,7 +37,7 @@ def teacher_page(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not roles.is_teacher(request.membership):
-            return _forbidden(request, "This page is for teachers.")
+            return forbidden(request, "This page is for teachers.")
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -52,7 +49,7 @@ def student_page(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not roles.is_student(request.membership):
-            return _forbidden(request, "This page is for students.")
+            return forbidden(request, "This page is for students.")
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -532,7 +529,7 @@ _UUID_SLOT = "00000000-0000-0000-0000-000000000000"
 @require_POST
 def reply_review(request: HttpRequest, public_id) -> HttpResponse:
     if not roles.is_teacher(request.membership):
-        return _forbidden(request, "Only teachers review replies.")
+        return forbidden(request, "Only teachers review replies.")
     reply = _found(
         lambda: selectors.reply_get(membership=request.membership, public_id=public_id)
     )

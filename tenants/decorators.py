@@ -14,7 +14,8 @@ from django.shortcuts import render
 from tenants.models import ADMIN_ROLES
 
 
-def _forbidden(request, message: str):
+def forbidden(request, message: str):
+    """The 403 page with a sentence saying why; shared by every app's role checks."""
     return render(request, "tenants/forbidden.html", {"message": message}, status=403)
 
 
@@ -29,7 +30,7 @@ def require_admin(view):
             return redirect_to_login(request.get_full_path())
         membership = getattr(request, "membership", None)
         if membership is None or membership.role not in ADMIN_ROLES:
-            return _forbidden(request, "Only the owner and admins can manage this page.")
+            return forbidden(request, "Only the owner and admins can manage this page.")
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -43,7 +44,7 @@ def require_staff(view):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not request.user.is_staff:
-            return _forbidden(request, "This area is for Practika staff.")
+            return forbidden(request, "This area is for Practika staff.")
         return view(request, *args, **kwargs)
 
     return wrapper
