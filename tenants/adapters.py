@@ -1,7 +1,11 @@
-"""allauth hooks: where people land after logging in, and one login-guessing limit for all hosts."""
+"""allauth hooks: where people land after logging in, one login-guessing limit for all hosts,
+and API tokens revoked whenever a password is set, changed or reset."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.db import transaction
 from django_tenants.utils import get_public_schema_name, schema_context
+
+from tenants import tokens
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -21,3 +25,10 @@ class AccountAdapter(DefaultAccountAdapter):
     def _get_login_attempts_cache_key(self, request, **credentials) -> str:
         # allauth puts the site's domain in the key; one person is one key on every host.
         return credentials.get("email", credentials.get("username", "")).lower()
+
+    def set_password(self, user, password) -> None:
+        # allauth sets every new password through here: the password change and reset pages,
+        # and the API's (tenants.apis). A token taken with the old password dies with it.
+        with transaction.atomic():
+            super().set_password(user, password)
+            tokens.api_tokens_revoke_all(user=user)

@@ -10,21 +10,26 @@ accept an invitation) say so explicitly.
 
 from __future__ import annotations
 
+from allauth.account import signals as account_signals
 from allauth.account.adapter import get_adapter
+from allauth.account.forms import ResetPasswordForm
+from allauth.core import ratelimit
+from dj_rest_auth import serializers as rest_auth_serializers
 from dj_rest_auth.serializers import LoginSerializer
+from django.contrib.auth import logout as django_logout
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_tenants.utils import get_public_schema_name, schema_context
 from drf_spectacular.contrib import rest_auth as spectacular_rest_auth
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tenants import hosts, selectors, services
+from tenants import hosts, selectors, services, tokens
 from tenants.errors import NotFound
-from tenants.models import STAFF_ROLES, Role, Tenant, User
+from tenants.models import STAFF_ROLES, ApiToken, Role, Tenant, User
 from tenants.permissions import (
     IsAuthenticatedOnActiveTenant,
     IsTenantAdmin,
@@ -117,6 +122,151 @@ class UserDetailsSerializer(serializers.ModelSerializer):
         model = User
         fields = ("public_id", "email", "full_name")
         read_only_fields = ("public_id", "email")
+
+
+class TokenIssuedSerializer(serializers.Serializer):
+    """What `/api/v1/auth/login/` answers: the new token's key (shown once) and its lifetime."""
+
+    key = serializers.CharField(help_text='Send it as "Authorization: Token <key>".')
+    public_id = serializers.UUIDField(
+        source="token.public_id", help_text="Names the token in /api/v1/auth/tokens/."
+    )
+    expiry = serializers.DateTimeField(source="token.expiry", allow_null=True)
+
+    class Meta:
+        ref_name = "TokenIssued"
+
+
+def _public_rate_limit(request, *, action: str, **kwargs) -> None:
+    # allauth's limits (ACCOUNT_RATE_LIMITS), counted in the public schema like the login's, so
+    # that a tenant's host does not give a fresh allowance (cache keys carry the schema).
+    with schema_context(get_public_schema_name()):
+        allowed = ratelimit.consume(request._request, action=action, **kwargs)
+    if not allowed:
+        raise exceptions.Throttled()
+
+
+class PasswordResetSerializer(rest_auth_serializers.PasswordResetSerializer):
+    """`/api/v1/auth/password/reset/`: the web page's form and email, limited the same way.
+
+    allauth's own form sends the link to our reset page (`account_reset_password_from_key`
+    on the host asked), and an unknown address gets a note instead, so the answer is the
+    same whether or not the account exists.
+    """
+
+    @property
+    def password_reset_form_class(self):
+        return ResetPasswordForm
+
+    def validate_email(self, value):
+        value = super().validate_email(value)
+        _public_rate_limit(
+            self.context["request"], action="reset_password", key=value.strip().lower()
+        )
+        return value
+
+    def save(self):
+        self.reset_form.save(self.context["request"]._request)
+
+
+class PasswordResetConfirmSerializer(rest_auth_serializers.PasswordResetConfirmSerializer):
+    """`/api/v1/auth/password/reset/confirm/`: uid and token from the emailed link."""
+
+    def save(self):
+        request = self.context["request"]
+        password = self.set_password_form.cleaned_data["new_password1"]
+        # Through allauth's adapter, like the web page: it revokes every API token.
+        get_adapter(request._request).set_password(self.user, password)
+        account_signals.password_reset.send(
+            sender=self.user.__class__, request=request._request, user=self.user
+        )
+        return self.user
+
+
+class PasswordChangeSerializer(rest_auth_serializers.PasswordChangeSerializer):
+    """`/api/v1/auth/password/change/`: needs the current password; revokes every token.
+
+    A stolen token alone cannot set a new password, and it stops working once the owner
+    changes theirs (REST_AUTH["LOGOUT_ON_PASSWORD_CHANGE"]: the caller logs in again).
+    """
+
+    def validate_old_password(self, value):
+        # Guessing the current password with a stolen token meets allauth's page limit.
+        _public_rate_limit(self.context["request"], action="change_password", user=self.user)
+        return super().validate_old_password(value)
+
+    def save(self):
+        request = self.context["request"]
+        password = self.set_password_form.cleaned_data["new_password1"]
+        get_adapter(request._request).set_password(self.user, password)
+        account_signals.password_changed.send(
+            sender=self.user.__class__, request=request._request, user=self.user
+        )
+
+
+# --- API tokens (/api/v1/auth/ on every host) ---------------------------------------------
+
+
+class ApiTokenSerializer(serializers.Serializer):
+    public_id = serializers.UUIDField()
+    created = serializers.DateTimeField()
+    expiry = serializers.DateTimeField(allow_null=True)
+    current = serializers.SerializerMethodField(
+        help_text="Whether this is the token that made the request."
+    )
+
+    class Meta:
+        ref_name = "ApiToken"
+
+    def get_current(self, token) -> bool:
+        return token.pk == getattr(self.context.get("current"), "pk", None)
+
+
+class LogoutApi(APIView):
+    """Log out: revoke the token that made the call (or end the session that did)."""
+
+    permission_classes = (IsAuthenticated,)
+    throttle_scope = "dj_rest_auth"
+
+    class OutputSerializer(serializers.Serializer):
+        detail = serializers.CharField()
+
+        class Meta:
+            ref_name = "LogoutOutput"
+
+    @extend_schema(request=None, responses=OutputSerializer)
+    def post(self, request):
+        if isinstance(request.auth, ApiToken):
+            tokens.api_token_revoke(token=request.auth)
+        else:
+            django_logout(request._request)
+        return Response(self.OutputSerializer({"detail": "Successfully logged out."}).data)
+
+
+class ApiTokenListApi(APIView):
+    """My API tokens that still authenticate, newest first (at most TOKENS_PER_USER)."""
+
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(responses=ApiTokenSerializer(many=True))
+    def get(self, request):
+        mine = tokens.api_tokens_for_user(user=request.user)
+        context = {"current": request.auth}
+        return Response(ApiTokenSerializer(mine, many=True, context=context).data)
+
+
+class ApiTokenRevokeApi(APIView):
+    """Revoke one of my API tokens; it stops authenticating at once."""
+
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, public_id):
+        token = tokens.api_token_of_user(user=request.user, public_id=public_id)
+        if token is None:
+            raise NotFound("You have no such token.", code="not_found")
+        tokens.api_token_revoke(token=token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- Public site --------------------------------------------------------------------------

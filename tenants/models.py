@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import schema_exists
+from knox.models import AbstractAuthToken
 
 from tenants.clone import clone_template_schema
 
@@ -243,3 +244,20 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token (django-rest-knox: only its digest is stored, and it expires).
+
+    Issued by `/api/v1/auth/login/`, listed and revoked by its owner through
+    `/api/v1/auth/tokens/` (named there by `public_id`), and revoked with every other token of
+    its owner when the password changes (tenants.tokens).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"API token {self.public_id} of {self.user_id}"

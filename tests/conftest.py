@@ -108,6 +108,18 @@ def client_for(user: User | None, host: str) -> Client:
     return client
 
 
+def api_key_for(user: User) -> str:
+    """A new API token's key for `user`, as `/api/v1/auth/login/` would issue it."""
+    from tenants import tokens
+
+    return tokens.api_token_create(user=user).key
+
+
+def token_client_for(user: User, host: str) -> Client:
+    """A test client on `host` that sends `Authorization: Token <key>` for `user`."""
+    return Client(HTTP_HOST=host, HTTP_AUTHORIZATION=f"Token {api_key_for(user)}")
+
+
 @pytest.fixture
 def public_host(settings, db) -> str:
     return settings.BASE_DOMAIN

@@ -16,7 +16,7 @@ urlpatterns = [
     path("", include("billing.urls_public")),
     path("staff/", include("tenants.urls_staff")),
     path("django-admin/", admin.site.urls),
-    path("api/v1/auth/", include("dj_rest_auth.urls")),
+    path("api/v1/auth/", include("tenants.urls_auth")),
     path("api/v1/", include("tenants.urls_api_public")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),

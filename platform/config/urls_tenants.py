@@ -16,7 +16,7 @@ urlpatterns = [
     path("", include("learning.urls")),
     path("", include("analytics.urls")),
     path("accounts/", include("allauth.urls")),
-    path("api/v1/auth/", include("dj_rest_auth.urls")),
+    path("api/v1/auth/", include("tenants.urls_auth")),
     path("api/v1/", include("tenants.urls_api")),
     path("api/v1/", include("learning.urls_api")),
     path("api/v1/", include("learning.urls_alignment")),

@@ -18,12 +18,11 @@ import pytest
 from django.db import connections
 from django_tenants.utils import tenant_context
 from playwright.sync_api import Page, expect
-from rest_framework.authtoken.models import Token
 
 from learning.models import Exercise, MediaFile, Reply
 from tenants import services as tenant_services
 from tenants.models import Membership, Role, Tenant, User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, api_key_for
 from tests.learning import e2e_server
 from tests.learning.factories import MediaFileFactory
 
@@ -123,7 +122,7 @@ def test_a_teachers_comment_appears_on_the_students_compare_page_within_a_second
     browser, stack, schools, open_reply
 ):
     school = schools.a
-    token = _in_own_thread(lambda: Token.objects.get_or_create(user=school.teacher)[0].key)
+    token = _in_own_thread(lambda: api_key_for(school.teacher))
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     _log_in(page, stack.url("school-a", f"/accounts/login/?next=/replies/{open_reply}/"),
             school.student)

@@ -27,11 +27,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.converters import IntConverter, UUIDConverter
 from django.urls.resolvers import RegexPattern, RoutePattern
 from django_tenants.utils import schema_context
-from rest_framework.authtoken.models import Token
 
 from tenants import middleware, services
 from tenants.models import Membership, Role
-from tests.conftest import Schools, client_for
+from tests.conftest import Schools, client_for, token_client_for
 
 URLCONF = "config.urls_tenants"
 METHODS = ("get", "post", "patch", "delete")
@@ -65,6 +64,8 @@ OPEN_BY_DESIGN = {
     "rest_password_change",
     "rest_password_reset",
     "rest_password_reset_confirm",
+    "api_tokens",
+    "api_token",
     # Local stand-ins for S3's presigned URLs: the signed, tenant-bound token in the path is
     # the credential (learning.views_storage; their tests check the tenant binding).
     "upload-part",
@@ -239,8 +240,7 @@ def clients(kind: str, schools: Schools) -> Client:
     if kind == "session":
         return client_for(schools.a.owner, schools.b.host)
     if kind == "token":
-        token, _ = Token.objects.get_or_create(user=schools.a.owner)
-        return Client(HTTP_HOST=schools.b.host, HTTP_AUTHORIZATION=f"Token {token.key}")
+        return token_client_for(schools.a.owner, schools.b.host)
     return Client(HTTP_HOST=schools.b.host)
 
 
@@ -338,8 +338,7 @@ def test_routes_open_by_design_show_nothing_of_school_b(kind, schools, school_b_
 def test_the_same_member_reaches_their_own_school(schools, db):
     # The refusals above are about school B, not a broken login: the same clients get in at A.
     session = client_for(schools.a.owner, schools.a.host)
-    token, _ = Token.objects.get_or_create(user=schools.a.owner)
-    api = Client(HTTP_HOST=schools.a.host, HTTP_AUTHORIZATION=f"Token {token.key}")
+    api = token_client_for(schools.a.owner, schools.a.host)
 
     assert session.get("/").status_code == 200
     assert session.get("/api/v1/members/").status_code == 200

@@ -6,6 +6,7 @@ https://django-environ.readthedocs.io/
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -46,7 +47,7 @@ SHARED_APPS = [
     "allauth",
     "allauth.account",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "dj_rest_auth",
     "drf_spectacular",
     "channels",
@@ -140,15 +141,20 @@ ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "5/5m/ip,5/5m/key",
     "signup": "20/m/ip",
-    "reset_password": "20/m/ip,5/m/key",
+    # Per client and per address (the address gets at most 3 emails in 15 minutes).
+    "reset_password": "20/m/ip,3/15m/key",
 }
+# Password reset: the same answer and an email either way (a note to an unknown address).
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = PUBLIC_SCHEME
 
 # --- API ------------------------------------------------------------------------------------
 # https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "tenants.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.IsTenantMember"],
@@ -163,10 +169,26 @@ REST_FRAMEWORK = {
 }
 # https://dj-rest-auth.readthedocs.io/en/latest/configuration.html
 REST_AUTH = {
-    "TOKEN_MODEL": "rest_framework.authtoken.models.Token",
+    "TOKEN_MODEL": "tenants.models.ApiToken",
+    "TOKEN_CREATOR": "tenants.tokens.api_token_create_for_login",
+    "TOKEN_SERIALIZER": "tenants.apis.TokenIssuedSerializer",
     "SESSION_LOGIN": False,
     "LOGIN_SERIALIZER": "tenants.apis.EmailLoginSerializer",
     "USER_DETAILS_SERIALIZER": "tenants.apis.UserDetailsSerializer",
+    "PASSWORD_RESET_SERIALIZER": "tenants.apis.PasswordResetSerializer",
+    "PASSWORD_RESET_CONFIRM_SERIALIZER": "tenants.apis.PasswordResetConfirmSerializer",
+    "PASSWORD_CHANGE_SERIALIZER": "tenants.apis.PasswordChangeSerializer",
+    # A token alone cannot set a new password, and a new password revokes every token.
+    "OLD_PASSWORD_FIELD_ENABLED": True,
+    "LOGOUT_ON_PASSWORD_CHANGE": True,
+}
+# API tokens expire (django-rest-knox, https://jazzband.github.io/django-rest-knox/settings/);
+# the model adds a public id so that owners can list and revoke them (tenants.tokens).
+KNOX_TOKEN_MODEL = "tenants.ApiToken"
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env.int("PRACTIKA_API_TOKEN_TTL_HOURS", default=7 * 24)),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Practika API",
