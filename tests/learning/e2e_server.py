@@ -48,6 +48,8 @@ def _configure(data: Path, port: int) -> None:
     os.environ["PRACTIKA_MEDIA_ROOT"] = str(data / "media")
     os.environ.pop("REDIS_URL", None)
     os.environ.pop("CELERY_BROKER_URL", None)
+    # Email goes to files in the data folder, where a test reads it (LiveStack.emails).
+    os.environ["DJANGO_EMAIL_BACKEND"] = "django.core.mail.backends.filebased.EmailBackend"
     import django
     from django.conf import settings
 
@@ -62,6 +64,7 @@ def _configure(data: Path, port: int) -> None:
         "processed_folder": str(broker / "processed"),
         "store_processed": False,
     }
+    settings.EMAIL_FILE_PATH = str(data / "mail")
     from config.celery_app import app
 
     # The Celery app may have read its settings already; give it the broker directly too.
@@ -139,6 +142,11 @@ class LiveStack:
 
     def url(self, slug: str, path: str = "/") -> str:
         return f"http://{slug}.{BASE_DOMAIN}:{self.port}{path}"
+
+    def emails(self) -> list[str]:
+        """Every email the live stack has sent, oldest first, as raw message text."""
+        files = sorted((self.data / "mail").glob("*.log"), key=lambda f: f.stat().st_mtime)
+        return [file.read_text(errors="replace") for file in files]
 
     def logs(self) -> str:
         return "\n".join(
