@@ -149,9 +149,9 @@ def _public_rate_limit(request, *, action: str, **kwargs) -> None:
 class PasswordResetSerializer(rest_auth_serializers.PasswordResetSerializer):
     """`/api/v1/auth/password/reset/`: the web page's form and email, limited the same way.
 
-    allauth's own form sends the link to our reset page (`account_reset_password_from_key`
-    on the host asked), and an unknown address gets a note instead, so the answer is the
-    same whether or not the account exists.
+    allauth's own form emails a link to our reset page on the host that was asked, and an
+    unknown address gets a note instead, so the answer is the same whether or not the
+    account exists.
     """
 
     @property
@@ -187,7 +187,7 @@ class PasswordChangeSerializer(rest_auth_serializers.PasswordChangeSerializer):
     """`/api/v1/auth/password/change/`: needs the current password; revokes every token.
 
     A stolen token alone cannot set a new password, and it stops working once the owner
-    changes theirs (REST_AUTH["LOGOUT_ON_PASSWORD_CHANGE"]: the caller logs in again).
+    changes theirs (the caller's token too: log in again with the new password).
     """
 
     def validate_old_password(self, value):

@@ -184,7 +184,7 @@ REST_AUTH = {
 }
 # API tokens expire (django-rest-knox, https://jazzband.github.io/django-rest-knox/settings/);
 # the model adds a public id so that owners can list and revoke them (tenants.tokens).
-KNOX_TOKEN_MODEL = "tenants.ApiToken"
+KNOX_TOKEN_MODEL = "tenants.ApiToken"  # noqa: S105 (a model name, not a secret)
 REST_KNOX = {
     "TOKEN_TTL": timedelta(hours=env.int("PRACTIKA_API_TOKEN_TTL_HOURS", default=7 * 24)),
     "AUTO_REFRESH": False,
