@@ -41,7 +41,8 @@ def test_only_the_invited_address_can_accept_an_invitation(
         f"/api/v1/invitations/{token}/accept/", content_type="application/json"
     )
 
-    # Then: a clear refusal, and nothing changed.
+    # Then: nothing changed, and a clear refusal.
+    assert not Membership.objects.filter(user=mallory, tenant=school_a.tenant).exists()
     assert "This invitation is for" in page.content.decode()
     assert "Accept and join" not in page.content.decode()
     assert posted.status_code == 403

@@ -188,7 +188,9 @@ def test_a_weak_password_is_refused_and_nothing_is_created(
 ):
     slug = unique_slug()
     public = Client(HTTP_HOST=public_host)
-    link = sign_up(public, "/signup/teacher/", signup_data(slug), django_capture_on_commit_callbacks)
+    link = sign_up(
+        public, "/signup/teacher/", signup_data(slug), django_capture_on_commit_callbacks
+    )
     response = finish(public, link, password="12345678")
     assert response.status_code == 200
     assert "too common" in response.content.decode()
@@ -201,7 +203,9 @@ def test_a_slug_taken_before_the_link_is_used_is_explained_with_a_suggestion(
 ):
     slug = unique_slug()
     public = Client(HTTP_HOST=public_host)
-    link = sign_up(public, "/signup/teacher/", signup_data(slug), django_capture_on_commit_callbacks)
+    link = sign_up(
+        public, "/signup/teacher/", signup_data(slug), django_capture_on_commit_callbacks
+    )
     client_for(schools.a.teacher, public_host).post(
         "/signup/teacher/", {"tenant_name": "Quicker", "slug": slug}
     )
