@@ -2,10 +2,12 @@
 and API tokens revoked whenever a password is set, changed or reset."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
 from django.db import transaction
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from tenants import tokens
+from tenants.redirects import is_safe_redirect
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -14,6 +16,16 @@ class AccountAdapter(DefaultAccountAdapter):
         if request.tenant.schema_name != "public":
             return "/"
         return "/after-login/"
+
+    def is_safe_url(self, url):
+        # Only this host or the public site, never another tenant's (tenants.redirects).
+        return is_safe_redirect(url, request=context.request)
+
+    def is_open_for_signup(self, request):
+        # Sign-up is ours (tenants.views: a studio, a school, a join code or an invitation),
+        # and answers the same whether or not the address has an account; allauth's own page
+        # would log a new address in at once and so tell which addresses are taken.
+        return False
 
     def authenticate(self, request, **credentials):
         # Cache keys carry the current schema (django_tenants.cache.make_key), so allauth's

@@ -1,7 +1,8 @@
 """The identity and tenancy API: one view per operation, each with its own input and output
 serializers, calling tenants.services (writes) and tenants.selectors (reads).
 
-Public site (`/api/v1/` on the base domain): sign-up, my tenants. A tenant's host
+Public site (`/api/v1/` on the base domain): sign-up (started here, finished from the emailed
+link), my tenants. A tenant's host
 (`/api/v1/` on `<slug>.<base domain>`): the tenant, its members, invitations, join code.
 Every route on a tenant's host is members-only through the default permission class
 (tenants.permissions.IsTenantMember); the few that non-members need (join with a code,
@@ -273,14 +274,19 @@ class ApiTokenRevokeApi(APIView):
 
 
 class SignupApi(APIView):
-    """Create an account that owns a new studio or school."""
+    """Start a sign-up for an account that owns a new studio or school.
+
+    The answer is the same whether or not the address has an account: an email goes to the
+    address, with a link that finishes the sign-up on the web (choose a password, then the
+    new tenant opens), or, for an address that has an account, a notice. Only the studio or
+    school fields are checked here (a taken web address is refused with a suggestion).
+    """
 
     permission_classes = (AllowAny,)
     throttle_scope = "signup"
 
     class InputSerializer(serializers.Serializer):
         email = serializers.EmailField()
-        password = serializers.CharField(style={"input_type": "password"}, write_only=True)
         full_name = serializers.CharField(max_length=150, required=False, default="")
         tenant_name = serializers.CharField(max_length=120)
         slug = serializers.SlugField(max_length=40)
@@ -290,23 +296,22 @@ class SignupApi(APIView):
             ref_name = "SignupInput"
 
     class OutputSerializer(serializers.Serializer):
-        tenant = TenantSummarySerializer()
-        handover_url = serializers.URLField(
-            help_text="Single-use link, valid for a minute, that logs the new owner in on "
-            "the tenant's host."
-        )
+        code = serializers.CharField()
+        message = serializers.CharField()
 
         class Meta:
             ref_name = "SignupOutput"
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    @extend_schema(request=InputSerializer, responses={202: OutputSerializer})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.signup_with_tenant(**data.validated_data)
-        handover_url = services.handover_create(user=result.user, tenant=result.tenant)
-        body = self.OutputSerializer({"tenant": result.tenant, "handover_url": handover_url}).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        services.signup_start(**data.validated_data)
+        body = {
+            "code": "signup_email_sent",
+            "message": "Check your email: the link in it finishes the sign-up.",
+        }
+        return Response(self.OutputSerializer(body).data, status=status.HTTP_202_ACCEPTED)
 
 
 class MyTenantsApi(APIView):
@@ -526,9 +531,11 @@ class JoinApi(APIView):
 
 
 class InvitationAcceptApi(APIView):
-    """Accept an invitation to this tenant as the logged-in person."""
+    """Accept an invitation to this tenant as the logged-in person, who must have the invited
+    email address (403 `invitation_email_mismatch` otherwise; nothing changes)."""
 
-    # Open to non-members by design: the invitation token is the credential.
+    # Open to non-members by design: the invitation token and the invited address together
+    # are the credential.
     permission_classes = (IsAuthenticatedOnActiveTenant,)
 
     @extend_schema(request=None, responses=MembershipOutputSerializer)

@@ -85,7 +85,8 @@ class TenantForm(DomainErrorsMixin, forms.Form):
 
 
 class SignupForm(TenantForm):
-    """Self-serve sign-up: an account and the studio or school it owns, in one form."""
+    """Self-serve sign-up, step one: who you are and the studio or school you want. The
+    password is chosen from the emailed link (SignupFinishForm)."""
 
     full_name = forms.CharField(
         label="Your name", max_length=150,
@@ -94,9 +95,30 @@ class SignupForm(TenantForm):
     email = forms.EmailField(
         label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
+
+    field_order = ["full_name", "email", "tenant_name", "slug"]
+
+
+class SignupFinishForm(TenantForm):
+    """Sign-up, step two (from the emailed link): a password, and the studio or school's name
+    and address again, in case the address was taken in the meantime."""
+
     password = _password_field()
 
-    field_order = ["full_name", "email", "password", "tenant_name", "slug"]
+    field_order = ["password", "tenant_name", "slug"]
+
+    def __init__(self, *args, with_tenant: bool = True, **kwargs):
+        kind = kwargs.pop("kind", Tenant.Kind.STUDIO)
+        super().__init__(*args, kind=kind if kind in Tenant.Kind.values else "studio", **kwargs)
+        self.with_tenant = with_tenant
+        if not with_tenant:  # joining with a code: no tenant of one's own
+            del self.fields["tenant_name"]
+            del self.fields["slug"]
+
+    def clean(self):
+        if not self.with_tenant:
+            return forms.Form.clean(self)
+        return super().clean()
 
 
 class InvitationSignupForm(DomainErrorsMixin, forms.Form):
@@ -120,6 +142,9 @@ class JoinCodeForm(DomainErrorsMixin, forms.Form):
 
 
 class JoinSignupForm(DomainErrorsMixin, forms.Form):
+    """Joining with a code as someone new, step one (the password comes from the emailed
+    link, as for self-serve sign-up)."""
+
     full_name = forms.CharField(
         label="Your name", max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
@@ -127,7 +152,6 @@ class JoinSignupForm(DomainErrorsMixin, forms.Form):
     email = forms.EmailField(
         label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
-    password = _password_field()
 
 
 INVITABLE_ROLES = [(r.value, r.label) for r in (Role.STUDENT, Role.TEACHER, Role.ADMIN)]

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
@@ -26,7 +27,6 @@ from tenants.models import (
     AuditEvent,
     Domain,
     Invitation,
-    LoginHandover,
     Membership,
     Role,
     Tenant,
@@ -89,7 +89,7 @@ class SignupResult:
 def signup_with_tenant(
     *, email: str, password: str, full_name: str, tenant_name: str, slug: str, kind: str
 ) -> SignupResult:
-    """Self-serve sign-up: a new user who owns a new studio or school."""
+    """A new user who owns a new studio or school (sign-up's last step: see signup_finish)."""
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
         raise DomainError(
@@ -105,6 +105,153 @@ def signup_with_tenant(
     user.save()
     tenant = tenant_create(name=tenant_name, slug=slug, kind=kind, owner=user)
     return SignupResult(user=user, tenant=tenant)
+
+
+# Self-serve sign-up (and sign-up with a join code) happens in two steps, so that it tells
+# nobody whether an address has an account: the form's answer is "check your email" for every
+# address. A new address gets a signed link that finishes the sign-up (the password is chosen
+# there, so the link carries no secret and nothing is stored before it is used); an address
+# that has an account gets a notice instead (allauth's "account already exists" mail) and
+# nothing else happens. Finishing proves that the person reads the address's mail, like
+# allauth's email confirmation, and the address is stored as verified.
+SIGNUP_SALT = "practika.signup"
+SIGNUP_LINK_MAX_AGE = timedelta(days=2)
+JOIN_KIND = "join"
+
+
+@dataclass(frozen=True)
+class PendingSignup:
+    """What a sign-up link carries: who signs up, and for which new tenant or join code."""
+
+    email: str
+    full_name: str
+    kind: str  # a Tenant.Kind, or JOIN_KIND
+    tenant_name: str = ""
+    slug: str = ""
+    tenant: Tenant | None = None  # the tenant to join, for JOIN_KIND
+    code: str = ""
+
+
+def _tenant_fields_check(*, name: str, slug: str, kind: str) -> None:
+    if not name.strip():
+        raise DomainError("Give your studio or school a name.", code="name_required")
+    if kind not in Tenant.Kind.values:
+        raise DomainError("Choose a school or a studio.", code="kind_invalid")
+    slug_check(slug=slug)
+
+
+def signup_start(*, email: str, full_name: str, tenant_name: str, slug: str, kind: str) -> None:
+    """Self-serve sign-up, step one: email the address a link that finishes it."""
+    _tenant_fields_check(name=tenant_name, slug=slug, kind=kind)
+    _signup_link_send(
+        payload={
+            "e": email.strip().lower(), "n": full_name.strip(), "k": kind,
+            "t": tenant_name.strip(), "s": slug,
+        },
+        login_url=hosts.public_url("/accounts/login/"),
+        reset_url=hosts.public_url("/accounts/password/reset/"),
+        what=f"your {Tenant.Kind(kind).label.lower()} “{tenant_name.strip()}”",
+    )
+
+
+def join_signup_start(*, tenant: Tenant, code: str, email: str, full_name: str) -> None:
+    """Sign-up with a join code, step one: email the address a link that finishes it."""
+    join_code_check(tenant=tenant, code=code)
+    _signup_link_send(
+        payload={
+            "e": email.strip().lower(), "n": full_name.strip(), "k": JOIN_KIND,
+            "j": str(tenant.public_id), "c": code.strip().upper(),
+        },
+        login_url=hosts.tenant_url(tenant.slug, "/accounts/login/"),
+        reset_url=hosts.tenant_url(tenant.slug, "/accounts/password/reset/"),
+        what=f"your place at {tenant.name}",
+    )
+
+
+def _signup_link_send(*, payload: dict, login_url: str, reset_url: str, what: str) -> None:
+    # Both branches do the same work in the request (sign, render, send after commit), so the
+    # answer takes about as long whichever it is.
+    email = payload["e"]
+    token = signing.dumps(payload, salt=SIGNUP_SALT, compress=True)
+    if selectors.user_exists(email=email):
+        context = {
+            "email": email, "login_url": login_url, "password_reset_url": reset_url,
+            "current_site": {"name": "Practika", "domain": settings.BASE_DOMAIN},
+        }
+        prefix = "account/email/account_already_exists"
+    else:
+        context = {
+            "email": email, "what": what, "full_name": payload["n"],
+            "finish_url": hosts.public_url(f"/signup/finish/{token}/"),
+            "hours": int(SIGNUP_LINK_MAX_AGE.total_seconds() // 3600),
+        }
+        prefix = "public/email/signup_finish"
+    subject = "".join(render_to_string(f"{prefix}_subject.txt", context).splitlines()).strip()
+    message = render_to_string(f"{prefix}_message.txt", context)
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=f"[Practika] {subject}", message=message, from_email=None,
+            recipient_list=[email],
+        )
+    )
+
+
+def signup_pending(*, token: str) -> PendingSignup:
+    """The sign-up behind a link, or InvitationInvalid if the link is broken, too old or used
+    (its address has an account: the link is what creates it)."""
+    invalid = InvitationInvalid(
+        "This sign-up link has expired or is not valid. Please sign up again.",
+        code="signup_link_invalid",
+    )
+    try:
+        data = signing.loads(
+            token, salt=SIGNUP_SALT, max_age=SIGNUP_LINK_MAX_AGE.total_seconds()
+        )
+    except signing.BadSignature as error:
+        raise invalid from error
+    if selectors.user_exists(email=data.get("e", "")):
+        raise InvitationInvalid(
+            "This sign-up link was already used. Log in with your email and password.",
+            code="signup_link_used",
+        )
+    if data.get("k") == JOIN_KIND:
+        tenant = Tenant.objects.filter(public_id=data.get("j")).first()
+        if tenant is None:
+            raise invalid
+        return PendingSignup(
+            email=data["e"], full_name=data["n"], kind=JOIN_KIND, tenant=tenant, code=data["c"]
+        )
+    return PendingSignup(
+        email=data["e"], full_name=data["n"], kind=data["k"], tenant_name=data["t"],
+        slug=data["s"],
+    )
+
+
+@transaction.atomic
+def signup_finish(
+    *, token: str, password: str, tenant_name: str = "", slug: str = ""
+) -> SignupResult:
+    """Sign-up, step two (from the emailed link): create the account, then its new tenant or
+    its student membership. `tenant_name` and `slug` replace the ones the link carries."""
+    from allauth.account.models import EmailAddress
+
+    pending = signup_pending(token=token)
+    if pending.kind == JOIN_KIND:
+        assert pending.tenant is not None
+        membership = join_with_code_signup(
+            tenant=pending.tenant, code=pending.code, email=pending.email, password=password,
+            full_name=pending.full_name,
+        )
+        result = SignupResult(user=membership.user, tenant=pending.tenant)
+    else:
+        result = signup_with_tenant(
+            email=pending.email, password=password, full_name=pending.full_name,
+            tenant_name=tenant_name or pending.tenant_name, slug=slug or pending.slug,
+            kind=pending.kind,
+        )
+    EmailAddress.objects.create(user=result.user, email=result.user.email, primary=True,
+                                verified=True)
+    return result
 
 
 @transaction.atomic
@@ -305,10 +452,25 @@ def invitation_check(*, token: str, tenant: Tenant) -> Invitation:
     return invitation
 
 
+def invitation_is_for(*, invitation: Invitation, user: User) -> bool:
+    """Whether `user`'s address is the one the invitation was sent to (case does not matter)."""
+    return user.email.strip().casefold() == invitation.email.strip().casefold()
+
+
 @transaction.atomic
 def invitation_accept(*, token: str, tenant: Tenant, user: User) -> Membership:
-    """Accept an invitation as `user`; it cannot be used again."""
+    """Accept an invitation as `user`, who must have the invited address; it works once.
+
+    The link travels by email and may be forwarded or logged: holding it proves nothing, so
+    only the account of the address it was sent to may use it.
+    """
     invitation = invitation_check(token=token, tenant=tenant)
+    if not invitation_is_for(invitation=invitation, user=user):
+        raise PermissionDenied(
+            f"This invitation is for {invitation.email}, and you are logged in as {user.email}. "
+            f"Log out, then log in (or create your account) as {invitation.email} to accept it.",
+            code="invitation_email_mismatch",
+        )
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.accepted_at:  # accepted by a concurrent request
         raise InvitationInvalid("This invitation has already been used.", code="invitation_used")
@@ -399,42 +561,3 @@ def user_create(*, email: str, password: str, full_name: str = "") -> User:
     user.save()
     audit(actor=user, tenant=None, action="user.created")
     return user
-
-
-# --- Login handover -----------------------------------------------------------------------
-
-
-def handover_create(*, user: User, tenant: Tenant, next_path: str = "/") -> str:
-    """A single-use URL on the tenant's host that logs `user` in there."""
-    if not next_path.startswith("/") or next_path.startswith("//"):
-        next_path = "/"
-    ticket = LoginHandover.objects.create(user=user, tenant=tenant, next_path=next_path)
-    from django.core import signing
-
-    token = signing.dumps(str(ticket.id), salt="practika.handover")
-    return hosts.tenant_url(tenant.slug, f"/auth/handover/?t={token}")
-
-
-@transaction.atomic
-def handover_redeem(*, token: str, tenant: Tenant) -> LoginHandover:
-    """Use a handover ticket once, within its lifetime, on the tenant it was made for."""
-    from django.core import signing
-
-    invalid = InvitationInvalid(
-        "This sign-in link has expired or was already used. Please log in.", code="handover_invalid"
-    )
-    try:
-        ticket_id = signing.loads(
-            token, salt="practika.handover", max_age=settings.LOGIN_HANDOVER_TTL_SECONDS
-        )
-    except signing.BadSignature as error:
-        raise invalid from error
-    ticket = (
-        LoginHandover.objects.select_for_update().select_related("user")
-        .filter(id=ticket_id, tenant=tenant, used_at__isnull=True).first()
-    )
-    if ticket is None:
-        raise invalid
-    ticket.used_at = timezone.now()
-    ticket.save(update_fields=["used_at"])
-    return ticket

@@ -6,17 +6,20 @@ Views parse input, call one service or selector, and render; the rules live in s
 from __future__ import annotations
 
 from allauth.core import ratelimit
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.crypto import get_random_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tenants import forms, hosts, selectors, services
+from tenants import handover as login_handover
 from tenants.decorators import require_admin
-from tenants.errors import DomainError, InvitationInvalid, SlugUnavailable
+from tenants.errors import DomainError, InvitationInvalid, PermissionDenied, SlugUnavailable
 from tenants.models import Role, Tenant, User
 
 # Sessions started by our own pages (sign-up, invitations, handover) use the model backend.
@@ -53,12 +56,13 @@ def signup_choice(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest, kind: str) -> HttpResponse:
-    """Sign up (or, when logged in, just create) a studio or school, then go straight in."""
+    """Sign up for a studio or school (then check your email), or, when logged in, just
+    create one and go straight in."""
     logged_in = request.user.is_authenticated
     form_class = forms.TenantForm if logged_in else forms.SignupForm
     form = form_class(request.POST or None, kind=kind)
     if request.method == "POST":
-        # Every sign-up creates a schema: allauth's sign-up rate limit applies here too.
+        # Every sign-up creates a schema or sends an email: allauth's sign-up limit applies.
         limited = ratelimit.consume_or_429(request, action="signup")
         if limited:
             return limited
@@ -66,25 +70,63 @@ def signup(request: HttpRequest, kind: str) -> HttpResponse:
             data = form.cleaned_data
             try:
                 if logged_in:
-                    user = request.user
                     tenant = services.tenant_create(
-                        name=data["tenant_name"], slug=data["slug"], kind=kind, owner=user
+                        name=data["tenant_name"], slug=data["slug"], kind=kind, owner=request.user
                     )
                 else:
-                    result = services.signup_with_tenant(
-                        email=data["email"], password=data["password"],
-                        full_name=data["full_name"], tenant_name=data["tenant_name"],
-                        slug=data["slug"], kind=kind,
+                    # The same answer whether or not the address has an account: the link
+                    # (or, for a known address, a notice) goes to the address itself.
+                    services.signup_start(
+                        email=data["email"], full_name=data["full_name"],
+                        tenant_name=data["tenant_name"], slug=data["slug"], kind=kind,
                     )
-                    user, tenant = result.user, result.tenant
-                    _login(request, user)
             except DomainError as error:
                 form.add_domain_error(error)
             else:
-                return redirect(services.handover_create(user=user, tenant=tenant))
+                if not logged_in:
+                    return render(request, "public/signup_sent.html", {"thing": kind})
+                return redirect(login_handover.handover_create(user=request.user, tenant=tenant))
     return render(
         request, "public/signup.html",
         {"form": form, "kind": kind, "copy": SIGNUP_COPY[kind], "logged_in": logged_in},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def signup_finish(request: HttpRequest, token: str) -> HttpResponse:
+    """Sign-up's second step, from the emailed link: choose a password, then go in."""
+    try:
+        pending = services.signup_pending(token=token)
+    except InvitationInvalid as error:
+        return _link_invalid(request, error)
+    joining = pending.kind == services.JOIN_KIND
+    initial = {"tenant_name": pending.tenant_name, "slug": pending.slug}
+    form = forms.SignupFinishForm(
+        request.POST or None, initial=initial, kind=pending.kind, with_tenant=not joining
+    )
+    if request.method == "POST":
+        limited = ratelimit.consume_or_429(request, action="signup")
+        if limited:
+            return limited
+        if form.is_valid():
+            try:
+                result = services.signup_finish(
+                    token=token, password=form.cleaned_data["password"],
+                    tenant_name=form.cleaned_data.get("tenant_name", ""),
+                    slug=form.cleaned_data.get("slug", ""),
+                )
+            except InvitationInvalid as error:
+                return _link_invalid(request, error)
+            except DomainError as error:
+                form.add_domain_error(error)
+            else:
+                _login(request, result.user)
+                return redirect(
+                    login_handover.handover_create(user=result.user, tenant=result.tenant)
+                )
+    return render(
+        request, "public/signup_finish.html",
+        {"form": form, "pending": pending, "joining": joining},
     )
 
 
@@ -107,7 +149,8 @@ def after_login(request: HttpRequest) -> HttpResponse:
     """One membership goes straight in; several get a picker; none get the sign-up choices."""
     memberships = list(selectors.memberships_for_user(user=request.user))
     if len(memberships) == 1:
-        return redirect(services.handover_create(user=request.user, tenant=memberships[0].tenant))
+        url = login_handover.handover_create(user=request.user, tenant=memberships[0].tenant)
+        return redirect(url)
     return render(request, "tenants/pick_tenant.html", {"memberships": memberships})
 
 
@@ -116,7 +159,20 @@ def enter_tenant(request: HttpRequest, slug: str) -> HttpResponse:
     membership = selectors.memberships_for_user(user=request.user).filter(tenant__slug=slug).first()
     if membership is None:
         return render(request, "tenants/no_access.html", status=404)
-    return redirect(services.handover_create(user=request.user, tenant=membership.tenant))
+    return redirect(login_handover.handover_create(user=request.user, tenant=membership.tenant))
+
+
+@require_GET
+def handover_vouch(request: HttpRequest) -> HttpResponse:
+    """Public site, step 3 of the handover (tenants.handover): vouch for a ticket only in a
+    browser logged in here as its user."""
+    try:
+        url = login_handover.handover_vouch(
+            token=request.GET.get("t", ""), state=request.GET.get("s", ""), user=request.user
+        )
+    except DomainError as error:
+        return render(request, "tenants/link_invalid.html", {"message": error.message}, status=400)
+    return redirect(url)
 
 
 # --- Tenant host: entering ----------------------------------------------------------------
@@ -124,12 +180,38 @@ def enter_tenant(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def handover(request: HttpRequest) -> HttpResponse:
+    """Tenant's host, steps 2 and 4 of the handover (tenants.handover)."""
+    token = request.GET.get("t", "")
+    voucher = request.GET.get("v")
     try:
-        ticket = services.handover_redeem(token=request.GET.get("t", ""), tenant=request.tenant)
+        if voucher is None:
+            ticket = login_handover.handover_skip(
+                token=token, tenant=request.tenant, user=request.user
+            )
+            if ticket is None:
+                state = get_random_string(43)
+                response = redirect(login_handover.handover_begin_url(token=token, state=state))
+                response.set_cookie(
+                    login_handover.STATE_COOKIE, state,
+                    max_age=settings.LOGIN_HANDOVER_TTL_SECONDS * 2,
+                    path=login_handover.STATE_COOKIE_PATH, secure=settings.SESSION_COOKIE_SECURE,
+                    httponly=True, samesite="Lax",
+                )
+                return response
+        else:
+            ticket = login_handover.handover_redeem(
+                token=token, tenant=request.tenant, voucher=voucher,
+                state=request.COOKIES.get(login_handover.STATE_COOKIE, ""),
+            )
+            _login(request, ticket.user)
     except DomainError as error:
-        return render(request, "tenants/link_invalid.html", {"message": error.message}, status=400)
-    _login(request, ticket.user)
-    return redirect(ticket.next_path)
+        response = render(
+            request, "tenants/link_invalid.html", {"message": error.message}, status=400
+        )
+    else:
+        response = redirect(ticket.next_path)
+    response.delete_cookie(login_handover.STATE_COOKIE, path=login_handover.STATE_COOKIE_PATH)
+    return response
 
 
 def tenant_home(request: HttpRequest) -> HttpResponse:
@@ -149,25 +231,30 @@ def _link_invalid(request: HttpRequest, error: DomainError) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
-    """Open to anyone with the link: accept as the logged-in user, or create the account."""
+    """Open to anyone with the link, but only the account of the invited address accepts it
+    (logged in as that address, or by creating the account for it here)."""
     tenant = request.tenant
     try:
         invitation = services.invitation_check(token=token, tenant=tenant)
     except InvitationInvalid as error:
         return _link_invalid(request, error)
-    account_exists = not request.user.is_authenticated and selectors.user_exists(
-        email=invitation.email
+    logged_in = request.user.is_authenticated
+    wrong_account = logged_in and not services.invitation_is_for(
+        invitation=invitation, user=request.user
     )
+    # The link went to this address, so its holder may learn whether to log in or sign up.
+    account_exists = not logged_in and selectors.user_exists(email=invitation.email)
     form = forms.InvitationSignupForm(
-        request.POST if request.method == "POST" and not request.user.is_authenticated else None
+        request.POST if request.method == "POST" and not logged_in else None
     )
     login_url = f"{reverse('account_login')}?next={request.path}"
+    status = 403 if wrong_account else 200
     if request.method == "POST":
         if account_exists:
             return redirect(login_url)
         accepted = False
         try:
-            if request.user.is_authenticated:
+            if logged_in:
                 services.invitation_accept(token=token, tenant=tenant, user=request.user)
                 accepted = True
             elif form.is_valid():
@@ -179,6 +266,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 accepted = True
         except InvitationInvalid as error:
             return _link_invalid(request, error)
+        except PermissionDenied:
+            status = 403  # the page explains whose invitation it is; nothing changed
         except DomainError as error:
             form.add_domain_error(error)
         if accepted:
@@ -188,8 +277,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         request, "tenants/invitation.html",
         {
             "invitation": invitation, "form": form, "account_exists": account_exists,
-            "login_url": login_url,
+            "wrong_account": wrong_account, "login_url": login_url,
         },
+        status=status,
     )
 
 
@@ -219,13 +309,16 @@ def join(request: HttpRequest, code: str = "") -> HttpResponse:
                 services.join_with_code(tenant=tenant, code=code, user=request.user)
                 joined = True
             elif signup_form.is_valid():
-                membership = services.join_with_code_signup(
+                limited = ratelimit.consume_or_429(request, action="signup")
+                if limited:
+                    return limited
+                # Whether or not the address has an account, the answer is "check your
+                # email": the link to finish (or a notice) goes to the address itself.
+                services.join_signup_start(
                     tenant=tenant, code=code, email=signup_form.cleaned_data["email"],
-                    password=signup_form.cleaned_data["password"],
                     full_name=signup_form.cleaned_data["full_name"],
                 )
-                _login(request, membership.user)
-                joined = True
+                return render(request, "public/signup_sent.html", {"thing": "join"})
         except DomainError as error:
             signup_form.add_domain_error(error)
         if joined:

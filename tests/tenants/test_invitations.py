@@ -13,6 +13,7 @@ from django.utils import timezone
 from tenants import services
 from tenants.models import Invitation, Membership, Role, Tenant, User
 from tests.conftest import PASSWORD, client_for
+from tests.handover import follow_handover
 
 
 def invite(school, email: str, role: str, django_capture_on_commit_callbacks) -> str:
@@ -128,22 +129,36 @@ def test_inviting_an_existing_member_is_refused_with_a_message(school_a):
     assert not Invitation.objects.filter(email=school_a.student.email).exists()
 
 
-def test_a_new_student_joins_with_the_code_link(school_a):
+def test_a_new_student_joins_with_the_code_link(
+    school_a, public_host, django_capture_on_commit_callbacks
+):
     code = school_a.tenant.join_code
     browser = Client(HTTP_HOST=school_a.host)
     page = browser.get(f"/join/{code}/")
     assert page.status_code == 200
     assert "as a <strong>student</strong>" in page.content.decode()
 
-    response = browser.post(
-        f"/join/{code}/",
-        {"code": code, "full_name": "Sam", "email": "sam@example.com", "password": PASSWORD},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = browser.post(
+            f"/join/{code}/", {"code": code, "full_name": "Sam", "email": "sam@example.com"}
+        )
 
-    assert response.status_code == 302
+    # Like every sign-up: "check your email", and the emailed link finishes it.
+    assert response.status_code == 200
+    assert "Check your email" in response.content.decode()
+    assert not User.objects.filter(email="sam@example.com").exists()
+    (sent,) = [m for m in mail.outbox if "sam@example.com" in m.to]
+    link = urlsplit(re.search(r"https?://\S+/signup/finish/\S+/", sent.body).group(0))
+    public = Client(HTTP_HOST=public_host)
+    assert "Join School A" in public.get(link.path).content.decode()
+    finished = public.post(link.path, {"password": PASSWORD})
+    assert finished.status_code == 302
     user = User.objects.get(email="sam@example.com")
+    assert user.full_name == "Sam"
     assert Membership.objects.get(user=user, tenant=school_a.tenant).role == Role.STUDENT
-    assert browser.get("/").status_code == 200
+    tenant_browser, landed = follow_handover(finished["Location"], public=public)
+    assert landed.status_code == 302
+    assert tenant_browser.get("/").status_code == 200
 
 
 def test_a_logged_in_user_joins_by_typing_the_code(school_a, school_b):
@@ -168,7 +183,7 @@ def test_an_old_code_is_refused_after_rotation(school_a):
     assert "That join code is not valid" in page.content.decode()
     response = Client(HTTP_HOST=school_a.host).post(
         f"/join/{old}/",
-        {"code": old, "full_name": "Old", "email": "old@example.com", "password": PASSWORD},
+        {"code": old, "full_name": "Old", "email": "old@example.com"},
     )
     assert response.status_code == 200
     assert "That join code is not valid" in response.content.decode()
