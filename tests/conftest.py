@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import setup_databases
 
 from tenants import hosts
 from tenants.models import Membership, Role, Tenant, User
@@ -71,8 +73,15 @@ class Schools:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_db_setup, django_db_blocker, django_db_keepdb):
     with django_db_blocker.unblock():
+        if not connection.settings_dict["NAME"].startswith("test_"):
+            # pytest-django sets up only the databases that collected tests name in a
+            # `django_db` mark; a module whose tests commit on their own connections (and so
+            # carry none) still needs the test database when it runs alone.
+            setup_databases(
+                verbosity=0, interactive=False, aliases={"default"}, keepdb=django_db_keepdb
+            )
         call_command("migrate_template", verbosity=0)
         _school("school-a")
         _school("school-b")

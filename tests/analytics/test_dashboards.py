@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from analytics import selectors, services
 from analytics.models import Milestone
-from billing import selectors as billing_selectors
-from learning.models import Exercise, Reply
+from learning.models import Exercise, MediaFile, Reply
 from tests.analytics import scale
 from tests.analytics.conftest import member
 from tests.conftest import client_for
+from tests.learning.factories import MediaFileFactory
 
 
 def _seed_known_activity(loop):
@@ -101,8 +101,19 @@ def test_school_dashboard_figures(loop):
     assert dash.this_week.uploads == 6  # two exercises published, four replies
     assert dash.this_week.comments == 1
     assert dash.students == 2
-    assert dash.storage_used == billing_selectors.storage_used(tenant=school.tenant)
     assert dash.plan_name
+
+    # Storage: known sizes on every stored file, an upload in progress counts what it
+    # promised, a failed upload counts nothing.
+    stored = list(MediaFile.objects.order_by("pk"))
+    assert len(stored) == 6  # two demonstrations, four replies
+    for index, media in enumerate(stored, start=1):
+        MediaFile.objects.filter(pk=media.pk).update(size_bytes=index * 1_000)
+    MediaFileFactory(owner=school.student, state=MediaFile.State.AWAITING_UPLOAD,
+                     declared_bytes=50_000, size_bytes=0)
+    MediaFileFactory(owner=school.student, state=MediaFile.State.FAILED,
+                     declared_bytes=900_000, size_bytes=900_000)
+    assert selectors.admin_dashboard().storage_used == 21_000 + 50_000
 
 
 def test_pages_render_for_each_role(loop):

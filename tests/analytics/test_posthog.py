@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -144,9 +145,53 @@ def test_without_a_key_nothing_is_sent_and_nothing_fails(loop, settings):
     server.httpd.shutdown()
 
 
+class StalledServer:
+    """Accepts connections and never answers: the worst PostHog outage, a hung request."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.accepted: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.accepted.append(connection)
+
+    def close(self):
+        self.listener.close()
+        for connection in self.accepted:
+            connection.close()
+
+
 def test_an_unreachable_server_never_fails_the_request(loop, settings):
     settings.POSTHOG_API_KEY = "phc_test_key"
     settings.POSTHOG_HOST = "http://127.0.0.1:9"  # nothing listens there
+    posthog.client()  # the previous test's client is shut down here, not in the timed part
     started = time.monotonic()
     reply = loop.reply(loop.school.student, loop.publish(loop.school.teacher))
     assert reply.pk and time.monotonic() - started < 2
+
+
+def test_a_server_that_never_answers_never_holds_up_the_request(loop, settings):
+    server = StalledServer()
+    settings.POSTHOG_API_KEY = "phc_test_key"
+    settings.POSTHOG_HOST = server.url
+    posthog.client()  # the previous test's client is shut down here, not in the timed part
+    try:
+        started = time.monotonic()
+        reply = loop.reply(loop.school.student, loop.publish(loop.school.teacher))
+        elapsed = time.monotonic() - started
+        # A request that waited on the send would take the SDK's 5 s timeout at least.
+        assert reply.pk and elapsed < 4, elapsed
+        # The events did go out (to a server that hangs), so the bound above means something.
+        deadline = time.monotonic() + 15
+        while not server.accepted and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert server.accepted, "the SDK never tried to send"
+    finally:
+        server.close()

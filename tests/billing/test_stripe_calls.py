@@ -3,6 +3,7 @@ the return from Checkout, the Portal, seat updates, the invoice preview and the 
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.core.management import call_command
 
 from billing import plans, services
@@ -173,6 +174,7 @@ def test_teachers_joining_do_not_touch_seats(
 
     scheduled = []
     monkeypatch.setattr(tasks.sync_seats, "apply_async", lambda **kw: scheduled.append(kw))
+    cache.clear()  # no debounce key from an earlier test may hide a schedule
     Subscription.objects.create(
         stripe_subscription_id="sub_t", stripe_item_id="si_t", tenant=school_a.tenant,
         plan_code="school", status="active", quantity=2, unit_amount=500, stripe_version=1,
@@ -190,6 +192,19 @@ def test_teachers_joining_do_not_touch_seats(
 
     assert Membership.objects.get(user=user).role == Role.TEACHER
     assert scheduled == []
+
+    # Positive control: a student joining the same school does schedule a seat update, so
+    # the empty list above is the teacher's doing, not a debounce key left by another test.
+    invitation = tenant_services.invitation_create(
+        tenant=school_a.tenant, email="newstudent@example.com", role=Role.STUDENT,
+        actor=school_a.owner,
+    )
+    student = User.objects.create_user(email="newstudent@example.com", password=PASSWORD)
+    with django_capture_on_commit_callbacks(execute=True):
+        tenant_services.invitation_accept(
+            token=invitation.token, tenant=school_a.tenant, user=student
+        )
+    assert len(scheduled) == 1
 
 
 def test_catalogue_sync_creates_then_changes_nothing(db, stripe_server):

@@ -8,6 +8,8 @@ commit (parallel connections see only committed schemas), so they clean up after
 # Schema names in the SQL below are the tests' own constants, never input.
 # ruff: noqa: S608
 
+import threading
+import time
 from io import StringIO
 
 import pytest
@@ -172,10 +174,21 @@ def test_a_locked_table_fails_its_schema_quickly_instead_of_hanging(committed_db
     }
     with psycopg.connect(**params) as locker:
         locker.execute(f'LOCK TABLE "{schemas[1]}".migrate_fixture_probe IN ACCESS EXCLUSIVE MODE')
-        _, err, error = _run("--schema", schemas[1], "--lock-timeout=200ms")
+        # Should the lock timeout be ignored, the lock goes away after 60 s: the run then
+        # succeeds late and the checks below fail, instead of the test hanging for ever.
+        release = threading.Timer(60, locker.rollback)
+        release.start()
+        started = time.monotonic()
+        try:
+            _, err, error = _run("--schema", schemas[1], "--lock-timeout=200ms")
+        finally:
+            release.cancel()
+        elapsed = time.monotonic() - started
         assert error is not None
         assert f"FAILED {schemas[1]}" in err
         assert "lock timeout" in err
+        # 200 ms of waiting, plus start-up: a loaded 2-core machine stays far below this.
+        assert elapsed < 30, elapsed
         locker.rollback()
 
     _, err, error = _run("--schema", schemas[1])

@@ -181,3 +181,45 @@ def test_nav_shows_admin_links_only_to_admins(school_a):
     assert 'href="/manage/members/"' in owner_page
     assert 'href="/manage/settings/"' in owner_page
     assert "/manage/" not in student_page
+
+
+def _admin_client(school):
+    """The school's teacher, made an admin: may manage members, but not owners."""
+    Membership.objects.filter(user=school.teacher, tenant=school.tenant).update(role=Role.ADMIN)
+    return client_for(school.teacher, school.host)
+
+
+def test_an_admin_cannot_demote_or_remove_an_owner_on_the_page(school_a):
+    owner = Membership.objects.get(user=school_a.owner, tenant=school_a.tenant)
+    client = _admin_client(school_a)
+
+    demoted = client.post(f"/manage/members/{owner.public_id}/role/", {"role": "student"})
+    removed = client.post(f"/manage/members/{owner.public_id}/remove/")
+
+    assert demoted.status_code == 302 and removed.status_code == 302
+    owner.refresh_from_db()  # still there, still the owner
+    assert owner.role == Role.OWNER
+    page = client.get("/manage/members/")
+    assert page.status_code == 200
+    assert "Only an owner can grant or take away ownership" in page.content.decode()
+    # Positive control: the same admin may change a student's role.
+    student = Membership.objects.get(user=school_a.student, tenant=school_a.tenant)
+    client.post(f"/manage/members/{student.public_id}/role/", {"role": "teacher"})
+    student.refresh_from_db()
+    assert student.role == Role.TEACHER
+
+
+def test_an_admin_cannot_demote_or_remove_an_owner_in_the_api(school_a):
+    owner = Membership.objects.get(user=school_a.owner, tenant=school_a.tenant)
+    client = _admin_client(school_a)
+    url = f"/api/v1/members/{owner.public_id}/"
+
+    demoted = client.patch(url, {"role": "admin"}, content_type="application/json")
+    removed = client.delete(url)
+
+    assert demoted.status_code == 403 and demoted.json()["code"] == "forbidden"
+    assert "Only an owner can grant or take away ownership" in demoted.json()["message"]
+    assert removed.status_code == 403 and removed.json()["code"] == "forbidden"
+    assert "Only an owner can remove an owner" in removed.json()["message"]
+    owner.refresh_from_db()
+    assert owner.role == Role.OWNER
