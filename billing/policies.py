@@ -13,7 +13,7 @@ from tenants.models import Role, Tenant, User
 
 class MembershipPolicy:
     @staticmethod
-    def check_join(*, tenant: Tenant, user: User, role: str) -> None:
+    def check_join(*, tenant: Tenant, user: User | None, role: str) -> None:
         """Raise LimitReached when `tenant` cannot take another student."""
         if role == Role.STUDENT:
             # One join at a time per tenant, so two at once cannot both take the last place.

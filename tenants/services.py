@@ -154,9 +154,15 @@ def signup_start(*, email: str, full_name: str, tenant_name: str, slug: str, kin
     )
 
 
+@transaction.atomic
 def join_signup_start(*, tenant: Tenant, code: str, email: str, full_name: str) -> None:
     """Sign-up with a join code, step one: email the address a link that finishes it."""
     join_code_check(tenant=tenant, code=code)
+    # A full studio says so now, not when the emailed link is opened (it says nothing about
+    # the address, so the same answer for every address still holds).
+    policy = _membership_policy()
+    if policy is not None:
+        policy.check_join(tenant=tenant, user=None, role=Role.STUDENT)
     _signup_link_send(
         payload={
             "e": email.strip().lower(), "n": full_name.strip(), "k": JOIN_KIND,
