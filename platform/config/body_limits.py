@@ -15,6 +15,8 @@ the embedded stand-in for S3's presigned part uploads) gets one part plus some s
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -31,6 +33,11 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 UPLOAD_PART_PATH = re.compile(r"^/uploads/[^/]+/parts/\d+$")
 # Headers and framing a client may add around a part; the view checks the part's exact size.
 UPLOAD_PART_SLACK_BYTES = 64 * 1024
+# After answering 413, what the client is still sending is read and dropped for a moment before
+# the connection closes ("lingering close", as nginx does): closing a socket with unread data
+# resets it, and the client would lose the 413 and see only "connection reset".
+LINGER_BYTES = 4 * 1024**2
+LINGER_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -74,7 +81,7 @@ class BodyLimitMiddleware:
         max_bytes = self.max_bytes_for(scope.get("path", ""))
         declared = _content_length(scope)
         if declared is not None and declared > max_bytes:
-            await _refuse(send, max_bytes)
+            await _refuse(send, receive, max_bytes)
             return
 
         received = 0
@@ -89,7 +96,7 @@ class BodyLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > max_bytes:
                     refused = True
-                    await _refuse(send, max_bytes)
+                    await _refuse(send, receive, max_bytes, more_body=message.get("more_body"))
                     # Django drops the spooled body and stops: as if the client left.
                     return {"type": "http.disconnect"}
             return message
@@ -109,7 +116,7 @@ def _content_length(scope: Scope) -> int | None:
     return max(parsed) if parsed else None
 
 
-async def _refuse(send: Send, max_bytes: int) -> None:
+async def _refuse(send: Send, receive: Receive, max_bytes: int, *, more_body: bool = True) -> None:
     body = json.dumps({
         "code": "request_too_large",
         "message": f"The request body is larger than the {_megabytes(max_bytes)} this address "
@@ -125,4 +132,17 @@ async def _refuse(send: Send, max_bytes: int) -> None:
             (b"connection", b"close"),
         ],
     })
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": body, "more_body": True})
+    if more_body:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(_drain(receive), LINGER_SECONDS)
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def _drain(receive: Receive) -> None:
+    dropped = 0
+    while dropped < LINGER_BYTES:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body"):
+            return
+        dropped += len(message.get("body", b""))
