@@ -38,6 +38,9 @@ resource "aws_lb" "main" {
   subnets                    = aws_subnet.public[*].id
   drop_invalid_header_fields = true
   enable_deletion_protection = var.deletion_protection
+  # The ALB adds the address it saw to whatever X-Forwarded-For the client sent; the app trusts
+  # only that last entry (PRACTIKA_TRUSTED_PROXIES is the VPC range, ecs.tf).
+  xff_header_processing_mode = "append"
   # Websockets (live updates) stay open; the ALB closes idle ones after this.
   idle_timeout = 300
 }

@@ -60,6 +60,9 @@ locals {
     { name = "EMAIL_PORT", value = "587" },
     { name = "DEFAULT_FROM_EMAIL", value = "Practika <hello@${var.domain_name}>" },
     { name = "DJANGO_LOG_LEVEL", value = "INFO" },
+    # The load balancer reaches the tasks from inside the VPC: only its X-Forwarded-For entries
+    # are believed, so the client's address (rate limits) cannot be chosen by the client.
+    { name = "PRACTIKA_TRUSTED_PROXIES", value = var.vpc_cidr },
   ]
 
   app_secrets = [

@@ -1,5 +1,11 @@
 """ASGI entry point: HTTP through Django, websockets through channels with the tenant resolved
-from the Host header (django-tenants' middleware does not run for websockets)."""
+from the Host header (django-tenants' middleware does not run for websockets).
+
+Before either: request bodies are bounded before they are read (config.body_limits), and a
+websocket opened from a page that is not the tenant's own is refused before any consumer runs
+(config.websocket_origin). The client's address has been resolved by the web server from the
+trusted proxies (settings.TRUSTED_PROXIES, uvicorn --forwarded-allow-ips).
+"""
 
 import os
 
@@ -9,12 +15,21 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from config.body_limits import BodyLimitMiddleware, settings_limits  # noqa: E402
+from config.websocket_origin import SameHostOriginValidator  # noqa: E402
 from tenants.websockets import TenantWebsocketMiddleware, websocket_urlpatterns  # noqa: E402
+
+default_max_bytes, path_limits = settings_limits()
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        "websocket": TenantWebsocketMiddleware(URLRouter(websocket_urlpatterns)),
+        "http": BodyLimitMiddleware(
+            django_asgi_app, default_max_bytes=default_max_bytes, path_limits=path_limits
+        ),
+        "websocket": AllowedHostsOriginValidator(
+            SameHostOriginValidator(TenantWebsocketMiddleware(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )

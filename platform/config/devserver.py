@@ -7,6 +7,8 @@
 2. Migrates the public schema, the tenant template and the existing tenants; seeds the demo.
 3. Runs the ASGI web server (uvicorn, reloading on code changes) and a Celery worker (with
    beat). Without REDIS_URL the broker is kombu's filesystem transport: no server to run.
+   uvicorn believes X-Forwarded-For only from the settings' TRUSTED_PROXIES (loopback unless
+   PRACTIKA_TRUSTED_PROXIES says otherwise), and its access log redacts tokens in paths.
 4. On Ctrl-C (SIGINT), SIGTERM or SIGHUP, or when a child dies, stops the children and then
    the embedded PostgreSQL, so that no process is left behind. The data stays in .data/.
 
@@ -36,6 +38,8 @@ PORT = 8000
 SETTINGS = "config.settings.development"
 # Code that uvicorn watches; .data/ (uploads, broker files) and .venv/ must not trigger reloads.
 RELOAD_DIRS = ["platform", "tenants", "billing", "learning", "analytics"]
+# uvicorn's default log format, with the tokens that URLs carry redacted (config.log_redaction).
+LOG_CONFIG = Path(__file__).resolve().parent / "uvicorn-dev-logging.json"
 STOP_TIMEOUT_S = 10
 
 _stop_requested: list[int] = []
@@ -157,6 +161,7 @@ def main() -> int:
         summary = _prepare_database(env)
         if _stop_requested:
             return 0
+        from django.conf import settings
 
         python = sys.executable
         reload_args = [arg for d in RELOAD_DIRS for arg in ("--reload-dir", str(BASE_DIR / d))]
@@ -165,6 +170,8 @@ def main() -> int:
                 python, "-m", "uvicorn", "config.asgi:application",
                 "--host", HOST, "--port", str(PORT), "--app-dir", "platform",
                 "--reload", *reload_args,
+                "--proxy-headers", "--forwarded-allow-ips", ",".join(settings.TRUSTED_PROXIES),
+                "--log-config", str(LOG_CONFIG),
             ], env,
         )
         children["worker"] = _spawn(

@@ -5,7 +5,8 @@ tenant's schema and the user; it keeps them in context variables for the whole r
 follow the request through asgiref's thread hops) and echoes the request id back in the
 `X-Request-ID` response header. `JsonFormatter` adds them to every record logged meanwhile.
 Outside a request (Celery workers, management commands) the tenant comes from the database
-connection's schema, which tenant-schemas-celery sets for each task.
+connection's schema, which tenant-schemas-celery sets for each task. Every line is passed
+through `config.log_redaction.redact`: the tokens some URLs carry never reach the logs.
 
 The module is not called `logging.py` so that it never shadows the standard library's module
 (ruff A005 with strict checking).
@@ -25,6 +26,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+
+from config.log_redaction import redact
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A request id from the load balancer or a client is kept only if it looks like an id: it is
@@ -79,7 +82,8 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        # The whole line: values turned into text here (a request in `extra`) may hold a path.
+        return redact(json.dumps(entry, default=str, ensure_ascii=False))
 
 
 def _request_id(request: HttpRequest) -> str:

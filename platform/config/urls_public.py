@@ -6,7 +6,10 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from config import health
+from config import admin_login, health
+
+# The admin logs in through our login, with its rate limits (config.admin_login).
+admin.site.login = admin_login.login
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

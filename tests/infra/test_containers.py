@@ -81,6 +81,17 @@ def test_web_serves_asgi_with_websockets_behind_the_proxy(fake_tools):
     assert "--port 8000" in command
 
 
+def test_web_believes_x_forwarded_for_only_from_the_trusted_proxies(fake_tools):
+    (default,) = run_entrypoint(fake_tools, "web")
+    (ecs,) = run_entrypoint(fake_tools, "web", env={"PRACTIKA_TRUSTED_PROXIES": "10.40.0.0/16"})
+
+    # "*" let every client write its own address (uvicorn then takes the leftmost entry).
+    assert "--forwarded-allow-ips 127.0.0.1,::1 " in default
+    assert "--forwarded-allow-ips 10.40.0.0/16 " in ecs
+    assert "*" not in default + ecs
+    assert "PRACTIKA_TRUSTED_PROXIES" in settings_variables(), "Django reads the same setting"
+
+
 def test_worker_queues_come_from_the_environment(fake_tools):
     (default,) = run_entrypoint(fake_tools, "worker")
     (video,) = run_entrypoint(fake_tools, "worker", env={"CELERY_QUEUES": "video"})
@@ -142,6 +153,15 @@ def test_compose_has_the_app_and_its_stand_ins(compose):
         assert services[role]["build"] == "."
     assert services["minio"]["image"].startswith("minio/minio")
     assert services["mailpit"]["image"].startswith("axllent/mailpit")
+
+
+def test_compose_holds_no_secret_key_of_its_own(compose):
+    key = compose["x-app-env"]["DJANGO_SECRET_KEY"]
+
+    # Compose's required-variable syntax: `docker compose up` stops without one.
+    assert re.fullmatch(r"\$\{DJANGO_SECRET_KEY:\?[^}]+\}", key), key
+    for role in ("web", "worker", "beat", "migrate"):
+        assert compose["services"][role]["environment"]["DJANGO_SECRET_KEY"] == key
 
 
 @pytest.mark.parametrize("role", ["web", "worker", "beat"])

@@ -86,6 +86,13 @@ def test_ecs_runs_web_worker_and_beat_on_fargate_with_autoscaling(tf):
     assert "QueueDepth" in backlog and "RunningTaskCount" in backlog
 
 
+def test_the_app_believes_x_forwarded_for_only_from_inside_the_vpc(tf):
+    environment = {item["name"]: item["value"] for item in tf["locals"]["app_environment"]}
+
+    assert environment["PRACTIKA_TRUSTED_PROXIES"] == "${var.vpc_cidr}"
+    assert _resource(tf, "aws_lb", "main")["xff_header_processing_mode"] == "append"
+
+
 def test_database_is_private_encrypted_backed_up_and_protected(tf):
     db = _resource(tf, "aws_db_instance", "main")
     assert db["engine"] == "postgres"

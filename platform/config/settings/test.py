@@ -16,8 +16,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "KEY_FUNCTION": "django_tenants.cache.make_key",
-        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        "KEY_FUNCTION": "config.cache_keys.make_key",
+        "REVERSE_KEY_FUNCTION": "config.cache_keys.reverse_key",
     }
 }
 MEDIA_ROOT = str(DATA_DIR / "test-media")
