@@ -99,7 +99,7 @@ def upload_allowed(*, membership, size: int) -> None:
             code="file_too_large",
         )
     user = getattr(membership, "user", None)
-    billing_services.check_upload_allowed(connection.tenant, size, user=user)
+    billing_services.check_upload_allowed(tenant=connection.tenant, size_bytes=size, user=user)
 
 
 # --- Tokens -------------------------------------------------------------------------------
@@ -393,7 +393,7 @@ def media_process(*, media_id: int) -> MediaFile | None:
             # The plan's length limit, now that the real duration is known. Size 0: this
             # file's bytes already count towards the storage in use.
             billing_services.check_upload_allowed(
-                connection.tenant, 0, duration_s=info.duration_s, user=media.owner
+                tenant=connection.tenant, size_bytes=0, duration_s=info.duration_s, user=media.owner
             )
             result = media_pipeline.transcode(source, Path(scratch) / "out", probe_result=info)
         except media_pipeline.MediaError as error:
