@@ -1,7 +1,8 @@
 """Background work of billing: webhook events and seat counts.
 
 Tasks take ids, are safe to run twice (the services check what is already done), acknowledge
-late so a lost worker hands the message to another, and retry only transient Stripe errors.
+late so a lost worker hands the message to another, and retry only transient Stripe errors
+(StripeUnavailable).
 """
 
 from __future__ import annotations
@@ -9,12 +10,12 @@ from __future__ import annotations
 from celery import shared_task
 
 from billing import services
-from billing.integrations import stripe as stripe_api
+from billing.errors import StripeUnavailable
 
 
 @shared_task(
     acks_late=True,
-    autoretry_for=stripe_api.TransientError,
+    autoretry_for=(StripeUnavailable,),
     retry_backoff=True,
     max_retries=8,
     soft_time_limit=60,
@@ -30,7 +31,7 @@ def process_stripe_event(event_id: int) -> bool:
 
 @shared_task(
     acks_late=True,
-    autoretry_for=stripe_api.TransientError,
+    autoretry_for=(StripeUnavailable,),
     retry_backoff=True,
     max_retries=8,
     soft_time_limit=60,

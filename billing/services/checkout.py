@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from billing import plans, selectors
-from billing.errors import BillingError, BillingNotConfigured
+from billing.errors import BillingError, BillingNotConfigured, StripeFailed
 from billing.integrations import stripe as stripe_api
 from billing.models import BillingCustomer, Subscription
 from billing.services.links import return_base
@@ -93,7 +93,7 @@ def checkout_return(
     require_stripe()
     try:
         session = stripe_api.checkout_session_get(session_id)
-    except stripe_api.StripeError as error:
+    except StripeFailed as error:
         raise BillingError("That checkout could not be found.", code="checkout_unknown") from error
     owner_tenant, owner_user = owner_from_metadata(session.get("metadata"))
     mine = owner_user == user if for_user else owner_tenant == tenant

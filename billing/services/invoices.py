@@ -7,6 +7,7 @@ import logging
 
 from django.utils import timezone
 
+from billing.errors import StripeFailed
 from billing.integrations import stripe as stripe_api
 from billing.models import Invoice, Subscription
 from billing.services.sync import email_past_due_on_commit, record_change, set_past_due, ts
@@ -95,7 +96,7 @@ def invoice_preview(*, subscription: Subscription | None) -> dict | None:
             customer_id=subscription.stripe_customer_id,
             subscription_id=subscription.stripe_subscription_id,
         )
-    except stripe_api.StripeError:
+    except StripeFailed:
         logger.warning("invoice preview failed for %s", subscription.stripe_subscription_id)
         return None
     return {
