@@ -32,7 +32,6 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from billing import services as billing_services
-from billing.errors import LimitReached as PlanLimitReached
 from learning import media as media_pipeline
 from learning import roles, selectors, storage
 from learning.errors import LimitReached, NotFound, PermissionDenied, UploadRejected
@@ -402,7 +401,7 @@ def media_process(*, media_id: int) -> MediaFile | None:
             logger.info("media %s failed: %s (%s)", media_id, error.code, error.message)
             _fail(media, error.message)
             return media
-        except PlanLimitReached as error:
+        except LimitReached as error:
             logger.info("media %s over a plan limit: %s", media_id, error.code)
             _fail(media, error.message)
             return media

@@ -18,7 +18,13 @@ from typing import Any, ParamSpec, TypeVar
 import stripe
 from django.conf import settings
 
-from billing.errors import BillingNotConfigured, SignatureInvalid, StripeFailed, StripeUnavailable
+from billing.errors import (
+    BillingErrorCode,
+    BillingNotConfigured,
+    SignatureInvalid,
+    StripeFailed,
+    StripeUnavailable,
+)
 
 # The SDK's errors worth a retry (network, Stripe's own 5xx and rate limits); others are final.
 _TRANSIENT: tuple[type[Exception], ...] = (
@@ -52,7 +58,9 @@ def is_configured() -> bool:
 
 def _client() -> stripe.StripeClient:
     if not is_configured():
-        raise BillingNotConfigured("Billing is not configured on this server.", code="no_billing")
+        raise BillingNotConfigured(
+            "Billing is not configured on this server.", code=BillingErrorCode.NO_BILLING
+        )
     base = settings.STRIPE_API_BASE
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,

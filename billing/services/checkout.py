@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from billing import plans, selectors
-from billing.errors import BillingError, BillingNotConfigured, StripeFailed
+from billing.errors import BillingError, BillingErrorCode, BillingNotConfigured, StripeFailed
 from billing.integrations import stripe as stripe_api
 from billing.models import BillingCustomer, Subscription
 from billing.services.links import return_base
@@ -24,7 +24,7 @@ def require_stripe() -> None:
     if not stripe_api.is_configured():
         raise BillingNotConfigured(
             "Billing is not configured on this server: everyone is on the free plan.",
-            code="billing_not_configured",
+            code=BillingErrorCode.BILLING_NOT_CONFIGURED,
         )
 
 
@@ -42,23 +42,25 @@ def checkout_start(
     require_stripe()
     match = plans.plan_for_lookup_key(lookup_key)
     if match is None:
-        raise BillingError("Choose one of the plans on this page.", code="plan_unknown")
+        raise BillingError(
+            "Choose one of the plans on this page.", code=BillingErrorCode.PLAN_UNKNOWN
+        )
     plan, _price = match
     if for_user != (plan.audience == plans.Audience.PERSON) or (
         not for_user and plan not in plans_offered(tenant=tenant)
     ):
-        raise BillingError("That plan is not offered here.", code="plan_unavailable")
+        raise BillingError("That plan is not offered here.", code=BillingErrorCode.PLAN_UNAVAILABLE)
     owner = {"user": actor} if for_user else {"tenant": tenant}
     if selectors.current_subscription(**owner) is not None:
         raise BillingError(
             "There is already a plan in place: change it with “Manage billing”.",
-            code="already_subscribed",
+            code=BillingErrorCode.ALREADY_SUBSCRIBED,
         )
     price = stripe_api.prices_by_lookup_key([lookup_key]).get(lookup_key)
     if price is None:
         raise BillingError(
             "This plan is not set up in Stripe yet (run sync_stripe_catalogue).",
-            code="price_missing",
+            code=BillingErrorCode.PRICE_MISSING,
         )
     customer = BillingCustomer.objects.filter(**owner).first()
     had_trial = Subscription.objects.filter(**owner, trial_end__isnull=False).exists()
@@ -94,11 +96,15 @@ def checkout_return(
     try:
         session = stripe_api.checkout_session_get(session_id)
     except StripeFailed as error:
-        raise BillingError("That checkout could not be found.", code="checkout_unknown") from error
+        raise BillingError(
+            "That checkout could not be found.", code=BillingErrorCode.CHECKOUT_UNKNOWN
+        ) from error
     owner_tenant, owner_user = owner_from_metadata(session.get("metadata"))
     mine = owner_user == user if for_user else owner_tenant == tenant
     if not mine:
-        raise BillingError("That checkout belongs to someone else.", code="checkout_not_yours")
+        raise BillingError(
+            "That checkout belongs to someone else.", code=BillingErrorCode.CHECKOUT_NOT_YOURS
+        )
     if session.get("status") != "complete":
         return None
     link_customer(customer_id=session.get("customer") or "", tenant=owner_tenant, user=owner_user)

@@ -6,7 +6,7 @@ Each check raises LimitReached with a message that names the limit and where to 
 from __future__ import annotations
 
 from billing import selectors
-from billing.errors import LimitReached
+from billing.errors import BillingErrorCode, LimitReached
 from billing.plans import GB
 from billing.services.links import student_plan_url, upgrade_url
 from tenants.models import Tenant, User
@@ -24,7 +24,7 @@ def _refuse_when_read_only(tenant: Tenant, entitlements: selectors.TenantEntitle
         raise LimitReached(
             f"Payment for {tenant.name} is overdue, so nothing new can be created until it is "
             "paid. Everything already here stays readable.",
-            code="payment_overdue",
+            code=BillingErrorCode.PAYMENT_OVERDUE,
             upgrade_url=upgrade_url(tenant),
         )
 
@@ -39,7 +39,7 @@ def check_can_add_student(*, tenant: Tenant) -> None:
         raise LimitReached(
             f"{tenant.name} has reached the {entitlements.plan.name} plan's limit of {limit} "
             "students. The owner can upgrade to add more.",
-            code="student_limit",
+            code=BillingErrorCode.STUDENT_LIMIT,
             upgrade_url=upgrade_url(tenant),
         )
 
@@ -54,7 +54,7 @@ def check_can_create_exercise(*, tenant: Tenant, current_count: int) -> None:
         raise LimitReached(
             f"The {entitlements.plan.name} plan allows {limit} exercises and this studio has "
             f"{current_count}. Existing exercises stay available; upgrade to create more.",
-            code="exercise_limit",
+            code=BillingErrorCode.EXERCISE_LIMIT,
             upgrade_url=upgrade_url(tenant),
         )
 
@@ -73,7 +73,7 @@ def check_upload_allowed(
             raise LimitReached(
                 f"This upload would go past the {entitlements.plan.name} plan's storage limit "
                 f"of {limits.storage_bytes / GB:g} GB ({used / GB:.2f} GB used).",
-                code="storage_limit",
+                code=BillingErrorCode.STORAGE_LIMIT,
                 upgrade_url=upgrade_url(tenant),
             )
     seconds = limits.video_seconds
@@ -84,6 +84,6 @@ def check_upload_allowed(
         raise LimitReached(
             f"Recordings on the {entitlements.plan.name} plan can be up to {seconds // 60} "
             f"minutes long; this one is {duration_s / 60:.1f} minutes.",
-            code="video_length_limit",
+            code=BillingErrorCode.VIDEO_LENGTH_LIMIT,
             upgrade_url=upgrade_url(tenant) if student is None else student_plan_url(tenant),
         )

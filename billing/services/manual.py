@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing import plans
-from billing.errors import BillingError
+from billing.errors import BillingError, BillingErrorCode
 from billing.models import Subscription
 from billing.services.sync import now_version, record_change
 from tenants.models import Tenant, User
@@ -19,12 +19,14 @@ def subscription_assign_manual(
 ) -> Subscription:
     """Staff put a tenant (or a person) on a plan by hand, without Stripe (e.g. a pilot)."""
     if not actor.is_staff:
-        raise BillingError("Only Practika staff assign plans.", code="forbidden")
+        raise BillingError("Only Practika staff assign plans.", code=BillingErrorCode.FORBIDDEN)
     plan = plans.PLANS.get(plan_code)
     if plan is None or not plan.is_paid:
-        raise BillingError("Choose a paid plan.", code="plan_unknown")
+        raise BillingError("Choose a paid plan.", code=BillingErrorCode.PLAN_UNKNOWN)
     if (tenant is None) == (user is None):
-        raise BillingError("Assign a plan to a tenant or to a person.", code="owner_required")
+        raise BillingError(
+            "Assign a plan to a tenant or to a person.", code=BillingErrorCode.OWNER_REQUIRED
+        )
     owner = {"tenant": tenant} if tenant is not None else {"user": user}
     Subscription.objects.filter(source=Subscription.Source.MANUAL, **owner).exclude(
         status=Subscription.Status.CANCELED

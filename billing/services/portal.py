@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from billing.errors import BillingError
+from billing.errors import BillingError, BillingErrorCode
 from billing.integrations import stripe as stripe_api
 from billing.models import BillingCustomer
 from billing.services.checkout import require_stripe
@@ -17,7 +17,8 @@ def portal_url(*, tenant: Tenant, user: User, for_user: bool = False) -> str:
     customer = BillingCustomer.objects.filter(**owner).first()
     if customer is None:
         raise BillingError(
-            "There is no billing account yet: choose a plan first.", code="no_customer"
+            "There is no billing account yet: choose a plan first.",
+            code=BillingErrorCode.NO_CUSTOMER,
         )
     session = stripe_api.portal_session_create(
         customer_id=customer.stripe_customer_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from billing.errors import StripeFailed, StripeUnavailable
+from billing.errors import BillingErrorCode, StripeFailed, StripeUnavailable
 from billing.integrations import stripe as stripe_api
 from tests.conftest import client_for
 
@@ -18,10 +18,10 @@ def _answer_with(stripe_server, monkeypatch, status: int, kind: str) -> None:
 @pytest.mark.parametrize(
     ("status", "kind", "error", "code"),
     [
-        (400, "invalid_request_error", StripeFailed, "stripe_refused"),
-        (401, "invalid_request_error", StripeFailed, "stripe_refused"),
-        (429, "invalid_request_error", StripeUnavailable, "stripe_unavailable"),
-        (500, "api_error", StripeUnavailable, "stripe_unavailable"),
+        (400, "invalid_request_error", StripeFailed, BillingErrorCode.STRIPE_REFUSED),
+        (401, "invalid_request_error", StripeFailed, BillingErrorCode.STRIPE_REFUSED),
+        (429, "invalid_request_error", StripeUnavailable, BillingErrorCode.STRIPE_UNAVAILABLE),
+        (500, "api_error", StripeUnavailable, BillingErrorCode.STRIPE_UNAVAILABLE),
     ],
 )
 def test_the_sdks_errors_become_ours(stripe_server, monkeypatch, status, kind, error, code):
