@@ -47,40 +47,40 @@ def _invoice_apply(data: dict, version: int) -> Invoice:
     return invoice
 
 
-def on_invoice_paid(data: dict, version: int) -> None:
-    invoice = _invoice_apply(data, version)
-    subscription = invoice.subscription
+def _invoiced_subscription(data: dict, version: int) -> Subscription | None:
+    """Store the invoice; its subscription, locked, if Practika knows it."""
+    subscription = _invoice_apply(data, version).subscription
     if subscription is None:
-        return
-    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        return None
+    return Subscription.objects.select_for_update().get(pk=subscription.pk)
+
+
+def _save_status(subscription: Subscription, version: int) -> None:
+    subscription.stripe_version = version
+    subscription.save(update_fields=["status", "past_due_since", "stripe_version", "updated_at"])
+    record_change(subscription, ts(version) or timezone.now())
+
+
+def on_invoice_paid(data: dict, version: int) -> None:
+    """A paid invoice restores an overdue subscription at once."""
+    subscription = _invoiced_subscription(data, version)
     overdue = (Subscription.Status.PAST_DUE, Subscription.Status.UNPAID)
-    # Payment restores at once; a newer state than this payment (stored later) is kept.
-    if subscription.status in overdue and version >= subscription.stripe_version:
+    # A newer state than this payment (stored later) is kept.
+    if subscription and subscription.status in overdue and version >= subscription.stripe_version:
         subscription.status = Subscription.Status.ACTIVE
         subscription.past_due_since = None
-        subscription.stripe_version = version
-        subscription.save(
-            update_fields=["status", "past_due_since", "stripe_version", "updated_at"]
-        )
-        record_change(subscription, ts(version) or timezone.now())
+        _save_status(subscription, version)
 
 
 def on_invoice_payment_failed(data: dict, version: int) -> None:
-    invoice = _invoice_apply(data, version)
-    subscription = invoice.subscription
-    if subscription is None:
-        return
-    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    """A failed payment starts the grace period of a live subscription and tells the payer."""
+    subscription = _invoiced_subscription(data, version)
     live = (Subscription.Status.ACTIVE, Subscription.Status.TRIALING)
-    if subscription.status in live and version >= subscription.stripe_version:
+    if subscription and subscription.status in live and version >= subscription.stripe_version:
         subscription.status = Subscription.Status.PAST_DUE
-        subscription.stripe_version = version
         set_past_due(subscription, ts(version), was_past_due=False)
-        subscription.save(
-            update_fields=["status", "past_due_since", "stripe_version", "updated_at"]
-        )
+        _save_status(subscription, version)
         email_past_due_on_commit(subscription)
-        record_change(subscription, ts(version) or timezone.now())
 
 
 def invoice_preview(*, subscription: Subscription | None) -> dict | None:
