@@ -55,3 +55,11 @@ def test_stripe_down_at_checkout_sends_the_owner_back_with_a_message(
     assert "Stripe could not be reached. Please try again in a minute." in (
         response.content.decode()
     )
+
+
+def test_billing_tasks_retry_transient_stripe_errors_only():
+    from billing import tasks
+
+    for task in (tasks.process_stripe_event, tasks.sync_seats):
+        assert task.autoretry_for == (StripeUnavailable,)
+        assert task.acks_late and task.max_retries == 8
