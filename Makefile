@@ -16,11 +16,11 @@ PRACTIKA_TEST_PG_DIR ?= $(CURDIR)/.data/postgres-test
 PRACTIKA_BENCH_PG_DIR ?= $(CURDIR)/.data/postgres-bench
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint bench chromium clean-venv
+.PHONY: help dev test lint bench chromium node clean-venv
 
 help:
 	@echo "make dev     run Practika at http://localhost:8000 (Ctrl-C stops everything)"
-	@echo "make test    run the test suite (not the 'services' tests, which .ci/run runs)"
+	@echo "make test    run the test suite: pytest (not the 'services' tests) and node --test tests/js/"
 	@echo "make lint    ruff, import contracts, missing migrations, deploy checks"
 	@echo "make bench   run every bench/*.py (prints BENCH <name> <value> <unit> lines)"
 
@@ -54,12 +54,26 @@ chromium:
 		exit 1; \
 	fi
 
+# The pages' pure JavaScript (time maps, clocks, formatting) is tested with Debian's Node
+# (`node --test`, no npm packages), against fixtures that pytest writes from the Python code.
+node:
+	@if command -v node >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's nodejs for the JavaScript tests..."; \
+		apt-get update && apt-get install -y nodejs; \
+	else \
+		echo "The JavaScript tests need Node 20 or newer (Debian: sudo apt-get install -y nodejs)." >&2; \
+		exit 1; \
+	fi
+
 # The embedded test server is stopped afterwards so that no process is left behind; its data
-# folder (and so --reuse-db's test database) stays for the next run.
-test: $(VENV)/.installed-dev chromium
+# folder (and so --reuse-db's test database) stays for the next run. pytest runs first: it
+# checks that the JavaScript tests' fixtures are what the Python code computes now.
+test: $(VENV)/.installed-dev chromium node
 	@status=0; \
 	PRACTIKA_EMBEDDED_PG_DIR="$(PRACTIKA_TEST_PG_DIR)" $(VENV)/bin/pytest -m "not services" $(PYTEST_ARGS) || status=$$?; \
 	PRACTIKA_EMBEDDED_PG_DIR="$(PRACTIKA_TEST_PG_DIR)" PYTHONPATH=platform $(PY) -m config.embedded_db stop; \
+	node --test tests/js/ || status=$$?; \
 	exit $$status
 
 lint: $(VENV)/.installed-dev

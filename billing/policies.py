@@ -18,7 +18,7 @@ class MembershipPolicy:
         if role == Role.STUDENT:
             # One join at a time per tenant, so two at once cannot both take the last place.
             Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
-            services.check_can_add_student(tenant)
+            services.check_can_add_student(tenant=tenant)
 
     @staticmethod
     def changed(*, tenant: Tenant) -> None:

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from billing import plans, selectors, services
-from billing.errors import SignatureInvalid
+from billing.errors import SignatureInvalid, StripeFailed
 from billing.integrations import stripe as stripe_api
 from tenants.decorators import require_admin, require_staff
 from tenants.errors import DomainError
@@ -64,11 +64,11 @@ def tenant_billing(request: HttpRequest) -> HttpResponse:
 def _go_to_stripe(request: HttpRequest, make_url, back: str) -> HttpResponse:
     try:
         return redirect(make_url())
+    except StripeFailed as error:
+        logger.exception("stripe call failed")
+        messages.error(request, error.message)
     except DomainError as error:
         messages.error(request, error.message)
-    except stripe_api.StripeError:
-        logger.exception("stripe call failed")
-        messages.error(request, "Stripe could not be reached. Please try again in a minute.")
     return redirect(back)
 
 

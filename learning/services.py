@@ -104,7 +104,9 @@ def exercise_save(
         "assign_to_all": assign_to_all,
     }
     if exercise is None:
-        billing_services.check_can_create_exercise(connection.tenant, Exercise.objects.count())
+        billing_services.check_can_create_exercise(
+            tenant=connection.tenant, current_count=Exercise.objects.count()
+        )
         exercise = Exercise.objects.create(created_by=actor.user, **fields)
     else:
         for name, value in fields.items():

@@ -32,7 +32,6 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from billing import services as billing_services
-from billing.errors import LimitReached as PlanLimitReached
 from learning import media as media_pipeline
 from learning import roles, selectors, storage
 from learning.errors import LimitReached, NotFound, PermissionDenied, UploadRejected
@@ -99,7 +98,7 @@ def upload_allowed(*, membership, size: int) -> None:
             code="file_too_large",
         )
     user = getattr(membership, "user", None)
-    billing_services.check_upload_allowed(connection.tenant, size, user=user)
+    billing_services.check_upload_allowed(tenant=connection.tenant, size_bytes=size, user=user)
 
 
 # --- Tokens -------------------------------------------------------------------------------
@@ -393,7 +392,7 @@ def media_process(*, media_id: int) -> MediaFile | None:
             # The plan's length limit, now that the real duration is known. Size 0: this
             # file's bytes already count towards the storage in use.
             billing_services.check_upload_allowed(
-                connection.tenant, 0, duration_s=info.duration_s, user=media.owner
+                tenant=connection.tenant, size_bytes=0, duration_s=info.duration_s, user=media.owner
             )
             result = media_pipeline.transcode(source, Path(scratch) / "out", probe_result=info)
         except media_pipeline.MediaError as error:
@@ -402,7 +401,7 @@ def media_process(*, media_id: int) -> MediaFile | None:
             logger.info("media %s failed: %s (%s)", media_id, error.code, error.message)
             _fail(media, error.message)
             return media
-        except PlanLimitReached as error:
+        except LimitReached as error:
             logger.info("media %s over a plan limit: %s", media_id, error.code)
             _fail(media, error.message)
             return media

@@ -1,28 +1,55 @@
 """The one module that imports the stripe SDK.
 
 Everything else in Practika calls these functions and gets plain dicts back, so the SDK's
-objects never leak out and tests point the real SDK at a local server (`STRIPE_API_BASE`).
+objects and errors never leak out (a failed call raises billing.errors.StripeUnavailable when
+a retry may help, StripeFailed otherwise), and tests point the real SDK at a local server
+(`STRIPE_API_BASE`).
 With no `STRIPE_SECRET_KEY` nothing here is called: billing runs offline on the free plan.
 https://docs.stripe.com/api
 """
 
 from __future__ import annotations
 
+import functools
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 import stripe
 from django.conf import settings
 
-from billing.errors import BillingNotConfigured, SignatureInvalid
+from billing.errors import (
+    BillingErrorCode,
+    BillingNotConfigured,
+    SignatureInvalid,
+    StripeFailed,
+    StripeUnavailable,
+)
 
-# Errors worth a retry (network, Stripe's own 5xx and rate limits); anything else is final.
-TransientError: tuple[type[Exception], ...] = (
+# The SDK's errors worth a retry (network, Stripe's own 5xx and rate limits); others are final.
+_TRANSIENT: tuple[type[Exception], ...] = (
     stripe.APIConnectionError,
     stripe.RateLimitError,
     stripe.APIError,
 )
-StripeError = stripe.StripeError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _our_errors(call: Callable[P, R]) -> Callable[P, R]:
+    """Turn the SDK's errors into ours, so that no caller needs to know the SDK."""
+
+    @functools.wraps(call)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return call(*args, **kwargs)
+        except _TRANSIENT as error:
+            raise StripeUnavailable(str(error)) from error
+        except stripe.StripeError as error:
+            raise StripeFailed(str(error)) from error
+
+    return wrapper
 
 
 def is_configured() -> bool:
@@ -31,7 +58,9 @@ def is_configured() -> bool:
 
 def _client() -> stripe.StripeClient:
     if not is_configured():
-        raise BillingNotConfigured("Billing is not configured on this server.", code="no_billing")
+        raise BillingNotConfigured(
+            "Billing is not configured on this server.", code=BillingErrorCode.NO_BILLING
+        )
     base = settings.STRIPE_API_BASE
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,
@@ -68,6 +97,7 @@ def sign_payload(*, payload: str, secret: str, timestamp: int | None = None) -> 
 # --- Catalogue ----------------------------------------------------------------------------
 
 
+@_our_errors
 def product_get(product_id: str) -> dict | None:
     try:
         return _plain(_client().v1.products.retrieve(product_id))
@@ -77,16 +107,19 @@ def product_get(product_id: str) -> dict | None:
         raise
 
 
+@_our_errors
 def product_create(*, product_id: str, name: str, description: str, metadata: dict) -> dict:
     params = {"id": product_id, "name": name, "description": description, "metadata": metadata}
     return _plain(_client().v1.products.create(params=params))
 
 
+@_our_errors
 def product_update(*, product_id: str, name: str, description: str, metadata: dict) -> dict:
     params = {"name": name, "description": description, "metadata": metadata, "active": True}
     return _plain(_client().v1.products.update(product_id, params=params))
 
 
+@_our_errors
 def prices_by_lookup_key(lookup_keys: list[str]) -> dict[str, dict]:
     """Active prices named by `lookup_keys`, keyed by lookup key."""
     page = _client().v1.prices.list(
@@ -95,6 +128,7 @@ def prices_by_lookup_key(lookup_keys: list[str]) -> dict[str, dict]:
     return {p["lookup_key"]: _plain(p) for p in page.data}
 
 
+@_our_errors
 def price_create(
     *, product_id: str, lookup_key: str, unit_amount: int, currency: str, interval: str
 ) -> dict:
@@ -113,6 +147,7 @@ def price_create(
 # --- Checkout and the Customer Portal -----------------------------------------------------
 
 
+@_our_errors
 def checkout_session_create(
     *,
     price_id: str,
@@ -146,6 +181,7 @@ def checkout_session_create(
     return _plain(_client().v1.checkout.sessions.create(params=params))
 
 
+@_our_errors
 def checkout_session_get(session_id: str) -> dict:
     """A Checkout Session with its subscription expanded (read on return from Checkout)."""
     return _plain(
@@ -153,6 +189,7 @@ def checkout_session_get(session_id: str) -> dict:
     )
 
 
+@_our_errors
 def portal_session_create(*, customer_id: str, return_url: str) -> dict:
     params = {"customer": customer_id, "return_url": return_url}
     return _plain(_client().v1.billing_portal.sessions.create(params=params))
@@ -161,22 +198,26 @@ def portal_session_create(*, customer_id: str, return_url: str) -> dict:
 # --- Subscriptions and invoices -----------------------------------------------------------
 
 
+@_our_errors
 def subscription_get(subscription_id: str) -> dict:
     return _plain(_client().v1.subscriptions.retrieve(subscription_id))
 
 
+@_our_errors
 def subscription_item_set_quantity(*, item_id: str, quantity: int, proration: str) -> dict:
     """Change a subscription item's quantity (a school's seats), prorated."""
     params = {"quantity": quantity, "proration_behavior": proration}
     return _plain(_client().v1.subscription_items.update(item_id, params=params))
 
 
+@_our_errors
 def invoice_preview(*, customer_id: str, subscription_id: str) -> dict:
     """The next invoice (`POST /v1/invoices/create_preview`, which replaced `upcoming`)."""
     params = {"customer": customer_id, "subscription": subscription_id}
     return _plain(_client().v1.invoices.create_preview(params=params))
 
 
+@_our_errors
 def invoices_list(*, customer_id: str, limit: int = 12) -> list[dict]:
     page = _client().v1.invoices.list(params={"customer": customer_id, "limit": limit})
     return [_plain(i) for i in page.data]

@@ -85,7 +85,7 @@ def test_a_teacher_plan_takes_more_students(school_a):
             user=_student(f"s{n}@example.com"), tenant=school_a.tenant, role=Role.STUDENT
         )
 
-    services.check_can_add_student(school_a.tenant)  # 5 students, limit 100: no error
+    services.check_can_add_student(tenant=school_a.tenant)  # 5 students, limit 100: no error
 
 
 # --- Exercises ----------------------------------------------------------------------------
@@ -153,19 +153,25 @@ def test_storage_ignores_failed_uploads(school_a):
             owner=school_a.teacher, size_bytes=3 * plans.GB, state=MediaFile.State.FAILED
         )
 
-    services.check_upload_allowed(school_a.tenant, 10_000_000, None, school_a.teacher)
+    services.check_upload_allowed(
+        tenant=school_a.tenant, size_bytes=10_000_000, duration_s=None, user=school_a.teacher
+    )
 
 
 def test_video_length_follows_the_tenant_plan_and_the_students_own_plan(school_a):
     with pytest.raises(LimitReached) as refused:
-        services.check_upload_allowed(school_a.tenant, 1000, 6 * 60, school_a.student)
+        services.check_upload_allowed(
+            tenant=school_a.tenant, size_bytes=1000, duration_s=6 * 60, user=school_a.student
+        )
     assert refused.value.code == "video_length_limit"
 
     Subscription.objects.create(
         stripe_subscription_id="sub_student", user=school_a.student, plan_code="student",
         status="active", unit_amount=499, stripe_version=1,
     )
-    services.check_upload_allowed(school_a.tenant, 1000, 6 * 60, school_a.student)
+    services.check_upload_allowed(
+        tenant=school_a.tenant, size_bytes=1000, duration_s=6 * 60, user=school_a.student
+    )
     assert selectors.entitlements_for_student(school_a.student).attempts_per_exercise is None
 
 
@@ -196,7 +202,7 @@ def test_past_due_within_grace_still_creates(school_a):
     _subscribe(school_a.tenant, plan=plans.SCHOOL, status="past_due",
                past_due_since=timezone.now() - timedelta(days=3))
 
-    services.check_can_create_exercise(school_a.tenant, 50)
+    services.check_can_create_exercise(tenant=school_a.tenant, current_count=50)
 
 
 def test_past_due_beyond_grace_reads_but_cannot_create_until_paid(

@@ -62,6 +62,7 @@ def _configure(data: Path, port: int) -> None:
         "data_folder_in": str(broker / "out"),
         "data_folder_out": str(broker / "out"),
         "processed_folder": str(broker / "processed"),
+        "control_folder": str(broker / "control"),  # kombu's default is ./control
         "store_processed": False,
     }
     settings.EMAIL_FILE_PATH = str(data / "mail")

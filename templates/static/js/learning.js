@@ -5,46 +5,14 @@
  * retried with backoff; Cancel aborts the request in flight and the upload on the server.
  * User-provided text is only ever set with textContent.
  */
+import { api, sameOrigin } from "./lib/api.js";
+import { csrfToken } from "./lib/csrf.js";
+import { formatBytes } from "./lib/format.js";
+
 (function () {
   "use strict";
 
-  function csrfToken() {
-    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    if (input) return input.value;
-    const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
-  function sameOrigin(url) {
-    return new URL(url, location.href).origin === location.origin;
-  }
-
-  async function api(url, options = {}) {
-    const headers = Object.assign({ Accept: "application/json" }, options.headers || {});
-    if (options.body && !(options.body instanceof Blob)) headers["Content-Type"] = "application/json";
-    if (options.method && options.method !== "GET") headers["X-CSRFToken"] = csrfToken();
-    const response = await fetch(url, Object.assign({ credentials: "same-origin" }, options, { headers }));
-    let data = null;
-    if (response.status !== 204) {
-      try { data = await response.json(); } catch (e) { data = null; }
-    }
-    if (!response.ok) {
-      const error = new Error((data && data.message) || `The server answered ${response.status}.`);
-      error.status = response.status;
-      error.data = data;
-      throw error;
-    }
-    return data;
-  }
-
   function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
-
-  function formatBytes(bytes) {
-    const units = ["B", "KB", "MB", "GB"];
-    let i = 0;
-    while (bytes >= 1024 && i < units.length - 1) { bytes /= 1024; i += 1; }
-    return `${bytes.toFixed(i ? 1 : 0)} ${units[i]}`;
-  }
 
   /* --- Uploader ------------------------------------------------------------------------- */
 

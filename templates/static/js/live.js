@@ -6,17 +6,14 @@
 //     script that shows it calls event.preventDefault(); otherwise the comment is added to
 //     the page's [data-threads] list here so that it still appears.
 // Every message is also re-dispatched as `practika:live` (detail: the message).
+import { csrfToken } from "./lib/csrf.js";
+
 (function () {
   "use strict";
   var bell = document.querySelector("[data-bell]");
   var match = location.pathname.match(/\/replies\/([0-9a-f-]{36})\/?$/);
   var openReply = match ? match[1] : null;
   var delay = 1000;
-
-  function csrfToken() {
-    var input = document.querySelector("[data-bell] input[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
-  }
 
   function setUnread(count) {
     if (!bell) return;

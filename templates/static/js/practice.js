@@ -3,6 +3,8 @@
 // recorder records (a <video> showing a live camera stream) as "recording". Beacons go every
 // 15 seconds and when the page is hidden; a page script may also dispatch
 // `practika:practice` on document with {seconds, kind} to report time it measured itself.
+import { csrfToken } from "./lib/csrf.js";
+
 (function () {
   "use strict";
   var match = location.pathname.match(/\/(replies|exercises)\/([0-9a-f-]{36})\/?$/);
@@ -10,13 +12,6 @@
   var subject = match[1] === "replies" ? { reply: match[2] } : { exercise: match[2] };
   var pending = { playing: 0, recording: 0 };
   var started = {};
-
-  function csrfToken() {
-    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    if (input) return input.value;
-    var cookie = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
-    return cookie ? decodeURIComponent(cookie[1]) : "";
-  }
 
   function post(path, body) {
     return fetch(path, {

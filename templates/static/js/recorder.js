@@ -3,6 +3,8 @@
  * chosen file (learning.js). The camera is on only between "Turn on camera" and leaving the
  * tab or the page.
  */
+import { clockWhole as clock } from "./lib/clock.js";
+
 (function () {
   "use strict";
 
@@ -17,11 +19,6 @@
   function pickType() {
     if (!window.MediaRecorder || !MediaRecorder.isTypeSupported) return "";
     return TYPES.find((t) => MediaRecorder.isTypeSupported(t)) || "";
-  }
-
-  function clock(seconds) {
-    const s = Math.floor(seconds);
-    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
   }
 
   function setup(root) {
