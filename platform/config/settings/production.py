@@ -108,7 +108,7 @@ STORAGES = {
             # No ServerSideEncryption here: the bucket's default (KMS) applies to every object.
         },
     },
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "config.static_storage.StaticFilesStorage"},
 }
 
 # --- Email (Amazon SES over SMTP) -----------------------------------------------------------
