@@ -228,7 +228,7 @@ ROUTES_TAKING: dict[str, tuple[str, ...]] = {
     ),
     "comment": ("api-comment",),
     "media": ("api-media",),
-    "notification": ("analytics:notification_read", "analytics:notifications_read_all"),
+    "notification": ("analytics:notification_read",),
     "upload_token": ("api-upload", "api-upload-complete", "upload-part"),
     "playback_token": ("media-signed",),
     "unsubscribe_token": ("analytics:unsubscribe",),
@@ -247,10 +247,6 @@ PARAMETER = {
     "invitation_token": "token", "upload_token": "token", "playback_token": "token",
     "unsubscribe_token": "token", "join_code": "code",
 }
-# Routes that take a kind through the request body or a query rather than the path.
-NOT_IN_PATH = {"analytics:notifications_read_all"}
-
-
 def bodies(content: SchoolContent) -> dict[str, dict]:
     """A valid body for each route that reads one, so that a write gets past validation to the
     lookup of school B's object; where a body names other objects, it names school B's."""
@@ -539,8 +535,6 @@ def test_school_b_holds_every_kind_of_object_and_the_walk_uses_their_ids(
     unused = []
     for kind, route_names in ROUTES_TAKING.items():
         for name in route_names:
-            if name in NOT_IN_PATH:
-                continue
             paths = concrete_paths(routes[name], school_b_data.values_for(routes[name]))
             unused += [(kind, name, v) for v in content.ids[kind]
                        if not any(v in path for path in paths)]
@@ -606,7 +600,7 @@ def test_a_member_of_school_a_is_refused_every_route_of_school_b(
     assert checked >= 100
     # School B's ids were really tried, not only placeholders: in every route that takes one.
     taking = {name for names in ROUTES_TAKING.values() for name in names}
-    assert with_real_ids == taking - OPEN_BY_DESIGN - NOT_IN_PATH
+    assert with_real_ids == taking - OPEN_BY_DESIGN
     # Nothing was changed on the way: school B still has its four members.
     assert Membership.objects.filter(tenant=schools.b.tenant).count() == 4
     assert not Membership.objects.filter(user=schools.a.owner, tenant=schools.b.tenant).exists()
