@@ -1,0 +1,209 @@
+"""A school filled with one of everything the core loop stores, for the isolation walk.
+
+`populate(school)` creates, through the services (so the activity outbox, its handlers and
+the notifications run as they do for a request): a class, an exercise with a stored
+demonstration, a reply with a stored recording, a teacher's comment, the reply's alignment,
+notifications, an invitation, an upload in progress, playback URLs and an unsubscribe link.
+Every title and body contains SECRET_MARK and the kind of object, so a leak is found by
+searching a response for it.
+
+The caller runs it inside a transaction that it rolls back (tests/tenants/test_isolation.py
+does so for a whole module), so nothing is left behind for the next run with --reuse-db; the
+stored files go to a folder the caller chooses.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from django.db.models import Model
+from django.test import TestCase
+from django_tenants.utils import tenant_context
+
+from analytics import notifications
+from analytics.models import Notification
+from learning import services as learning
+from learning import storage, uploads
+from learning.models import ActivityEvent, Alignment, MediaFile
+from tenants import services as tenants
+from tenants import tokens
+from tenants.models import Membership, Role
+from tests.learning.media_samples import sample
+
+SECRET_MARK = "SCHOOL-B-SECRET"
+INVITEE_EMAIL = "school-b-secret-invitee@example.com"
+PLAYBACK_EXPIRES_S = 3600  # the module's tests run well within it
+
+
+def secret(kind: str) -> str:
+    return f"{SECRET_MARK}-{kind}"
+
+
+@dataclass
+class SchoolContent:
+    """What `populate` made: ids by kind (as they appear in URLs) and the texts to hide."""
+
+    ids: dict[str, list[str]] = field(default_factory=dict)
+    texts: list[str] = field(default_factory=list)
+    # Bytes of the stored files (a playback URL that plays them shows these).
+    file_bytes: dict[str, bytes] = field(default_factory=dict)
+    # Playback URLs minted on the school's own host, by kind of file.
+    playback_urls: dict[str, str] = field(default_factory=dict)
+    # The objects themselves, for tests that look at their state afterwards.
+    objects: dict[str, Model] = field(default_factory=dict)
+
+    def add(self, kind: str, *values) -> None:
+        self.ids.setdefault(kind, []).extend(str(v) for v in values)
+
+
+def _membership(school, user) -> Membership:
+    return Membership.objects.select_related("user", "tenant").get(tenant=school.tenant, user=user)
+
+
+def _stored_media(*, owner, purpose: str, name: str, content: SchoolContent) -> MediaFile:
+    """A processed media file whose rendition (a real MP4) and poster are stored files."""
+    media = MediaFile(
+        owner=owner, purpose=purpose, state=MediaFile.State.READY,
+        original_name=f"{secret('file-' + name)}.mp4", has_audio=True, has_video=True,
+        duration_s=2.0, width=640, height=360,
+    )
+    prefix = storage.media_prefix(media.public_id)
+    media.source_key = f"{prefix}source"
+    video, poster = f"{prefix}720p.mp4", f"{prefix}poster.jpg"
+    storage.upload(path=sample("h264_faststart.mp4"), key=media.source_key,
+                   content_type="video/mp4")
+    storage.upload(path=sample("h264_faststart.mp4"), key=video, content_type="video/mp4")
+    # Not a real JPEG: a file whose bytes name what they are, so a response carrying them is
+    # found by the same text search as everything else.
+    poster_path = sample("h264_faststart.mp4").parent / f"{media.public_id}-poster.jpg"
+    poster_path.write_bytes(f"{secret(name + '-poster-bytes')}\n".encode() * 8)
+    storage.upload(path=poster_path, key=poster, content_type="image/jpeg")
+    media.renditions = {"720p": video}
+    media.poster_key = poster
+    media.save()
+    content.file_bytes[f"{name}-video"] = sample("h264_faststart.mp4").read_bytes()
+    content.file_bytes[f"{name}-poster"] = poster_path.read_bytes()
+    content.texts += [secret(f"file-{name}"), secret(name + "-poster-bytes")]
+    return media
+
+
+def populate(school) -> SchoolContent:
+    """Fill `school` with one of each kind of object; return their ids and secret texts."""
+    content = SchoolContent()
+    teacher = _membership(school, school.teacher)
+    student = _membership(school, school.student)
+    content.add("membership", *Membership.objects.filter(tenant=school.tenant)
+                .values_list("public_id", flat=True))
+    content.add("tenant", school.tenant.public_id)
+    content.add("user", *[getattr(school, role).public_id
+                          for role in ("owner", "teacher", "student", "other_student")])
+    content.add("join_code", school.tenant.join_code)
+    # API tokens are the user's, not the school's: one of the teacher's, which nobody else
+    # may list or revoke from any host.
+    token = tokens.api_token_create(user=school.teacher)
+    content.add("api_token", token.token.public_id)
+    content.objects["api_token"] = token.token
+
+    invitation = tenants.invitation_create(
+        tenant=school.tenant, email=INVITEE_EMAIL, role=Role.TEACHER, actor=school.owner
+    )
+    content.add("invitation", invitation.public_id)
+    content.add("invitation_token", invitation.token)
+    content.objects["invitation"] = invitation
+
+    # Run the on-commit work (activity handlers, notifications, live pushes) at once, as a
+    # request's commit would, although the caller's transaction never commits.
+    with tenant_context(school.tenant), TestCase.captureOnCommitCallbacks(execute=True):
+        classroom = learning.classroom_save(
+            actor=teacher, name=secret("class-name"), student_ids=[school.student.pk]
+        )
+        demo = _stored_media(
+            owner=school.teacher, purpose=MediaFile.Purpose.DEMONSTRATION, name="demo",
+            content=content,
+        )
+        exercise = learning.exercise_save(
+            actor=teacher, title=secret("exercise-title"),
+            instructions=secret("exercise-instructions"), instrument=secret("instrument"),
+            demo=demo, assign_to_all=False, class_ids=[classroom.pk],
+        )
+        learning.exercise_publish(actor=teacher, exercise=exercise)
+        recording = _stored_media(
+            owner=school.student, purpose=MediaFile.Purpose.REPLY, name="reply-recording",
+            content=content,
+        )
+        reply = learning.reply_create(
+            actor=student, exercise=exercise, media=recording, note=secret("reply-note")
+        )
+        comment = learning.comment_create(
+            actor=teacher, reply=reply, body=secret("comment-body"), at_ms=1500
+        )
+        answer = learning.comment_create(
+            actor=student, reply=reply, body=secret("comment-answer-body"), at_ms=1500,
+            parent=comment,
+        )
+        alignment = Alignment.objects.get(reply=reply)
+        alignment.status = Alignment.Status.NOT_ALIGNED
+        alignment.reason = secret("alignment-reason")
+        alignment.demo_media_public_id = demo.public_id
+        alignment.reply_media_public_id = recording.public_id
+        alignment.save()
+        notifications.notify(
+            recipient_ids=[school.owner.pk, school.teacher.pk, school.student.pk],
+            kind=Notification.Kind.DUE_REMINDER, title=secret("notification-title"),
+            body=secret("notification-body"), dedupe_key=f"isolation:{exercise.public_id}",
+            url=f"/exercises/{exercise.public_id}/",
+        )
+        upload = uploads.upload_start(
+            actor=student, purpose=MediaFile.Purpose.REPLY,
+            filename=f"{secret('upload')}.webm", size=1000, content_type="video/webm",
+        )
+        playback = uploads.media_playback(media=recording, expires_s=PLAYBACK_EXPIRES_S)
+        content.playback_urls = {
+            "reply-recording-video": playback.renditions["720p"],
+            "reply-recording-poster": playback.poster,
+        }
+        content.add("playback_token", *[
+            storage.media_token(key, PLAYBACK_EXPIRES_S)
+            for key in (*demo.renditions.values(), demo.poster_key)
+        ], *[url.rstrip("/").rsplit("/", 1)[-1] for url in content.playback_urls.values()])
+        content.add("unsubscribe_token", notifications.unsubscribe_token(
+            user=school.student, kind=Notification.Kind.EXERCISE_ASSIGNED
+        ))
+        content.add("upload_token", upload.token)
+
+        content.add("classroom", classroom.public_id)
+        content.add("exercise", exercise.public_id)
+        content.add("media", demo.public_id, recording.public_id, upload.media.public_id)
+        content.add("reply", reply.public_id)
+        content.add("comment", comment.public_id, answer.public_id)
+        content.add("alignment", alignment.public_id)
+        content.objects.update(
+            exercise=exercise, reply=reply, comment=comment, recording=recording,
+            upload=upload.media,
+        )
+
+    # The handlers have run (on leaving the block above): collect what they wrote.
+    with tenant_context(school.tenant):
+        content.add("notification", *Notification.objects.values_list("public_id", flat=True))
+        content.add("activity", *ActivityEvent.objects.values_list("public_id", flat=True))
+        kinds = set(Notification.objects.values_list("kind", flat=True))
+        assert {Notification.Kind.EXERCISE_ASSIGNED, Notification.Kind.REPLY_TO_REVIEW,
+                Notification.Kind.NEW_COMMENT, Notification.Kind.DUE_REMINDER} <= kinds, kinds
+
+    content.texts += [
+        secret("class-name"), secret("exercise-title"), secret("exercise-instructions"),
+        secret("instrument"), secret("reply-note"), secret("comment-body"),
+        secret("comment-answer-body"), secret("alignment-reason"), secret("notification-title"),
+        secret("notification-body"), secret("upload"), INVITEE_EMAIL,
+    ]
+    return content
+
+
+def uuid_forms(value: str) -> list[str]:
+    """A UUID as it may appear in a response: with dashes, and as 32 hex digits."""
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        return [value]
+    return [str(parsed), parsed.hex]
