@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tenants import hosts, selectors, services
+from tenants.mfa import policy as mfa
 from tenants.errors import NotFound
 from tenants.models import STAFF_ROLES, Role, Tenant, User
 from tenants.permissions import (
@@ -100,6 +101,12 @@ class EmailLoginSerializer(LoginSerializer):
 
     username = None  # type: ignore[assignment]
     email = serializers.EmailField()
+    code = serializers.CharField(required=False, write_only=True, help_text=mfa.CODE_HELP)
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        mfa.check_api_login(user=attrs["user"], code=attrs.get("code"))
+        return attrs
 
     def authenticate(self, **kwargs):
         request = self.context["request"]

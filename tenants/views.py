@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tenants import forms, hosts, selectors, services
 from tenants.decorators import require_admin
 from tenants.errors import DomainError, InvitationInvalid, SlugUnavailable
+from tenants.mfa import policy as mfa_policy
 from tenants.models import Role, Tenant, User
 
 # Sessions started by our own pages (sign-up, invitations, handover) use the model backend.
@@ -129,6 +130,7 @@ def handover(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         return render(request, "tenants/link_invalid.html", {"message": error.message}, status=400)
     _login(request, ticket.user)
+    mfa_policy.handover_redeemed(request, user=ticket.user)
     return redirect(ticket.next_path)
 
 
