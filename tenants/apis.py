@@ -23,8 +23,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tenants import hosts, selectors, services
-from tenants.mfa import policy as mfa
 from tenants.errors import NotFound
+from tenants.mfa import policy as mfa
 from tenants.models import STAFF_ROLES, Role, Tenant, User
 from tenants.permissions import (
     IsAuthenticatedOnActiveTenant,
