@@ -9,7 +9,6 @@ The codes are computed here from the secret the enrolment page shows, as a phone
 from __future__ import annotations
 
 import threading
-import uuid
 from urllib.parse import urlsplit
 
 import pytest
@@ -111,22 +110,21 @@ def _pick_school_a(page: Page, stack) -> None:
 @pytest.fixture
 def staff_member(schools):
     """Platform staff who also teach at School A and learn at School B (so: a picker)."""
-    email = f"mfa-staff-{uuid.uuid4().hex[:8]}@practika.test"
+    email = "mfa-staff@practika.test"
+
+    def delete() -> None:
+        # Tenant tables point at users: collect them where they exist (School A's schema).
+        with tenant_context(schools.a.tenant):
+            User.objects.filter(email=email).delete()
 
     def create() -> User:
+        delete()  # left behind by an interrupted run, with its memberships
         user = User.objects.create_user(email=email, password=PASSWORD, is_staff=True)
         Membership.objects.create(user=user, tenant=schools.a.tenant, role=Role.TEACHER)
         Membership.objects.create(user=user, tenant=schools.b.tenant, role=Role.STUDENT)
         return user
 
-    user = _committed(create)
-    yield user
-
-    def delete() -> None:
-        # Tenant tables point at users: collect them where they exist (School A's schema).
-        with tenant_context(schools.a.tenant):
-            User.objects.filter(pk=user.pk).delete()
-
+    yield _committed(create)
     _committed(delete)
 
 
