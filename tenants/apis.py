@@ -30,6 +30,7 @@ from rest_framework.views import APIView
 
 from tenants import hosts, selectors, services, tokens
 from tenants.errors import NotFound
+from tenants.mfa import policy as mfa
 from tenants.models import STAFF_ROLES, ApiToken, Role, Tenant, User
 from tenants.permissions import (
     IsAuthenticatedOnActiveTenant,
@@ -106,6 +107,12 @@ class EmailLoginSerializer(LoginSerializer):
 
     username = None  # type: ignore[assignment]
     email = serializers.EmailField()
+    code = serializers.CharField(required=False, write_only=True, help_text=mfa.CODE_HELP)
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        mfa.check_api_login(user=attrs["user"], code=attrs.get("code"))
+        return attrs
 
     def authenticate(self, **kwargs):
         request = self.context["request"]

@@ -33,6 +33,8 @@ OPEN_URL_NAMES = frozenset(
         "account_confirm_email",
         "account_email_verification_sent",
         "account_inactive",
+        # The code step of a login (allauth.mfa): the user is not signed in until it is done.
+        "mfa_authenticate",
         "tenants:handover",
         "tenants:invitation_accept",
         "tenants:join",

@@ -46,6 +46,8 @@ class Tenant(TenantMixin):
     join_code = models.CharField(max_length=16, unique=True, default=new_join_code)
     suspended_at = models.DateTimeField(null=True, blank=True)
     suspension_reason = models.CharField(max_length=255, blank=True)
+    # Set by an owner: owners, admins and teachers need two-factor authentication here.
+    mfa_required = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

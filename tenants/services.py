@@ -22,6 +22,7 @@ from django.utils.module_loading import import_string
 
 from tenants import hosts, selectors, slugs
 from tenants.errors import DomainError, InvitationInvalid, PermissionDenied, SlugUnavailable
+from tenants.mfa import policy as mfa_policy
 from tenants.models import (
     ADMIN_ROLES,
     AuditEvent,
@@ -299,6 +300,27 @@ def tenant_reactivate(*, tenant: Tenant, actor: User) -> Tenant:
     tenant.suspension_reason = ""
     tenant.save(update_fields=["status", "suspended_at", "suspension_reason", "updated_at"])
     audit(actor=actor, tenant=tenant, action="tenant.reactivated")
+    return tenant
+
+
+@transaction.atomic
+def tenant_require_mfa(*, tenant: Tenant, user: User, required: bool) -> Tenant:
+    """Require (or stop requiring) two-factor authentication of owners, admins and teachers."""
+    membership = selectors.membership_for(user=user, tenant=tenant)
+    if membership is None or membership.role != Role.OWNER:
+        raise PermissionDenied(
+            "Only an owner can change the two-factor requirement.", code="forbidden"
+        )
+    if required and not mfa_policy.has_authenticator(user=user):
+        # Otherwise the owner would be sent to set it up on their very next page.
+        raise DomainError(
+            "Set up two-factor authentication for your own account first.",
+            code="mfa_not_enrolled",
+        )
+    if tenant.mfa_required != required:
+        tenant.mfa_required = required
+        tenant.save(update_fields=["mfa_required", "updated_at"])
+        audit(actor=user, tenant=tenant, action="tenant.mfa_required_changed", required=required)
     return tenant
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from tenants import views
+from tenants.mfa import views as mfa_views
 
 app_name = "tenants"
 
@@ -24,4 +25,5 @@ urlpatterns = [
     ),
     path("manage/join-code/rotate/", views.join_code_rotate, name="join_code_rotate"),
     path("manage/settings/", views.tenant_settings, name="settings"),
+    path("manage/settings/mfa/", mfa_views.tenant_mfa_setting, name="mfa_setting"),
 ]

@@ -20,6 +20,7 @@ from tenants import forms, hosts, selectors, services
 from tenants import handover as login_handover
 from tenants.decorators import require_admin
 from tenants.errors import DomainError, InvitationInvalid, PermissionDenied, SlugUnavailable
+from tenants.mfa import policy as mfa_policy
 from tenants.models import Role, Tenant, User
 
 # Sessions started by our own pages (sign-up, invitations, handover) use the model backend.
@@ -204,6 +205,8 @@ def handover(request: HttpRequest) -> HttpResponse:
                 state=request.COOKIES.get(login_handover.STATE_COOKIE, ""),
             )
             _login(request, ticket.user)
+            # The public session that vouched was confirmed (tenants.mfa), so this one is.
+            mfa_policy.handover_redeemed(request, user=ticket.user)
     except DomainError as error:
         response = render(
             request, "tenants/link_invalid.html", {"message": error.message}, status=400

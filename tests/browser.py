@@ -22,8 +22,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    # Tenants live on subdomains of the test base domain; send them all to the live server.
-    f"--host-resolver-rules=MAP *.{e2e_server.BASE_DOMAIN} 127.0.0.1",
+    # The public site is the test base domain and tenants live on its subdomains; send them
+    # all to the live server.
+    f"--host-resolver-rules=MAP *.{e2e_server.BASE_DOMAIN} 127.0.0.1,"
+    f"MAP {e2e_server.BASE_DOMAIN} 127.0.0.1",
     "--autoplay-policy=no-user-gesture-required",
 ]
 

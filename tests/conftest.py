@@ -129,6 +129,48 @@ def token_client_for(user: User, host: str) -> Client:
     return Client(HTTP_HOST=host, HTTP_AUTHORIZATION=f"Token {api_key_for(user)}")
 
 
+def enrol_totp(user: User) -> str:
+    """Give `user` an authenticator app (allauth's TOTP), as its enrolment page would; return
+    the secret, from which `totp_code` computes the codes the app would show."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from allauth.mfa.utils import decrypt
+
+    existing = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if existing is not None:
+        return decrypt(existing.data["secret"])
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def totp_code(secret: str, *, steps_ahead: int = 0) -> str:
+    """The code an authenticator app shows now (or `steps_ahead` 30-second steps later)."""
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + steps_ahead))
+
+
+def mfa_client_for(user: User, host: str) -> Client:
+    """`client_for`, for someone who must use two-factor authentication (platform staff, the
+    owners, admins and teachers of a school that requires it): `user` gets an authenticator
+    app, and the session is marked as confirmed with it, the way allauth's login step does."""
+    from django.http import HttpRequest
+
+    from tenants.mfa import policy
+
+    user = User.objects.get(pk=user.pk)
+    enrol_totp(user)
+    client = client_for(user, host)
+    request = HttpRequest()
+    request.session = client.session
+    policy.confirm_session(request, user=user, via="test")
+    request.session.save()
+    return client
+
+
 @pytest.fixture
 def public_host(settings, db) -> str:
     return settings.BASE_DOMAIN

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from billing import selectors
 from billing.models import Invoice, Subscription, SubscriptionChange, mrr_cents
 from tenants.models import User
-from tests.conftest import PASSWORD, client_for
+from tests.conftest import PASSWORD, client_for, mfa_client_for
 
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
 
@@ -82,7 +82,7 @@ def test_the_dashboard_page_is_for_staff_only(schools, db):
     staff = User.objects.create_user(email="staff@practika.test", password=PASSWORD,
                                      is_staff=True)
 
-    page = client_for(staff, "practika.test").get("/staff/billing/")
+    page = mfa_client_for(staff, "practika.test").get("/staff/billing/")
     refused = client_for(schools.a.owner, "practika.test").get("/staff/billing/")
 
     assert page.status_code == 200 and refused.status_code == 403

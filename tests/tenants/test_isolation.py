@@ -70,6 +70,8 @@ OPEN_BY_DESIGN = {
     "account_reset_password_from_key_done",
     "account_confirm_email",
     "account_email_verification_sent",
+    # The code step of a login (allauth.mfa): only the login under way in this session.
+    "mfa_authenticate",
     # Becoming a member: the token or the code is the credential.
     "tenants:handover",
     "tenants:invitation_accept",

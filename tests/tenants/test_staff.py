@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tenants import services
 from tenants.models import Invitation, Membership, Tenant, User
-from tests.conftest import PASSWORD, client_for
+from tests.conftest import PASSWORD, client_for, mfa_client_for
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_the_staff_area_is_not_served_on_tenant_hosts(schools, staff):
 
 
 def test_staff_list_and_search_tenants(schools, public_host, staff):
-    client = client_for(staff, public_host)
+    client = mfa_client_for(staff, public_host)
 
     page = client.get("/staff/")
     assert page.status_code == 200
@@ -77,7 +77,7 @@ def test_staff_list_and_search_tenants(schools, public_host, staff):
 def test_staff_tenant_detail(schools, public_host, staff):
     tenant = schools.a.tenant
     services.join_code_rotate(tenant=tenant, actor=schools.a.owner)
-    page = client_for(staff, public_host).get(f"/staff/tenants/{tenant.public_id}/")
+    page = mfa_client_for(staff, public_host).get(f"/staff/tenants/{tenant.public_id}/")
     assert page.status_code == 200
     content = page.content.decode()
     assert schools.a.teacher.email in content
@@ -96,7 +96,7 @@ def test_suspend_then_reactivate_keeps_everything(schools, public_host, staff):
     invitations = set(Invitation.objects.filter(tenant=tenant).values_list("pk", "token"))
     schema_before = schema_snapshot(tenant.schema_name)
     assert schema_before[0]  # the schema has tables to keep
-    client = client_for(staff, public_host)
+    client = mfa_client_for(staff, public_host)
     student = client_for(schools.a.student, schools.a.host)
 
     response = client.post(
@@ -130,7 +130,7 @@ def test_suspend_then_reactivate_keeps_everything(schools, public_host, staff):
 
 
 def test_staff_list_query_count_does_not_grow_with_tenants(schools, public_host, staff):
-    client = client_for(staff, public_host)
+    client = mfa_client_for(staff, public_host)
     client.get("/staff/")
     with CaptureQueriesContext(connection) as before:
         client.get("/staff/")

@@ -69,6 +69,7 @@ SHARED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "rest_framework",
     "knox",
     "dj_rest_auth",
@@ -108,6 +109,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "tenants.middleware.TenantAccessMiddleware",
+    # After tenant access (it reads request.membership): two-factor authentication before any
+    # page for those who must have it (tenants.mfa).
+    "tenants.mfa.middleware.MFARequiredMiddleware",
 ]
 
 TEMPLATES = [
@@ -172,6 +176,19 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = PUBLIC_SCHEME
+# Two-factor authentication: an authenticator app (TOTP) and recovery codes. Required for
+# platform staff and, when a school's owner says so, its owners, admins and teachers.
+# https://docs.allauth.org/en/latest/mfa/configuration.html
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Practika"
+# One 30-second step either side, for phones whose clock drifts; a used code is refused again.
+MFA_TOTP_TOLERANCE = 1
+# Codes are checked (and failures counted) in the public schema, so that every tenant's host
+# shares one limit per account instead of each giving a fresh allowance (tenants.mfa.forms).
+MFA_FORMS = {
+    "authenticate": "tenants.mfa.forms.AuthenticateForm",
+    "reauthenticate": "tenants.mfa.forms.ReauthenticateForm",
+}
 
 # --- API ------------------------------------------------------------------------------------
 # https://www.django-rest-framework.org/api-guide/settings/
