@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -19,6 +20,13 @@ with override_settings(STATIC_ROOT=sys.argv[1]):
     call_command("collectstatic", interactive=False, verbosity=0)
 """
 
+# `import … from "x";`, `export … from "x";`, `import "x";` (each starting a line), `import("x")`.
+IMPORT = re.compile(
+    r"""^\s*(?:import|export)\b[^;"']*?\bfrom\s*["']([^"']+)["']"""
+    r"""|^\s*import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)""",
+    re.MULTILINE,
+)
+
 
 def test_collected_modules_import_their_hashed_neighbours(tmp_path):
     env = {
@@ -35,11 +43,19 @@ def test_collected_modules_import_their_hashed_neighbours(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
 
-    hashed = [p for p in (tmp_path / "js").glob("compare.*.js") if p.name.count(".") == 2]
-    assert len(hashed) == 1, hashed
-    imports = re.findall(r"""from\\s+["']([^"']+)["']""", hashed[0].read_text())
-    assert imports, "compare.js imports nothing?"
-    for name in imports:
-        # "./lib/clock.js" became "./lib/clock.<hash>.js", and that file exists.
-        assert re.search(r"\\.[0-9a-f]{12}\\.js$", name), name
-        assert (hashed[0].parent / name).resolve().is_file(), name
+    # Every module the pages load, as served: the hashed copy the manifest names.
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
+    modules = {
+        name: tmp_path / hashed
+        for name, hashed in manifest.items()
+        if name.startswith("js/") and name.endswith(".js")
+    }
+    assert "js/compare.js" in modules and "js/compare/timeline.js" in modules, sorted(modules)
+    for name, served in modules.items():
+        imports = [match[match.lastindex] for match in IMPORT.finditer(served.read_text())]
+        if name == "js/compare.js":
+            assert len(imports) >= 7, "compare.js imports its modules"
+        for target in imports:
+            # "./lib/clock.js" became "./lib/clock.<hash>.js", and that file exists.
+            assert re.search(r"\.[0-9a-f]{12}\.js$", target), (name, target)
+            assert (served.parent / target).resolve().is_file(), (name, target)

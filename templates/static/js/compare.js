@@ -27,24 +27,30 @@
  *
  * Safety. Comments are people's text: they are only ever put on the page with textContent.
  *
- * Modules (ES modules, loaded with <script type="module">; no bundler):
+ * Modules (ES modules, loaded with <script type="module">; no bundler). Each imports only modules
+ * listed above it (and lib/), so the imports form no cycle, which the hashed file names of the
+ * production static files need (tests/js/imports.test.mjs checks it):
  *   compare/state.js      the page's config, root and shared state; the time map under auto-sync
+ *   compare/events.js     hooks ("layout", "render") by which a lower module asks upper ones to
+ *                         redraw without importing them
  *   compare/sides.js      the two sides (position of each at t)
  *   compare/transport.js  play, pause, seek, loop points, and keeping the sides together
- *   compare/timeline.js   waveforms, playhead, seeking and sliding on the timeline
- *   compare/offset.js     the manual sync offset, saved through the API
  *   compare/comments.js   time-coded comments
  *   compare/alignment.js  auto-sync, bands and the analysis; compare/summary.js its words
+ *   compare/offset.js     the manual sync offset, saved through the API
+ *   compare/timeline.js   waveforms, playhead, seeking and sliding on the timeline
  *   compare/controls.js   buttons, mixer and keys
- * and the helpers the pages share in lib/ (api, csrf, clock, timemap, format, dom).
+ * This entry imports them and wires them up (the init order is the order the hooks run in).
+ * The helpers the pages share are in lib/ (api, csrf, clock, timemap, format, dom).
  */
 
 import { initAlignment, loadAlignment, setAutoSync } from "./compare/alignment.js";
 import { initComments, loadComments } from "./compare/comments.js";
 import { applyMix, initControls } from "./compare/controls.js";
+import { emit } from "./compare/events.js";
 import { initSides, sides } from "./compare/sides.js";
 import { config, replyAt, root, state } from "./compare/state.js";
-import { initTimeline, layout } from "./compare/timeline.js";
+import { initTimeline } from "./compare/timeline.js";
 import { now, pause, play, seek, startTransport } from "./compare/transport.js";
 
 if (config && root) {
@@ -55,9 +61,9 @@ if (config && root) {
   initControls();
   initAlignment();
 
-  window.addEventListener("resize", layout);
+  window.addEventListener("resize", () => emit("layout"));
   applyMix();
-  layout();
+  emit("layout");
   loadComments();
   loadAlignment();
   root.dataset.ready = "true";

@@ -4,10 +4,10 @@ import { api } from "../lib/api.js";
 import { clock } from "../lib/clock.js";
 import { element } from "../lib/dom.js";
 import { percent } from "../lib/format.js";
+import { emit, on } from "./events.js";
 import { duration, sides } from "./sides.js";
 import { $, config, hasMap, mapped, root, state } from "./state.js";
 import { summaryLines, trendWord } from "./summary.js";
-import { layout } from "./timeline.js";
 import { now, seek } from "./transport.js";
 
 const POLL_MS = 3000; // while the alignment is being computed
@@ -35,7 +35,7 @@ export function setAutoSync(on) {
   root.dataset.autoSync = state.autoSync ? "on" : "off";
   root.querySelector("[data-sync]")?.classList.toggle("inactive", state.autoSync);
   seek(t); // both sides to the same moment under the new rule
-  layout();
+  emit("layout");
 }
 
 export function placeBands() {
@@ -139,11 +139,12 @@ export async function loadAlignment() {
   const manualChosen = config.can_sync && Math.round(state.offset * 1000) !== 0;
   if (ready && !state.autoTouched && !state.autoSync && !manualChosen && state.alignment.confidence !== null) setAutoSync(true);
   else if (!ready && state.autoSync) setAutoSync(false);
-  else layout();
+  else emit("layout");
   if (state.alignment.status === "pending") setTimeout(loadAlignment, POLL_MS);
 }
 
 export function initAlignment() {
+  on("layout", placeBands);
   if (autoToggle) autoToggle.addEventListener("change", () => { state.autoTouched = true; setAutoSync(autoToggle.checked); });
   const visibleToggle = $("[data-align-visible]");
   if (visibleToggle) visibleToggle.addEventListener("change", async () => {

@@ -4,6 +4,7 @@
 import { api } from "../lib/api.js";
 import { clock } from "../lib/clock.js";
 import { element } from "../lib/dom.js";
+import { on } from "./events.js";
 import { duration, sides } from "./sides.js";
 import { $, config, demoAtMs, hasMap, replyAtMs, state } from "./state.js";
 import { now, pause, seek } from "./transport.js";
@@ -195,6 +196,7 @@ export function openCommentForm() {
 }
 
 export function initComments() {
+  on("layout", placeMarkers);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const side = formSide.value;

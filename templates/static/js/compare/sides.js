@@ -2,8 +2,8 @@
 // timeline t (the left side's seconds) to its own position: the left plays t, the right
 // t - offset, or under auto-sync the time map's replyAt(t).
 import { api } from "../lib/api.js";
+import { emit } from "./events.js";
 import { config, demoAt, mapped, replyAt, root, state } from "./state.js";
-import { layout } from "./timeline.js";
 
 function makeSide(name) {
   const el = root.querySelector(`[data-media="${name}"]`);
@@ -34,7 +34,7 @@ function makeSide(name) {
     el.webkitPreservesPitch = true;
     el.addEventListener("loadedmetadata", () => {
       if (Number.isFinite(el.duration) && el.duration > 0) side.duration = el.duration;
-      layout();
+      emit("layout");
     });
     el.addEventListener("error", () => refreshSource(side));
     // A seek is over when the element has the new position's data (seeked).

@@ -1,9 +1,9 @@
 // The timeline under the two sides: both waveforms (the reply's shifted by the offset, or
 // redrawn along the time map under auto-sync), the playhead, the loop region; click or drag
-// to seek, drag the reply's lane to slide it against the demonstration.
+// to seek, drag the reply's lane to slide it against the demonstration. It redraws on the
+// "layout" and "render" hooks (compare/events.js), which lower modules emit.
 import { clock } from "../lib/clock.js";
-import { placeBands } from "./alignment.js";
-import { placeMarkers } from "./comments.js";
+import { on } from "./events.js";
 import { setOffset } from "./offset.js";
 import { duration, sides } from "./sides.js";
 import { $, config, mapped, replyAt, state } from "./state.js";
@@ -75,7 +75,9 @@ function drawLane(ctx, side, top, height, width) {
   }
 }
 
-export function layout() {
+// The waveforms and the duration; comments and alignment place their markers and bands on the
+// same "layout" hook.
+function layout() {
   const ratio = window.devicePixelRatio || 1;
   const width = canvas.clientWidth;
   const height = canvas.clientHeight;
@@ -88,8 +90,6 @@ export function layout() {
   drawLane(ctx, sides.right, height / 2 + 2, height / 2 - 2, width);
   durationOut.textContent = clock(duration());
   track.setAttribute("aria-valuemax", duration().toFixed(1));
-  placeMarkers();
-  placeBands();
   render();
 }
 
@@ -119,8 +119,9 @@ function timeAt(clientX) {
   return ((clientX - box.left) / box.width) * duration();
 }
 
-
 export function initTimeline() {
+  on("layout", layout);
+  on("render", render);
   let drag = null;
   track.addEventListener("pointerdown", (event) => {
     if (event.target.closest(".marker, .mapped-marker")) return;

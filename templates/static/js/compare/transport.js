@@ -9,9 +9,12 @@
 // Auto-sync: the follower's playbackRate is the leader's times the map's local slope, with a
 // proportional correction of at most ±10 %; more than 300 ms off (after a seek, a loop's wrap,
 // a pause in the reply), it is moved.
-import { mapped } from "./state.js";
+//
+// Every frame, and after a play or a seek, the transport emits "render" (compare/events.js):
+// the timeline draws the playhead.
+import { emit } from "./events.js";
 import { duration, playable, sides } from "./sides.js";
-import { render } from "./timeline.js";
+import { mapped } from "./state.js";
 
 const SEEK_THRESHOLD = 0.04; // seconds of drift before the follower is moved, not nudged
 const NUDGE_GAIN = 1.5; // playbackRate correction per second of drift
@@ -132,7 +135,7 @@ function tick() {
       anchor(t);
     }
   }
-  render();
+  emit("render");
 }
 
 function frame() {
@@ -148,7 +151,7 @@ export function play() {
   // Started from the click itself (a user gesture), so the browser lets both play sound.
   for (const side of playable()) if (side.inRange(t)) startElement(side, side.pos(t));
   anchor(t);
-  render();
+  emit("render");
 }
 
 export function pause() {
@@ -169,7 +172,7 @@ export function seek(t) {
     if (playing && side.inRange(t) && side.el.paused) startElement(side, target);
     if (!side.inRange(t) && !side.el.paused) side.el.pause();
   }
-  render();
+  emit("render");
 }
 
 export function setRate(value) {
