@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from tenants.models import User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, enrol_totp, totp_code
 
 FAILED_LOGINS = int(settings.ACCOUNT_RATE_LIMITS["login_failed"].split("/")[0])
 
@@ -64,6 +64,7 @@ def test_the_admin_login_is_behind_our_login_limits(staff, public_host):
 def test_staff_reach_the_admin_through_our_login_and_others_get_a_403(
     staff, schools, public_host
 ):
+    secret = enrol_totp(staff)  # platform staff must use two factors (tenants.mfa)
     client = Client(HTTP_HOST=public_host)
     redirect = client.get("/django-admin/", follow=True)
     assert redirect.redirect_chain[-1][0] == "/accounts/login/?next=/django-admin/"
@@ -72,7 +73,10 @@ def test_staff_reach_the_admin_through_our_login_and_others_get_a_403(
         "/accounts/login/?next=/django-admin/", {"login": staff.email, "password": PASSWORD}
     )
     assert logged_in.status_code == 302
-    assert logged_in["Location"] == "/django-admin/"
+    assert logged_in["Location"] == "/accounts/2fa/authenticate/"
+    confirmed = client.post("/accounts/2fa/authenticate/", {"code": totp_code(secret)})
+    assert confirmed.status_code == 302
+    assert confirmed["Location"] == "/django-admin/"
     assert client.get("/django-admin/").status_code == 200
 
     teacher = Client(HTTP_HOST=public_host)
