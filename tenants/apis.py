@@ -17,14 +17,15 @@ from django_tenants.utils import get_public_schema_name, schema_context
 from drf_spectacular.contrib import rest_auth as spectacular_rest_auth
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tenants import hosts, selectors, services
+from tenants.api_errors import ErrorSerializer
 from tenants.errors import NotFound
 from tenants.models import STAFF_ROLES, Role, Tenant, User
+from tenants.pagination import PaginatedListMixin
 from tenants.permissions import (
     IsAuthenticatedOnActiveTenant,
     IsTenantAdmin,
@@ -79,11 +80,6 @@ class InvitationSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
     created_at = serializers.DateTimeField()
     invited_by = serializers.EmailField(source="invited_by.email", allow_null=True, default=None)
-
-
-class Pagination(LimitOffsetPagination):
-    default_limit = 50
-    max_limit = 200
 
 
 # --- dj-rest-auth hooks (REST_AUTH settings) ----------------------------------------------
@@ -213,7 +209,7 @@ class TenantDetailApi(APIView):
         return Response(self.OutputSerializer(body).data)
 
 
-class MemberListApi(APIView):
+class MemberListApi(PaginatedListMixin, APIView):
     """Members of this tenant, optionally of one role.
 
     Teachers and admins only: in a school, students should not get each other's email
@@ -229,11 +225,7 @@ class MemberListApi(APIView):
             ref_name = "MemberFilter"
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("role", enum=Role.values, required=False),
-            OpenApiParameter("limit", int, required=False),
-            OpenApiParameter("offset", int, required=False),
-        ],
+        parameters=[OpenApiParameter("role", enum=Role.values, required=False)],
         responses=MemberSerializer(many=True),
     )
     def get(self, request):
@@ -242,9 +234,7 @@ class MemberListApi(APIView):
         members = selectors.members_for_tenant(
             tenant=request.tenant, role=filters.validated_data.get("role")
         )
-        paginator = Pagination()
-        page = paginator.paginate_queryset(members, request, view=self)
-        return paginator.get_paginated_response(MemberSerializer(page, many=True).data)
+        return self.paginated_response(members, MemberSerializer)
 
 
 def _member(request, public_id):
@@ -281,7 +271,7 @@ class MemberUpdateApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class InvitationListCreateApi(APIView):
+class InvitationListCreateApi(PaginatedListMixin, APIView):
     """Pending invitations; invite someone by email (owners and admins)."""
 
     permission_classes = (IsTenantAdmin,)
@@ -293,18 +283,10 @@ class InvitationListCreateApi(APIView):
         class Meta:
             ref_name = "InvitationCreateInput"
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("limit", int, required=False),
-            OpenApiParameter("offset", int, required=False),
-        ],
-        responses=InvitationSerializer(many=True),
-    )
+    @extend_schema(responses=InvitationSerializer(many=True))
     def get(self, request):
         invitations = selectors.pending_invitations(tenant=request.tenant).order_by("-created_at")
-        paginator = Pagination()
-        page = paginator.paginate_queryset(invitations, request, view=self)
-        return paginator.get_paginated_response(InvitationSerializer(page, many=True).data)
+        return self.paginated_response(invitations, InvitationSerializer)
 
     @extend_schema(request=InputSerializer, responses={201: InvitationSerializer})
     def post(self, request):
@@ -365,7 +347,9 @@ class JoinApi(APIView):
         class Meta:
             ref_name = "JoinInput"
 
-    @extend_schema(request=InputSerializer, responses=MembershipOutputSerializer)
+    @extend_schema(
+        request=InputSerializer, responses={200: MembershipOutputSerializer, 410: ErrorSerializer}
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -381,7 +365,9 @@ class InvitationAcceptApi(APIView):
     # Open to non-members by design: the invitation token is the credential.
     permission_classes = (IsAuthenticatedOnActiveTenant,)
 
-    @extend_schema(request=None, responses=MembershipOutputSerializer)
+    @extend_schema(
+        request=None, responses={200: MembershipOutputSerializer, 410: ErrorSerializer}
+    )
     def post(self, request, token):
         membership = services.invitation_accept(
             token=token, tenant=request.tenant, user=request.user
