@@ -185,9 +185,10 @@ class FuzzRun:
     cases_by_operation: Counter = field(default_factory=Counter)
 
     def summary(self) -> str:
+        statuses = " ".join(f"{code}x{n}" for code, n in sorted(self.statuses.items()))
         return (
             f"schemathesis {self.name}: {self.cases} cases, {self.operations} operations, "
-            f"{len(self.failures)} failures, {self.seconds:.0f} s"
+            f"{len(self.failures)} failures, {self.seconds:.0f} s (statuses {statuses})"
         )
 
 
@@ -233,6 +234,14 @@ class Fuzzer:
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
                 self._fuzz_operation(operation, mode, checks)
         self.run.seconds = time.monotonic() - started
+        # The cases that logged out or changed the password were rolled back: the token works.
+        from werkzeug.test import Client
+
+        still = Client(self.app).get(
+            "/api/v1/auth/user/", base_url=self.base_url,
+            headers={"Authorization": f"Token {self.token}"},
+        )
+        assert still.status_code == 200, "the run's own token was revoked"
         return self.run
 
     def _path_choices(self, operation) -> dict[str, list[str]]:

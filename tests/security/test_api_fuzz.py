@@ -37,6 +37,7 @@ def test_api_fuzz(schools, school_a, school_b, public_host, host, role):
     # Then every operation ran, and nothing failed
     print(run.summary())
     assert run.operations >= (40 if host == "tenant" else 9)
+    assert len(run.cases_by_operation) == run.operations  # each one sent at least one case
     assert run.cases >= run.operations * MAX_EXAMPLES
     assert not run.failures, "\n\n".join(
         [run.summary(), *(f"{key}\n  {example}" for key, example in sorted(run.failures.items()))]
