@@ -128,15 +128,23 @@ def _exercise_arguments(data: dict) -> dict:
     }
 
 
+class ExerciseFilter(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Exercise.Status.choices, required=False)
+    instrument = serializers.CharField(max_length=60, required=False)
+    tag = serializers.CharField(max_length=40, required=False)
+
+
 class ExerciseListApi(PaginatedListMixin, APIView):
-    @extend_schema(responses=ExerciseOut(many=True))
+    @extend_schema(parameters=[ExerciseFilter], responses=ExerciseOut(many=True))
     def get(self, request):
+        filters = ExerciseFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         exercises = selectors.exercises_visible_to(membership=api_membership(request))
-        if status_filter := request.query_params.get("status"):
+        if status_filter := filters.validated_data.get("status"):
             exercises = exercises.filter(status=status_filter)
-        if instrument := request.query_params.get("instrument"):
+        if instrument := filters.validated_data.get("instrument"):
             exercises = exercises.filter(instrument__iexact=instrument)
-        if tag := request.query_params.get("tag"):
+        if tag := filters.validated_data.get("tag"):
             exercises = exercises.filter(tags__contains=[tag.lower()])
         return self.paginated_response(exercises, ExerciseOut)
 
@@ -227,13 +235,20 @@ class ReplyIn(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
+class ReplyFilter(serializers.Serializer):
+    exercise = serializers.UUIDField(required=False)
+    status = serializers.ChoiceField(choices=Reply.Status.choices, required=False)
+
+
 class ReplyListApi(PaginatedListMixin, APIView):
-    @extend_schema(responses=ReplyOut(many=True))
+    @extend_schema(parameters=[ReplyFilter], responses=ReplyOut(many=True))
     def get(self, request):
+        filters = ReplyFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         replies = selectors.replies_visible_to(membership=api_membership(request))
-        if exercise := request.query_params.get("exercise"):
+        if exercise := filters.validated_data.get("exercise"):
             replies = replies.filter(exercise__public_id=exercise)
-        if reply_status := request.query_params.get("status"):
+        if reply_status := filters.validated_data.get("status"):
             replies = replies.filter(status=reply_status)
         return self.paginated_response(replies.order_by("-created_at"), ReplyOut)
 
