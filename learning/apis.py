@@ -16,15 +16,8 @@ from rest_framework.views import APIView
 from learning import roles, selectors, services
 from learning.errors import NotFound
 from learning.models import Classroom, Comment, Exercise, MediaFile, Reply
-from tenants.apis import Pagination
+from tenants.pagination import PaginatedListMixin
 from tenants.permissions import api_membership
-
-
-def paginated(request, view, queryset, serializer_class):
-    paginator = Pagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
-
 
 # --- Output shapes ------------------------------------------------------------------------
 
@@ -135,17 +128,25 @@ def _exercise_arguments(data: dict) -> dict:
     }
 
 
-class ExerciseListApi(APIView):
-    @extend_schema(responses=ExerciseOut(many=True))
+class ExerciseFilter(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Exercise.Status.choices, required=False)
+    instrument = serializers.CharField(max_length=60, required=False)
+    tag = serializers.CharField(max_length=40, required=False)
+
+
+class ExerciseListApi(PaginatedListMixin, APIView):
+    @extend_schema(parameters=[ExerciseFilter], responses=ExerciseOut(many=True))
     def get(self, request):
+        filters = ExerciseFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         exercises = selectors.exercises_visible_to(membership=api_membership(request))
-        if status_filter := request.query_params.get("status"):
+        if status_filter := filters.validated_data.get("status"):
             exercises = exercises.filter(status=status_filter)
-        if instrument := request.query_params.get("instrument"):
+        if instrument := filters.validated_data.get("instrument"):
             exercises = exercises.filter(instrument__iexact=instrument)
-        if tag := request.query_params.get("tag"):
+        if tag := filters.validated_data.get("tag"):
             exercises = exercises.filter(tags__contains=[tag.lower()])
-        return paginated(request, self, exercises, ExerciseOut)
+        return self.paginated_response(exercises, ExerciseOut)
 
     @extend_schema(request=ExerciseIn, responses={201: ExerciseOut})
     def post(self, request):
@@ -203,11 +204,11 @@ class ClassroomIn(serializers.Serializer):
     students = serializers.ListField(child=serializers.UUIDField(), required=False)
 
 
-class ClassroomListApi(APIView):
+class ClassroomListApi(PaginatedListMixin, APIView):
     @extend_schema(responses=ClassroomOut(many=True))
     def get(self, request):
         roles.require_teacher(api_membership(request))
-        return paginated(request, self, selectors.classrooms(), ClassroomOut)
+        return self.paginated_response(selectors.classrooms(), ClassroomOut)
 
     @extend_schema(request=ClassroomIn, responses={201: ClassroomOut})
     def post(self, request):
@@ -234,15 +235,22 @@ class ReplyIn(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class ReplyListApi(APIView):
-    @extend_schema(responses=ReplyOut(many=True))
+class ReplyFilter(serializers.Serializer):
+    exercise = serializers.UUIDField(required=False)
+    status = serializers.ChoiceField(choices=Reply.Status.choices, required=False)
+
+
+class ReplyListApi(PaginatedListMixin, APIView):
+    @extend_schema(parameters=[ReplyFilter], responses=ReplyOut(many=True))
     def get(self, request):
+        filters = ReplyFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         replies = selectors.replies_visible_to(membership=api_membership(request))
-        if exercise := request.query_params.get("exercise"):
+        if exercise := filters.validated_data.get("exercise"):
             replies = replies.filter(exercise__public_id=exercise)
-        if reply_status := request.query_params.get("status"):
+        if reply_status := filters.validated_data.get("status"):
             replies = replies.filter(status=reply_status)
-        return paginated(request, self, replies.order_by("-created_at"), ReplyOut)
+        return self.paginated_response(replies.order_by("-created_at"), ReplyOut)
 
     @extend_schema(request=ReplyIn, responses={201: ReplyOut})
     def post(self, request):
@@ -261,13 +269,13 @@ class ReplyListApi(APIView):
         return Response(ReplyOut(reply).data, status=status.HTTP_201_CREATED)
 
 
-class InboxApi(APIView):
+class InboxApi(PaginatedListMixin, APIView):
     """Replies awaiting feedback, oldest first (teachers)."""
 
     @extend_schema(responses=ReplyOut(many=True))
     def get(self, request):
         roles.require_teacher(api_membership(request))
-        return paginated(request, self, selectors.replies_awaiting_feedback(), ReplyOut)
+        return self.paginated_response(selectors.replies_awaiting_feedback(), ReplyOut)
 
 
 class ReplyDetailApi(APIView):
@@ -316,7 +324,7 @@ class ReplySyncOffsetApi(APIView):
 
 class CommentIn(serializers.Serializer):
     body = serializers.CharField(max_length=services.MAX_COMMENT_LENGTH)
-    at_ms = serializers.IntegerField(min_value=0)
+    at_ms = serializers.IntegerField(min_value=0, max_value=2**31 - 1)  # the column's range
     side = serializers.ChoiceField(choices=Comment.Side.choices, default=Comment.Side.REPLY)
     parent = serializers.UUIDField(required=False, allow_null=True)
 

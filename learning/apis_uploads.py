@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from learning import storage, uploads
 from learning.models import MediaFile
+from tenants.api_errors import ErrorSerializer
 from tenants.permissions import api_membership
 
 
@@ -102,7 +103,7 @@ class UploadStartApi(APIView):
         size = serializers.IntegerField(min_value=0)
         content_type = serializers.CharField(max_length=200, allow_blank=True, default="")
 
-    @extend_schema(request=InputSerializer, responses={201: UploadTicketOut})
+    @extend_schema(request=InputSerializer, responses={201: UploadTicketOut, 503: ErrorSerializer})
     @storage_errors_as_503
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -116,7 +117,7 @@ class UploadStartApi(APIView):
 
 
 class UploadApi(APIView):
-    @extend_schema(responses={200: UploadStatusOut})
+    @extend_schema(responses={200: UploadStatusOut, 503: ErrorSerializer})
     @storage_errors_as_503
     def get(self, request, token: str):
         """Where an interrupted upload stands: the parts already stored, and fresh URLs."""
@@ -131,7 +132,7 @@ class UploadApi(APIView):
         ]
         return Response(UploadStatusOut(body).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, 503: ErrorSerializer})
     @storage_errors_as_503
     def delete(self, request, token: str):
         uploads.upload_abort(actor=api_membership(request), token=token)
@@ -150,7 +151,7 @@ class UploadCompleteApi(APIView):
 
         parts = PartIn(many=True, allow_empty=False, max_length=storage.MAX_PARTS)
 
-    @extend_schema(request=InputSerializer, responses={200: MediaStateOut})
+    @extend_schema(request=InputSerializer, responses={200: MediaStateOut, 503: ErrorSerializer})
     @storage_errors_as_503
     def post(self, request, token: str):
         data = self.InputSerializer(data=request.data)
@@ -181,7 +182,7 @@ class MediaPlaybackOut(serializers.Serializer):
 
 
 class MediaDetailApi(APIView):
-    @extend_schema(responses={200: MediaPlaybackOut})
+    @extend_schema(responses={200: MediaPlaybackOut, 503: ErrorSerializer})
     @storage_errors_as_503
     def get(self, request, public_id):
         """A media file's state and, once ready, short-lived URLs to play it."""

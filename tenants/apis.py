@@ -23,15 +23,16 @@ from django_tenants.utils import get_public_schema_name, schema_context
 from drf_spectacular.contrib import rest_auth as spectacular_rest_auth
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tenants import hosts, selectors, services, tokens
+from tenants.api_errors import ErrorSerializer
 from tenants.errors import NotFound
 from tenants.mfa import policy as mfa
 from tenants.models import STAFF_ROLES, ApiToken, Role, Tenant, User
+from tenants.pagination import PaginatedListMixin
 from tenants.permissions import (
     IsAuthenticatedOnActiveTenant,
     IsTenantAdmin,
@@ -86,11 +87,6 @@ class InvitationSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
     created_at = serializers.DateTimeField()
     invited_by = serializers.EmailField(source="invited_by.email", allow_null=True, default=None)
-
-
-class Pagination(LimitOffsetPagination):
-    default_limit = 50
-    max_limit = 200
 
 
 # --- dj-rest-auth hooks (REST_AUTH settings) ----------------------------------------------
@@ -375,7 +371,7 @@ class TenantDetailApi(APIView):
         return Response(self.OutputSerializer(body).data)
 
 
-class MemberListApi(APIView):
+class MemberListApi(PaginatedListMixin, APIView):
     """Members of this tenant, optionally of one role.
 
     Teachers and admins only: in a school, students should not get each other's email
@@ -391,11 +387,7 @@ class MemberListApi(APIView):
             ref_name = "MemberFilter"
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("role", enum=Role.values, required=False),
-            OpenApiParameter("limit", int, required=False),
-            OpenApiParameter("offset", int, required=False),
-        ],
+        parameters=[OpenApiParameter("role", enum=Role.values, required=False)],
         responses=MemberSerializer(many=True),
     )
     def get(self, request):
@@ -404,9 +396,7 @@ class MemberListApi(APIView):
         members = selectors.members_for_tenant(
             tenant=request.tenant, role=filters.validated_data.get("role")
         )
-        paginator = Pagination()
-        page = paginator.paginate_queryset(members, request, view=self)
-        return paginator.get_paginated_response(MemberSerializer(page, many=True).data)
+        return self.paginated_response(members, MemberSerializer)
 
 
 def _member(request, public_id):
@@ -443,7 +433,7 @@ class MemberUpdateApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class InvitationListCreateApi(APIView):
+class InvitationListCreateApi(PaginatedListMixin, APIView):
     """Pending invitations; invite someone by email (owners and admins)."""
 
     permission_classes = (IsTenantAdmin,)
@@ -455,18 +445,10 @@ class InvitationListCreateApi(APIView):
         class Meta:
             ref_name = "InvitationCreateInput"
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("limit", int, required=False),
-            OpenApiParameter("offset", int, required=False),
-        ],
-        responses=InvitationSerializer(many=True),
-    )
+    @extend_schema(responses=InvitationSerializer(many=True))
     def get(self, request):
         invitations = selectors.pending_invitations(tenant=request.tenant).order_by("-created_at")
-        paginator = Pagination()
-        page = paginator.paginate_queryset(invitations, request, view=self)
-        return paginator.get_paginated_response(InvitationSerializer(page, many=True).data)
+        return self.paginated_response(invitations, InvitationSerializer)
 
     @extend_schema(request=InputSerializer, responses={201: InvitationSerializer})
     def post(self, request):
@@ -527,7 +509,9 @@ class JoinApi(APIView):
         class Meta:
             ref_name = "JoinInput"
 
-    @extend_schema(request=InputSerializer, responses=MembershipOutputSerializer)
+    @extend_schema(
+        request=InputSerializer, responses={200: MembershipOutputSerializer, 410: ErrorSerializer}
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -545,7 +529,9 @@ class InvitationAcceptApi(APIView):
     # are the credential.
     permission_classes = (IsAuthenticatedOnActiveTenant,)
 
-    @extend_schema(request=None, responses=MembershipOutputSerializer)
+    @extend_schema(
+        request=None, responses={200: MembershipOutputSerializer, 410: ErrorSerializer}
+    )
     def post(self, request, token):
         membership = services.invitation_accept(
             token=token, tenant=request.tenant, user=request.user

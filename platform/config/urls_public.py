@@ -25,6 +25,9 @@ urlpatterns = [
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
 ]
 
+# A path under /api/ that matches no route answers in the API's error shape.
+handler404 = "tenants.api_errors.page_not_found"
+
 if settings.DEBUG:
     # Uploaded files (tenant logos) in development only; production serves them from S3.
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
