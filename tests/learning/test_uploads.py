@@ -369,7 +369,7 @@ def test_playback_url_is_signed_supports_range_and_expires(school_a, in_tenant, 
     assert client.get(url, headers={"Range": "bytes=99999-"}).status_code == 416
 
     # Five minutes later the URL no longer works
-    monkeypatch.setattr(storage, "_now", lambda: time.time() + 301)
+    monkeypatch.setattr(storage.tokens, "_now", lambda: time.time() + 301)
     assert client.get(url).status_code == 404
 
 
