@@ -8,7 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics import notifications, selectors, services
-from learning import selectors as learning_selectors
+from learning.exercises import selectors as exercise_selectors
+from learning.replies import selectors as reply_selectors
 from tenants.permissions import api_membership
 
 
@@ -29,11 +30,11 @@ class PracticeApi(APIView):
         membership = api_membership(request)
         reply = exercise = None
         if data.validated_data.get("reply"):
-            reply = learning_selectors.reply_get(
+            reply = reply_selectors.reply_get(
                 membership=membership, public_id=data.validated_data["reply"]
             )
         elif data.validated_data.get("exercise"):
-            exercise = learning_selectors.exercise_get(
+            exercise = exercise_selectors.exercise_get(
                 membership=membership, public_id=data.validated_data["exercise"]
             )
         services.practice_record(
@@ -55,7 +56,7 @@ class CompareViewApi(APIView):
         data = CompareViewIn(data=request.data)
         data.is_valid(raise_exception=True)
         membership = api_membership(request)
-        reply = learning_selectors.reply_get(
+        reply = reply_selectors.reply_get(
             membership=membership, public_id=data.validated_data["reply"]
         )
         services.compare_view_record(actor=membership, reply=reply)

@@ -110,7 +110,7 @@ def _notify(event: ActivityEvent) -> None:
 
 
 def comment_payload(comment: Comment) -> dict:
-    """A comment as the compare page's API shows it (learning.apis.CommentOut)."""
+    """A comment as the compare page's API shows it (learning.exercises.apis.CommentOut)."""
     return {
         "public_id": str(comment.public_id),
         "author": {

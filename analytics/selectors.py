@@ -16,8 +16,9 @@ from django.utils import timezone
 from analytics.models import MemberProgress, Notification, Role, WeeklyRollup
 from analytics.rollups import STAFF_ROLES, current_streak, week_start
 from billing import selectors as billing_selectors
-from learning import selectors as learning_selectors
+from learning.exercises import selectors as exercise_selectors
 from learning.models import Comment, Exercise, Reply
+from learning.replies import selectors as reply_selectors
 from tenants.models import Invitation, Membership
 
 CHART_WEEKS = 12
@@ -196,7 +197,7 @@ def _next_step(rows: list[AssignedRow]) -> NextStep | None:
 
 def student_dashboard(*, user, now: datetime | None = None) -> StudentDashboard:
     now = now or timezone.now()
-    exercises = list(learning_selectors.exercises_for_student(student=user))
+    exercises = list(exercise_selectors.exercises_for_student(student=user))
     latest = {
         reply.exercise_id: reply
         for reply in Reply.objects.filter(student=user)
@@ -254,7 +255,7 @@ def student_dashboard(*, user, now: datetime | None = None) -> StudentDashboard:
 
 def landing_exercise(*, user) -> Exercise | None:
     """The exercise a new student should land on: their only one, if they have not replied."""
-    exercises = list(learning_selectors.exercises_for_student(student=user)[:2])
+    exercises = list(exercise_selectors.exercises_for_student(student=user)[:2])
     if len(exercises) == 1 and not Reply.objects.filter(student=user).exists():
         return exercises[0]
     return None
@@ -335,7 +336,7 @@ def onboarding_checklist() -> list[ChecklistStep]:
 
 def teacher_dashboard(*, now: datetime | None = None) -> TeacherDashboard:
     now = now or timezone.now()
-    awaiting_all = learning_selectors.replies_awaiting_feedback()
+    awaiting_all = reply_selectors.replies_awaiting_feedback()
     awaiting = list(awaiting_all[:20])
     awaiting_total = awaiting_all.count()
     recent = Reply.objects.filter(reviewed_at__gte=now - timedelta(days=30))

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from analytics.models import Milestone
 from learning import activity, roles
-from learning import services as learning_services
 from learning.errors import DomainError
+from learning.exercises import services as exercise_services
 from learning.models import ActivityEvent, Exercise, Reply
 
 # One beacon covers at most this much time; the page sends one every 15 seconds or so.
@@ -78,7 +78,7 @@ def sample_exercise_ensure(*, actor) -> Exercise | None:
         _, created = Milestone.objects.get_or_create(key=SAMPLE_MILESTONE)
         if not created or Exercise.objects.exists():
             return None
-        return learning_services.exercise_save(
+        return exercise_services.exercise_save(
             actor=actor, title=SAMPLE_TITLE, instructions=SAMPLE_INSTRUCTIONS,
             instrument="Any", tags=["sample"],
         )

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from learning import roles, storage
-from learning.media import MediaError
+from learning.media.pipeline import MediaError
 from learning.models import Alignment, MediaFile, Reply
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def alignment_request(*, reply: Reply) -> Alignment:
     sent or a recording is processed): it queues only for a new row, for a row that was
     waiting on processing, and for a result computed from another demonstration.
     """
-    from learning import tasks_alignment
+    from learning.alignment import tasks
 
     alignment, created = Alignment.objects.get_or_create(reply=reply)
     if not created:
@@ -98,7 +98,7 @@ def alignment_request(*, reply: Reply) -> Alignment:
     else:
         alignment.status, alignment.reason = Alignment.Status.PENDING, ""
         reply_id = reply.pk
-        transaction.on_commit(lambda: tasks_alignment.align_reply.delay(reply_id))
+        transaction.on_commit(lambda: tasks.align_reply.delay(reply_id))
     alignment.save(update_fields=["status", "reason", "updated_at"])
     return alignment
 
@@ -106,14 +106,14 @@ def alignment_request(*, reply: Reply) -> Alignment:
 @transaction.atomic
 def alignment_recompute(*, reply: Reply) -> Alignment:
     """Queue the analysis again, even if a current result exists (teachers' retry)."""
-    from learning import tasks_alignment
+    from learning.alignment import tasks
 
     alignment, _ = Alignment.objects.get_or_create(reply=reply)
     alignment.status = Alignment.Status.PENDING
     alignment.reason = ""
     alignment.save(update_fields=["status", "reason", "updated_at"])
     reply_id = reply.pk
-    transaction.on_commit(lambda: tasks_alignment.align_reply.delay(reply_id, force=True))
+    transaction.on_commit(lambda: tasks.align_reply.delay(reply_id, force=True))
     return alignment
 
 

@@ -90,7 +90,7 @@ def test_other_students_and_other_schools_cannot_read_an_alignment(school_a, sch
 def test_the_first_view_queues_the_analysis_once(
     school_a, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from learning import tasks_alignment
+    from learning.alignment import tasks as tasks_alignment
 
     queued = []
     monkeypatch.setattr(tasks_alignment.align_reply, "delay", lambda *a, **k: queued.append(a))
@@ -109,7 +109,7 @@ def test_the_first_view_queues_the_analysis_once(
 
 
 def test_a_reply_without_sound_says_so_without_queueing(school_a, monkeypatch):
-    from learning import tasks_alignment
+    from learning.alignment import tasks as tasks_alignment
 
     monkeypatch.setattr(tasks_alignment.align_reply, "delay", lambda *a, **k: 1 / 0)
     with tenant_context(school_a.tenant):
@@ -127,7 +127,7 @@ def test_a_reply_without_sound_says_so_without_queueing(school_a, monkeypatch):
 def test_teachers_can_ask_for_a_fresh_analysis(
     school_a, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from learning import tasks_alignment
+    from learning.alignment import tasks as tasks_alignment
 
     queued = []
     monkeypatch.setattr(tasks_alignment.align_reply, "delay", lambda *a, **k: queued.append(k))

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from celery.exceptions import Retry
 
-from learning import storage, tasks_alignment
+from learning import storage
 from learning.alignment import engine
 from learning.alignment import services as alignment_services
+from learning.alignment import tasks as tasks_alignment
 from learning.models import Alignment, MediaFile
 from tests.learning.alignment_pairs import pair, write_wav
 from tests.learning.factories import ExerciseFactory, ReplyFactory

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from learning import storage, tasks
-from learning.media import probe
+from learning import storage
+from learning.media import tasks
+from learning.media.pipeline import probe
 from learning.models import MediaFile
 from tests.learning.factories import MediaFileFactory
 from tests.learning.media_samples import sample

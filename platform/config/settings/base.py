@@ -227,9 +227,11 @@ CELERY_TASK_ALWAYS_EAGER = False
 # Separate queues so a burst of video uploads never delays a billing webhook.
 # Workers: `-Q video`, `-Q billing`, `-Q default` (docs/deployment.md).
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Routed by the tasks' explicit names, never by module patterns: moving a task's module must
+# not silently change its queue.
 CELERY_TASK_ROUTES = {
-    "learning.tasks.process_*": {"queue": "video"},
-    "learning.tasks_alignment.*": {"queue": "video"},
+    "learning.process_media": {"queue": "video"},
+    "learning.align_reply": {"queue": "video"},
     "billing.tasks.*": {"queue": "billing"},
 }
 
@@ -295,7 +297,7 @@ PRACTIKA_PLAYBACK_URL_EXPIRES_S = env.int("PRACTIKA_PLAYBACK_URL_EXPIRES_S", def
 CELERY_BEAT_SCHEDULE = {
     # Per tenant: stored objects no media file refers to, uploads abandoned for a day.
     "sweep-orphaned-media": {
-        "task": "learning.tasks.sweep_orphaned_media",
+        "task": "learning.sweep_orphaned_media",
         "schedule": 24 * 60 * 60,
     },
 }
@@ -325,19 +327,19 @@ POSTHOG_HOST = env.str("POSTHOG_HOST", default="https://us.i.posthog.com")
 # https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html#crontab-schedules
 CELERY_BEAT_SCHEDULE |= {
     "analytics-rebuild-rollups": {
-        "task": "analytics.tasks.rollups_rebuild_all",
+        "task": "analytics.rollups_rebuild_all",
         "schedule": crontab(minute=30, hour=3),
     },
     "analytics-due-reminders": {
-        "task": "analytics.tasks.due_reminders_all",
+        "task": "analytics.due_reminders_all",
         "schedule": crontab(minute=5),
     },
     "analytics-weekly-digest": {
-        "task": "analytics.tasks.weekly_digest_all",
+        "task": "analytics.weekly_digest_all",
         "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
     },
     "analytics-product-analytics": {
-        "task": "analytics.tasks.product_analytics_sync",
+        "task": "analytics.product_analytics_sync",
         "schedule": 5 * 60,
     },
 }

@@ -14,10 +14,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from learning import roles, selectors
+from learning import roles
 from learning.alignment import selectors as alignment_selectors
 from learning.alignment import services as alignment_services
 from learning.models import Alignment
+from learning.replies import selectors
 from tenants.permissions import api_membership
 
 BAND_KINDS = ("rushed", "dragged", "missing", "extra", "flat", "sharp")

@@ -4,11 +4,11 @@ to them and only their own replies; teachers and admins see everything in their 
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from learning import roles
 from learning.errors import NotFound
-from learning.models import Classroom, Comment, Exercise, Reply
+from learning.models import Classroom, Exercise
 
 
 def exercises_for_teacher() -> QuerySet[Exercise]:
@@ -44,46 +44,6 @@ def exercise_get(*, membership, public_id) -> Exercise:
     if exercise is None:
         raise NotFound("This exercise does not exist or is not assigned to you.", code="not_found")
     return exercise
-
-
-def replies_visible_to(*, membership) -> QuerySet[Reply]:
-    replies = Reply.objects.select_related("exercise", "exercise__demo", "media", "student")
-    if not roles.is_teacher(membership):
-        replies = replies.filter(student=membership.user)
-    return replies.annotate(comment_count=Count("comments", distinct=True))
-
-
-def reply_get(*, membership, public_id) -> Reply:
-    reply = replies_visible_to(membership=membership).filter(public_id=public_id).first()
-    if reply is None:
-        raise NotFound("This reply does not exist or is not yours.", code="not_found")
-    return reply
-
-
-def replies_awaiting_feedback() -> QuerySet[Reply]:
-    """The teacher's inbox: submitted replies, oldest first."""
-    return (
-        Reply.objects.filter(status=Reply.Status.SUBMITTED)
-        .select_related("exercise", "media", "student")
-        .order_by("created_at")
-    )
-
-
-def attempts_of(*, reply: Reply) -> QuerySet[Reply]:
-    return (
-        Reply.objects.filter(exercise=reply.exercise, student=reply.student)
-        .select_related("media")
-        .order_by("attempt")
-    )
-
-
-def comments_for_reply(*, reply: Reply) -> QuerySet[Comment]:
-    return (
-        Comment.objects.filter(reply=reply, parent__isnull=True)
-        .select_related("author")
-        .prefetch_related(Prefetch("children", queryset=Comment.objects.select_related("author")))
-        .order_by("at_ms", "created_at")
-    )
 
 
 def classrooms() -> QuerySet[Classroom]:
