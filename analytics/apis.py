@@ -27,18 +27,18 @@ class PracticeApi(APIView):
     def post(self, request):
         data = PracticeIn(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = api_membership(request)
+        member = api_membership(request)
         reply = exercise = None
         if data.validated_data.get("reply"):
             reply = reply_selectors.reply_get(
-                membership=membership, public_id=data.validated_data["reply"]
+                member=member, public_id=data.validated_data["reply"]
             )
         elif data.validated_data.get("exercise"):
             exercise = exercise_selectors.exercise_get(
-                membership=membership, public_id=data.validated_data["exercise"]
+                member=member, public_id=data.validated_data["exercise"]
             )
         services.practice_record(
-            actor=membership, seconds=data.validated_data["seconds"],
+            member=member, seconds=data.validated_data["seconds"],
             mode=data.validated_data["kind"], reply=reply, exercise=exercise,
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -55,11 +55,11 @@ class CompareViewApi(APIView):
     def post(self, request):
         data = CompareViewIn(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = api_membership(request)
+        member = api_membership(request)
         reply = reply_selectors.reply_get(
-            membership=membership, public_id=data.validated_data["reply"]
+            member=member, public_id=data.validated_data["reply"]
         )
-        services.compare_view_record(actor=membership, reply=reply)
+        services.compare_view_record(member=member, reply=reply)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

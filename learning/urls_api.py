@@ -36,6 +36,9 @@ urlpatterns = [
         name="api-reply-sync-offset",
     ),
     path(
+        "replies/<uuid:public_id>/seen/", replies.ReplySeenApi.as_view(), name="api-reply-seen"
+    ),
+    path(
         "replies/<uuid:public_id>/comments/",
         replies.CommentListApi.as_view(),
         name="api-reply-comments",

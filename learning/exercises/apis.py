@@ -139,7 +139,7 @@ def _exercise_arguments(data: dict) -> dict:
 class ExerciseListApi(APIView):
     @extend_schema(responses=ExerciseOut(many=True))
     def get(self, request):
-        exercises = selectors.exercises_visible_to(membership=api_membership(request))
+        exercises = selectors.exercises_visible_to(member=api_membership(request))
         if status_filter := request.query_params.get("status"):
             exercises = exercises.filter(status=status_filter)
         if instrument := request.query_params.get("instrument"):
@@ -153,7 +153,7 @@ class ExerciseListApi(APIView):
         data = ExerciseIn(data=request.data)
         data.is_valid(raise_exception=True)
         exercise = services.exercise_save(
-            actor=api_membership(request), **_exercise_arguments(data.validated_data)
+            member=api_membership(request), **_exercise_arguments(data.validated_data)
         )
         return Response(ExerciseOut(exercise).data, status=status.HTTP_201_CREATED)
 
@@ -161,38 +161,38 @@ class ExerciseListApi(APIView):
 class ExerciseDetailApi(APIView):
     @extend_schema(responses=ExerciseOut)
     def get(self, request, public_id):
-        exercise = selectors.exercise_get(membership=api_membership(request), public_id=public_id)
+        exercise = selectors.exercise_get(member=api_membership(request), public_id=public_id)
         return Response(ExerciseOut(exercise).data)
 
     @extend_schema(request=ExerciseIn, responses=ExerciseOut)
     def put(self, request, public_id):
-        membership = api_membership(request)
-        roles.require_teacher(membership)
-        exercise = selectors.exercise_get(membership=membership, public_id=public_id)
+        member = api_membership(request)
+        roles.require_teacher(member)
+        exercise = selectors.exercise_get(member=member, public_id=public_id)
         data = ExerciseIn(data=request.data)
         data.is_valid(raise_exception=True)
         exercise = services.exercise_save(
-            actor=membership, exercise=exercise, **_exercise_arguments(data.validated_data)
+            member=member, exercise=exercise, **_exercise_arguments(data.validated_data)
         )
         return Response(ExerciseOut(exercise).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, public_id):
-        membership = api_membership(request)
-        roles.require_teacher(membership)
-        exercise = selectors.exercise_get(membership=membership, public_id=public_id)
-        services.exercise_delete(actor=membership, exercise=exercise)
+        member = api_membership(request)
+        roles.require_teacher(member)
+        exercise = selectors.exercise_get(member=member, public_id=public_id)
+        services.exercise_delete(member=member, exercise=exercise)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ExercisePublishApi(APIView):
     @extend_schema(request=None, responses=ExerciseOut)
     def post(self, request, public_id):
-        membership = api_membership(request)
-        roles.require_teacher(membership)
-        exercise = selectors.exercise_get(membership=membership, public_id=public_id)
+        member = api_membership(request)
+        roles.require_teacher(member)
+        exercise = selectors.exercise_get(member=member, public_id=public_id)
         return Response(
-            ExerciseOut(services.exercise_publish(actor=membership, exercise=exercise)).data
+            ExerciseOut(services.exercise_publish(member=member, exercise=exercise)).data
         )
 
 
@@ -217,7 +217,7 @@ class ClassroomListApi(APIView):
         data = ClassroomIn(data=request.data)
         data.is_valid(raise_exception=True)
         classroom = services.classroom_save(
-            actor=api_membership(request),
+            member=api_membership(request),
             name=data.validated_data["name"],
             student_ids=User.objects.filter(
                 public_id__in=data.validated_data.get("students", [])

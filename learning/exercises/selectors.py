@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from learning import roles
 from learning.errors import NotFound
 from learning.models import Classroom, Exercise
+from tenants.models import Membership
 
 
 def exercises_for_teacher() -> QuerySet[Exercise]:
@@ -33,14 +34,14 @@ def exercises_for_student(*, student) -> QuerySet[Exercise]:
     )
 
 
-def exercises_visible_to(*, membership) -> QuerySet[Exercise]:
-    if roles.is_teacher(membership):
+def exercises_visible_to(*, member: Membership) -> QuerySet[Exercise]:
+    if roles.is_teacher(member):
         return exercises_for_teacher()
-    return exercises_for_student(student=membership.user)
+    return exercises_for_student(student=member.user)
 
 
-def exercise_get(*, membership, public_id) -> Exercise:
-    exercise = exercises_visible_to(membership=membership).filter(public_id=public_id).first()
+def exercise_get(*, member: Membership, public_id) -> Exercise:
+    exercise = exercises_visible_to(member=member).filter(public_id=public_id).first()
     if exercise is None:
         raise NotFound("This exercise does not exist or is not assigned to you.", code="not_found")
     return exercise

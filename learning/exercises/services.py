@@ -18,16 +18,13 @@ from billing import services as billing_services
 from learning import activity, roles
 from learning.errors import DomainError, PermissionDenied
 from learning.models import Classroom, Exercise, MediaFile
+from tenants.models import Membership
 
 MAX_COMMENT_LENGTH = 4000
 
 
 def _members_by_id(user_ids: Iterable[int], *, role: str = "student") -> list[int]:
     """Keep only ids of users who are members of the current tenant with `role`."""
-    from django.db import connection
-
-    from tenants.models import Membership
-
     ids = set(user_ids)
     if not ids:
         return []
@@ -43,17 +40,21 @@ def _members_by_id(user_ids: Iterable[int], *, role: str = "student") -> list[in
 
 @transaction.atomic
 def classroom_save(
-    *, actor, name: str, student_ids: Iterable[int], classroom: Classroom | None = None
+    *,
+    member: Membership,
+    name: str,
+    student_ids: Iterable[int],
+    classroom: Classroom | None = None,
 ) -> Classroom:
     """Create or rename a class and set its students."""
-    roles.require_teacher(actor)
+    roles.require_teacher(member)
     name = name.strip()
     if not name:
         raise DomainError("Give the class a name.", code="name_required")
     if Classroom.objects.filter(name=name).exclude(pk=getattr(classroom, "pk", None)).exists():
         raise DomainError(f"There is already a class called “{name}”.", code="name_taken")
     if classroom is None:
-        classroom = Classroom.objects.create(name=name, created_by=actor.user)
+        classroom = Classroom.objects.create(name=name, created_by=member.user)
     else:
         classroom.name = name
         classroom.save(update_fields=["name", "updated_at"])
@@ -64,17 +65,17 @@ def classroom_save(
 # --- Exercises ----------------------------------------------------------------------------
 
 
-def _check_demo(demo: MediaFile | None, actor) -> None:
+def _check_demo(demo: MediaFile | None, member: Membership) -> None:
     if demo is None:
         return
-    if demo.purpose != MediaFile.Purpose.DEMONSTRATION or demo.owner_id != actor.user_id:
+    if demo.purpose != MediaFile.Purpose.DEMONSTRATION or demo.owner_id != member.user_id:
         raise PermissionDenied("This recording cannot be used here.", code="media_forbidden")
 
 
 @transaction.atomic
 def exercise_save(
     *,
-    actor,
+    member: Membership,
     title: str,
     instructions: str = "",
     instrument: str = "",
@@ -87,11 +88,11 @@ def exercise_save(
     exercise: Exercise | None = None,
 ) -> Exercise:
     """Create a draft exercise, or edit one."""
-    roles.require_teacher(actor)
+    roles.require_teacher(member)
     title = title.strip()
     if not title:
         raise DomainError("Give the exercise a title.", code="title_required")
-    _check_demo(demo, actor)
+    _check_demo(demo, member)
     clean_tags = sorted({t.strip().lower() for t in tags if t.strip()})[:20]
     fields = {
         "title": title[:200],
@@ -103,8 +104,10 @@ def exercise_save(
         "assign_to_all": assign_to_all,
     }
     if exercise is None:
-        billing_services.check_can_create_exercise(connection.tenant, Exercise.objects.count())
-        exercise = Exercise.objects.create(created_by=actor.user, **fields)
+        billing_services.check_can_create_exercise(
+            tenant=connection.tenant, current_count=Exercise.objects.count()
+        )
+        exercise = Exercise.objects.create(created_by=member.user, **fields)
     else:
         for name, value in fields.items():
             setattr(exercise, name, value)
@@ -124,9 +127,9 @@ def exercise_save(
 
 
 @transaction.atomic
-def exercise_publish(*, actor, exercise: Exercise) -> Exercise:
+def exercise_publish(*, member: Membership, exercise: Exercise) -> Exercise:
     """Publish a draft so that its students see it."""
-    roles.require_teacher(actor)
+    roles.require_teacher(member)
     if exercise.demo is None or exercise.demo.state == MediaFile.State.FAILED:
         raise DomainError("Add a demonstration recording before publishing.", code="demo_required")
     if exercise.status == Exercise.Status.PUBLISHED:
@@ -134,14 +137,14 @@ def exercise_publish(*, actor, exercise: Exercise) -> Exercise:
     exercise.status = Exercise.Status.PUBLISHED
     exercise.published_at = timezone.now()
     exercise.save(update_fields=["status", "published_at", "updated_at"])
-    activity.emit(kind="exercise_published", actor=actor, exercise=exercise.public_id)
+    activity.emit(kind="exercise_published", member=member, exercise=exercise.public_id)
     return exercise
 
 
 @transaction.atomic
-def exercise_delete(*, actor, exercise: Exercise) -> None:
+def exercise_delete(*, member: Membership, exercise: Exercise) -> None:
     """Delete an exercise with its replies; their stored files are removed after commit."""
-    roles.require_teacher(actor)
+    roles.require_teacher(member)
     media_ids = [exercise.demo_id] if exercise.demo_id else []
     media_ids += list(exercise.replies.values_list("media_id", flat=True))
     exercise.delete()

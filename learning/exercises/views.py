@@ -91,7 +91,7 @@ def _exercise_form(request, exercise: Exercise | None) -> HttpResponse:
             else:
                 try:
                     exercise = services.exercise_save(
-                        actor=request.membership,
+                        member=request.membership,
                         exercise=exercise,
                         title=data["title"],
                         instructions=data["instructions"],
@@ -106,7 +106,7 @@ def _exercise_form(request, exercise: Exercise | None) -> HttpResponse:
                         student_ids=_student_ids(request, data["students"]),
                     )
                     if "publish" in request.POST:
-                        services.exercise_publish(actor=request.membership, exercise=exercise)
+                        services.exercise_publish(member=request.membership, exercise=exercise)
                         messages.success(request, f"“{exercise.title}” is published.")
                     else:
                         messages.success(request, f"“{exercise.title}” is saved.")
@@ -138,7 +138,7 @@ def exercise_create(request: HttpRequest) -> HttpResponse:
 @teacher_page
 def exercise_edit(request: HttpRequest, public_id) -> HttpResponse:
     exercise = found(
-        lambda: selectors.exercise_get(membership=request.membership, public_id=public_id)
+        lambda: selectors.exercise_get(member=request.membership, public_id=public_id)
     )
     return _exercise_form(request, exercise)
 
@@ -146,10 +146,10 @@ def exercise_edit(request: HttpRequest, public_id) -> HttpResponse:
 @teacher_page
 def teacher_exercise(request: HttpRequest, public_id) -> HttpResponse:
     exercise = found(
-        lambda: selectors.exercise_get(membership=request.membership, public_id=public_id)
+        lambda: selectors.exercise_get(member=request.membership, public_id=public_id)
     )
     replies = (
-        reply_selectors.replies_visible_to(membership=request.membership)
+        reply_selectors.replies_visible_to(member=request.membership)
         .filter(exercise=exercise)
         .order_by("student__email", "-attempt")
     )
@@ -171,10 +171,10 @@ def teacher_exercise(request: HttpRequest, public_id) -> HttpResponse:
 @require_POST
 def exercise_publish(request: HttpRequest, public_id) -> HttpResponse:
     exercise = found(
-        lambda: selectors.exercise_get(membership=request.membership, public_id=public_id)
+        lambda: selectors.exercise_get(member=request.membership, public_id=public_id)
     )
     try:
-        services.exercise_publish(actor=request.membership, exercise=exercise)
+        services.exercise_publish(member=request.membership, exercise=exercise)
         messages.success(request, f"“{exercise.title}” is published.")
     except DomainError as error:
         messages.error(request, error.message)
@@ -185,9 +185,9 @@ def exercise_publish(request: HttpRequest, public_id) -> HttpResponse:
 @require_POST
 def exercise_delete(request: HttpRequest, public_id) -> HttpResponse:
     exercise = found(
-        lambda: selectors.exercise_get(membership=request.membership, public_id=public_id)
+        lambda: selectors.exercise_get(member=request.membership, public_id=public_id)
     )
-    services.exercise_delete(actor=request.membership, exercise=exercise)
+    services.exercise_delete(member=request.membership, exercise=exercise)
     messages.success(request, f"“{exercise.title}” was deleted.")
     return redirect("learning:teacher_exercises")
 
@@ -209,7 +209,7 @@ def _classroom_form(request, classroom: Classroom | None) -> HttpResponse:
         if form.is_valid():
             try:
                 classroom = services.classroom_save(
-                    actor=request.membership,
+                    member=request.membership,
                     classroom=classroom,
                     name=form.cleaned_data["name"],
                     student_ids=_student_ids(request, form.cleaned_data["students"]),
@@ -278,7 +278,7 @@ def my_exercises(request: HttpRequest) -> HttpResponse:
 @student_page
 def student_exercise(request: HttpRequest, public_id) -> HttpResponse:
     exercise = found(
-        lambda: selectors.exercise_get(membership=request.membership, public_id=public_id)
+        lambda: selectors.exercise_get(member=request.membership, public_id=public_id)
     )
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -288,7 +288,7 @@ def student_exercise(request: HttpRequest, public_id) -> HttpResponse:
         else:
             try:
                 reply = reply_services.reply_create(
-                    actor=request.membership,
+                    member=request.membership,
                     exercise=exercise,
                     media=media,
                     note=form.cleaned_data["note"],
@@ -298,7 +298,7 @@ def student_exercise(request: HttpRequest, public_id) -> HttpResponse:
             except DomainError as error:
                 form.add_error(None, error.message)
     attempts = (
-        reply_selectors.replies_visible_to(membership=request.membership)
+        reply_selectors.replies_visible_to(member=request.membership)
         .filter(exercise=exercise)
         .order_by("-attempt")
     )

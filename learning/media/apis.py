@@ -41,7 +41,7 @@ class MediaDetailApi(APIView):
     @storage_errors_as_503
     def get(self, request, public_id):
         """A media file's state and, once ready, short-lived URLs to play it."""
-        media = selectors.media_get(membership=api_membership(request), public_id=public_id)
+        media = selectors.media_get(member=api_membership(request), public_id=public_id)
         playback = services.media_playback(media=media)
         absolute = request.build_absolute_uri
         body = {

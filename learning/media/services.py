@@ -127,7 +127,8 @@ def media_process(*, media_id: int) -> MediaFile | None:
             # The plan's length limit, now that the real duration is known. Size 0: this
             # file's bytes already count towards the storage in use.
             billing_services.check_upload_allowed(
-                connection.tenant, 0, duration_s=info.duration_s, user=media.owner
+                tenant=connection.tenant, size_bytes=0, duration_s=info.duration_s,
+                user=media.owner,
             )
             result = pipeline.transcode(source, Path(scratch) / "out", probe_result=info)
         except pipeline.MediaError as error:

@@ -30,7 +30,7 @@ class ReplyIn(serializers.Serializer):
 class ReplyListApi(APIView):
     @extend_schema(responses=ReplyOut(many=True))
     def get(self, request):
-        replies = selectors.replies_visible_to(membership=api_membership(request))
+        replies = selectors.replies_visible_to(member=api_membership(request))
         if exercise := request.query_params.get("exercise"):
             replies = replies.filter(exercise__public_id=exercise)
         if reply_status := request.query_params.get("status"):
@@ -39,17 +39,17 @@ class ReplyListApi(APIView):
 
     @extend_schema(request=ReplyIn, responses={201: ReplyOut})
     def post(self, request):
-        membership = api_membership(request)
+        member = api_membership(request)
         data = ReplyIn(data=request.data)
         data.is_valid(raise_exception=True)
         exercise = exercise_selectors.exercise_get(
-            membership=membership, public_id=data.validated_data["exercise"]
+            member=member, public_id=data.validated_data["exercise"]
         )
         media = MediaFile.objects.filter(public_id=data.validated_data["media"]).first()
         if media is None:
             raise NotFound("That recording does not exist.", code="media_not_found")
         reply = services.reply_create(
-            actor=membership, exercise=exercise, media=media, note=data.validated_data["note"]
+            member=member, exercise=exercise, media=media, note=data.validated_data["note"]
         )
         return Response(ReplyOut(reply).data, status=status.HTTP_201_CREATED)
 
@@ -66,7 +66,7 @@ class InboxApi(APIView):
 class ReplyDetailApi(APIView):
     @extend_schema(responses=ReplyOut)
     def get(self, request, public_id):
-        reply = selectors.reply_get(membership=api_membership(request), public_id=public_id)
+        reply = selectors.reply_get(member=api_membership(request), public_id=public_id)
         return Response(ReplyOut(reply).data)
 
 
@@ -77,12 +77,12 @@ class ReplyReviewIn(serializers.Serializer):
 class ReplyReviewApi(APIView):
     @extend_schema(request=ReplyReviewIn, responses=ReplyOut)
     def post(self, request, public_id):
-        membership = api_membership(request)
-        reply = selectors.reply_get(membership=membership, public_id=public_id)
+        member = api_membership(request)
+        reply = selectors.reply_get(member=member, public_id=public_id)
         data = ReplyReviewIn(data=request.data)
         data.is_valid(raise_exception=True)
         reply = services.reply_review(
-            actor=membership, reply=reply, status=data.validated_data["status"]
+            member=member, reply=reply, status=data.validated_data["status"]
         )
         return Response(ReplyOut(reply).data)
 
@@ -94,14 +94,26 @@ class SyncOffsetIn(serializers.Serializer):
 class ReplySyncOffsetApi(APIView):
     @extend_schema(request=SyncOffsetIn, responses=ReplyOut)
     def post(self, request, public_id):
-        membership = api_membership(request)
-        reply = selectors.reply_get(membership=membership, public_id=public_id)
+        member = api_membership(request)
+        reply = selectors.reply_get(member=member, public_id=public_id)
         data = SyncOffsetIn(data=request.data)
         data.is_valid(raise_exception=True)
         reply = services.reply_set_sync_offset(
-            actor=membership, reply=reply, offset_ms=data.validated_data["offset_ms"]
+            member=member, reply=reply, offset_ms=data.validated_data["offset_ms"]
         )
         return Response(ReplyOut(reply).data)
+
+
+class ReplySeenApi(APIView):
+    """The student opened the reply's compare page: its feedback is no longer new (sent by the
+    page's script; the page itself only reads). Others' calls change nothing."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request, public_id):
+        member = api_membership(request)
+        reply = selectors.reply_get(member=member, public_id=public_id)
+        services.reply_mark_seen(member=member, reply=reply)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- Comments -----------------------------------------------------------------------------
@@ -117,13 +129,13 @@ class CommentIn(serializers.Serializer):
 class CommentListApi(APIView):
     @extend_schema(responses=CommentThreadOut(many=True))
     def get(self, request, public_id):
-        reply = selectors.reply_get(membership=api_membership(request), public_id=public_id)
+        reply = selectors.reply_get(member=api_membership(request), public_id=public_id)
         return Response(CommentThreadOut(selectors.comments_for_reply(reply=reply), many=True).data)
 
     @extend_schema(request=CommentIn, responses={201: CommentOut})
     def post(self, request, public_id):
-        membership = api_membership(request)
-        reply = selectors.reply_get(membership=membership, public_id=public_id)
+        member = api_membership(request)
+        reply = selectors.reply_get(member=member, public_id=public_id)
         data = CommentIn(data=request.data)
         data.is_valid(raise_exception=True)
         parent = None
@@ -132,7 +144,7 @@ class CommentListApi(APIView):
                 Comment, public_id=data.validated_data["parent"], reply=reply
             )
         comment = services.comment_create(
-            actor=membership,
+            member=member,
             reply=reply,
             body=data.validated_data["body"],
             at_ms=data.validated_data["at_ms"],
@@ -147,12 +159,12 @@ class CommentUpdateIn(serializers.Serializer):
 
 
 def _comment_for(request, public_id) -> Comment:
-    membership = api_membership(request)
+    member = api_membership(request)
     comment = Comment.objects.select_related("author", "reply").filter(public_id=public_id).first()
     if comment is None:
         raise NotFound("This comment does not exist.", code="not_found")
     # Visible only if its reply is visible to this member.
-    selectors.reply_get(membership=membership, public_id=comment.reply.public_id)
+    selectors.reply_get(member=member, public_id=comment.reply.public_id)
     return comment
 
 
@@ -163,13 +175,13 @@ class CommentDetailApi(APIView):
         data = CommentUpdateIn(data=request.data)
         data.is_valid(raise_exception=True)
         comment = services.comment_update(
-            actor=api_membership(request), comment=comment, body=data.validated_data["body"]
+            member=api_membership(request), comment=comment, body=data.validated_data["body"]
         )
         return Response(CommentOut(comment).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, public_id):
         services.comment_delete(
-            actor=api_membership(request), comment=_comment_for(request, public_id)
+            member=api_membership(request), comment=_comment_for(request, public_id)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

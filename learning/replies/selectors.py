@@ -9,17 +9,18 @@ from django.db.models import Count, Prefetch, QuerySet
 from learning import roles
 from learning.errors import NotFound
 from learning.models import Comment, Reply
+from tenants.models import Membership
 
 
-def replies_visible_to(*, membership) -> QuerySet[Reply]:
+def replies_visible_to(*, member: Membership) -> QuerySet[Reply]:
     replies = Reply.objects.select_related("exercise", "exercise__demo", "media", "student")
-    if not roles.is_teacher(membership):
-        replies = replies.filter(student=membership.user)
+    if not roles.is_teacher(member):
+        replies = replies.filter(student=member.user)
     return replies.annotate(comment_count=Count("comments", distinct=True))
 
 
-def reply_get(*, membership, public_id) -> Reply:
-    reply = replies_visible_to(membership=membership).filter(public_id=public_id).first()
+def reply_get(*, member: Membership, public_id) -> Reply:
+    reply = replies_visible_to(member=member).filter(public_id=public_id).first()
     if reply is None:
         raise NotFound("This reply does not exist or is not yours.", code="not_found")
     return reply

@@ -44,7 +44,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @student_page
 def my_replies(request: HttpRequest) -> HttpResponse:
     replies = _with_feedback_times(
-        selectors.replies_visible_to(membership=request.membership), student=request.user
+        selectors.replies_visible_to(member=request.membership), student=request.user
     ).order_by("-created_at")
     rows = [{"reply": r, "unread": _is_unread(r)} for r in replies]
     return render(request, "learning/student/my_replies.html", {"rows": rows})
@@ -75,38 +75,34 @@ BAND_KINDS = (
 
 def _analysis(reply: Reply, *, is_teacher: bool) -> dict:
     """The alignment's state as the page first shows it; compare.js loads the rest from the
-    alignment API (which also queues the analysis on a first visit)."""
-    alignment = alignment_selectors.alignment_of(reply=reply)
-    status = alignment.status if alignment is not None else "pending"
-    visible = alignment.visible_to_student if alignment is not None else True
+    alignment API. Both only read (the analysis is queued when the reply is sent)."""
+    alignment = alignment_selectors.alignment_status(reply=reply)
     return {
-        "status": status,
-        "reason": alignment.reason if alignment is not None else "",
-        "visible_to_student": visible,
-        "hidden": not is_teacher and not visible,
-        "manual_only": status in ("not_aligned", "failed"),
+        "status": alignment.status,
+        "reason": alignment.reason,
+        "visible_to_student": alignment.visible_to_student,
+        "hidden": not is_teacher and not alignment.visible_to_student,
+        "manual_only": alignment.status in ("not_aligned", "failed"),
     }
 
 
 def compare(request: HttpRequest, public_id) -> HttpResponse:
     """Demonstration (or another attempt) and a reply side by side, with time-coded feedback."""
-    membership = request.membership
-    reply = found(lambda: selectors.reply_get(membership=membership, public_id=public_id))
+    member = request.membership
+    reply = found(lambda: selectors.reply_get(member=member, public_id=public_id))
     attempts = list(selectors.attempts_of(reply=reply))
     against = None
     if other := request.GET.get("with"):
         against = next((a for a in attempts if str(a.public_id) == other and a != reply), None)
         if against is None:
             raise Http404("That attempt does not exist.")
-    if reply.student_id == request.user.pk:
-        services.reply_mark_seen(actor=membership, reply=reply)
     exercise = reply.exercise
     if against is None:
         left = _side(exercise.demo, label="Demonstration")
     else:
         left = _side(against.media, label=f"Attempt {against.attempt}")
     right = _side(reply.media, label=f"Attempt {reply.attempt}", offset_ms=reply.sync_offset_ms)
-    is_teacher = roles.is_teacher(membership)
+    is_teacher = roles.is_teacher(member)
     analysis = _analysis(reply, is_teacher=is_teacher) if against is None else None
     config = {
         "reply": str(reply.public_id),
@@ -159,12 +155,12 @@ def reply_review(request: HttpRequest, public_id) -> HttpResponse:
     if not roles.is_teacher(request.membership):
         return forbidden(request, "Only teachers review replies.")
     reply = found(
-        lambda: selectors.reply_get(membership=request.membership, public_id=public_id)
+        lambda: selectors.reply_get(member=request.membership, public_id=public_id)
     )
     form = ReviewForm(request.POST)
     if form.is_valid():
         services.reply_review(
-            actor=request.membership, reply=reply, status=form.cleaned_data["status"]
+            member=request.membership, reply=reply, status=form.cleaned_data["status"]
         )
         label = "reviewed" if reply.status == Reply.Status.REVIEWED else "marked “try again”"
         name = reply.student.display_name

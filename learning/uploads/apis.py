@@ -86,7 +86,7 @@ class UploadStartApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        ticket = uploads.upload_start(actor=api_membership(request), **data.validated_data)
+        ticket = uploads.upload_start(member=api_membership(request), **data.validated_data)
         body = _ticket_body(
             request, media=ticket.media, token=ticket.token, part_size=ticket.part_size,
             part_urls=ticket.part_urls, expires_at=ticket.expires_at,
@@ -99,7 +99,7 @@ class UploadApi(APIView):
     @storage_errors_as_503
     def get(self, request, token: str):
         """Where an interrupted upload stands: the parts already stored, and fresh URLs."""
-        grant, stored = uploads.upload_parts(actor=api_membership(request), token=token)
+        grant, stored = uploads.upload_parts(member=api_membership(request), token=token)
         urls = uploads.upload_part_urls(grant=grant, token=token)
         body = _ticket_body(
             request, media=grant.media, token=token, part_size=grant.part_size,
@@ -113,7 +113,7 @@ class UploadApi(APIView):
     @extend_schema(responses={204: None})
     @storage_errors_as_503
     def delete(self, request, token: str):
-        uploads.upload_abort(actor=api_membership(request), token=token)
+        uploads.upload_abort(member=api_membership(request), token=token)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -135,7 +135,7 @@ class UploadCompleteApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         media = uploads.upload_complete(
-            actor=api_membership(request), token=token,
+            member=api_membership(request), token=token,
             parts=[(p["number"], p["etag"]) for p in data.validated_data["parts"]],
         )
         body = MediaStateOut(media).data | {"error_message": media.error_message}

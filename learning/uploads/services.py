@@ -30,6 +30,7 @@ from learning import roles, storage
 from learning.errors import LimitReached, NotFound, PermissionDenied, UploadRejected
 from learning.media.pipeline.probing import format_bytes
 from learning.models import Exercise, MediaFile
+from tenants.models import Membership
 
 UPLOAD_TOKEN_SALT = "practika.uploads.upload"  # noqa: S105 - a namespace, not a secret
 MAX_FILENAME_CHARS = 255
@@ -64,8 +65,8 @@ def _now() -> float:
 # --- Limits -------------------------------------------------------------------------------
 
 
-def upload_allowed(*, membership, size: int) -> None:
-    """Raise LimitReached when `membership` may not upload `size` bytes now.
+def upload_allowed(*, member: Membership | None, size: int) -> None:
+    """Raise LimitReached when `member` may not upload `size` bytes now.
 
     The site-wide size limit first, then the plan's (storage quota, read-only tenants), which
     billing decides. Checked again with the real duration once the file is probed.
@@ -77,8 +78,8 @@ def upload_allowed(*, membership, size: int) -> None:
             f"the limit is {format_bytes(limit)}.",
             code="file_too_large",
         )
-    user = getattr(membership, "user", None)
-    billing_services.check_upload_allowed(connection.tenant, size, user=user)
+    user = getattr(member, "user", None)
+    billing_services.check_upload_allowed(tenant=connection.tenant, size_bytes=size, user=user)
 
 
 # --- Tokens -------------------------------------------------------------------------------
@@ -115,9 +116,9 @@ def upload_grant(*, token: str) -> UploadGrant:
     )
 
 
-def _own_grant(*, actor, token: str) -> UploadGrant:
+def _own_grant(*, member: Membership | None, token: str) -> UploadGrant:
     grant = upload_grant(token=token)
-    if actor is None or grant.media.owner_id != actor.user_id:
+    if member is None or grant.media.owner_id != member.user_id:
         raise PermissionDenied("This upload belongs to someone else.", code="upload_forbidden")
     return grant
 
@@ -127,20 +128,20 @@ def _own_grant(*, actor, token: str) -> UploadGrant:
 
 @transaction.atomic
 def upload_start(
-    *, actor, purpose: str, filename: str, size: int, content_type: str = ""
+    *, member: Membership | None, purpose: str, filename: str, size: int, content_type: str = ""
 ) -> UploadTicket:
     """Check the limits, create the media file and start a multipart upload to storage."""
     if purpose not in MediaFile.Purpose.values:
         raise UploadRejected("Upload a demonstration or a reply.", code="purpose_invalid")
     if purpose == MediaFile.Purpose.DEMONSTRATION:
-        roles.require_teacher(actor)
-    elif actor is None:
+        roles.require_teacher(member)
+    elif member is None:
         raise PermissionDenied("Only members can upload.", code="members_only")
     if size < 0:
         raise UploadRejected("The file size is not valid.", code="size_invalid")
-    upload_allowed(membership=actor, size=size)
+    upload_allowed(member=member, size=size)
     media = MediaFile(
-        owner=actor.user, purpose=purpose, declared_bytes=size,
+        owner=member.user, purpose=purpose, declared_bytes=size,
         original_name=Path(filename or "").name[:MAX_FILENAME_CHARS],
     )
     media.source_key = f"{storage.media_prefix(media.public_id)}source"
@@ -181,9 +182,11 @@ def upload_part_put(*, token: str, number: int, stream: BinaryIO) -> str:
         raise UploadRejected(str(error), code="part_too_large") from error
 
 
-def upload_parts(*, actor, token: str) -> tuple[UploadGrant, list[storage.StoredPart]]:
+def upload_parts(
+    *, member: Membership | None, token: str
+) -> tuple[UploadGrant, list[storage.StoredPart]]:
     """The parts stored so far, so that an interrupted upload resumes instead of restarting."""
-    grant = _own_grant(actor=actor, token=token)
+    grant = _own_grant(member=member, token=token)
     if grant.media.state != MediaFile.State.AWAITING_UPLOAD:
         return grant, []
     try:
@@ -205,9 +208,11 @@ def upload_part_urls(*, grant: UploadGrant, token: str) -> list[str]:
 
 
 @transaction.atomic
-def upload_complete(*, actor, token: str, parts: list[tuple[int, str]]) -> MediaFile:
+def upload_complete(
+    *, member: Membership | None, token: str, parts: list[tuple[int, str]]
+) -> MediaFile:
     """Join the uploaded parts, mark the media file `uploaded` and queue its processing."""
-    grant = _own_grant(actor=actor, token=token)
+    grant = _own_grant(member=member, token=token)
     # Lock the row: a browser that retries "complete" after a lost response must not queue
     # processing twice.
     media = MediaFile.objects.select_for_update().get(pk=grant.media.pk)
@@ -250,9 +255,9 @@ def upload_complete(*, actor, token: str, parts: list[tuple[int, str]]) -> Media
 
 
 @transaction.atomic
-def upload_abort(*, actor, token: str) -> None:
+def upload_abort(*, member: Membership | None, token: str) -> None:
     """Cancel an upload in progress: free its parts in storage and forget the media file."""
-    grant = _own_grant(actor=actor, token=token)
+    grant = _own_grant(member=member, token=token)
     media = MediaFile.objects.select_for_update().get(pk=grant.media.pk)
     if media.state != MediaFile.State.AWAITING_UPLOAD:
         raise UploadRejected("This upload is already complete.", code="upload_finished")

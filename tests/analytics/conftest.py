@@ -60,26 +60,26 @@ class Loop:
         with self.capture(execute=True):
             demo = MediaFileFactory(owner=teacher, purpose=MediaFile.Purpose.DEMONSTRATION)
             exercise = exercise_services.exercise_save(
-                actor=actor, title=title, demo=demo, **fields
+                member=actor, title=title, demo=demo, **fields
             )
-            exercise_services.exercise_publish(actor=actor, exercise=exercise)
+            exercise_services.exercise_publish(member=actor, exercise=exercise)
         return exercise
 
     def reply(self, student, exercise):
         with self.capture(execute=True):
             media = MediaFileFactory(owner=student)
             return reply_services.reply_create(
-                actor=self.m(student), exercise=exercise, media=media
+                member=self.m(student), exercise=exercise, media=media
             )
 
     def review(self, teacher, reply, status="reviewed"):
         with self.capture(execute=True):
-            return reply_services.reply_review(actor=self.m(teacher), reply=reply, status=status)
+            return reply_services.reply_review(member=self.m(teacher), reply=reply, status=status)
 
     def comment(self, author, reply, body="Listen to the bow change here.", at_ms=1500):
         with self.capture(execute=True):
             return reply_services.comment_create(
-                actor=self.m(author), reply=reply, body=body, at_ms=at_ms
+                member=self.m(author), reply=reply, body=body, at_ms=at_ms
             )
 
 

@@ -31,7 +31,7 @@ def test_teacher_creates_and_publishes_an_exercise_students_then_see_it(school_a
     with tenant_context(school_a.tenant):
         demo = MediaFileFactory(owner=school_a.teacher, purpose=MediaFile.Purpose.DEMONSTRATION)
         exercise = exercise_services.exercise_save(
-            actor=teacher,
+            member=teacher,
             title="  G major scale ",
             instructions="Two octaves",
             demo=demo,
@@ -45,7 +45,7 @@ def test_teacher_creates_and_publishes_an_exercise_students_then_see_it(school_a
             .exists()
         )
 
-        exercise_services.exercise_publish(actor=teacher, exercise=exercise)
+        exercise_services.exercise_publish(member=teacher, exercise=exercise)
 
         assigned = exercise_selectors.exercises_for_student(student=student.user)
         assert assigned.filter(pk=exercise.pk).exists()
@@ -54,14 +54,14 @@ def test_teacher_creates_and_publishes_an_exercise_students_then_see_it(school_a
 def test_publishing_needs_a_demonstration(school_a):
     teacher = member(school_a, school_a.teacher)
     with tenant_context(school_a.tenant):
-        exercise = exercise_services.exercise_save(actor=teacher, title="No demo yet")
+        exercise = exercise_services.exercise_save(member=teacher, title="No demo yet")
         with pytest.raises(DomainError, match="demonstration"):
-            exercise_services.exercise_publish(actor=teacher, exercise=exercise)
+            exercise_services.exercise_publish(member=teacher, exercise=exercise)
 
 
 def test_students_cannot_create_exercises(school_a):
     with tenant_context(school_a.tenant), pytest.raises(PermissionDenied):
-        exercise_services.exercise_save(actor=member(school_a, school_a.student), title="Mine")
+        exercise_services.exercise_save(member=member(school_a, school_a.student), title="Mine")
 
 
 def test_students_see_only_exercises_assigned_to_them(school_a):
@@ -69,25 +69,25 @@ def test_students_see_only_exercises_assigned_to_them(school_a):
     with tenant_context(school_a.tenant):
         demo = MediaFileFactory(owner=school_a.teacher, purpose=MediaFile.Purpose.DEMONSTRATION)
         just_other = exercise_services.exercise_save(
-            actor=teacher,
+            member=teacher,
             title="For the other student",
             demo=demo,
             assign_to_all=False,
             student_ids=[school_a.other_student.pk],
         )
-        exercise_services.exercise_publish(actor=teacher, exercise=just_other)
+        exercise_services.exercise_publish(member=teacher, exercise=just_other)
         klass = exercise_services.classroom_save(
-            actor=teacher, name="Tuesday strings", student_ids=[school_a.student.pk]
+            member=teacher, name="Tuesday strings", student_ids=[school_a.student.pk]
         )
         demo2 = MediaFileFactory(owner=school_a.teacher, purpose=MediaFile.Purpose.DEMONSTRATION)
         for_class = exercise_services.exercise_save(
-            actor=teacher,
+            member=teacher,
             title="For the class",
             demo=demo2,
             assign_to_all=False,
             class_ids=[klass.pk],
         )
-        exercise_services.exercise_publish(actor=teacher, exercise=for_class)
+        exercise_services.exercise_publish(member=teacher, exercise=for_class)
 
         mine = set(
             exercise_selectors.exercises_for_student(student=school_a.student).values_list(
@@ -104,14 +104,14 @@ def test_students_see_only_exercises_assigned_to_them(school_a):
         assert "For the other student" in theirs and "For the class" not in theirs
         with pytest.raises(NotFound):
             exercise_selectors.exercise_get(
-                membership=member(school_a, school_a.student), public_id=just_other.public_id
+                member=member(school_a, school_a.student), public_id=just_other.public_id
             )
 
 
 def test_assigning_to_nobody_is_refused(school_a):
     with tenant_context(school_a.tenant), pytest.raises(DomainError, match="Choose who"):
         exercise_services.exercise_save(
-            actor=member(school_a, school_a.teacher), title="Nobody", assign_to_all=False
+            member=member(school_a, school_a.teacher), title="Nobody", assign_to_all=False
         )
 
 
@@ -120,26 +120,26 @@ def test_replies_count_attempts_and_students_see_only_their_own(school_a):
     with tenant_context(school_a.tenant):
         exercise = ExerciseFactory(created_by=school_a.teacher)
         first = reply_services.reply_create(
-            actor=student,
+            member=student,
             exercise=exercise,
             media=MediaFileFactory(owner=school_a.student),
             note="first go",
         )
         second = reply_services.reply_create(
-            actor=student, exercise=exercise, media=MediaFileFactory(owner=school_a.student)
+            member=student, exercise=exercise, media=MediaFileFactory(owner=school_a.student)
         )
         others = reply_services.reply_create(
-            actor=other, exercise=exercise, media=MediaFileFactory(owner=school_a.other_student)
+            member=other, exercise=exercise, media=MediaFileFactory(owner=school_a.other_student)
         )
 
         assert (first.attempt, second.attempt, others.attempt) == (1, 2, 1)
-        mine = reply_selectors.replies_visible_to(membership=student)
+        mine = reply_selectors.replies_visible_to(member=student)
         visible = set(mine.values_list("pk", flat=True))
         assert visible == {first.pk, second.pk}
         with pytest.raises(NotFound):
-            reply_selectors.reply_get(membership=student, public_id=others.public_id)
+            reply_selectors.reply_get(member=student, public_id=others.public_id)
         teacher = member(school_a, school_a.teacher)
-        teacher_sees = reply_selectors.replies_visible_to(membership=teacher)
+        teacher_sees = reply_selectors.replies_visible_to(member=teacher)
         assert {first.pk, second.pk, others.pk} <= set(teacher_sees.values_list("pk", flat=True))
 
 
@@ -148,7 +148,7 @@ def test_a_student_cannot_reply_with_someone_elses_recording(school_a):
         exercise = ExerciseFactory(created_by=school_a.teacher)
         with pytest.raises(PermissionDenied):
             reply_services.reply_create(
-                actor=member(school_a, school_a.student),
+                member=member(school_a, school_a.student),
                 exercise=exercise,
                 media=MediaFileFactory(owner=school_a.other_student),
             )
@@ -160,27 +160,27 @@ def test_review_and_comments_follow_the_rules(school_a):
     with tenant_context(school_a.tenant):
         reply = ReplyFactory(student=school_a.student, exercise__created_by=school_a.teacher)
         comment = reply_services.comment_create(
-            actor=teacher,
+            member=teacher,
             reply=reply,
             body="<script>alert(1)</script> Bow nearer the bridge",
             at_ms=12_345,
             side="demonstration",
         )
         question = reply_services.comment_create(
-            actor=student, reply=reply, body="Like this?", at_ms=12_400, parent=comment
+            member=student, reply=reply, body="Like this?", at_ms=12_400, parent=comment
         )
-        reply_services.reply_review(actor=teacher, reply=reply, status=Reply.Status.TRY_AGAIN)
+        reply_services.reply_review(member=teacher, reply=reply, status=Reply.Status.TRY_AGAIN)
 
         assert question.parent_id == comment.pk
         assert Reply.objects.get(pk=reply.pk).status == "try_again"
         with pytest.raises(PermissionDenied):
-            reply_services.comment_create(actor=other, reply=reply, body="hi", at_ms=0)
+            reply_services.comment_create(member=other, reply=reply, body="hi", at_ms=0)
         with pytest.raises(PermissionDenied):
-            reply_services.comment_update(actor=student, comment=comment, body="changed")
+            reply_services.comment_update(member=student, comment=comment, body="changed")
         with pytest.raises(PermissionDenied):
-            reply_services.reply_review(actor=student, reply=reply, status="reviewed")
-        reply_services.comment_update(actor=teacher, comment=comment, body="Nearer the bridge")
-        reply_services.comment_delete(actor=student, comment=question)
+            reply_services.reply_review(member=student, reply=reply, status="reviewed")
+        reply_services.comment_update(member=teacher, comment=comment, body="Nearer the bridge")
+        reply_services.comment_delete(member=student, comment=question)
         threads = list(reply_selectors.comments_for_reply(reply=reply))
         assert [c.body for c in threads] == ["Nearer the bridge"]
         assert threads[0].edited_at is not None
@@ -204,7 +204,7 @@ def _query_counts(teacher, student) -> list[int]:
     for fetch in (
         lambda: exercise_selectors.exercises_for_teacher(),
         lambda: exercise_selectors.exercises_for_student(student=student.user),
-        lambda: reply_selectors.replies_visible_to(membership=teacher),
+        lambda: reply_selectors.replies_visible_to(member=teacher),
         lambda: reply_selectors.replies_awaiting_feedback(),
     ):
         seen = []
