@@ -7,20 +7,14 @@ and a logged traceback, so the compare page falls back to manual sync.
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
 
 from learning.alignment import services
-from learning.retries import MAX_RETRIES, RETRY_POLICY, TRANSIENT_ERRORS, retries_left
-
-logger = logging.getLogger(__name__)
+from learning.retries import FAILED, RETRY_POLICY, run_recording_failures
 
 # A 20-minute pair (the longest upload) decodes and aligns in well under a minute.
 SOFT_TIME_LIMIT_S = 5 * 60
 TIME_LIMIT_S = SOFT_TIME_LIMIT_S + 60
-ALIGN_MAX_RETRIES = MAX_RETRIES
 TOO_SLOW = "Automatic alignment took too long. Use the manual sync instead."
 
 
@@ -33,20 +27,15 @@ TOO_SLOW = "Automatic alignment took too long. Use the manual sync instead."
 )
 def align_reply(self, reply_id: int, force: bool = False) -> str:
     """Align one reply to its exercise's demonstration (see services.alignment_compute)."""
-    try:
-        alignment = services.alignment_compute(reply_id=reply_id, force=force)
-    except SoftTimeLimitExceeded:
-        services.alignment_fail(reply_id=reply_id, reason=TOO_SLOW)
-        return "failed"
-    except TRANSIENT_ERRORS as error:
-        if retries_left(self):
-            logger.warning("alignment of reply %s: retrying: %s", reply_id, error)
-            raise  # autoretry_for schedules the next attempt
-        logger.exception("alignment of reply %s: giving up", reply_id)
-        services.alignment_fail(reply_id=reply_id)
-        return "failed"
-    except Exception:
-        logger.exception("alignment of reply %s crashed", reply_id)
-        services.alignment_fail(reply_id=reply_id)
-        return "failed"
-    return alignment.status if alignment is not None else "skipped"
+    outcome = run_recording_failures(
+        self,
+        lambda: services.alignment_compute(reply_id=reply_id, force=force),
+        what=f"alignment of reply {reply_id}",
+        fail=lambda reason: services.alignment_fail(reply_id=reply_id, reason=reason),
+        too_slow=TOO_SLOW,
+        gave_up=services.CRASHED,
+        crashed=services.CRASHED,
+    )
+    if outcome == FAILED:
+        return FAILED
+    return outcome.status if outcome is not None else "skipped"

@@ -13,12 +13,11 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection
 from django_tenants.utils import get_public_schema_name, get_tenant_model, tenant_context
 
 from learning.media import cleanup, services
-from learning.retries import MAX_RETRIES, RETRY_POLICY, TRANSIENT_ERRORS, retries_left
+from learning.retries import FAILED, MAX_RETRIES, RETRY_POLICY, run_recording_failures
 
 logger = logging.getLogger(__name__)
 
@@ -44,25 +43,18 @@ MESSAGE_BUG = "Something went wrong while processing this recording. Please uplo
 )
 def process_media(self, media_id: int) -> str:
     """Turn an uploaded file into renditions, poster and waveform (see services.media_process)."""
-    try:
-        media = services.media_process(media_id=media_id)
-    except SoftTimeLimitExceeded:
-        services.media_fail(media_id=media_id, message=MESSAGE_TOO_SLOW)
-        return "failed"
-    except TRANSIENT_ERRORS as error:
-        if retries_left(self):
-            logger.warning("media %s: transient failure, retrying: %s", media_id, error)
-            raise  # autoretry_for schedules the next attempt
-        logger.exception("media %s: giving up after %s retries", media_id, self.max_retries)
-        services.media_fail(media_id=media_id, message=MESSAGE_GAVE_UP)
-        return "failed"
-    except Exception:
-        # A bug, not the file's fault: tell the uploader instead of spinning for ever, and
-        # keep the traceback for whoever reads the logs.
-        logger.exception("media %s: processing crashed", media_id)
-        services.media_fail(media_id=media_id, message=MESSAGE_BUG)
-        return "failed"
-    return media.state if media is not None else "skipped"
+    outcome = run_recording_failures(
+        self,
+        lambda: services.media_process(media_id=media_id),
+        what=f"media {media_id}",
+        fail=lambda message: services.media_fail(media_id=media_id, message=message),
+        too_slow=MESSAGE_TOO_SLOW,
+        gave_up=MESSAGE_GAVE_UP,
+        crashed=MESSAGE_BUG,
+    )
+    if outcome == FAILED:
+        return FAILED
+    return outcome.state if outcome is not None else "skipped"
 
 
 @shared_task(
