@@ -8,7 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics import notifications, selectors, services
-from learning import selectors as learning_selectors
+from learning.exercises import selectors as exercise_selectors
+from learning.replies import selectors as reply_selectors
 from tenants.permissions import api_membership
 
 
@@ -26,18 +27,18 @@ class PracticeApi(APIView):
     def post(self, request):
         data = PracticeIn(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = api_membership(request)
+        member = api_membership(request)
         reply = exercise = None
         if data.validated_data.get("reply"):
-            reply = learning_selectors.reply_get(
-                membership=membership, public_id=data.validated_data["reply"]
+            reply = reply_selectors.reply_get(
+                member=member, public_id=data.validated_data["reply"]
             )
         elif data.validated_data.get("exercise"):
-            exercise = learning_selectors.exercise_get(
-                membership=membership, public_id=data.validated_data["exercise"]
+            exercise = exercise_selectors.exercise_get(
+                member=member, public_id=data.validated_data["exercise"]
             )
         services.practice_record(
-            actor=membership, seconds=data.validated_data["seconds"],
+            member=member, seconds=data.validated_data["seconds"],
             mode=data.validated_data["kind"], reply=reply, exercise=exercise,
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -54,11 +55,11 @@ class CompareViewApi(APIView):
     def post(self, request):
         data = CompareViewIn(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = api_membership(request)
-        reply = learning_selectors.reply_get(
-            membership=membership, public_id=data.validated_data["reply"]
+        member = api_membership(request)
+        reply = reply_selectors.reply_get(
+            member=member, public_id=data.validated_data["reply"]
         )
-        services.compare_view_record(actor=membership, reply=reply)
+        services.compare_view_record(member=member, reply=reply)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -51,8 +51,8 @@ def weekly_digest_send(*, now: datetime | None = None) -> int:
     awaiting = Reply.objects.filter(status=Reply.Status.SUBMITTED).count()
     sent = 0
     title = f"Your week of {last_week:%-d %b}"
-    for membership in selectors.student_memberships():
-        row = rows.get(membership.user_id)
+    for member in selectors.student_memberships():
+        row = rows.get(member.user_id)
         lines = [
             f"Attempts recorded: {row.attempts if row else 0}",
             f"Practice time: {row.practice_minutes if row else 0} minutes",
@@ -60,7 +60,7 @@ def weekly_digest_send(*, now: datetime | None = None) -> int:
         ]
         sent += len(
             notifications.notify(
-                recipient_ids=[membership.user_id], kind=Notification.Kind.WEEKLY_DIGEST,
+                recipient_ids=[member.user_id], kind=Notification.Kind.WEEKLY_DIGEST,
                 title=title, body="\n".join(lines), url=reverse("analytics:dashboard"),
                 dedupe_key=key,
             )
@@ -73,7 +73,7 @@ def weekly_digest_send(*, now: datetime | None = None) -> int:
     ]
     sent += len(
         notifications.notify(
-            recipient_ids=selectors.staff_user_ids(), kind=Notification.Kind.WEEKLY_DIGEST,
+            recipient_ids=selectors.teacher_user_ids(), kind=Notification.Kind.WEEKLY_DIGEST,
             title=title, body="\n".join(staff_lines), url=reverse("analytics:dashboard"),
             dedupe_key=key,
         )

@@ -70,7 +70,7 @@ def _notify(event: ActivityEvent) -> None:
         reply = Reply.objects.select_related("exercise").filter(public_id=data.get("reply")).first()
         if reply is None:
             return
-        teachers = set(selectors.staff_user_ids()) & {reply.exercise.created_by_id}
+        teachers = set(selectors.teacher_user_ids()) & {reply.exercise.created_by_id}
         notifications.notify(
             recipient_ids=teachers, kind=Notification.Kind.REPLY_TO_REVIEW,
             title=f"{actor} replied to {reply.exercise.title}",
@@ -99,7 +99,7 @@ def _notify(event: ActivityEvent) -> None:
             return
         reply = comment.reply
         if comment.author_id == reply.student_id:
-            recipients = set(selectors.staff_user_ids()) & {reply.exercise.created_by_id}
+            recipients = set(selectors.teacher_user_ids()) & {reply.exercise.created_by_id}
         else:
             recipients = {reply.student_id}
         notifications.notify(
@@ -110,7 +110,7 @@ def _notify(event: ActivityEvent) -> None:
 
 
 def comment_payload(comment: Comment) -> dict:
-    """A comment as the compare page's API shows it (learning.apis.CommentOut)."""
+    """A comment as the compare page's API shows it (learning.exercises.apis.CommentOut)."""
     return {
         "public_id": str(comment.public_id),
         "author": {
@@ -138,7 +138,7 @@ def _live(event: ActivityEvent) -> None:
     if comment is None:
         return
     live.push(
-        user_ids={comment.reply.student_id, *selectors.staff_user_ids()},
+        user_ids={comment.reply.student_id, *selectors.teacher_user_ids()},
         payload={
             "type": "comment.created",
             "reply": str(comment.reply.public_id),

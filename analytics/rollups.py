@@ -22,8 +22,7 @@ from analytics.models import (
     WeeklyRollup,
 )
 from learning.models import ActivityEvent
-
-STAFF_ROLES = frozenset({"owner", "admin", "teacher"})
+from tenants.models import TEACHING_ROLES
 
 
 def week_start(day: date) -> date:
@@ -58,7 +57,7 @@ _ACTOR_COUNTER = {
 def changes_for(event: ActivityEvent) -> list[Change]:
     if event.actor_id is None:
         return []
-    role = Role.TEACHER if event.data.get("role") in STAFF_ROLES else Role.STUDENT
+    role = Role.TEACHER if event.data.get("role") in TEACHING_ROLES else Role.STUDENT
     if event.kind == ActivityEvent.Kind.PRACTICE:
         deltas = {"practice_seconds": max(0, int(event.data.get("seconds") or 0))}
     else:

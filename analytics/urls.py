@@ -11,6 +11,7 @@ urlpatterns = [
     path("start/", views.start, name="start"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/school/", views.school_dashboard, name="school_dashboard"),
+    path("dashboard/sample-exercise/", views.sample_exercise_add, name="sample_exercise"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read-all/", views.notification_read_all, name="notifications_read_all"),
     path(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -66,25 +67,20 @@ def _fragment(request: HttpRequest, key: str, template: str, context) -> str:
 
 @member_page
 def dashboard(request: HttpRequest) -> HttpResponse:
-    membership = request.membership
-    if roles.is_student(membership):
+    member = request.membership
+    if roles.is_student(member):
         content = _fragment(
             request, f"student:{request.user.pk}", "analytics/_student_content.html",
             lambda: {"dash": selectors.student_dashboard(user=request.user)},
         )
         return render(request, "analytics/dashboard_student.html", {"content": content})
-    try:
-        if services.sample_exercise_ensure(actor=membership) is not None:
-            services.dashboards_invalidate()
-    except DomainError:
-        pass  # a plan limit: no sample, nothing else lost
-
     def context():
         data = _cached("teacher", selectors.teacher_dashboard)
         rows, sort = selectors.sort_students(data.students, request.GET.get("sort", "name"))
         page = Paginator(rows, STUDENTS_PER_PAGE).get_page(request.GET.get("page"))
         return {"dash": data, "page": page, "sort": sort}
 
+    checklist = services.onboarding_checklist_for(member=member)
     sort_key = f"{request.GET.get('sort', 'name')[:20]}:{request.GET.get('page', '1')[:6]}"
     return render(
         request, "analytics/dashboard_teacher.html",
@@ -92,11 +88,31 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "content": _fragment(
                 request, f"teacher:{sort_key}", "analytics/_teacher_content.html", context
             ),
-            "is_admin": membership.is_admin,
+            "is_admin": member.is_admin,
             # Outside the cache: it ticks as soon as a step is done, activity or not.
-            "checklist": services.onboarding_checklist_for(actor=membership),
+            "checklist": checklist,
+            # A new studio is offered its sample exercise; adding it is the POST below.
+            "offer_sample": bool(checklist) and selectors.sample_exercise_available(),
         },
     )
+
+
+@member_page
+@require_POST
+def sample_exercise_add(request: HttpRequest) -> HttpResponse:
+    """Add the new studio's sample exercise (offered on the dashboard until it was added once)."""
+    if not roles.is_teacher(request.membership):
+        return forbidden(request, "Only teachers add exercises.")
+    try:
+        sample = services.sample_exercise_ensure(member=request.membership)
+    except DomainError as error:  # a plan limit: no sample, nothing else lost
+        messages.error(request, error.message)
+        return redirect("analytics:dashboard")
+    if sample is None:
+        return redirect("analytics:dashboard")
+    services.dashboards_invalidate()
+    messages.success(request, f"“{sample.title}” is ready to edit.")
+    return redirect("learning:teacher_exercise", public_id=sample.public_id)
 
 
 @member_page

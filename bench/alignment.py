@@ -41,7 +41,7 @@ import scipy.signal
 # Run as a script from the repository root: make `learning` importable like pytest does.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from learning.alignment import synthesis
+from learning.alignment.engine import synthesis
 
 TARGETS = {"time_s": 1.0, "peak_mb": 300.0, "p50_ms": 30.0, "p95_ms": 100.0}
 # The pairs are made at the baseline's rate; ours gets them at its own rate, as ffmpeg
@@ -118,7 +118,8 @@ def _peak_mb() -> float:
 
 
 def _ours(demo, reply, warm):
-    from learning.alignment import aligner, engine, timemap
+    from learning.alignment import engine
+    from learning.alignment.engine import aligner, timemap
 
     aligner.align(warm, warm)  # load numba's compiled kernels, as a running worker has them
     before = _rss_mb()
@@ -185,7 +186,7 @@ def run_case(pair: synthesis.Pair, method: str, directory: Path) -> dict:
         capture_output=True, text=True, check=True,
     )
     result = json.loads(completed.stdout.strip().splitlines()[-1])
-    from learning.alignment.timemap import interpolate
+    from learning.alignment.engine.timemap import interpolate
 
     predicted = interpolate(result["demo_ms"], result["reply_ms"], pair.demo_onsets_s * 1000)
     result["errors"] = np.abs(predicted - pair.reply_onsets_s * 1000)

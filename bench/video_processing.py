@@ -23,8 +23,8 @@ from pathlib import Path
 # Run as a script from the repository root: make `learning` importable like pytest does.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from learning.media import probe, transcode
-from learning.media.runner import ffmpeg_exe
+from learning.media.pipeline import probe, transcode
+from learning.media.pipeline.runner import ffmpeg_exe
 
 SOURCE_CODECS = {
     "h264": (["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-c:a", "aac"], "mp4"),

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from learning.models import ActivityEvent
+from tenants.models import Membership
 
 logger = logging.getLogger(__name__)
 
@@ -40,17 +41,16 @@ def _dispatch(event_id: int) -> None:
 
 
 def emit(
-    *, kind: str, actor, occurred_at: datetime | None = None, **data
+    *, kind: str, member: Membership, occurred_at: datetime | None = None, **data
 ) -> ActivityEvent:
-    """Record that `actor` did `kind`; handlers run after the surrounding transaction commits.
+    """Record that `member` did `kind`; handlers run after the surrounding transaction commits.
 
-    `actor` is the acting Membership (its role is kept with the event) or a User.
+    The event keeps the member's user (`ActivityEvent.actor`) and role.
     """
-    if hasattr(actor, "role"):
-        data.setdefault("role", actor.role)
+    data.setdefault("role", member.role)
     event = ActivityEvent.objects.create(
         kind=kind,
-        actor=getattr(actor, "user", actor),  # a Membership or a User
+        actor=member.user,
         data={
             name: value if value is None or isinstance(value, int | float) else str(value)
             for name, value in data.items()

@@ -4,33 +4,36 @@ compare page for the reply's student and the tenant's teachers."""
 
 from django.urls import path
 
-from learning import views
+from learning.exercises import views as exercises
+from learning.replies import views as replies
 
 app_name = "learning"
 
 urlpatterns = [
     # Teachers
-    path("teach/exercises/", views.exercise_list, name="teacher_exercises"),
-    path("teach/exercises/new/", views.exercise_create, name="exercise_create"),
-    path("teach/exercises/<uuid:public_id>/", views.teacher_exercise, name="teacher_exercise"),
-    path("teach/exercises/<uuid:public_id>/edit/", views.exercise_edit, name="exercise_edit"),
+    path("teach/exercises/", exercises.exercise_list, name="teacher_exercises"),
+    path("teach/exercises/new/", exercises.exercise_create, name="exercise_create"),
+    path("teach/exercises/<uuid:public_id>/", exercises.teacher_exercise, name="teacher_exercise"),
+    path("teach/exercises/<uuid:public_id>/edit/", exercises.exercise_edit, name="exercise_edit"),
     path(
         "teach/exercises/<uuid:public_id>/publish/",
-        views.exercise_publish,
+        exercises.exercise_publish,
         name="exercise_publish",
     ),
     path(
-        "teach/exercises/<uuid:public_id>/delete/", views.exercise_delete, name="exercise_delete"
+        "teach/exercises/<uuid:public_id>/delete/",
+        exercises.exercise_delete,
+        name="exercise_delete",
     ),
-    path("teach/classes/", views.classroom_list, name="classes"),
-    path("teach/classes/new/", views.classroom_create, name="classroom_create"),
-    path("teach/classes/<uuid:public_id>/", views.classroom_edit, name="classroom_edit"),
-    path("teach/inbox/", views.inbox, name="inbox"),
+    path("teach/classes/", exercises.classroom_list, name="classes"),
+    path("teach/classes/new/", exercises.classroom_create, name="classroom_create"),
+    path("teach/classes/<uuid:public_id>/", exercises.classroom_edit, name="classroom_edit"),
+    path("teach/inbox/", replies.inbox, name="inbox"),
     # Students
-    path("exercises/", views.my_exercises, name="my_exercises"),
-    path("exercises/<uuid:public_id>/", views.student_exercise, name="student_exercise"),
-    path("replies/", views.my_replies, name="my_replies"),
+    path("exercises/", exercises.my_exercises, name="my_exercises"),
+    path("exercises/<uuid:public_id>/", exercises.student_exercise, name="student_exercise"),
+    path("replies/", replies.my_replies, name="my_replies"),
     # Both
-    path("replies/<uuid:public_id>/", views.compare, name="compare"),
-    path("replies/<uuid:public_id>/review/", views.reply_review, name="reply_review"),
+    path("replies/<uuid:public_id>/", replies.compare, name="compare"),
+    path("replies/<uuid:public_id>/review/", replies.reply_review, name="reply_review"),
 ]

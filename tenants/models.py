@@ -143,7 +143,10 @@ class Role(models.TextChoices):
 
 
 ADMIN_ROLES = frozenset({Role.OWNER, Role.ADMIN})
-STAFF_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.TEACHER})
+# The roles that teach in a tenant (owners and admins teach too). "Staff" elsewhere means
+# platform staff (User.is_staff); STAFF_ROLES is the older name of this set, kept as an alias.
+TEACHING_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.TEACHER})
+STAFF_ROLES = TEACHING_ROLES
 
 
 class Membership(models.Model):

@@ -1,6 +1,11 @@
 """Music-aware alignment of a reply to its exercise's demonstration (issue 6).
 
-Analysis (plain numpy/numba, no Django):
+Django side, read in this order: `services` (queue, compute and store an Alignment; hide its
+feedback from the student), `selectors` (read it, with the student's earlier attempts), `apis`
+(`/api/v1/replies/<id>/alignment/`) and `tasks` (the Celery task that runs the analysis).
+
+`engine/` is the analysis itself, plain numpy/numba with no Django and no app (an
+import-linter contract):
 
 * `features`  chroma, chroma onsets and silence per 20 ms frame; CENS-like coarse chroma
 * `dtw`       full and banded DTW kernels (numba)
@@ -8,10 +13,9 @@ Analysis (plain numpy/numba, no Django):
 * `timemap`   the compact, stored time map and how to read it
 * `pitch`     YIN pitch tracks for monophonic takes
 * `feedback`  rushed / dragged / missing / extra / flat / sharp bands and a summary
-* `engine`    the whole analysis in one call; `audio` decodes recordings with ffmpeg
+* `analysis`  the whole analysis in one call; `audio` decodes recordings with ffmpeg
 * `synthesis` generated pairs with a known time map (benchmark and tests)
 
-Django side: `services` (compute and store an Alignment, hide it from the student) and
-`selectors` (read it, with the student's earlier attempts). Importing this package is
-cheap: numba and librosa load only when an analysis runs.
+Importing this package is cheap: numba and librosa load only when `engine` is imported,
+which the services do only where an analysis runs.
 """

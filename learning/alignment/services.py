@@ -17,8 +17,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from learning import roles, storage
-from learning.media import MediaError
+from learning.alignment.selectors import (  # the reasons are read there, written here
+    FILE_MISSING,
+    UNREADABLE,
+    alignment_blocker,
+)
+from learning.media.pipeline import MediaError
 from learning.models import Alignment, MediaFile, Reply
+from tenants.models import Membership
 
 logger = logging.getLogger(__name__)
 
@@ -26,12 +32,6 @@ logger = logging.getLogger(__name__)
 AUDIO_SOURCES = ("audio", "360p", "720p")
 DECODE_TIMEOUT_S = 180.0
 
-NO_DEMO = "The exercise has no demonstration to align to."
-NO_DEMO_AUDIO = "The demonstration has no sound, so it cannot be aligned automatically."
-NO_REPLY_AUDIO = "The reply has no sound, so it cannot be aligned automatically."
-NOT_READY = "The recordings are still being processed."
-FILE_MISSING = "A recording's file is missing, so it cannot be aligned automatically."
-UNREADABLE = "The sound of a recording could not be read, so it cannot be aligned."
 CRASHED = "Automatic alignment failed. Use the manual sync instead."
 
 
@@ -40,23 +40,6 @@ def _audio_key(media: MediaFile) -> str:
         if media.renditions.get(name):
             return media.renditions[name]
     return media.source_key
-
-
-def _blocker(reply: Reply) -> tuple[str, str] | None:
-    """(status, reason) when the reply cannot be aligned as things stand, else None."""
-    demo = reply.exercise.demo
-    if demo is None:
-        return Alignment.Status.NOT_ALIGNED, NO_DEMO
-    if demo.state != MediaFile.State.READY or reply.media.state != MediaFile.State.READY:
-        failed = MediaFile.State.FAILED in (demo.state, reply.media.state)
-        return (Alignment.Status.NOT_ALIGNED, UNREADABLE) if failed else (
-            Alignment.Status.PENDING, NOT_READY
-        )
-    if not demo.has_audio:
-        return Alignment.Status.NOT_ALIGNED, NO_DEMO_AUDIO
-    if not reply.media.has_audio:
-        return Alignment.Status.NOT_ALIGNED, NO_REPLY_AUDIO
-    return None
 
 
 def _is_current(alignment: Alignment, reply: Reply, algorithm: str) -> bool:
@@ -74,11 +57,12 @@ def _is_current(alignment: Alignment, reply: Reply, algorithm: str) -> bool:
 def alignment_request(*, reply: Reply) -> Alignment:
     """The reply's alignment, queued for analysis once its recordings allow it.
 
-    Safe to call on every view of the compare page (and from the hooks after a reply is
-    sent or a recording is processed): it queues only for a new row, for a row that was
-    waiting on processing, and for a result computed from another demonstration.
+    Called by the writes that make an analysis possible (a reply sent, a recording
+    processed); views only read (selectors.alignment_status). It queues only for a new row,
+    for a row that was waiting on processing, and for a result computed from another
+    demonstration, so calling it twice queues once.
     """
-    from learning import tasks_alignment
+    from learning.alignment import tasks
 
     alignment, created = Alignment.objects.get_or_create(reply=reply)
     if not created:
@@ -92,13 +76,13 @@ def alignment_request(*, reply: Reply) -> Alignment:
     waiting = alignment.status == Alignment.Status.PENDING and (created or alignment.reason)
     if not (waiting or stale):
         return alignment  # computed and current, or already queued
-    blocker = _blocker(reply)
+    blocker = alignment_blocker(reply=reply)
     if blocker is not None:
         alignment.status, alignment.reason = blocker
     else:
         alignment.status, alignment.reason = Alignment.Status.PENDING, ""
         reply_id = reply.pk
-        transaction.on_commit(lambda: tasks_alignment.align_reply.delay(reply_id))
+        transaction.on_commit(lambda: tasks.align_reply.delay(reply_id))
     alignment.save(update_fields=["status", "reason", "updated_at"])
     return alignment
 
@@ -106,14 +90,14 @@ def alignment_request(*, reply: Reply) -> Alignment:
 @transaction.atomic
 def alignment_recompute(*, reply: Reply) -> Alignment:
     """Queue the analysis again, even if a current result exists (teachers' retry)."""
-    from learning import tasks_alignment
+    from learning.alignment import tasks
 
     alignment, _ = Alignment.objects.get_or_create(reply=reply)
     alignment.status = Alignment.Status.PENDING
     alignment.reason = ""
     alignment.save(update_fields=["status", "reason", "updated_at"])
     reply_id = reply.pk
-    transaction.on_commit(lambda: tasks_alignment.align_reply.delay(reply_id, force=True))
+    transaction.on_commit(lambda: tasks.align_reply.delay(reply_id, force=True))
     return alignment
 
 
@@ -147,7 +131,7 @@ def alignment_compute(*, reply_id: int, force: bool = False) -> Alignment | None
         "reply_media_public_id": reply.media.public_id,
         "algorithm": engine.ALGORITHM,
     }
-    blocker = _blocker(reply)
+    blocker = alignment_blocker(reply=reply)
     if blocker is not None:
         status, reason = blocker
         return _store(alignment.pk, status=status, reason=reason, **_empty(), **inputs)
@@ -204,9 +188,11 @@ def alignment_fail(*, reply_id: int, reason: str = CRASHED) -> None:
 
 
 @transaction.atomic
-def alignment_set_visibility(*, actor, alignment: Alignment, visible: bool) -> Alignment:
+def alignment_set_visibility(
+    *, member: Membership, alignment: Alignment, visible: bool
+) -> Alignment:
     """Show or hide the timing and pitch feedback from the student (teachers only)."""
-    roles.require_teacher(actor)
+    roles.require_teacher(member)
     alignment.visible_to_student = visible
     alignment.save(update_fields=["visible_to_student", "updated_at"])
     return alignment

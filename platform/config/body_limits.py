@@ -9,7 +9,7 @@ middleware or view runs, so a limit checked in a view comes after the disk has f
 * a body without a length (chunked) is counted as it streams in; past the limit the client gets
   413 and Django is told the client went away, so it drops what it spooled and never runs.
 
-Every path gets `PRACTIKA_MAX_REQUEST_BYTES`; the local upload endpoint (learning.views_storage,
+Every path gets `PRACTIKA_MAX_REQUEST_BYTES`; the local upload endpoint (learning.uploads.views,
 the embedded stand-in for S3's presigned part uploads) gets one part plus some slack.
 """
 

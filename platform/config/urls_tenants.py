@@ -19,9 +19,7 @@ urlpatterns = [
     path("api/v1/auth/", include("tenants.urls_auth")),
     path("api/v1/", include("tenants.urls_api")),
     path("api/v1/", include("learning.urls_api")),
-    path("api/v1/", include("learning.urls_alignment")),
-    path("api/v1/", include("learning.urls_uploads")),
-    path("", include("learning.urls_storage")),
+    path("", include("learning.storage.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
 ]

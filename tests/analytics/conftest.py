@@ -10,8 +10,9 @@ from django.core.cache import cache
 from django_tenants.utils import tenant_context
 
 from config import celery_app
-from learning import services as learning
+from learning.exercises import services as exercise_services
 from learning.models import Exercise, MediaFile
+from learning.replies import services as reply_services
 from tenants.models import Membership
 from tests.learning.factories import MediaFileFactory
 
@@ -45,7 +46,7 @@ def member(user, tenant) -> Membership:
 
 @dataclass
 class Loop:
-    """The core loop of one school, driven through learning.services with on-commit
+    """The core loop of one school, driven through the learning services with on-commit
     callbacks executed, as a request would."""
 
     school: object
@@ -58,23 +59,27 @@ class Loop:
         actor = self.m(teacher)
         with self.capture(execute=True):
             demo = MediaFileFactory(owner=teacher, purpose=MediaFile.Purpose.DEMONSTRATION)
-            exercise = learning.exercise_save(actor=actor, title=title, demo=demo, **fields)
-            learning.exercise_publish(actor=actor, exercise=exercise)
+            exercise = exercise_services.exercise_save(
+                member=actor, title=title, demo=demo, **fields
+            )
+            exercise_services.exercise_publish(member=actor, exercise=exercise)
         return exercise
 
     def reply(self, student, exercise):
         with self.capture(execute=True):
             media = MediaFileFactory(owner=student)
-            return learning.reply_create(actor=self.m(student), exercise=exercise, media=media)
+            return reply_services.reply_create(
+                member=self.m(student), exercise=exercise, media=media
+            )
 
     def review(self, teacher, reply, status="reviewed"):
         with self.capture(execute=True):
-            return learning.reply_review(actor=self.m(teacher), reply=reply, status=status)
+            return reply_services.reply_review(member=self.m(teacher), reply=reply, status=status)
 
     def comment(self, author, reply, body="Listen to the bow change here.", at_ms=1500):
         with self.capture(execute=True):
-            return learning.comment_create(
-                actor=self.m(author), reply=reply, body=body, at_ms=at_ms
+            return reply_services.comment_create(
+                member=self.m(author), reply=reply, body=body, at_ms=at_ms
             )
 
 

@@ -63,7 +63,7 @@ def test_teacher_dashboard_figures(loop):
     assert dash.weeks[-1].attempts == 4 and dash.weeks[-1].active_students == 2
     assert dash.weeks[-1].feedback == 2 and dash.weeks[-1].comments == 1
     assert [step.done for step in selectors.onboarding_checklist()] == [True, True, True]
-    assert services.onboarding_checklist_for(actor=member(school.teacher, school.tenant)) == []
+    assert services.onboarding_checklist_for(member=member(school.teacher, school.tenant)) == []
     ordered, sort = selectors.sort_students(dash.students, "-submitted")
     assert sort == "-submitted" and ordered[0].user_id == school.student.pk
 
@@ -71,7 +71,7 @@ def test_teacher_dashboard_figures(loop):
 def test_student_dashboard_figures(loop):
     school = loop.school
     everyone, mine = _seed_known_activity(loop)
-    services.practice_record(actor=member(school.student, school.tenant), seconds=90,
+    services.practice_record(member=member(school.student, school.tenant), seconds=90,
                              mode="playing")
 
     dash = selectors.student_dashboard(user=school.student)
@@ -132,14 +132,35 @@ def test_pages_render_for_each_role(loop):
 
 def test_a_new_studio_gets_one_sample_exercise_once(in_a):
     actor = member(in_a.teacher, in_a.tenant)
-    sample = services.sample_exercise_ensure(actor=actor)
+    sample = services.sample_exercise_ensure(member=actor)
     assert sample is not None and sample.tags == ["sample"]
     sample.delete()
-    assert services.sample_exercise_ensure(actor=actor) is None
+    assert services.sample_exercise_ensure(member=actor) is None
     assert not Exercise.objects.exists()
     assert Milestone.objects.filter(key=services.SAMPLE_MILESTONE).exists()
     # The checklist does not count the sample as "your first exercise".
     assert selectors.onboarding_checklist()[0].done is False
+
+
+def test_the_dashboard_offers_the_sample_exercise_and_only_its_post_adds_it(in_a):
+    teacher = client_for(in_a.teacher, in_a.host)
+    student = client_for(in_a.student, in_a.host)
+
+    page = teacher.get("/dashboard/")
+    assert page.status_code == 200 and "data-sample-exercise" in page.content.decode()
+    assert not Exercise.objects.exists()  # the GET only offered it
+    assert student.post("/dashboard/sample-exercise/").status_code == 403
+    assert not Exercise.objects.exists()
+
+    added = teacher.post("/dashboard/sample-exercise/")
+    again = teacher.post("/dashboard/sample-exercise/")
+
+    sample = Exercise.objects.get()
+    assert sample.tags == ["sample"]
+    assert added["Location"] == f"/teach/exercises/{sample.public_id}/"
+    assert again["Location"] == "/dashboard/"
+    after = teacher.get("/dashboard/")
+    assert after.status_code == 200 and "data-sample-exercise" not in after.content.decode()
 
 
 def test_a_student_with_one_exercise_lands_on_it(loop):

@@ -79,7 +79,7 @@ def test_core_loop_events_arrive_with_the_tenant_group_and_no_personal_data(
     reply = loop.reply(school.student, exercise)
     loop.comment(school.teacher, reply, body="Secret comment text")
     with loop.capture(execute=True):
-        services.compare_view_record(actor=member(school.student, school.tenant), reply=reply)
+        services.compare_view_record(member=member(school.student, school.tenant), reply=reply)
 
     events = _by_name(capture_server.wait_for(4))
 

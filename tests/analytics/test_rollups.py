@@ -51,7 +51,7 @@ def test_incremental_rollups_count_each_event(loop):
 
 
 def _emit_at(school, user, kind, when, **data):
-    return activity.emit(kind=kind, actor=member(user, school.tenant), occurred_at=when, **data)
+    return activity.emit(kind=kind, member=member(user, school.tenant), occurred_at=when, **data)
 
 
 def test_rebuilding_from_events_gives_the_incremental_figures(
@@ -110,6 +110,6 @@ def test_the_periodic_rebuild_runs_inside_every_tenant(schools, db, monkeypatch)
 
 def test_practice_beacons_are_clamped_and_need_a_mode(in_a):
     actor = member(in_a.student, in_a.tenant)
-    event = services.practice_record(actor=actor, seconds=10_000, mode="playing")
+    event = services.practice_record(member=actor, seconds=10_000, mode="playing")
     assert event.data["seconds"] == services.MAX_PRACTICE_SECONDS_PER_BEACON
-    assert services.practice_record(actor=actor, seconds=0, mode="playing") is None
+    assert services.practice_record(member=actor, seconds=0, mode="playing") is None

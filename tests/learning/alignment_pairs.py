@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from learning.alignment import synthesis
+from learning.alignment.engine import synthesis
 
 SECONDS = 24.0
 

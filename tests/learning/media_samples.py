@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from learning.media.runner import ffmpeg_exe
+from learning.media.pipeline.runner import ffmpeg_exe
 
 DURATION_S = 2
 TONE_HZ = 440

@@ -1,5 +1,6 @@
 """The alignment API on a tenant's host: who sees what, hiding the feedback from the
-student, and the first view of a reply queueing the analysis exactly once."""
+student, and the analysis queued exactly once by the write that makes it possible (views
+only read)."""
 
 from __future__ import annotations
 
@@ -87,10 +88,11 @@ def test_other_students_and_other_schools_cannot_read_an_alignment(school_a, sch
     assert client_for(None, school_a.host).get(_url(alignment)).status_code in (401, 403)
 
 
-def test_the_first_view_queues_the_analysis_once(
+def test_a_sent_reply_queues_the_analysis_once_and_views_only_read(
     school_a, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from learning import tasks_alignment
+    from learning.alignment import services as alignment_services
+    from learning.alignment import tasks as tasks_alignment
 
     queued = []
     monkeypatch.setattr(tasks_alignment.align_reply, "delay", lambda *a, **k: queued.append(a))
@@ -98,6 +100,17 @@ def test_the_first_view_queues_the_analysis_once(
         reply = ReplyFactory(student=school_a.student, exercise__created_by=school_a.teacher)
     student = client_for(school_a.student, school_a.host)
 
+    # A view reads: it neither stores nor queues anything.
+    with django_capture_on_commit_callbacks(execute=True):
+        before = student.get(_url(reply)).json()
+    assert before["status"] == "pending" and queued == []
+    with tenant_context(school_a.tenant):
+        assert not Alignment.objects.filter(reply=reply).exists()
+
+    # What sending the reply (reply_create) and a recording becoming ready both call.
+    with tenant_context(school_a.tenant), django_capture_on_commit_callbacks(execute=True):
+        alignment_services.alignment_request(reply=reply)
+        alignment_services.alignment_request(reply=reply)
     with django_capture_on_commit_callbacks(execute=True):
         first = student.get(_url(reply)).json()
     with django_capture_on_commit_callbacks(execute=True):
@@ -109,7 +122,7 @@ def test_the_first_view_queues_the_analysis_once(
 
 
 def test_a_reply_without_sound_says_so_without_queueing(school_a, monkeypatch):
-    from learning import tasks_alignment
+    from learning.alignment import tasks as tasks_alignment
 
     monkeypatch.setattr(tasks_alignment.align_reply, "delay", lambda *a, **k: 1 / 0)
     with tenant_context(school_a.tenant):
@@ -127,7 +140,7 @@ def test_a_reply_without_sound_says_so_without_queueing(school_a, monkeypatch):
 def test_teachers_can_ask_for_a_fresh_analysis(
     school_a, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from learning import tasks_alignment
+    from learning.alignment import tasks as tasks_alignment
 
     queued = []
     monkeypatch.setattr(tasks_alignment.align_reply, "delay", lambda *a, **k: queued.append(k))

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from learning.alignment import engine, timemap
+from learning.alignment import engine
+from learning.alignment.engine import timemap
 from tests.learning.alignment_pairs import DEMO_LEAD_IN_S, notes, pair
 
 

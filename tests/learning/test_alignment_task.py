@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 from celery.exceptions import Retry
 
-from learning import storage, tasks_alignment
+from learning import storage
 from learning.alignment import engine
+from learning.alignment import selectors as alignment_selectors
 from learning.alignment import services as alignment_services
+from learning.alignment import tasks as tasks_alignment
 from learning.models import Alignment, MediaFile
 from tests.learning.alignment_pairs import pair, write_wav
 from tests.learning.factories import ExerciseFactory, ReplyFactory
@@ -104,7 +106,7 @@ def test_missing_audio_files_leave_a_readable_reason(school_a, in_tenant):
         assert tasks_alignment.align_reply.apply(args=[reply.pk]).get() == "not_aligned"
 
         alignment = Alignment.objects.get(reply=reply)
-        assert alignment.reason == alignment_services.FILE_MISSING
+        assert alignment.reason == alignment_selectors.FILE_MISSING
 
 
 def test_a_recording_without_sound_is_not_aligned(school_a, in_tenant):
@@ -115,7 +117,7 @@ def test_a_recording_without_sound_is_not_aligned(school_a, in_tenant):
 
         assert tasks_alignment.align_reply.apply(args=[reply.pk]).get() == "not_aligned"
 
-        assert Alignment.objects.get(reply=reply).reason == alignment_services.NO_REPLY_AUDIO
+        assert Alignment.objects.get(reply=reply).reason == alignment_selectors.NO_REPLY_AUDIO
 
 
 def test_a_crash_in_the_analysis_marks_the_alignment_failed_without_raising(

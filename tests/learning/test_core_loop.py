@@ -7,9 +7,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
-from learning import selectors, services
 from learning.errors import DomainError, NotFound, PermissionDenied
+from learning.exercises import selectors as exercise_selectors
+from learning.exercises import services as exercise_services
 from learning.models import Exercise, MediaFile, Reply
+from learning.replies import selectors as reply_selectors
+from learning.replies import services as reply_services
 from tenants.models import Membership
 from tests.learning.factories import (
     CommentFactory,
@@ -27,8 +30,8 @@ def test_teacher_creates_and_publishes_an_exercise_students_then_see_it(school_a
     teacher, student = member(school_a, school_a.teacher), member(school_a, school_a.student)
     with tenant_context(school_a.tenant):
         demo = MediaFileFactory(owner=school_a.teacher, purpose=MediaFile.Purpose.DEMONSTRATION)
-        exercise = services.exercise_save(
-            actor=teacher,
+        exercise = exercise_services.exercise_save(
+            member=teacher,
             title="  G major scale ",
             instructions="Two octaves",
             demo=demo,
@@ -37,61 +40,62 @@ def test_teacher_creates_and_publishes_an_exercise_students_then_see_it(school_a
         assert exercise.status == Exercise.Status.DRAFT
         assert exercise.tags == ["bowing", "scales"]
         assert (
-            not selectors.exercises_for_student(student=student.user)
+            not exercise_selectors.exercises_for_student(student=student.user)
             .filter(pk=exercise.pk)
             .exists()
         )
 
-        services.exercise_publish(actor=teacher, exercise=exercise)
+        exercise_services.exercise_publish(member=teacher, exercise=exercise)
 
-        assert selectors.exercises_for_student(student=student.user).filter(pk=exercise.pk).exists()
+        assigned = exercise_selectors.exercises_for_student(student=student.user)
+        assert assigned.filter(pk=exercise.pk).exists()
 
 
 def test_publishing_needs_a_demonstration(school_a):
     teacher = member(school_a, school_a.teacher)
     with tenant_context(school_a.tenant):
-        exercise = services.exercise_save(actor=teacher, title="No demo yet")
+        exercise = exercise_services.exercise_save(member=teacher, title="No demo yet")
         with pytest.raises(DomainError, match="demonstration"):
-            services.exercise_publish(actor=teacher, exercise=exercise)
+            exercise_services.exercise_publish(member=teacher, exercise=exercise)
 
 
 def test_students_cannot_create_exercises(school_a):
     with tenant_context(school_a.tenant), pytest.raises(PermissionDenied):
-        services.exercise_save(actor=member(school_a, school_a.student), title="Mine")
+        exercise_services.exercise_save(member=member(school_a, school_a.student), title="Mine")
 
 
 def test_students_see_only_exercises_assigned_to_them(school_a):
     teacher = member(school_a, school_a.teacher)
     with tenant_context(school_a.tenant):
         demo = MediaFileFactory(owner=school_a.teacher, purpose=MediaFile.Purpose.DEMONSTRATION)
-        just_other = services.exercise_save(
-            actor=teacher,
+        just_other = exercise_services.exercise_save(
+            member=teacher,
             title="For the other student",
             demo=demo,
             assign_to_all=False,
             student_ids=[school_a.other_student.pk],
         )
-        services.exercise_publish(actor=teacher, exercise=just_other)
-        klass = services.classroom_save(
-            actor=teacher, name="Tuesday strings", student_ids=[school_a.student.pk]
+        exercise_services.exercise_publish(member=teacher, exercise=just_other)
+        klass = exercise_services.classroom_save(
+            member=teacher, name="Tuesday strings", student_ids=[school_a.student.pk]
         )
         demo2 = MediaFileFactory(owner=school_a.teacher, purpose=MediaFile.Purpose.DEMONSTRATION)
-        for_class = services.exercise_save(
-            actor=teacher,
+        for_class = exercise_services.exercise_save(
+            member=teacher,
             title="For the class",
             demo=demo2,
             assign_to_all=False,
             class_ids=[klass.pk],
         )
-        services.exercise_publish(actor=teacher, exercise=for_class)
+        exercise_services.exercise_publish(member=teacher, exercise=for_class)
 
         mine = set(
-            selectors.exercises_for_student(student=school_a.student).values_list(
+            exercise_selectors.exercises_for_student(student=school_a.student).values_list(
                 "title", flat=True
             )
         )
         theirs = set(
-            selectors.exercises_for_student(student=school_a.other_student).values_list(
+            exercise_selectors.exercises_for_student(student=school_a.other_student).values_list(
                 "title", flat=True
             )
         )
@@ -99,15 +103,15 @@ def test_students_see_only_exercises_assigned_to_them(school_a):
         assert "For the class" in mine and "For the other student" not in mine
         assert "For the other student" in theirs and "For the class" not in theirs
         with pytest.raises(NotFound):
-            selectors.exercise_get(
-                membership=member(school_a, school_a.student), public_id=just_other.public_id
+            exercise_selectors.exercise_get(
+                member=member(school_a, school_a.student), public_id=just_other.public_id
             )
 
 
 def test_assigning_to_nobody_is_refused(school_a):
     with tenant_context(school_a.tenant), pytest.raises(DomainError, match="Choose who"):
-        services.exercise_save(
-            actor=member(school_a, school_a.teacher), title="Nobody", assign_to_all=False
+        exercise_services.exercise_save(
+            member=member(school_a, school_a.teacher), title="Nobody", assign_to_all=False
         )
 
 
@@ -115,25 +119,27 @@ def test_replies_count_attempts_and_students_see_only_their_own(school_a):
     student, other = member(school_a, school_a.student), member(school_a, school_a.other_student)
     with tenant_context(school_a.tenant):
         exercise = ExerciseFactory(created_by=school_a.teacher)
-        first = services.reply_create(
-            actor=student,
+        first = reply_services.reply_create(
+            member=student,
             exercise=exercise,
             media=MediaFileFactory(owner=school_a.student),
             note="first go",
         )
-        second = services.reply_create(
-            actor=student, exercise=exercise, media=MediaFileFactory(owner=school_a.student)
+        second = reply_services.reply_create(
+            member=student, exercise=exercise, media=MediaFileFactory(owner=school_a.student)
         )
-        others = services.reply_create(
-            actor=other, exercise=exercise, media=MediaFileFactory(owner=school_a.other_student)
+        others = reply_services.reply_create(
+            member=other, exercise=exercise, media=MediaFileFactory(owner=school_a.other_student)
         )
 
         assert (first.attempt, second.attempt, others.attempt) == (1, 2, 1)
-        visible = set(selectors.replies_visible_to(membership=student).values_list("pk", flat=True))
+        mine = reply_selectors.replies_visible_to(member=student)
+        visible = set(mine.values_list("pk", flat=True))
         assert visible == {first.pk, second.pk}
         with pytest.raises(NotFound):
-            selectors.reply_get(membership=student, public_id=others.public_id)
-        teacher_sees = selectors.replies_visible_to(membership=member(school_a, school_a.teacher))
+            reply_selectors.reply_get(member=student, public_id=others.public_id)
+        teacher = member(school_a, school_a.teacher)
+        teacher_sees = reply_selectors.replies_visible_to(member=teacher)
         assert {first.pk, second.pk, others.pk} <= set(teacher_sees.values_list("pk", flat=True))
 
 
@@ -141,8 +147,8 @@ def test_a_student_cannot_reply_with_someone_elses_recording(school_a):
     with tenant_context(school_a.tenant):
         exercise = ExerciseFactory(created_by=school_a.teacher)
         with pytest.raises(PermissionDenied):
-            services.reply_create(
-                actor=member(school_a, school_a.student),
+            reply_services.reply_create(
+                member=member(school_a, school_a.student),
                 exercise=exercise,
                 media=MediaFileFactory(owner=school_a.other_student),
             )
@@ -153,29 +159,29 @@ def test_review_and_comments_follow_the_rules(school_a):
     other = member(school_a, school_a.other_student)
     with tenant_context(school_a.tenant):
         reply = ReplyFactory(student=school_a.student, exercise__created_by=school_a.teacher)
-        comment = services.comment_create(
-            actor=teacher,
+        comment = reply_services.comment_create(
+            member=teacher,
             reply=reply,
             body="<script>alert(1)</script> Bow nearer the bridge",
             at_ms=12_345,
             side="demonstration",
         )
-        question = services.comment_create(
-            actor=student, reply=reply, body="Like this?", at_ms=12_400, parent=comment
+        question = reply_services.comment_create(
+            member=student, reply=reply, body="Like this?", at_ms=12_400, parent=comment
         )
-        services.reply_review(actor=teacher, reply=reply, status=Reply.Status.TRY_AGAIN)
+        reply_services.reply_review(member=teacher, reply=reply, status=Reply.Status.TRY_AGAIN)
 
         assert question.parent_id == comment.pk
         assert Reply.objects.get(pk=reply.pk).status == "try_again"
         with pytest.raises(PermissionDenied):
-            services.comment_create(actor=other, reply=reply, body="hi", at_ms=0)
+            reply_services.comment_create(member=other, reply=reply, body="hi", at_ms=0)
         with pytest.raises(PermissionDenied):
-            services.comment_update(actor=student, comment=comment, body="changed")
+            reply_services.comment_update(member=student, comment=comment, body="changed")
         with pytest.raises(PermissionDenied):
-            services.reply_review(actor=student, reply=reply, status="reviewed")
-        services.comment_update(actor=teacher, comment=comment, body="Nearer the bridge")
-        services.comment_delete(actor=student, comment=question)
-        threads = list(selectors.comments_for_reply(reply=reply))
+            reply_services.reply_review(member=student, reply=reply, status="reviewed")
+        reply_services.comment_update(member=teacher, comment=comment, body="Nearer the bridge")
+        reply_services.comment_delete(member=student, comment=question)
+        threads = list(reply_selectors.comments_for_reply(reply=reply))
         assert [c.body for c in threads] == ["Nearer the bridge"]
         assert threads[0].edited_at is not None
 
@@ -187,7 +193,7 @@ def test_inbox_is_oldest_first(school_a):
         second = ReplyFactory(exercise=exercise, student=school_a.other_student)
         ReplyFactory(exercise=exercise, student=school_a.student, status="reviewed")
 
-        inbox = [r.pk for r in selectors.replies_awaiting_feedback()]
+        inbox = [r.pk for r in reply_selectors.replies_awaiting_feedback()]
 
         assert inbox.index(first.pk) < inbox.index(second.pk)
         assert len(inbox) == 2
@@ -196,10 +202,10 @@ def test_inbox_is_oldest_first(school_a):
 def _query_counts(teacher, student) -> list[int]:
     counts = []
     for fetch in (
-        lambda: selectors.exercises_for_teacher(),
-        lambda: selectors.exercises_for_student(student=student.user),
-        lambda: selectors.replies_visible_to(membership=teacher),
-        lambda: selectors.replies_awaiting_feedback(),
+        lambda: exercise_selectors.exercises_for_teacher(),
+        lambda: exercise_selectors.exercises_for_student(student=student.user),
+        lambda: reply_selectors.replies_visible_to(member=teacher),
+        lambda: reply_selectors.replies_awaiting_feedback(),
     ):
         seen = []
         with CaptureQueriesContext(connection) as queries:

@@ -17,9 +17,9 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
-from learning.alignment import synthesis
-from learning.alignment.timemap import interpolate
-from learning.media.runner import ffmpeg_exe
+from learning.alignment.engine import synthesis
+from learning.alignment.engine.timemap import interpolate
+from learning.media.pipeline.runner import ffmpeg_exe
 from learning.models import Alignment
 from tests.learning import alignment_pairs
 from tests.learning.test_e2e_browser import PROCESSING_TIMEOUT_MS, _delete_exercises, _log_in

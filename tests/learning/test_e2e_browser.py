@@ -18,7 +18,7 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 from playwright.sync_api import Page, expect
 
-from learning.media.runner import ffmpeg_exe
+from learning.media.pipeline.runner import ffmpeg_exe
 from learning.models import Comment, Exercise, MediaFile, Reply
 from tests.conftest import PASSWORD
 

@@ -7,8 +7,8 @@ import shutil
 import av
 import pytest
 
-from learning.media import MediaInfo, MediaLimitExceeded, MediaRejected, probe, probing
-from learning.media.probing import format_bytes, format_duration
+from learning.media.pipeline import MediaInfo, MediaLimitExceeded, MediaRejected, probe, probing
+from learning.media.pipeline.probing import format_bytes, format_duration
 from tests.learning.media_samples import DURATION_S, sample
 
 

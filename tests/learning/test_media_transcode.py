@@ -15,7 +15,7 @@ import av
 import pytest
 from PIL import Image
 
-from learning.media import (
+from learning.media.pipeline import (
     MediaInfo,
     ProcessingTimeout,
     TranscodeFailed,
@@ -24,7 +24,7 @@ from learning.media import (
     scaled_size,
     transcode,
 )
-from learning.media.waveform import peak_count
+from learning.media.pipeline.waveform import peak_count
 from tests.learning.media_samples import GOOD_AUDIO, GOOD_VIDEO, sample, top_level_boxes
 
 RENDITION_SHORT_SIDES = {"720p": 720, "360p": 360}
@@ -161,7 +161,7 @@ def test_running_twice_gives_the_same_files(tmp_path):
 def test_a_worker_killed_mid_transcode_leaves_no_finished_looking_file(tmp_path):
     out_dir = tmp_path / "out"
     script = (
-        "import sys; from learning.media import probe, transcode; "
+        "import sys; from learning.media.pipeline import probe, transcode; "
         "transcode(sys.argv[1], sys.argv[2], probe_result=probe(sys.argv[1]))"
     )
     worker = subprocess.Popen(

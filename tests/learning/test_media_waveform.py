@@ -7,8 +7,8 @@ from array import array
 
 import pytest
 
-from learning.media import Waveform, probe, waveform_peaks
-from learning.media.waveform import peak_count, peaks_from_pcm
+from learning.media.pipeline import Waveform, probe, waveform_peaks
+from learning.media.pipeline.waveform import peak_count, peaks_from_pcm
 from tests.learning.media_samples import TONE_AMPLITUDE, sample
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from learning import storage, tasks
-from learning.media import probe
+from learning import storage
+from learning.media import tasks
+from learning.media.pipeline import probe
 from learning.models import MediaFile
 from tests.learning.factories import MediaFileFactory
 from tests.learning.media_samples import sample
@@ -152,3 +153,26 @@ def test_media_not_yet_uploaded_or_deleted_is_left_alone(school_a, in_tenant):
 
         waiting.refresh_from_db()
         assert waiting.state == "awaiting_upload"
+
+
+def test_a_crash_in_processing_marks_the_media_failed_without_raising(
+    school_a, in_tenant, monkeypatch
+):
+    # The same failure handling as the alignment task (learning.retries): recorded, logged,
+    # neither retried nor raised.
+    calls = []
+
+    def explode(*args, **kwargs):
+        calls.append(args)
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("learning.media.pipeline.transcode", explode)
+    with in_tenant(school_a.tenant):
+        media = _uploaded(school_a, "h264_aac.mp4")
+
+        assert tasks.process_media.apply(args=[media.pk]).get() == "failed"
+
+        media.refresh_from_db()
+        assert media.state == "failed"
+        assert media.error_message == tasks.MESSAGE_BUG
+        assert len(calls) == 1

@@ -16,7 +16,8 @@ import requests
 from django.conf import settings
 from moto.server import ThreadedMotoServer
 
-from learning import storage, tasks
+from learning import storage
+from learning.media import tasks
 from learning.models import MediaFile
 from tests.conftest import client_for
 from tests.learning.media_samples import sample

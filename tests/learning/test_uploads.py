@@ -11,13 +11,17 @@ import hashlib
 import os
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from learning import storage, tasks, uploads
+from learning import storage
+from learning.media import services as media_services
+from learning.media import tasks
 from learning.models import Exercise, MediaFile
+from learning.uploads import services as uploads
 from tenants.models import Membership, Role
 from tests.conftest import client_for
 from tests.learning.factories import ExerciseFactory, MediaFileFactory, ReplyFactory
@@ -369,14 +373,14 @@ def test_playback_url_is_signed_supports_range_and_expires(school_a, in_tenant, 
     assert client.get(url, headers={"Range": "bytes=99999-"}).status_code == 416
 
     # Five minutes later the URL no longer works
-    monkeypatch.setattr(storage, "_now", lambda: time.time() + 301)
+    monkeypatch.setattr(storage.tokens, "_now", lambda: time.time() + 301)
     assert client.get(url).status_code == 404
 
 
 def test_a_playback_url_works_only_on_its_own_schools_host(school_a, school_b, in_tenant):
     with in_tenant(school_a.tenant):
         media = _ready_media(school_a, owner=school_a.student)
-        url = _path(uploads.media_playback(media=media).renditions["720p"])
+        url = _path(media_services.media_playback(media=media).renditions["720p"])
     # Someone who belongs to both schools replays school A's URL on school B's host
     Membership.objects.create(user=school_a.student, tenant=school_b.tenant, role=Role.STUDENT)
 
@@ -387,7 +391,7 @@ def test_a_playback_url_works_only_on_its_own_schools_host(school_a, school_b, i
 def test_forged_playback_tokens_and_raw_paths_are_refused(school_a, in_tenant, settings):
     with in_tenant(school_a.tenant):
         media = _ready_media(school_a, owner=school_a.student)
-        url = _path(uploads.media_playback(media=media).renditions["720p"])
+        url = _path(media_services.media_playback(media=media).renditions["720p"])
         key = media.renditions["720p"]
     client = client_for(school_a.teacher, school_a.host)
     token = url.split("/")[2]
@@ -470,7 +474,7 @@ def test_sweep_removes_orphans_and_abandoned_uploads(school_a, in_tenant, settin
         MediaFile.objects.filter(pk=orphan.pk).delete()  # the row went, the objects stayed
         MediaFile.objects.filter(public_id=abandoned["media"]["id"]).update(
             created_at=MediaFile.objects.get(public_id=abandoned["media"]["id"]).created_at
-            - uploads.timedelta(days=2)
+            - timedelta(days=2)
         )
         # Everything on disk is two hours old: past the grace period for orphans
         for dirpath, _, filenames in os.walk(tmp_path):
@@ -514,7 +518,6 @@ def test_storage_trouble_is_retried_then_reported(school_a, in_tenant, monkeypat
         raise storage.StorageUnavailable("connection refused")
 
     monkeypatch.setattr(storage, "download", unreachable)
-    monkeypatch.setattr(tasks, "retry_delay", lambda retries: 0)
     with in_tenant(school_a.tenant):
         media = MediaFileFactory(owner=school_a.student, state="uploaded")
 

@@ -32,8 +32,9 @@ from django.conf import settings
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from learning import storage, tasks
-from learning.media.runner import ffmpeg_exe
+from learning import storage
+from learning.media import tasks
+from learning.media.pipeline.runner import ffmpeg_exe
 from learning.models import MediaFile
 from tenants import services as tenant_services
 from tenants.models import Membership, Role, User

@@ -23,9 +23,12 @@ from django_tenants.utils import tenant_context
 
 from analytics import notifications
 from analytics.models import Notification
-from learning import services as learning
-from learning import storage, uploads
+from learning import storage
+from learning.exercises import services as exercises
+from learning.media import services as media_services
 from learning.models import ActivityEvent, Alignment, MediaFile
+from learning.replies import services as replies
+from learning.uploads import services as uploads
 from tenants import services as tenants
 from tenants import tokens
 from tenants.models import Membership, Role
@@ -115,31 +118,31 @@ def populate(school) -> SchoolContent:
     # Run the on-commit work (activity handlers, notifications, live pushes) at once, as a
     # request's commit would, although the caller's transaction never commits.
     with tenant_context(school.tenant), TestCase.captureOnCommitCallbacks(execute=True):
-        classroom = learning.classroom_save(
-            actor=teacher, name=secret("class-name"), student_ids=[school.student.pk]
+        classroom = exercises.classroom_save(
+            member=teacher, name=secret("class-name"), student_ids=[school.student.pk]
         )
         demo = _stored_media(
             owner=school.teacher, purpose=MediaFile.Purpose.DEMONSTRATION, name="demo",
             content=content,
         )
-        exercise = learning.exercise_save(
-            actor=teacher, title=secret("exercise-title"),
+        exercise = exercises.exercise_save(
+            member=teacher, title=secret("exercise-title"),
             instructions=secret("exercise-instructions"), instrument=secret("instrument"),
             demo=demo, assign_to_all=False, class_ids=[classroom.pk],
         )
-        learning.exercise_publish(actor=teacher, exercise=exercise)
+        exercises.exercise_publish(member=teacher, exercise=exercise)
         recording = _stored_media(
             owner=school.student, purpose=MediaFile.Purpose.REPLY, name="reply-recording",
             content=content,
         )
-        reply = learning.reply_create(
-            actor=student, exercise=exercise, media=recording, note=secret("reply-note")
+        reply = replies.reply_create(
+            member=student, exercise=exercise, media=recording, note=secret("reply-note")
         )
-        comment = learning.comment_create(
-            actor=teacher, reply=reply, body=secret("comment-body"), at_ms=1500
+        comment = replies.comment_create(
+            member=teacher, reply=reply, body=secret("comment-body"), at_ms=1500
         )
-        answer = learning.comment_create(
-            actor=student, reply=reply, body=secret("comment-answer-body"), at_ms=1500,
+        answer = replies.comment_create(
+            member=student, reply=reply, body=secret("comment-answer-body"), at_ms=1500,
             parent=comment,
         )
         alignment = Alignment.objects.get(reply=reply)
@@ -155,10 +158,10 @@ def populate(school) -> SchoolContent:
             url=f"/exercises/{exercise.public_id}/",
         )
         upload = uploads.upload_start(
-            actor=student, purpose=MediaFile.Purpose.REPLY,
+            member=student, purpose=MediaFile.Purpose.REPLY,
             filename=f"{secret('upload')}.webm", size=1000, content_type="video/webm",
         )
-        playback = uploads.media_playback(media=recording, expires_s=PLAYBACK_EXPIRES_S)
+        playback = media_services.media_playback(media=recording, expires_s=PLAYBACK_EXPIRES_S)
         content.playback_urls = {
             "reply-recording-video": playback.renditions["720p"],
             "reply-recording-poster": playback.poster,

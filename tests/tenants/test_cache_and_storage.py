@@ -11,9 +11,9 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django_tenants.utils import schema_context, tenant_context
 
-from tenants.errors import PermissionDenied
+from learning.storage import check_key
 from tenants.models import tenant_logo_path
-from tenants.storage import assert_tenant_path, tenant_storage_path, tenant_storage_prefix
+from tenants.storage import tenant_storage_prefix
 
 # --- Cache --------------------------------------------------------------------------------
 
@@ -81,58 +81,9 @@ def test_tenant_keys_are_separate_in_redis_too(schools, db):
     assert connection.schema_name == "public"
 
 
-# --- Storage paths ------------------------------------------------------------------------
-
-
-def test_storage_paths_live_under_the_tenants_uuid(schools, db):
-    tenant = schools.a.tenant
-
-    path = tenant_storage_path(tenant, "videos", "exercise-1", "demo.mp4")
-
-    assert path == f"tenants/{tenant.public_id}/videos/exercise-1/demo.mp4"
-    assert tenant_storage_prefix(tenant) == f"tenants/{tenant.public_id}/"
-    assert assert_tenant_path(tenant, path) == path
-
-
-@pytest.mark.parametrize("part", ["..", "../other", "a/../../b", "", "/", "a\\b", "a//b", "."])
-def test_storage_path_parts_cannot_climb_out(part, schools, db):
-    with pytest.raises(ValueError):
-        tenant_storage_path(schools.a.tenant, "videos", part)
-
-
-def test_a_key_of_school_b_is_refused_for_school_a(schools, db):
-    key_of_b = tenant_storage_path(schools.b.tenant, "videos", "reply.mp4")
-
-    with pytest.raises(PermissionDenied) as refused:
-        assert_tenant_path(schools.a.tenant, key_of_b)
-
-    assert refused.value.code == "storage_path_forbidden"
-
-
-@pytest.mark.parametrize(
-    "make_key",
-    [
-        lambda a, b: f"tenants/{a}/../{b}/videos/reply.mp4",
-        lambda a, b: f"tenants/{a}/videos/../../{b}/reply.mp4",
-        lambda a, b: f"/tenants/{a}/videos/reply.mp4",
-        lambda a, b: f"tenants/{a}//videos/reply.mp4",
-        lambda a, b: f"tenants/{a}/./videos/reply.mp4",
-        lambda a, b: f"tenants/{a}\\..\\{b}\\reply.mp4",
-        lambda a, b: f"tenants/{a}",
-        lambda a, b: f"tenants/{a}/",
-        lambda a, b: f"tenants/{a}-not-really/videos/reply.mp4",
-        lambda a, b: f"videos/tenants/{a}/reply.mp4",
-    ],
-)
-def test_keys_that_only_look_like_school_as_are_refused(make_key, schools, db):
-    key = make_key(schools.a.tenant.public_id, schools.b.tenant.public_id)
-
-    with pytest.raises(PermissionDenied):
-        assert_tenant_path(schools.a.tenant, key)
-
-
 def test_logo_uploads_follow_the_same_layout(schools, db):
     path = tenant_logo_path(schools.a.tenant, "Logo.PNG")
 
-    assert assert_tenant_path(schools.a.tenant, path) == path
+    assert path.startswith(tenant_storage_prefix(schools.a.tenant))
+    assert check_key(path, tenant=schools.a.tenant) == path
     assert path.endswith(".png")

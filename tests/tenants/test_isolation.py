@@ -43,8 +43,8 @@ from django_tenants.utils import schema_context, tenant_context
 
 from analytics import notifications
 from analytics.models import Notification, NotificationPreference
-from learning import services as learning
 from learning.models import Classroom, Comment, Exercise, MediaFile, Reply
+from learning.replies import services as replies
 from tenants import middleware
 from tenants.models import ApiToken, Invitation, Membership
 from tenants.websockets import CLOSE_FORBIDDEN, tenant_group, websocket_urlpatterns
@@ -89,7 +89,8 @@ OPEN_BY_DESIGN = {
     "api_tokens",
     "api_token",
     # Local stand-ins for S3's presigned URLs: the signed, tenant-bound token in the path is
-    # the credential (learning.views_storage; their tests check the tenant binding).
+    # the credential (learning.uploads.views, learning.storage.views; their tests check the
+    # tenant binding).
     "upload-part",
     "media-signed",
     # One-click unsubscribe from an email (RFC 8058), without logging in: the signed token
@@ -822,8 +823,8 @@ def test_school_as_sockets_never_receive_school_bs_events(
         the whole school: the pushes school B's members should get."""
         with tenant_context(b.tenant), TestCase.captureOnCommitCallbacks(execute=True):
             teacher = Membership.objects.select_related("user").get(tenant=b.tenant, user=b.teacher)
-            learning.comment_create(
-                actor=teacher, reply=reply, body=secret("live-comment-body"), at_ms=900
+            replies.comment_create(
+                member=teacher, reply=reply, body=secret("live-comment-body"), at_ms=900
             )
             notifications.notify(
                 recipient_ids=[b.owner.pk, b.teacher.pk, b.student.pk],

@@ -47,7 +47,7 @@ ALLAUTH_TRUSTED_CLIENT_IP_HEADER = None
 # --- Request bodies -------------------------------------------------------------------------
 # Bodies larger than these are refused with 413 before they are read (config.body_limits, the
 # outermost ASGI layer); Django only ever spools what passed. A tenant logo is at most 2 MB,
-# webhooks and API bodies are small; an upload part (learning.views_storage) gets its own limit.
+# webhooks and API bodies are small; an upload part (learning.uploads.views) gets its own limit.
 PRACTIKA_MAX_REQUEST_BYTES = env.int("PRACTIKA_MAX_REQUEST_BYTES", default=5 * 1024**2)
 # https://docs.djangoproject.com/en/5.2/ref/settings/#data-upload-max-memory-size
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -295,9 +295,11 @@ CELERY_TASK_ALWAYS_EAGER = False
 # Separate queues so a burst of video uploads never delays a billing webhook.
 # Workers: `-Q video`, `-Q billing`, `-Q default` (docs/deployment.md).
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Routed by the tasks' explicit names, never by module patterns: moving a task's module must
+# not silently change its queue.
 CELERY_TASK_ROUTES = {
-    "learning.tasks.process_*": {"queue": "video"},
-    "learning.tasks_alignment.*": {"queue": "video"},
+    "learning.process_media": {"queue": "video"},
+    "learning.align_reply": {"queue": "video"},
     "billing.tasks.*": {"queue": "billing"},
 }
 
@@ -363,7 +365,7 @@ PRACTIKA_PLAYBACK_URL_EXPIRES_S = env.int("PRACTIKA_PLAYBACK_URL_EXPIRES_S", def
 CELERY_BEAT_SCHEDULE = {
     # Per tenant: stored objects no media file refers to, uploads abandoned for a day.
     "sweep-orphaned-media": {
-        "task": "learning.tasks.sweep_orphaned_media",
+        "task": "learning.sweep_orphaned_media",
         "schedule": 24 * 60 * 60,
     },
 }
@@ -393,19 +395,19 @@ POSTHOG_HOST = env.str("POSTHOG_HOST", default="https://us.i.posthog.com")
 # https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html#crontab-schedules
 CELERY_BEAT_SCHEDULE |= {
     "analytics-rebuild-rollups": {
-        "task": "analytics.tasks.rollups_rebuild_all",
+        "task": "analytics.rollups_rebuild_all",
         "schedule": crontab(minute=30, hour=3),
     },
     "analytics-due-reminders": {
-        "task": "analytics.tasks.due_reminders_all",
+        "task": "analytics.due_reminders_all",
         "schedule": crontab(minute=5),
     },
     "analytics-weekly-digest": {
-        "task": "analytics.tasks.weekly_digest_all",
+        "task": "analytics.weekly_digest_all",
         "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
     },
     "analytics-product-analytics": {
-        "task": "analytics.tasks.product_analytics_sync",
+        "task": "analytics.product_analytics_sync",
         "schedule": 5 * 60,
     },
 }

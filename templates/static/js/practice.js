@@ -1,4 +1,5 @@
-// Practice time and compare views for the dashboards (analytics.apis), by listening to the
+// Practice time and compare views for the dashboards (analytics.apis), and the reply's
+// feedback seen (learning's replies API; the page's GET only reads), by listening to the
 // page's media: time while a reply's compare page plays counts as "playing", time while a
 // recorder records (a <video> showing a live camera stream) as "recording". Beacons go every
 // 15 seconds and when the page is hidden; a page script may also dispatch
@@ -66,5 +67,8 @@ import { csrfToken } from "./lib/csrf.js";
   setInterval(flush, 15000);
   document.addEventListener("visibilitychange", function () { if (document.hidden) flush(); });
   window.addEventListener("pagehide", flush);
-  if (subject.reply) post("/api/v1/compare-views/", subject);
+  if (subject.reply) {
+    post("/api/v1/compare-views/", subject);
+    post("/api/v1/replies/" + subject.reply + "/seen/", {});
+  }
 })();

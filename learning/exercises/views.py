@@ -1,5 +1,5 @@
-"""The core-loop pages on a tenant's host: teachers' exercises, classes and inbox; students'
-exercises and replies; and the compare page where both meet.
+"""The exercise pages on a tenant's host: teachers' exercises and classes; students' exercises
+(where a student sends a reply).
 
 Views are thin: they parse input, call the same services and selectors as the REST API, and
 render. Membership is already enforced for every page by tenants.middleware; the decorators
@@ -9,97 +9,21 @@ the page.
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import Max, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from learning import roles, selectors, services, uploads
-from learning.alignment import selectors as alignment_selectors
-from learning.errors import DomainError, NotFound
-from learning.forms import ClassroomForm, ExerciseForm, ReplyForm, ReviewForm
+from learning.errors import DomainError
+from learning.exercises import selectors, services
+from learning.forms import ClassroomForm, ExerciseForm, ReplyForm
 from learning.models import Classroom, Exercise, MediaFile, Reply
+from learning.pages import found, media_sources, media_state, student_page, teacher_page
+from learning.replies import selectors as reply_selectors
+from learning.replies import services as reply_services
 from tenants import selectors as tenant_selectors
-from tenants.decorators import forbidden
-
-# --- Access -------------------------------------------------------------------------------
-
-
-def teacher_page(view):
-    """Owners, admins and teachers; students get a 403."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not roles.is_teacher(request.membership):
-            return forbidden(request, "This page is for teachers.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def student_page(view):
-    """Students only; teachers have their own pages for the same things."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not roles.is_student(request.membership):
-            return forbidden(request, "This page is for students.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _found(value_or_error):
-    """Turn a selector's NotFound into the page's 404."""
-    try:
-        return value_or_error()
-    except NotFound as error:
-        raise Http404(error.message) from error
-
-
-# --- Media URLs ---------------------------------------------------------------------------
-
-
-def media_sources(media: MediaFile | None) -> dict | None:
-    """Where a page plays `media` from: short-lived signed URLs of its processed renditions
-    (learning.uploads.media_playback, shared with the media API). None until it is ready."""
-    playback = uploads.media_playback(media=media) if media is not None else None
-    if playback is None or not playback.renditions:
-        return None
-    urls = playback.renditions
-    main = urls.get("720p") or urls.get("360p") or urls.get("audio") or next(iter(urls.values()))
-    return {
-        "src": main,
-        "poster": playback.poster,
-        "has_video": media.has_video,
-        "duration": media.duration_s or 0,
-    }
-
-
-def _media_state(media: MediaFile | None) -> dict:
-    if media is None:
-        return {"state": "", "label": "No recording", "error": ""}
-    return {
-        "public_id": str(media.public_id),
-        "state": media.state,
-        "label": media.get_state_display(),
-        "error": media.error_message,
-    }
-
-
-def _waveform(media: MediaFile | None) -> dict:
-    """The timeline's peaks in one shape, whatever shape processing stored."""
-    data = getattr(media, "waveform", None) or []
-    if isinstance(data, dict):
-        return {"peaks": data.get("peaks", []), "peaks_per_second": data.get("peaks_per_second")}
-    return {"peaks": data, "peaks_per_second": None}
-
 
 # --- Helpers for the forms ----------------------------------------------------------------
 
@@ -167,7 +91,7 @@ def _exercise_form(request, exercise: Exercise | None) -> HttpResponse:
             else:
                 try:
                     exercise = services.exercise_save(
-                        actor=request.membership,
+                        member=request.membership,
                         exercise=exercise,
                         title=data["title"],
                         instructions=data["instructions"],
@@ -182,7 +106,7 @@ def _exercise_form(request, exercise: Exercise | None) -> HttpResponse:
                         student_ids=_student_ids(request, data["students"]),
                     )
                     if "publish" in request.POST:
-                        services.exercise_publish(actor=request.membership, exercise=exercise)
+                        services.exercise_publish(member=request.membership, exercise=exercise)
                         messages.success(request, f"“{exercise.title}” is published.")
                     else:
                         messages.success(request, f"“{exercise.title}” is saved.")
@@ -199,7 +123,7 @@ def _exercise_form(request, exercise: Exercise | None) -> HttpResponse:
             "form": form,
             "exercise": exercise,
             "demo": demo,
-            "demo_state": _media_state(demo),
+            "demo_state": media_state(demo),
             "preview": preview,
             "max_upload_bytes": settings.PRACTIKA_MAX_UPLOAD_BYTES,
         },
@@ -213,19 +137,19 @@ def exercise_create(request: HttpRequest) -> HttpResponse:
 
 @teacher_page
 def exercise_edit(request: HttpRequest, public_id) -> HttpResponse:
-    exercise = _found(
-        lambda: selectors.exercise_get(membership=request.membership, public_id=public_id)
+    exercise = found(
+        lambda: selectors.exercise_get(member=request.membership, public_id=public_id)
     )
     return _exercise_form(request, exercise)
 
 
 @teacher_page
 def teacher_exercise(request: HttpRequest, public_id) -> HttpResponse:
-    exercise = _found(
-        lambda: selectors.exercise_get(membership=request.membership, public_id=public_id)
+    exercise = found(
+        lambda: selectors.exercise_get(member=request.membership, public_id=public_id)
     )
     replies = (
-        selectors.replies_visible_to(membership=request.membership)
+        reply_selectors.replies_visible_to(member=request.membership)
         .filter(exercise=exercise)
         .order_by("student__email", "-attempt")
     )
@@ -236,7 +160,7 @@ def teacher_exercise(request: HttpRequest, public_id) -> HttpResponse:
             "exercise": exercise,
             "replies": replies,
             "demo_sources": media_sources(exercise.demo),
-            "demo_state": _media_state(exercise.demo),
+            "demo_state": media_state(exercise.demo),
             "classes": exercise.assigned_classes.all(),
             "students": exercise.assigned_students.all(),
         },
@@ -246,11 +170,11 @@ def teacher_exercise(request: HttpRequest, public_id) -> HttpResponse:
 @teacher_page
 @require_POST
 def exercise_publish(request: HttpRequest, public_id) -> HttpResponse:
-    exercise = _found(
-        lambda: selectors.exercise_get(membership=request.membership, public_id=public_id)
+    exercise = found(
+        lambda: selectors.exercise_get(member=request.membership, public_id=public_id)
     )
     try:
-        services.exercise_publish(actor=request.membership, exercise=exercise)
+        services.exercise_publish(member=request.membership, exercise=exercise)
         messages.success(request, f"“{exercise.title}” is published.")
     except DomainError as error:
         messages.error(request, error.message)
@@ -260,10 +184,10 @@ def exercise_publish(request: HttpRequest, public_id) -> HttpResponse:
 @teacher_page
 @require_POST
 def exercise_delete(request: HttpRequest, public_id) -> HttpResponse:
-    exercise = _found(
-        lambda: selectors.exercise_get(membership=request.membership, public_id=public_id)
+    exercise = found(
+        lambda: selectors.exercise_get(member=request.membership, public_id=public_id)
     )
-    services.exercise_delete(actor=request.membership, exercise=exercise)
+    services.exercise_delete(member=request.membership, exercise=exercise)
     messages.success(request, f"“{exercise.title}” was deleted.")
     return redirect("learning:teacher_exercises")
 
@@ -285,7 +209,7 @@ def _classroom_form(request, classroom: Classroom | None) -> HttpResponse:
         if form.is_valid():
             try:
                 classroom = services.classroom_save(
-                    actor=request.membership,
+                    member=request.membership,
                     classroom=classroom,
                     name=form.cleaned_data["name"],
                     student_ids=_student_ids(request, form.cleaned_data["students"]),
@@ -320,13 +244,6 @@ def classroom_edit(request: HttpRequest, public_id) -> HttpResponse:
     return _classroom_form(request, classroom)
 
 
-@teacher_page
-def inbox(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "learning/teacher/inbox.html", {"replies": selectors.replies_awaiting_feedback()}
-    )
-
-
 # --- Students -----------------------------------------------------------------------------
 
 STUDENT_STATUS = {
@@ -358,24 +275,10 @@ def my_exercises(request: HttpRequest) -> HttpResponse:
     return render(request, "learning/student/my_exercises.html", {"rows": rows})
 
 
-def _with_feedback_times(replies, *, student):
-    """Annotate when others last commented, for the unread mark."""
-    return replies.annotate(
-        last_feedback_at=Max("comments__created_at", filter=~Q(comments__author=student))
-    )
-
-
-def _is_unread(reply: Reply) -> bool:
-    latest = max(
-        (t for t in (reply.last_feedback_at, reply.reviewed_at) if t is not None), default=None
-    )
-    return latest is not None and (reply.student_seen_at is None or latest > reply.student_seen_at)
-
-
 @student_page
 def student_exercise(request: HttpRequest, public_id) -> HttpResponse:
-    exercise = _found(
-        lambda: selectors.exercise_get(membership=request.membership, public_id=public_id)
+    exercise = found(
+        lambda: selectors.exercise_get(member=request.membership, public_id=public_id)
     )
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -384,8 +287,8 @@ def student_exercise(request: HttpRequest, public_id) -> HttpResponse:
             form.add_error(None, "That recording does not exist. Upload it again.")
         else:
             try:
-                reply = services.reply_create(
-                    actor=request.membership,
+                reply = reply_services.reply_create(
+                    member=request.membership,
                     exercise=exercise,
                     media=media,
                     note=form.cleaned_data["note"],
@@ -395,7 +298,7 @@ def student_exercise(request: HttpRequest, public_id) -> HttpResponse:
             except DomainError as error:
                 form.add_error(None, error.message)
     attempts = (
-        selectors.replies_visible_to(membership=request.membership)
+        reply_selectors.replies_visible_to(member=request.membership)
         .filter(exercise=exercise)
         .order_by("-attempt")
     )
@@ -407,139 +310,9 @@ def student_exercise(request: HttpRequest, public_id) -> HttpResponse:
             "form": form,
             "attempts": attempts,
             "demo_sources": media_sources(exercise.demo),
-            "demo_state": _media_state(exercise.demo),
+            "demo_state": media_state(exercise.demo),
             "max_upload_bytes": settings.PRACTIKA_MAX_UPLOAD_BYTES,
         },
     )
 
-
-@student_page
-def my_replies(request: HttpRequest) -> HttpResponse:
-    replies = _with_feedback_times(
-        selectors.replies_visible_to(membership=request.membership), student=request.user
-    ).order_by("-created_at")
-    rows = [{"reply": r, "unread": _is_unread(r)} for r in replies]
-    return render(request, "learning/student/my_replies.html", {"rows": rows})
-
-
-# --- The compare page ---------------------------------------------------------------------
-
-
-def _side(media: MediaFile | None, *, label: str, offset_ms: int = 0) -> dict:
-    return {
-        "label": label,
-        "sources": media_sources(media),
-        "media": _media_state(media),
-        "waveform": _waveform(media),
-        "offset_ms": offset_ms,
-    }
-
-
-BAND_KINDS = (
-    ("rushed", "Rushed", "faster than the demonstration"),
-    ("dragged", "Dragged", "slower than the demonstration"),
-    ("missing", "Missing", "a passage of the demonstration not played"),
-    ("extra", "Extra", "a pause or a passage not in the demonstration"),
-    ("flat", "Flat", "lower in pitch"),
-    ("sharp", "Sharp", "higher in pitch"),
-)
-
-
-def _analysis(reply: Reply, *, is_teacher: bool) -> dict:
-    """The alignment's state as the page first shows it; compare.js loads the rest from the
-    alignment API (which also queues the analysis on a first visit)."""
-    alignment = alignment_selectors.alignment_of(reply=reply)
-    status = alignment.status if alignment is not None else "pending"
-    visible = alignment.visible_to_student if alignment is not None else True
-    return {
-        "status": status,
-        "reason": alignment.reason if alignment is not None else "",
-        "visible_to_student": visible,
-        "hidden": not is_teacher and not visible,
-        "manual_only": status in ("not_aligned", "failed"),
-    }
-
-
-def compare(request: HttpRequest, public_id) -> HttpResponse:
-    """Demonstration (or another attempt) and a reply side by side, with time-coded feedback."""
-    membership = request.membership
-    reply = _found(lambda: selectors.reply_get(membership=membership, public_id=public_id))
-    attempts = list(selectors.attempts_of(reply=reply))
-    against = None
-    if other := request.GET.get("with"):
-        against = next((a for a in attempts if str(a.public_id) == other and a != reply), None)
-        if against is None:
-            raise Http404("That attempt does not exist.")
-    if reply.student_id == request.user.pk:
-        services.reply_mark_seen(actor=membership, reply=reply)
-    exercise = reply.exercise
-    if against is None:
-        left = _side(exercise.demo, label="Demonstration")
-    else:
-        left = _side(against.media, label=f"Attempt {against.attempt}")
-    right = _side(reply.media, label=f"Attempt {reply.attempt}", offset_ms=reply.sync_offset_ms)
-    is_teacher = roles.is_teacher(membership)
-    analysis = _analysis(reply, is_teacher=is_teacher) if against is None else None
-    config = {
-        "reply": str(reply.public_id),
-        "mode": "attempts" if against else "demonstration",
-        # Sign convention: reply position = demonstration position - offset. A positive offset
-        # means the reply's first moment lines up with the demonstration at +offset.
-        "offset_ms": reply.sync_offset_ms,
-        "can_sync": against is None,
-        "left": left,
-        "right": right,
-        "me": str(request.user.public_id),
-        "is_teacher": is_teacher,
-        "api": {
-            "reply": reverse("api-reply", kwargs={"public_id": reply.public_id}),
-            "comments": reverse("api-reply-comments", kwargs={"public_id": reply.public_id}),
-            "comment": reverse("api-comment", kwargs={"public_id": _UUID_SLOT}),
-            "sync": reverse("api-reply-sync-offset", kwargs={"public_id": reply.public_id}),
-            # The alignment is to the demonstration: none when comparing two attempts.
-            "alignment": reverse("api-reply-alignment", kwargs={"public_id": reply.public_id})
-            if analysis is not None
-            else None,
-        },
-        "poll": left["media"]["state"] not in ("ready", "failed", "")
-        or right["media"]["state"] not in ("ready", "failed"),
-    }
-    return render(
-        request,
-        "learning/compare.html",
-        {
-            "reply": reply,
-            "exercise": exercise,
-            "against": against,
-            "attempts": attempts,
-            "config": config,
-            "left": left,
-            "right": right,
-            "is_teacher": config["is_teacher"],
-            "analysis": analysis,
-            "band_kinds": BAND_KINDS,
-            "review_form": ReviewForm(),
-        },
-    )
-
-
-_UUID_SLOT = "00000000-0000-0000-0000-000000000000"
-
-
-@require_POST
-def reply_review(request: HttpRequest, public_id) -> HttpResponse:
-    if not roles.is_teacher(request.membership):
-        return forbidden(request, "Only teachers review replies.")
-    reply = _found(
-        lambda: selectors.reply_get(membership=request.membership, public_id=public_id)
-    )
-    form = ReviewForm(request.POST)
-    if form.is_valid():
-        services.reply_review(
-            actor=request.membership, reply=reply, status=form.cleaned_data["status"]
-        )
-        label = "reviewed" if reply.status == Reply.Status.REVIEWED else "marked “try again”"
-        name = reply.student.display_name
-        messages.success(request, f"{name}'s attempt {reply.attempt} is {label}.")
-    return redirect("learning:compare", public_id=reply.public_id)
 

@@ -6,14 +6,21 @@ not media, but a timeout on a busy machine may pass next time.
 
 from __future__ import annotations
 
-from tenants.errors import DomainError
 
+class MediaError(Exception):
+    """Base of every media processing failure; `code` is stable, `message` is for people.
 
-class MediaError(DomainError):
-    """Base of every media processing failure; `code` is stable, `message` is for people."""
+    Shaped like the apps' DomainError (message, code, status_code) without importing it: the
+    pipeline needs no Django and no app (an import-linter contract).
+    """
 
     status_code = 422
     transient = False
+
+    def __init__(self, message: str, code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
 
 
 class MediaRejected(MediaError):

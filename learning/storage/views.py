@@ -1,8 +1,8 @@
-"""The local stand-ins for S3, used when no bucket is configured (the embedded default).
+"""Storage over HTTP: the local stand-in for S3's presigned GET (used when no bucket is
+configured, the embedded default), and the API's answer when storage is unreachable.
 
-* `upload_part`: PUT /uploads/<upload token>/parts/<n> — what a presigned `UploadPart` URL is
-  in S3 mode. The signed token is the credential (like a presigned URL), so the view needs no
-  session and no CSRF token; it answers with the part's ETag as S3 does.
+(The stand-in for a presigned `UploadPart` URL is learning.uploads.views.upload_part.)
+
 * `signed_media`: GET /media-signed/<token>/ — what a presigned `GetObject` URL is in S3 mode:
   short-lived, bound to the tenant whose host serves it, with HTTP Range support (a `<video>`
   element seeks with `Range: bytes=…` and needs `206 Partial Content`; Django's FileResponse
@@ -14,33 +14,39 @@ from __future__ import annotations
 import mimetypes
 import re
 from collections.abc import Iterator
+from functools import wraps
 from pathlib import Path
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.views.decorators.csrf import csrf_exempt
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.http import require_http_methods
+from rest_framework import status
+from rest_framework.response import Response
 
-from learning import storage, uploads
-from learning.errors import DomainError
+from learning import storage
 
 STREAM_CHUNK_BYTES = 256 * 1024
 RANGE_PATTERN = re.compile(r"^bytes=(\d*)-(\d*)$")
 CONTENT_TYPES = {".mp4": "video/mp4", ".m4a": "audio/mp4", ".jpg": "image/jpeg"}
 
 
-@csrf_exempt
-@require_http_methods(["PUT"])
-def upload_part(request: HttpRequest, token: str, number: int) -> HttpResponse:
-    try:
-        # Read the body as a stream: a part is 8 MiB, more than Django keeps in memory.
-        etag = uploads.upload_part_put(token=token, number=number, stream=request)
-    except DomainError as error:
-        return JsonResponse(
-            {"code": error.code, "message": error.message}, status=error.status_code
-        )
-    response = HttpResponse(status=200)
-    response["ETag"] = etag
-    return response
+def storage_errors_as_503(method):
+    """Storage being unreachable is not the caller's fault: say so, and that it may retry."""
+
+    @wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except storage.StorageUnavailable:
+            return Response(
+                {
+                    "code": "storage_unavailable",
+                    "message": "Storage is not reachable right now. Try again in a minute.",
+                },
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+
+    return wrapper
+
 
 
 @require_http_methods(["GET", "HEAD"])

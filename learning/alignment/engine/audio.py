@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from learning.media.runner import run_ffmpeg
+from learning.media.pipeline.runner import run_ffmpeg
 
 from . import features
 

@@ -2,9 +2,9 @@
 
 GET (anyone who can see the reply): status, the time map for auto-sync, and the timing and
 pitch feedback with the attempts' trend; a student does not get the feedback when the
-teacher hid it (the time map stays: auto-sync is not feedback). The first GET of a reply
-whose recordings are ready queues the analysis. PATCH (teachers): show or hide the feedback
-from the student. POST (teachers): compute again.
+teacher hid it (the time map stays: auto-sync is not feedback). GET only reads: the analysis
+is queued when the reply is sent and when its recordings are processed. PATCH (teachers):
+show or hide the feedback from the student. POST (teachers): compute again.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from learning import roles, selectors
+from learning import roles
 from learning.alignment import selectors as alignment_selectors
 from learning.alignment import services as alignment_services
 from learning.models import Alignment
+from learning.replies import selectors
 from tenants.permissions import api_membership
 
 BAND_KINDS = ("rushed", "dragged", "missing", "extra", "flat", "sharp")
@@ -98,21 +99,21 @@ class AlignmentVisibilityIn(serializers.Serializer):
 class ReplyAlignmentApi(APIView):
     @extend_schema(responses=AlignmentOut)
     def get(self, request, public_id):
-        membership = api_membership(request)
-        reply = selectors.reply_get(membership=membership, public_id=public_id)
-        alignment = alignment_services.alignment_request(reply=reply)
-        payload = _payload(alignment, is_teacher=roles.is_teacher(membership))
+        member = api_membership(request)
+        reply = selectors.reply_get(member=member, public_id=public_id)
+        alignment = alignment_selectors.alignment_status(reply=reply)
+        payload = _payload(alignment, is_teacher=roles.is_teacher(member))
         return Response(AlignmentOut(payload).data)
 
     @extend_schema(request=AlignmentVisibilityIn, responses=AlignmentOut)
     def patch(self, request, public_id):
-        membership = api_membership(request)
-        roles.require_teacher(membership)
-        reply = selectors.reply_get(membership=membership, public_id=public_id)
+        member = api_membership(request)
+        roles.require_teacher(member)
+        reply = selectors.reply_get(member=member, public_id=public_id)
         data = AlignmentVisibilityIn(data=request.data)
         data.is_valid(raise_exception=True)
         alignment = alignment_services.alignment_set_visibility(
-            actor=membership,
+            member=member,
             alignment=alignment_services.alignment_request(reply=reply),
             visible=data.validated_data["visible_to_student"],
         )
@@ -120,9 +121,9 @@ class ReplyAlignmentApi(APIView):
 
     @extend_schema(request=None, responses={202: AlignmentOut})
     def post(self, request, public_id):
-        membership = api_membership(request)
-        roles.require_teacher(membership)
-        reply = selectors.reply_get(membership=membership, public_id=public_id)
+        member = api_membership(request)
+        roles.require_teacher(member)
+        reply = selectors.reply_get(member=member, public_id=public_id)
         alignment = alignment_services.alignment_recompute(reply=reply)
         return Response(
             AlignmentOut(_payload(alignment, is_teacher=True)).data,

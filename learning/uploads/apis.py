@@ -1,20 +1,16 @@
 """The upload API on a tenant's host (`/api/v1/`): start, resume, complete or cancel an
-upload that goes straight to storage, and read a media file's state with playback URLs.
+upload that goes straight to storage.
 
     POST   /api/v1/uploads/                   {purpose, filename, size, content_type}
     GET    /api/v1/uploads/<token>/           parts already stored (resume) and their URLs
     POST   /api/v1/uploads/<token>/complete/  {parts: [{number, etag}]}
     DELETE /api/v1/uploads/<token>/           cancel
-    GET    /api/v1/media/<id>/                state, error, and short-lived playback URLs
 
-Members only (the API's default permission). Who may play what is decided in
-`uploads.media_visible_to`: a reply's media only to its student and the teachers, a
-demonstration to the students its exercise is assigned to.
+Members only (the API's default permission); the services decide who may upload what. A
+media file's state and playback URLs are in learning.media.apis.
 """
 
 from __future__ import annotations
-
-from functools import wraps
 
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
@@ -22,29 +18,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from learning import storage, uploads
+from learning import storage
 from learning.models import MediaFile
+from learning.storage.views import storage_errors_as_503
+from learning.uploads import services as uploads
 from tenants.api_errors import ErrorSerializer
 from tenants.permissions import api_membership
-
-
-def storage_errors_as_503(method):
-    """Storage being unreachable is not the caller's fault: say so, and that it may retry."""
-
-    @wraps(method)
-    def wrapper(*args, **kwargs):
-        try:
-            return method(*args, **kwargs)
-        except storage.StorageUnavailable:
-            return Response(
-                {
-                    "code": "storage_unavailable",
-                    "message": "Storage is not reachable right now. Try again in a minute.",
-                },
-                status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            )
-
-    return wrapper
 
 
 class MediaStateOut(serializers.Serializer):
@@ -108,7 +87,7 @@ class UploadStartApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        ticket = uploads.upload_start(actor=api_membership(request), **data.validated_data)
+        ticket = uploads.upload_start(member=api_membership(request), **data.validated_data)
         body = _ticket_body(
             request, media=ticket.media, token=ticket.token, part_size=ticket.part_size,
             part_urls=ticket.part_urls, expires_at=ticket.expires_at,
@@ -121,7 +100,7 @@ class UploadApi(APIView):
     @storage_errors_as_503
     def get(self, request, token: str):
         """Where an interrupted upload stands: the parts already stored, and fresh URLs."""
-        grant, stored = uploads.upload_parts(actor=api_membership(request), token=token)
+        grant, stored = uploads.upload_parts(member=api_membership(request), token=token)
         urls = uploads.upload_part_urls(grant=grant, token=token)
         body = _ticket_body(
             request, media=grant.media, token=token, part_size=grant.part_size,
@@ -135,7 +114,7 @@ class UploadApi(APIView):
     @extend_schema(responses={204: None, 503: ErrorSerializer})
     @storage_errors_as_503
     def delete(self, request, token: str):
-        uploads.upload_abort(actor=api_membership(request), token=token)
+        uploads.upload_abort(member=api_membership(request), token=token)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -157,49 +136,8 @@ class UploadCompleteApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         media = uploads.upload_complete(
-            actor=api_membership(request), token=token,
+            member=api_membership(request), token=token,
             parts=[(p["number"], p["etag"]) for p in data.validated_data["parts"]],
         )
         body = MediaStateOut(media).data | {"error_message": media.error_message}
         return Response(body)
-
-
-class MediaPlaybackOut(serializers.Serializer):
-    id = serializers.UUIDField(source="public_id")
-    purpose = serializers.ChoiceField(choices=MediaFile.Purpose.choices)
-    state = serializers.ChoiceField(choices=MediaFile.State.choices)
-    error_message = serializers.CharField()
-    original_name = serializers.CharField()
-    duration_s = serializers.FloatField(allow_null=True)
-    has_video = serializers.BooleanField()
-    has_audio = serializers.BooleanField()
-    width = serializers.IntegerField(allow_null=True)
-    height = serializers.IntegerField(allow_null=True)
-    waveform = serializers.ListField(child=serializers.FloatField())
-    renditions = serializers.DictField(child=serializers.CharField())
-    poster_url = serializers.CharField(allow_null=True)
-    urls_expire_at = serializers.DateTimeField(allow_null=True)
-
-
-class MediaDetailApi(APIView):
-    @extend_schema(responses={200: MediaPlaybackOut, 503: ErrorSerializer})
-    @storage_errors_as_503
-    def get(self, request, public_id):
-        """A media file's state and, once ready, short-lived URLs to play it."""
-        media = uploads.media_get(membership=api_membership(request), public_id=public_id)
-        playback = uploads.media_playback(media=media)
-        absolute = request.build_absolute_uri
-        body = {
-            "public_id": media.public_id, "purpose": media.purpose, "state": media.state,
-            "error_message": media.error_message, "original_name": media.original_name,
-            "duration_s": media.duration_s, "has_video": media.has_video,
-            "has_audio": media.has_audio, "width": media.width, "height": media.height,
-            "waveform": media.waveform if playback else [],
-            "renditions": (
-                {name: absolute(url) for name, url in playback.renditions.items()}
-                if playback else {}
-            ),
-            "poster_url": absolute(playback.poster) if playback and playback.poster else None,
-            "urls_expire_at": playback.expires_at if playback else None,
-        }
-        return Response(MediaPlaybackOut(body).data)

@@ -1,0 +1,51 @@
+"""Reads of the core loop. Each selector does its own joins so that a page's query count
+does not grow with its rows. Visibility rules live here: students see only what is assigned
+to them and only their own replies; teachers and admins see everything in their tenant."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from learning import roles
+from learning.errors import NotFound
+from learning.models import Classroom, Exercise
+from tenants.models import Membership
+
+
+def exercises_for_teacher() -> QuerySet[Exercise]:
+    return (
+        Exercise.objects.select_related("demo", "created_by")
+        .annotate(reply_count=Count("replies", distinct=True))
+        .order_by("-created_at")
+    )
+
+
+def exercises_for_student(*, student) -> QuerySet[Exercise]:
+    assigned = Exercise.objects.filter(status=Exercise.Status.PUBLISHED).filter(
+        Q(assign_to_all=True) | Q(assigned_students=student) | Q(assigned_classes__students=student)
+    )
+    return (
+        Exercise.objects.filter(pk__in=assigned.values("pk"))
+        .select_related("demo", "created_by")
+        .annotate(
+            my_reply_count=Count("replies", filter=Q(replies__student=student), distinct=True)
+        )
+        .order_by("due_at", "-published_at")
+    )
+
+
+def exercises_visible_to(*, member: Membership) -> QuerySet[Exercise]:
+    if roles.is_teacher(member):
+        return exercises_for_teacher()
+    return exercises_for_student(student=member.user)
+
+
+def exercise_get(*, member: Membership, public_id) -> Exercise:
+    exercise = exercises_visible_to(member=member).filter(public_id=public_id).first()
+    if exercise is None:
+        raise NotFound("This exercise does not exist or is not assigned to you.", code="not_found")
+    return exercise
+
+
+def classrooms() -> QuerySet[Classroom]:
+    return Classroom.objects.annotate(student_count=Count("students")).order_by("name")

@@ -1,0 +1,31 @@
+"""Reads of media files: who may play which recording."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from learning import roles
+from learning.errors import NotFound
+from learning.exercises import selectors as exercise_selectors
+from learning.models import MediaFile, Reply
+from tenants.models import Membership
+
+
+def media_visible_to(*, member: Membership | None) -> QuerySet[MediaFile]:
+    """Media a member may play: teachers all; students their own uploads, their replies,
+    and the demonstrations of exercises assigned to them."""
+    if roles.is_teacher(member):
+        return MediaFile.objects.all()
+    if member is None:
+        return MediaFile.objects.none()
+    user = member.user
+    demos = exercise_selectors.exercises_for_student(student=user).values("demo_id")
+    replies = Reply.objects.filter(student=user).values("media_id")
+    return MediaFile.objects.filter(Q(owner=user) | Q(pk__in=demos) | Q(pk__in=replies))
+
+
+def media_get(*, member: Membership | None, public_id) -> MediaFile:
+    media = media_visible_to(member=member).filter(public_id=public_id).first()
+    if media is None:
+        raise NotFound("This recording does not exist or is not yours.", code="media_not_found")
+    return media

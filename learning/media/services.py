@@ -1,0 +1,181 @@
+"""Writes of media files: processing an upload into playable renditions (with the pipeline in
+learning.media.pipeline), recording a failure, and handing out short-lived playback URLs.
+
+`media_process` is the Celery task's service (learning.media.tasks.process_media): probe,
+check the plan's length limit, transcode, store the outputs, mark the media `ready` or
+`failed`. It is safe to run again at any point.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from billing import services as billing_services
+from learning import storage
+from learning.errors import LimitReached
+from learning.media import pipeline
+from learning.models import MediaFile, Reply
+
+logger = logging.getLogger(__name__)
+
+# A media file whose processing started this many times without finishing (workers killed,
+# transient failures) is given up on, so a file that crashes workers cannot loop for ever.
+MAX_PROCESSING_ATTEMPTS = 5
+OUTPUT_CONTENT_TYPES = {
+    ".mp4": "video/mp4",
+    ".m4a": "audio/mp4",
+    ".jpg": "image/jpeg",
+    ".json": "application/json",
+}
+
+
+@dataclass(frozen=True)
+class Playback:
+    renditions: dict[str, str]
+    poster: str | None
+    expires_at: datetime
+
+
+def media_playback(*, media: MediaFile, expires_s: int | None = None) -> Playback | None:
+    """Short-lived URLs for a ready media file's renditions and poster (None until ready)."""
+    if media.state != MediaFile.State.READY:
+        return None
+    expires_s = expires_s or settings.PRACTIKA_PLAYBACK_URL_EXPIRES_S
+    return Playback(
+        renditions={
+            name: storage.playback_url(key, expires_s) for name, key in media.renditions.items()
+        },
+        poster=storage.playback_url(media.poster_key, expires_s) if media.poster_key else None,
+        expires_at=timezone.now() + timedelta(seconds=expires_s),
+    )
+
+
+# --- Processing ---------------------------------------------------------------------------
+
+
+def _begin_processing(media_id: int) -> MediaFile | None:
+    """Mark the media `processing` in its own short transaction, so that pages (and a
+    redelivered task after a killed worker) see it at once; None when there is nothing to do."""
+    with transaction.atomic():
+        media = MediaFile.objects.select_for_update().filter(pk=media_id).first()
+        if media is None:
+            logger.info("media %s is gone; nothing to process", media_id)
+            return None
+        if media.state not in (MediaFile.State.UPLOADED, MediaFile.State.PROCESSING):
+            # ready or failed: a redelivered message; awaiting_upload: not ours to touch yet.
+            logger.info("media %s is %s; nothing to process", media_id, media.state)
+            return None
+        media.processing_attempts += 1
+        if media.processing_attempts > MAX_PROCESSING_ATTEMPTS:
+            _fail(media, "We could not process this recording. Please upload it again.")
+            return None
+        media.state = MediaFile.State.PROCESSING
+        media.error_message = ""
+        media.save(update_fields=["state", "processing_attempts", "error_message", "updated_at"])
+        return media
+
+
+def _fail(media: MediaFile, message: str) -> None:
+    media.state = MediaFile.State.FAILED
+    media.error_message = message[:500]
+    media.save(update_fields=["state", "error_message", "updated_at"])
+
+
+def media_fail(*, media_id: int, message: str) -> None:
+    """Give up on a media file with a message for the uploader (it may upload again)."""
+    with transaction.atomic():
+        media = MediaFile.objects.select_for_update().filter(pk=media_id).first()
+        if media is not None and media.state != MediaFile.State.READY:
+            _fail(media, message)
+
+
+def media_process(*, media_id: int) -> MediaFile | None:
+    """Probe, transcode and store the outputs of one upload; safe to run again at any point.
+
+    Outputs go to fixed keys beside the source (720p.mp4, 360p.mp4 or audio.m4a, poster.jpg,
+    waveform.json) and are overwritten, so a rerun after a killed worker leaves one set.
+    Raises storage.StorageUnavailable and transient MediaErrors for the task to retry;
+    marks the media `failed` for everything that a retry cannot fix.
+    """
+    media = _begin_processing(media_id)
+    if media is None:
+        return None
+    prefix = media.source_key.rsplit("/", 1)[0] + "/"
+    with tempfile.TemporaryDirectory(prefix="practika-media-") as scratch:
+        source = Path(scratch) / "source"
+        try:
+            storage.download(key=media.source_key, path=source)
+        except storage.ObjectMissing:
+            _fail(media, "The uploaded file is missing. Please upload it again.")
+            return media
+        try:
+            info = pipeline.probe(
+                source,
+                max_duration_s=settings.PRACTIKA_MAX_MEDIA_SECONDS,
+                max_bytes=settings.PRACTIKA_MAX_UPLOAD_BYTES,
+            )
+            # The plan's length limit, now that the real duration is known. Size 0: this
+            # file's bytes already count towards the storage in use.
+            billing_services.check_upload_allowed(
+                tenant=connection.tenant, size_bytes=0, duration_s=info.duration_s,
+                user=media.owner,
+            )
+            result = pipeline.transcode(source, Path(scratch) / "out", probe_result=info)
+        except pipeline.MediaError as error:
+            if error.transient:
+                raise
+            logger.info("media %s failed: %s (%s)", media_id, error.code, error.message)
+            _fail(media, error.message)
+            return media
+        except LimitReached as error:
+            logger.info("media %s over a plan limit: %s", media_id, error.code)
+            _fail(media, error.message)
+            return media
+        renditions = {}
+        for rendition in result.renditions:
+            renditions[rendition.name] = _store_output(rendition.path, prefix)
+        poster_key = _store_output(result.poster, prefix) if result.poster else ""
+        _store_output(result.waveform_path, prefix)
+    with transaction.atomic():
+        current = MediaFile.objects.select_for_update().filter(pk=media.pk).first()
+        if current is None:  # deleted while we worked; its objects are being removed
+            return None
+        current.renditions = renditions
+        current.poster_key = poster_key
+        current.waveform = list(result.waveform.peaks)
+        current.duration_s = info.duration_s
+        current.has_video = info.has_video
+        current.has_audio = info.has_audio
+        current.width = info.display_width
+        current.height = info.display_height
+        current.size_bytes = info.size_bytes
+        current.state = MediaFile.State.READY
+        current.error_message = ""
+        current.processed_at = timezone.now()
+        current.save()
+        # Replies waiting on this recording (theirs or their demonstration) can be aligned now.
+        from learning.alignment import services as alignment_services
+
+        waiting = Reply.objects.filter(Q(media=current) | Q(exercise__demo=current))
+        for reply in waiting.select_related("exercise__demo", "media"):
+            alignment_services.alignment_request(reply=reply)
+    return current
+
+
+def _store_output(path: Path, prefix: str) -> str:
+    key = f"{prefix}{path.name}"
+    content_type = OUTPUT_CONTENT_TYPES.get(path.suffix) or (
+        mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    )
+    storage.upload(path=path, key=key, content_type=content_type)
+    return key

@@ -1,0 +1,195 @@
+"""The replies API on a tenant's host (`/api/v1/`): replies, the inbox, reviews, the sync
+offset, seen marks and time-coded comments. One view per operation; members only (the API's
+default permission); the services decide what each role may do."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from learning import roles
+from learning.errors import NotFound
+from learning.exercises import selectors as exercise_selectors
+from learning.exercises.apis import CommentOut, CommentThreadOut, ReplyOut
+from learning.models import Comment, MediaFile, Reply
+from learning.replies import selectors, services
+from tenants.pagination import PaginatedListMixin
+from tenants.permissions import api_membership
+
+# --- Replies ------------------------------------------------------------------------------
+
+
+class ReplyIn(serializers.Serializer):
+    exercise = serializers.UUIDField()
+    media = serializers.UUIDField()
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ReplyFilter(serializers.Serializer):
+    exercise = serializers.UUIDField(required=False)
+    status = serializers.ChoiceField(choices=Reply.Status.choices, required=False)
+
+
+class ReplyListApi(PaginatedListMixin, APIView):
+    @extend_schema(parameters=[ReplyFilter], responses=ReplyOut(many=True))
+    def get(self, request):
+        filters = ReplyFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        replies = selectors.replies_visible_to(member=api_membership(request))
+        if exercise := filters.validated_data.get("exercise"):
+            replies = replies.filter(exercise__public_id=exercise)
+        if reply_status := filters.validated_data.get("status"):
+            replies = replies.filter(status=reply_status)
+        return self.paginated_response(replies.order_by("-created_at"), ReplyOut)
+
+    @extend_schema(request=ReplyIn, responses={201: ReplyOut})
+    def post(self, request):
+        member = api_membership(request)
+        data = ReplyIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        exercise = exercise_selectors.exercise_get(
+            member=member, public_id=data.validated_data["exercise"]
+        )
+        media = MediaFile.objects.filter(public_id=data.validated_data["media"]).first()
+        if media is None:
+            raise NotFound("That recording does not exist.", code="media_not_found")
+        reply = services.reply_create(
+            member=member, exercise=exercise, media=media, note=data.validated_data["note"]
+        )
+        return Response(ReplyOut(reply).data, status=status.HTTP_201_CREATED)
+
+
+class InboxApi(PaginatedListMixin, APIView):
+    """Replies awaiting feedback, oldest first (teachers)."""
+
+    @extend_schema(responses=ReplyOut(many=True))
+    def get(self, request):
+        roles.require_teacher(api_membership(request))
+        return self.paginated_response(selectors.replies_awaiting_feedback(), ReplyOut)
+
+
+class ReplyDetailApi(APIView):
+    @extend_schema(responses=ReplyOut)
+    def get(self, request, public_id):
+        reply = selectors.reply_get(member=api_membership(request), public_id=public_id)
+        return Response(ReplyOut(reply).data)
+
+
+class ReplyReviewIn(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[Reply.Status.REVIEWED, Reply.Status.TRY_AGAIN])
+
+
+class ReplyReviewApi(APIView):
+    @extend_schema(request=ReplyReviewIn, responses=ReplyOut)
+    def post(self, request, public_id):
+        member = api_membership(request)
+        reply = selectors.reply_get(member=member, public_id=public_id)
+        data = ReplyReviewIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        reply = services.reply_review(
+            member=member, reply=reply, status=data.validated_data["status"]
+        )
+        return Response(ReplyOut(reply).data)
+
+
+class SyncOffsetIn(serializers.Serializer):
+    offset_ms = serializers.IntegerField(min_value=-600_000, max_value=600_000)
+
+
+class ReplySyncOffsetApi(APIView):
+    @extend_schema(request=SyncOffsetIn, responses=ReplyOut)
+    def post(self, request, public_id):
+        member = api_membership(request)
+        reply = selectors.reply_get(member=member, public_id=public_id)
+        data = SyncOffsetIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        reply = services.reply_set_sync_offset(
+            member=member, reply=reply, offset_ms=data.validated_data["offset_ms"]
+        )
+        return Response(ReplyOut(reply).data)
+
+
+class ReplySeenApi(APIView):
+    """The student opened the reply's compare page: its feedback is no longer new (sent by the
+    page's script; the page itself only reads). Others' calls change nothing."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request, public_id):
+        member = api_membership(request)
+        reply = selectors.reply_get(member=member, public_id=public_id)
+        services.reply_mark_seen(member=member, reply=reply)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Comments -----------------------------------------------------------------------------
+
+
+class CommentIn(serializers.Serializer):
+    body = serializers.CharField(max_length=services.MAX_COMMENT_LENGTH)
+    at_ms = serializers.IntegerField(min_value=0, max_value=2**31 - 1)  # the column's range
+    side = serializers.ChoiceField(choices=Comment.Side.choices, default=Comment.Side.REPLY)
+    parent = serializers.UUIDField(required=False, allow_null=True)
+
+
+class CommentListApi(APIView):
+    @extend_schema(responses=CommentThreadOut(many=True))
+    def get(self, request, public_id):
+        reply = selectors.reply_get(member=api_membership(request), public_id=public_id)
+        return Response(CommentThreadOut(selectors.comments_for_reply(reply=reply), many=True).data)
+
+    @extend_schema(request=CommentIn, responses={201: CommentOut})
+    def post(self, request, public_id):
+        member = api_membership(request)
+        reply = selectors.reply_get(member=member, public_id=public_id)
+        data = CommentIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        parent = None
+        if data.validated_data.get("parent"):
+            parent = get_object_or_404(
+                Comment, public_id=data.validated_data["parent"], reply=reply
+            )
+        comment = services.comment_create(
+            member=member,
+            reply=reply,
+            body=data.validated_data["body"],
+            at_ms=data.validated_data["at_ms"],
+            side=data.validated_data["side"],
+            parent=parent,
+        )
+        return Response(CommentOut(comment).data, status=status.HTTP_201_CREATED)
+
+
+class CommentUpdateIn(serializers.Serializer):
+    body = serializers.CharField(max_length=services.MAX_COMMENT_LENGTH)
+
+
+def _comment_for(request, public_id) -> Comment:
+    member = api_membership(request)
+    comment = Comment.objects.select_related("author", "reply").filter(public_id=public_id).first()
+    if comment is None:
+        raise NotFound("This comment does not exist.", code="not_found")
+    # Visible only if its reply is visible to this member.
+    selectors.reply_get(member=member, public_id=comment.reply.public_id)
+    return comment
+
+
+class CommentDetailApi(APIView):
+    @extend_schema(request=CommentUpdateIn, responses=CommentOut)
+    def patch(self, request, public_id):
+        comment = _comment_for(request, public_id)
+        data = CommentUpdateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = services.comment_update(
+            member=api_membership(request), comment=comment, body=data.validated_data["body"]
+        )
+        return Response(CommentOut(comment).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, public_id):
+        services.comment_delete(
+            member=api_membership(request), comment=_comment_for(request, public_id)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

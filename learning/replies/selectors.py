@@ -1,0 +1,52 @@
+"""Reads of replies and comments. Each selector does its own joins so that a page's query count
+does not grow with its rows. Students see only their own replies; teachers see every reply in
+their tenant."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, QuerySet
+
+from learning import roles
+from learning.errors import NotFound
+from learning.models import Comment, Reply
+from tenants.models import Membership
+
+
+def replies_visible_to(*, member: Membership) -> QuerySet[Reply]:
+    replies = Reply.objects.select_related("exercise", "exercise__demo", "media", "student")
+    if not roles.is_teacher(member):
+        replies = replies.filter(student=member.user)
+    return replies.annotate(comment_count=Count("comments", distinct=True))
+
+
+def reply_get(*, member: Membership, public_id) -> Reply:
+    reply = replies_visible_to(member=member).filter(public_id=public_id).first()
+    if reply is None:
+        raise NotFound("This reply does not exist or is not yours.", code="not_found")
+    return reply
+
+
+def replies_awaiting_feedback() -> QuerySet[Reply]:
+    """The teacher's inbox: submitted replies, oldest first."""
+    return (
+        Reply.objects.filter(status=Reply.Status.SUBMITTED)
+        .select_related("exercise", "media", "student")
+        .order_by("created_at")
+    )
+
+
+def attempts_of(*, reply: Reply) -> QuerySet[Reply]:
+    return (
+        Reply.objects.filter(exercise=reply.exercise, student=reply.student)
+        .select_related("media")
+        .order_by("attempt")
+    )
+
+
+def comments_for_reply(*, reply: Reply) -> QuerySet[Comment]:
+    return (
+        Comment.objects.filter(reply=reply, parent__isnull=True)
+        .select_related("author")
+        .prefetch_related(Prefetch("children", queryset=Comment.objects.select_related("author")))
+        .order_by("at_ms", "created_at")
+    )

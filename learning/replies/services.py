@@ -1,0 +1,163 @@
+"""Writes of replies: a student's attempt, the teacher's review, the sync offset, the student
+having seen the feedback, and time-coded comments.
+
+Inside a tenant's schema the tenant is implicit. Services take the acting member (a
+`tenants.models.Membership` of the current tenant), check what that member may do, run in a
+transaction and queue side effects after commit.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from learning import activity, roles
+from learning.alignment import services as alignment_services
+from learning.errors import DomainError, PermissionDenied
+from learning.exercises import selectors as exercise_selectors
+from learning.models import Comment, Exercise, MediaFile, Reply
+from tenants.models import Membership
+
+MAX_COMMENT_LENGTH = 4000
+
+
+# --- Replies ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reply_create(
+    *, member: Membership, exercise: Exercise, media: MediaFile, note: str = ""
+) -> Reply:
+    """A student's new attempt at an exercise assigned to them."""
+    if not roles.is_student(member):
+        raise PermissionDenied("Only students reply to exercises.", code="students_only")
+    assigned = exercise_selectors.exercises_for_student(student=member.user)
+    visible = assigned.filter(pk=exercise.pk).exists()
+    if not visible:
+        raise PermissionDenied("This exercise is not assigned to you.", code="not_assigned")
+    if media.purpose != MediaFile.Purpose.REPLY or media.owner_id != member.user_id:
+        raise PermissionDenied("This recording cannot be used here.", code="media_forbidden")
+    if media.state == MediaFile.State.AWAITING_UPLOAD:
+        raise DomainError("The recording has not finished uploading.", code="upload_incomplete")
+    if Reply.objects.filter(media=media).exists():
+        raise DomainError("This recording was already sent.", code="media_used")
+    # Lock the exercise row so that two simultaneous replies get different attempt numbers.
+    Exercise.objects.select_for_update().filter(pk=exercise.pk).first()
+    last = Reply.objects.filter(exercise=exercise, student=member.user).aggregate(n=Max("attempt"))
+    reply = Reply.objects.create(
+        exercise=exercise,
+        student=member.user,
+        media=media,
+        note=note.strip()[:2000],
+        attempt=(last["n"] or 0) + 1,
+    )
+    activity.emit(
+        kind="reply_submitted", member=member, exercise=exercise.public_id, reply=reply.public_id,
+        student_id=member.user_id,
+    )
+    alignment_services.alignment_request(reply=reply)
+    return reply
+
+
+@transaction.atomic
+def reply_review(*, member: Membership, reply: Reply, status: str) -> Reply:
+    """Mark a reply reviewed, or ask the student to try again."""
+    roles.require_teacher(member)
+    if status not in (Reply.Status.REVIEWED, Reply.Status.TRY_AGAIN):
+        raise DomainError("Mark the reply reviewed or ask to try again.", code="status_invalid")
+    reply.status = status
+    reply.reviewed_at = timezone.now()
+    reply.reviewed_by = member.user
+    reply.save(update_fields=["status", "reviewed_at", "reviewed_by", "updated_at"])
+    activity.emit(
+        kind="feedback_given", member=member, reply=reply.public_id, student_id=reply.student_id,
+        status=status,
+    )
+    return reply
+
+
+@transaction.atomic
+def reply_set_sync_offset(*, member: Membership, reply: Reply, offset_ms: int) -> Reply:
+    """Save the manual sync offset between demonstration and reply."""
+    if not (roles.is_teacher(member) or reply.student_id == member.user_id):
+        raise PermissionDenied("You cannot change this reply.", code="forbidden")
+    reply.sync_offset_ms = max(-600_000, min(600_000, int(offset_ms)))
+    reply.save(update_fields=["sync_offset_ms", "updated_at"])
+    return reply
+
+
+def reply_mark_seen(*, member: Membership, reply: Reply) -> None:
+    """The student has seen the feedback on their reply (clears the unread mark)."""
+    if reply.student_id == member.user_id:
+        Reply.objects.filter(pk=reply.pk).update(student_seen_at=timezone.now())
+
+
+# --- Comments -----------------------------------------------------------------------------
+
+
+def _can_discuss(member: Membership, reply: Reply) -> bool:
+    return roles.is_teacher(member) or reply.student_id == member.user_id
+
+
+@transaction.atomic
+def comment_create(
+    *,
+    member: Membership,
+    reply: Reply,
+    body: str,
+    at_ms: int,
+    side: str = Comment.Side.REPLY,
+    parent: Comment | None = None,
+) -> Comment:
+    """Add time-coded feedback (or a student's question) at a moment of one side."""
+    if not _can_discuss(member, reply):
+        raise PermissionDenied("You cannot comment on this reply.", code="forbidden")
+    body = body.strip()
+    if not body:
+        raise DomainError("Write something first.", code="body_required")
+    if len(body) > MAX_COMMENT_LENGTH:
+        raise DomainError(
+            f"Keep comments under {MAX_COMMENT_LENGTH} characters.", code="body_too_long"
+        )
+    if side not in Comment.Side.values:
+        raise DomainError("Comment on the demonstration or the reply.", code="side_invalid")
+    if parent is not None and parent.reply_id != reply.pk:
+        raise DomainError("You can only answer a comment on the same reply.", code="parent_invalid")
+    if parent is not None and parent.parent_id is not None:
+        parent = parent.parent  # one level of threading
+    comment = Comment.objects.create(
+        reply=reply,
+        author=member.user,
+        body=body,
+        at_ms=max(0, int(at_ms)),
+        side=side,
+        parent=parent,
+    )
+    activity.emit(
+        kind="comment_created", member=member, reply=reply.public_id, comment=comment.public_id,
+        student_id=reply.student_id,
+    )
+    return comment
+
+
+@transaction.atomic
+def comment_update(*, member: Membership, comment: Comment, body: str) -> Comment:
+    """Edit one's own comment."""
+    if comment.author_id != member.user_id:
+        raise PermissionDenied("You can only edit your own comments.", code="forbidden")
+    body = body.strip()
+    if not body:
+        raise DomainError("Write something first.", code="body_required")
+    comment.body = body[:MAX_COMMENT_LENGTH]
+    comment.edited_at = timezone.now()
+    comment.save(update_fields=["body", "edited_at", "updated_at"])
+    return comment
+
+
+@transaction.atomic
+def comment_delete(*, member: Membership, comment: Comment) -> None:
+    """Delete one's own comment (and its answers)."""
+    if comment.author_id != member.user_id:
+        raise PermissionDenied("You can only delete your own comments.", code="forbidden")
+    comment.delete()

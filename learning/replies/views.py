@@ -1,0 +1,169 @@
+"""The reply pages on a tenant's host: the teacher's inbox, the student's replies, and the
+compare page where both meet (a reply beside its demonstration or another attempt, with
+time-coded feedback). Views are thin: they call the same services and selectors as the API."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Max, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from learning import roles
+from learning.alignment import selectors as alignment_selectors
+from learning.forms import ReviewForm
+from learning.models import MediaFile, Reply
+from learning.pages import found, media_sources, media_state, student_page, teacher_page, waveform
+from learning.replies import selectors, services
+from tenants.decorators import forbidden
+
+
+def _with_feedback_times(replies, *, student):
+    """Annotate when others last commented, for the unread mark."""
+    return replies.annotate(
+        last_feedback_at=Max("comments__created_at", filter=~Q(comments__author=student))
+    )
+
+
+def _is_unread(reply: Reply) -> bool:
+    latest = max(
+        (t for t in (reply.last_feedback_at, reply.reviewed_at) if t is not None), default=None
+    )
+    return latest is not None and (reply.student_seen_at is None or latest > reply.student_seen_at)
+
+
+@teacher_page
+def inbox(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "learning/teacher/inbox.html", {"replies": selectors.replies_awaiting_feedback()}
+    )
+
+
+@student_page
+def my_replies(request: HttpRequest) -> HttpResponse:
+    replies = _with_feedback_times(
+        selectors.replies_visible_to(member=request.membership), student=request.user
+    ).order_by("-created_at")
+    rows = [{"reply": r, "unread": _is_unread(r)} for r in replies]
+    return render(request, "learning/student/my_replies.html", {"rows": rows})
+
+
+# --- The compare page ---------------------------------------------------------------------
+
+
+def _side(media: MediaFile | None, *, label: str, offset_ms: int = 0) -> dict:
+    return {
+        "label": label,
+        "sources": media_sources(media),
+        "media": media_state(media),
+        "waveform": waveform(media),
+        "offset_ms": offset_ms,
+    }
+
+
+BAND_KINDS = (
+    ("rushed", "Rushed", "faster than the demonstration"),
+    ("dragged", "Dragged", "slower than the demonstration"),
+    ("missing", "Missing", "a passage of the demonstration not played"),
+    ("extra", "Extra", "a pause or a passage not in the demonstration"),
+    ("flat", "Flat", "lower in pitch"),
+    ("sharp", "Sharp", "higher in pitch"),
+)
+
+
+def _analysis(reply: Reply, *, is_teacher: bool) -> dict:
+    """The alignment's state as the page first shows it; compare.js loads the rest from the
+    alignment API. Both only read (the analysis is queued when the reply is sent)."""
+    alignment = alignment_selectors.alignment_status(reply=reply)
+    return {
+        "status": alignment.status,
+        "reason": alignment.reason,
+        "visible_to_student": alignment.visible_to_student,
+        "hidden": not is_teacher and not alignment.visible_to_student,
+        "manual_only": alignment.status in ("not_aligned", "failed"),
+    }
+
+
+def compare(request: HttpRequest, public_id) -> HttpResponse:
+    """Demonstration (or another attempt) and a reply side by side, with time-coded feedback."""
+    member = request.membership
+    reply = found(lambda: selectors.reply_get(member=member, public_id=public_id))
+    attempts = list(selectors.attempts_of(reply=reply))
+    against = None
+    if other := request.GET.get("with"):
+        against = next((a for a in attempts if str(a.public_id) == other and a != reply), None)
+        if against is None:
+            raise Http404("That attempt does not exist.")
+    exercise = reply.exercise
+    if against is None:
+        left = _side(exercise.demo, label="Demonstration")
+    else:
+        left = _side(against.media, label=f"Attempt {against.attempt}")
+    right = _side(reply.media, label=f"Attempt {reply.attempt}", offset_ms=reply.sync_offset_ms)
+    is_teacher = roles.is_teacher(member)
+    analysis = _analysis(reply, is_teacher=is_teacher) if against is None else None
+    config = {
+        "reply": str(reply.public_id),
+        "mode": "attempts" if against else "demonstration",
+        # Sign convention: reply position = demonstration position - offset. A positive offset
+        # means the reply's first moment lines up with the demonstration at +offset.
+        "offset_ms": reply.sync_offset_ms,
+        "can_sync": against is None,
+        "left": left,
+        "right": right,
+        "me": str(request.user.public_id),
+        "is_teacher": is_teacher,
+        "api": {
+            "reply": reverse("api-reply", kwargs={"public_id": reply.public_id}),
+            "comments": reverse("api-reply-comments", kwargs={"public_id": reply.public_id}),
+            "comment": reverse("api-comment", kwargs={"public_id": _UUID_SLOT}),
+            "sync": reverse("api-reply-sync-offset", kwargs={"public_id": reply.public_id}),
+            # The alignment is to the demonstration: none when comparing two attempts.
+            "alignment": reverse("api-reply-alignment", kwargs={"public_id": reply.public_id})
+            if analysis is not None
+            else None,
+        },
+        "poll": left["media"]["state"] not in ("ready", "failed", "")
+        or right["media"]["state"] not in ("ready", "failed"),
+    }
+    return render(
+        request,
+        "learning/compare.html",
+        {
+            "reply": reply,
+            "exercise": exercise,
+            "against": against,
+            "attempts": attempts,
+            "config": config,
+            "left": left,
+            "right": right,
+            "is_teacher": config["is_teacher"],
+            "analysis": analysis,
+            "band_kinds": BAND_KINDS,
+            "review_form": ReviewForm(),
+        },
+    )
+
+
+_UUID_SLOT = "00000000-0000-0000-0000-000000000000"
+
+
+@require_POST
+def reply_review(request: HttpRequest, public_id) -> HttpResponse:
+    if not roles.is_teacher(request.membership):
+        return forbidden(request, "Only teachers review replies.")
+    reply = found(
+        lambda: selectors.reply_get(member=request.membership, public_id=public_id)
+    )
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        services.reply_review(
+            member=request.membership, reply=reply, status=form.cleaned_data["status"]
+        )
+        label = "reviewed" if reply.status == Reply.Status.REVIEWED else "marked “try again”"
+        name = reply.student.display_name
+        messages.success(request, f"{name}'s attempt {reply.attempt} is {label}.")
+    return redirect("learning:compare", public_id=reply.public_id)
+

@@ -1,0 +1,191 @@
+"""Private object storage for recordings: a facade over two backends with one contract.
+
+* S3 mode, when `settings.AWS_STORAGE_BUCKET_NAME` is set (`s3`): browsers upload parts
+  straight to the bucket with presigned `UploadPart` URLs and play media through presigned
+  `GetObject` URLs. Django never carries video bytes.
+* Local mode, the embedded default (`local`): objects are files under
+  `settings.PRIVATE_MEDIA_ROOT`. Parts are PUT to a Django endpoint (`views.upload_part`) and
+  playback goes through a signed, short-lived, tenant-bound URL served with HTTP Range support
+  (`views.signed_media`, tokens in `tokens`). The folder is never served as static files.
+
+Every key lives under `tenants/<tenant uuid>/` (`keys`); every operation here checks its key
+first. Part sizing is in `parts`. Errors are translated into `StorageError`s (`errors`);
+`StorageUnavailable` means "try again later". Callers use this module only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+
+from learning.storage import local, s3
+from learning.storage.errors import (
+    KeyRefused,
+    ObjectMissing,
+    PartsInvalid,
+    PendingUpload,
+    StorageError,
+    StorageUnavailable,
+    StoredObject,
+    StoredPart,
+)
+from learning.storage.keys import check_key, media_prefix, tenant_prefix
+from learning.storage.parts import MAX_PARTS, part_count, part_size_for
+from learning.storage.tokens import media_token, media_token_key
+
+__all__ = [
+    "MAX_PARTS",
+    "KeyRefused",
+    "LocalFile",
+    "ObjectMissing",
+    "PartsInvalid",
+    "PendingUpload",
+    "StorageError",
+    "StorageUnavailable",
+    "StoredObject",
+    "StoredPart",
+    "check_key",
+    "delete_key",
+    "delete_prefix",
+    "download",
+    "is_s3",
+    "list_objects",
+    "media_prefix",
+    "media_token",
+    "media_token_key",
+    "multipart_abort",
+    "multipart_complete",
+    "multipart_parts",
+    "multipart_put_part",
+    "multipart_start",
+    "object_size",
+    "open_local",
+    "part_count",
+    "part_size_for",
+    "part_upload_urls",
+    "pending_uploads",
+    "playback_url",
+    "tenant_prefix",
+    "upload",
+]
+
+
+def is_s3() -> bool:
+    return bool(settings.AWS_STORAGE_BUCKET_NAME)
+
+
+# --- The operations (each dispatches to the mode in force) --------------------------------
+
+
+def multipart_start(*, key: str, content_type: str) -> str:
+    """Begin a multipart upload to `key`; return its upload id."""
+    return _backend().multipart_start(check_key(key), content_type)
+
+
+def part_upload_urls(*, key: str, upload_id: str, token: str, count: int, expires_s: int):
+    """URLs the browser PUTs parts 1..count to (presigned in S3 mode)."""
+    return _backend().part_upload_urls(check_key(key), upload_id, token, count, expires_s)
+
+
+def multipart_put_part(
+    *, key: str, upload_id: str, number: int, stream: BinaryIO, max_bytes: int
+) -> str:
+    """Store one part from `stream` (local mode only; S3 receives parts itself). Returns ETag."""
+    return _local().put_part(check_key(key), upload_id, number, stream, max_bytes)
+
+
+def multipart_parts(*, key: str, upload_id: str) -> list[StoredPart]:
+    """Parts uploaded so far: lets an interrupted browser resume where it stopped."""
+    return _backend().list_parts(check_key(key), upload_id)
+
+
+def multipart_complete(*, key: str, upload_id: str, parts: Iterable[tuple[int, str]]) -> None:
+    """Join the named parts (number, ETag) in order into the object `key`."""
+    ordered = sorted(parts)
+    _backend().multipart_complete(check_key(key), upload_id, ordered)
+
+
+def multipart_abort(*, key: str, upload_id: str | None = None) -> None:
+    """Abandon the multipart upload(s) to `key` and free their parts."""
+    _backend().multipart_abort(check_key(key), upload_id)
+
+
+def pending_uploads(*, prefix: str) -> list[PendingUpload]:
+    return _backend().pending_uploads(check_key(prefix))
+
+
+def object_size(key: str) -> int | None:
+    """Size of the object, or None when there is none."""
+    return _backend().size(check_key(key))
+
+
+def download(*, key: str, path: Path) -> None:
+    _backend().download(check_key(key), Path(path))
+
+
+def upload(*, path: Path, key: str, content_type: str) -> None:
+    """Store the file at `path` as `key`, replacing any object there (outputs are rewritable)."""
+    _backend().upload(Path(path), check_key(key), content_type)
+
+
+def list_objects(*, prefix: str) -> list[StoredObject]:
+    return list(_backend().list_objects(check_key(prefix)))
+
+
+def delete_prefix(*, prefix: str) -> int:
+    """Delete every object under `prefix`; return how many went."""
+    prefix = check_key(prefix)
+    if not prefix.endswith("/") or prefix == tenant_prefix():
+        raise KeyRefused(f"Refusing to delete a whole tenant or a partial name: {prefix!r}")
+    return _backend().delete_prefix(prefix)
+
+
+def delete_key(*, key: str) -> None:
+    _backend().delete_key(check_key(key))
+
+
+def playback_url(key: str, expires_s: int = 300) -> str:
+    """A short-lived URL that plays `key`: presigned GET in S3, signed local route otherwise."""
+    return _backend().playback_url(check_key(key), expires_s)
+
+
+# --- Local playback -----------------------------------------------------------------------
+
+
+@dataclass
+class LocalFile:
+    path: Path
+    size: int
+
+
+def open_local(key: str) -> LocalFile | None:
+    """The file behind `key` in local mode (for the signed playback view)."""
+    path = _local().path(check_key(key))
+    try:
+        return LocalFile(path=path, size=path.stat().st_size)
+    except FileNotFoundError:
+        return None
+
+
+# --- Mode selection -----------------------------------------------------------------------
+
+
+def _backend() -> s3.S3Backend | local.LocalBackend:
+    if is_s3():
+        return s3.S3Backend(
+            s3.s3_client(
+                settings.AWS_S3_ENDPOINT_URL or None,
+                settings.AWS_S3_REGION_NAME or None,
+                settings.AWS_S3_ADDRESSING_STYLE,
+            ),
+            settings.AWS_STORAGE_BUCKET_NAME,
+        )
+    return _local()
+
+
+def _local() -> local.LocalBackend:
+    return local.LocalBackend(Path(settings.PRIVATE_MEDIA_ROOT))

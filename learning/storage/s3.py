@@ -1,0 +1,194 @@
+"""The S3 backend: the one module that talks to S3 (boto3). Browsers upload parts with
+presigned `UploadPart` URLs and play media through presigned `GetObject` URLs; botocore's
+errors become learning.storage errors."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from learning.storage.errors import (
+    ObjectMissing,
+    PartsInvalid,
+    PendingUpload,
+    StorageError,
+    StorageUnavailable,
+    StoredObject,
+    StoredPart,
+)
+
+# S3 error codes that say "the service is busy or briefly broken", not "your request is wrong".
+TRANSIENT_S3_CODES = frozenset(
+    {"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout", "RequestTimeTooSkewed"}
+)
+
+
+@functools.lru_cache(maxsize=8)
+def s3_client(endpoint_url: str | None, region: str | None, addressing_style: str):
+    # Credentials come from boto3's usual chain (environment, role); never from settings.
+    config = botocore.config.Config(
+        signature_version="s3v4",
+        s3={"addressing_style": addressing_style},
+        retries={"mode": "standard", "max_attempts": 3},
+        connect_timeout=5,
+        read_timeout=60,
+    )
+    return boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
+
+
+def _translate_s3(error: Exception) -> StorageError:
+    if isinstance(error, botocore.exceptions.ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code in TRANSIENT_S3_CODES or status >= 500:
+            return StorageUnavailable(f"S3 {code}: {error}")
+        if code in ("NoSuchUpload", "NoSuchKey", "404", "NotFound"):
+            return ObjectMissing(f"S3 {code}: {error}")
+        if code in ("InvalidPart", "InvalidPartOrder", "EntityTooSmall"):
+            return PartsInvalid(f"S3 {code}: {error}")
+        return StorageError(f"S3 {code}: {error}")
+    return StorageUnavailable(f"S3 unreachable: {error}")
+
+
+_S3_FAILURES = (
+    botocore.exceptions.ClientError,
+    botocore.exceptions.BotoCoreError,  # EndpointConnectionError, timeouts, ...
+    ConnectionError,
+)
+
+
+class S3Backend:
+    def __init__(self, client, bucket: str):
+        self.client = client
+        self.bucket = bucket
+
+    def _call(self, method: str, **params):
+        try:
+            return getattr(self.client, method)(Bucket=self.bucket, **params)
+        except _S3_FAILURES as error:
+            raise _translate_s3(error) from error
+
+    def multipart_start(self, key: str, content_type: str) -> str:
+        # The browser's content type is a hint only; processing probes the bytes.
+        result = self._call(
+            "create_multipart_upload",
+            Key=key,
+            ContentType=content_type or "application/octet-stream",
+        )
+        return result["UploadId"]
+
+    def part_upload_urls(self, key, upload_id, token, count, expires_s) -> list[str]:
+        return [
+            self.client.generate_presigned_url(
+                "upload_part",
+                Params={
+                    "Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": n,
+                },
+                ExpiresIn=expires_s,
+                HttpMethod="PUT",
+            )
+            for n in range(1, count + 1)
+        ]
+
+    def list_parts(self, key, upload_id) -> list[StoredPart]:
+        parts: list[StoredPart] = []
+        marker = 0
+        while True:
+            page = self._call(
+                "list_parts", Key=key, UploadId=upload_id, PartNumberMarker=marker
+            )
+            parts += [
+                StoredPart(number=p["PartNumber"], etag=p["ETag"], size=p["Size"])
+                for p in page.get("Parts", [])
+            ]
+            if not page.get("IsTruncated"):
+                return parts
+            marker = page["NextPartNumberMarker"]
+
+    def multipart_complete(self, key, upload_id, parts) -> None:
+        self._call(
+            "complete_multipart_upload", Key=key, UploadId=upload_id,
+            MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etag} for n, etag in parts]},
+        )
+
+    def multipart_abort(self, key, upload_id) -> None:
+        ids = [upload_id] if upload_id else [
+            pending.upload_id for pending in self.pending_uploads(key) if pending.key == key
+        ]
+        for one in ids:
+            with contextlib.suppress(ObjectMissing):  # already completed or aborted
+                self._call("abort_multipart_upload", Key=key, UploadId=one)
+
+    def pending_uploads(self, prefix) -> list[PendingUpload]:
+        found: list[PendingUpload] = []
+        params: dict = {"Prefix": prefix}
+        while True:
+            page = self._call("list_multipart_uploads", **params)
+            found += [
+                PendingUpload(key=u["Key"], upload_id=u["UploadId"], started=u["Initiated"])
+                for u in page.get("Uploads", [])
+            ]
+            if not page.get("IsTruncated"):
+                return found
+            params["KeyMarker"] = page["NextKeyMarker"]
+            params["UploadIdMarker"] = page["NextUploadIdMarker"]
+
+    def size(self, key) -> int | None:
+        try:
+            return self._call("head_object", Key=key)["ContentLength"]
+        except ObjectMissing:
+            return None
+
+    def download(self, key, path: Path) -> None:
+        try:
+            self.client.download_file(self.bucket, key, str(path))
+        except _S3_FAILURES as error:
+            raise _translate_s3(error) from error
+
+    def upload(self, path: Path, key, content_type) -> None:
+        try:
+            self.client.upload_file(
+                str(path), self.bucket, key, ExtraArgs={"ContentType": content_type}
+            )
+        except (*_S3_FAILURES, boto3.exceptions.S3UploadFailedError) as error:
+            raise StorageUnavailable(f"S3 upload of {key} failed: {error}") from error
+
+    def list_objects(self, prefix) -> Iterator[StoredObject]:
+        params: dict = {"Prefix": prefix}
+        while True:
+            page = self._call("list_objects_v2", **params)
+            for item in page.get("Contents", []):
+                yield StoredObject(
+                    key=item["Key"], size=item["Size"], modified=item["LastModified"]
+                )
+            if not page.get("IsTruncated"):
+                return
+            params["ContinuationToken"] = page["NextContinuationToken"]
+
+    def delete_prefix(self, prefix) -> int:
+        keys = [item.key for item in self.list_objects(prefix)]
+        for start in range(0, len(keys), 1000):  # DeleteObjects takes 1,000 keys at a time
+            batch = keys[start : start + 1000]
+            self._call(
+                "delete_objects",
+                Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True},
+            )
+        for pending in self.pending_uploads(prefix):
+            self.multipart_abort(pending.key, pending.upload_id)
+        return len(keys)
+
+    def delete_key(self, key) -> None:
+        self._call("delete_object", Key=key)
+
+    def playback_url(self, key, expires_s) -> str:
+        return self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_s
+        )
+
+
