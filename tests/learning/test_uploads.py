@@ -275,16 +275,28 @@ def test_a_part_larger_than_planned_is_refused(school_a):
     assert response.status_code == 400
 
 
-def test_a_part_with_the_wrong_etag_is_refused_at_completion(school_a, queued):
+def test_a_part_with_the_wrong_etag_is_refused_at_completion(
+    school_a, queued, in_tenant, django_capture_on_commit_callbacks
+):
     client = client_for(school_a.student, school_a.host)
     ticket = _start(client, size=3).json()
-    _put_parts(client, ticket, b"abc")
+    parts = _put_parts(client, ticket, b"abc")
 
-    response = _complete(client, ticket, [{"number": 1, "etag": '"0000"'}])
+    # Processing is queued on commit: run the commit hooks so that a queued task would show.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _complete(client, ticket, [{"number": 1, "etag": '"0000"'}])
 
     assert response.status_code == 400
     assert response.json()["code"] == "parts_invalid"
     assert queued == []
+    with in_tenant(school_a.tenant):
+        media = MediaFile.objects.get(public_id=ticket["media"]["id"])
+        assert media.state == MediaFile.State.AWAITING_UPLOAD
+    # And the genuine ETag still completes it, and queues processing once (the positive control)
+    with django_capture_on_commit_callbacks(execute=True):
+        completed = _complete(client, ticket, parts)
+    assert completed.status_code == 200, completed.content
+    assert queued == [media.pk]
 
 
 def test_a_retried_part_replaces_the_first_attempt_and_complete_is_idempotent(
@@ -388,7 +400,7 @@ def test_a_playback_url_works_only_on_its_own_schools_host(school_a, school_b, i
     assert client_for(school_a.student, school_b.host).get(url).status_code == 404
 
 
-def test_forged_playback_tokens_and_raw_paths_are_refused(school_a, in_tenant, settings):
+def test_forged_playback_tokens_and_raw_paths_are_refused(school_a, in_tenant):
     with in_tenant(school_a.tenant):
         media = _ready_media(school_a, owner=school_a.student)
         url = _path(media_services.media_playback(media=media).renditions["720p"])
@@ -399,8 +411,19 @@ def test_forged_playback_tokens_and_raw_paths_are_refused(school_a, in_tenant, s
     assert client.get(url.replace(token, token[:-3] + "abc")).status_code == 404
     assert client.get(f"/media-signed/{key}/").status_code == 404
     assert client.get(f"/media/{key}").status_code == 404
-    # The recordings folder is not the public MEDIA_ROOT (where logos live)
-    assert Path(settings.PRIVATE_MEDIA_ROOT).resolve() != Path(settings.MEDIA_ROOT).resolve()
+    # The recordings folder is not the public MEDIA_ROOT (where logos live, served by /media/
+    # in development), nor inside it, in the settings as configured. Read from the settings
+    # modules: the `settings` fixture (and tests/learning/conftest.py) replaced
+    # PRIVATE_MEDIA_ROOT for this test, so comparing `settings` would compare nothing real.
+    import importlib
+
+    for name in ("config.settings.base", "config.settings.test"):
+        configured = importlib.import_module(name)
+        private = Path(configured.PRIVATE_MEDIA_ROOT).resolve()
+        public = Path(configured.MEDIA_ROOT).resolve()
+        assert private != public, name
+        assert public not in private.parents, (name, private, public)
+        assert private not in public.parents, (name, private, public)
 
 
 def test_reply_media_is_only_for_its_student_and_the_teachers(school_a, in_tenant):
