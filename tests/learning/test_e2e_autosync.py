@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
@@ -74,8 +75,9 @@ def cleanup(schools):
     import threading
 
     titles: list[str] = []
+    since = timezone.now()
     yield titles
-    worker = threading.Thread(target=_delete_exercises, args=(schools.a.tenant, titles))
+    worker = threading.Thread(target=_delete_exercises, args=(schools.a.tenant, titles, since))
     worker.start()
     worker.join(timeout=60)
 

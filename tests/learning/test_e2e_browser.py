@@ -11,15 +11,17 @@ from __future__ import annotations
 import subprocess
 import threading
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 from playwright.sync_api import Page, expect
 
 from learning.media.pipeline.runner import ffmpeg_exe
-from learning.models import Comment, Exercise, MediaFile, Reply
+from learning.models import ActivityEvent, Comment, Exercise, MediaFile, Reply
 from tests.conftest import PASSWORD
 
 # django_db makes pytest-django set up the test database even when this module runs alone;
@@ -63,8 +65,14 @@ def videos(tmp_path_factory):
     }
 
 
-def _delete_exercises(tenant, titles: list[str]) -> None:
+def _delete_exercises(tenant, titles: list[str], since: datetime) -> None:
+    """Delete what the live server committed for these exercises since `since`: the
+    exercises and their media, and the activity it caused (events, notifications, milestones,
+    and the rollups, rebuilt from the events that remain), which later tests count."""
     from django.db import connections
+
+    from analytics import rollups
+    from analytics.models import Milestone, Notification
 
     try:
         with tenant_context(tenant):
@@ -72,6 +80,10 @@ def _delete_exercises(tenant, titles: list[str]) -> None:
                 media = [exercise.demo_id, *exercise.replies.values_list("media_id", flat=True)]
                 exercise.delete()
                 MediaFile.objects.filter(pk__in=[m for m in media if m]).delete()
+            ActivityEvent.objects.filter(occurred_at__gte=since).delete()
+            Notification.objects.filter(created_at__gte=since).delete()
+            Milestone.objects.filter(created_at__gte=since).delete()
+            rollups.rebuild()
     finally:
         connections.close_all()
 
@@ -81,8 +93,9 @@ def cleanup(schools):
     """The live server committed the browser's data: delete it after the test, on a
     connection of its own (a new thread), since this test's transaction is rolled back."""
     titles: list[str] = []
+    since = timezone.now()
     yield titles
-    worker = threading.Thread(target=_delete_exercises, args=(schools.a.tenant, titles))
+    worker = threading.Thread(target=_delete_exercises, args=(schools.a.tenant, titles, since))
     worker.start()
     worker.join(timeout=60)
 
