@@ -17,6 +17,7 @@ class BillingErrorCode(StrEnum):
     EXERCISE_LIMIT = "exercise_limit"
     STORAGE_LIMIT = "storage_limit"
     VIDEO_LENGTH_LIMIT = "video_length_limit"
+    ATTEMPTS_LIMIT = "attempts_limit"
     # Choosing and paying for a plan
     PLAN_UNKNOWN = "plan_unknown"
     PLAN_UNAVAILABLE = "plan_unavailable"

@@ -1,6 +1,7 @@
 """Writes of billing, one module per concern; the calls other modules make are re-exported here.
 
-- limits: plan limits other apps check (learning's uploads and exercises, tenants' joins)
+- limits: plan limits other apps check (learning's uploads, exercises and replies, tenants'
+  joins)
 - checkout, portal: Stripe Checkout and the Customer Portal
 - webhooks: Stripe's events, stored once and processed asynchronously
 - sync: storing Stripe's subscription objects; invoices: its invoices and the next preview
@@ -19,6 +20,7 @@ from billing.services.invoices import invoice_preview
 from billing.services.limits import (
     check_can_add_student,
     check_can_create_exercise,
+    check_can_reply,
     check_upload_allowed,
 )
 from billing.services.links import student_plan_url, upgrade_url
@@ -32,6 +34,7 @@ __all__ = [
     "catalogue_sync",
     "check_can_add_student",
     "check_can_create_exercise",
+    "check_can_reply",
     "check_upload_allowed",
     "checkout_return",
     "checkout_start",

@@ -87,3 +87,22 @@ def check_upload_allowed(
             code=BillingErrorCode.VIDEO_LENGTH_LIMIT,
             upgrade_url=upgrade_url(tenant) if student is None else student_plan_url(tenant),
         )
+
+
+def check_can_reply(*, tenant: Tenant, user: User, attempts_so_far: int) -> None:
+    """Raise LimitReached if `user`, with `attempts_so_far` attempts at one exercise, has none left.
+
+    The attempts limit is the person's own (free students: FREE_ATTEMPTS_PER_EXERCISE; the
+    Student plan has none), the same in every tenant they belong to.
+    """
+    tenant = _tenant(tenant)
+    entitlements = selectors.entitlements_for_student(user)
+    limit = entitlements.attempts_per_exercise
+    if limit is not None and attempts_so_far >= limit:
+        raise LimitReached(
+            f"The {entitlements.plan.name} plan allows {limit} attempts at each exercise and "
+            f"you have sent {attempts_so_far}. Your attempts so far stay here; the Student plan "
+            "gives unlimited attempts.",
+            code=BillingErrorCode.ATTEMPTS_LIMIT,
+            upgrade_url=student_plan_url(tenant),
+        )

@@ -8,10 +8,11 @@ transaction and queue side effects after commit.
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from billing import services as billing_services
 from learning import activity, roles
 from learning.alignment import services as alignment_services
 from learning.errors import DomainError, PermissionDenied
@@ -29,7 +30,7 @@ MAX_COMMENT_LENGTH = 4000
 def reply_create(
     *, member: Membership, exercise: Exercise, media: MediaFile, note: str = ""
 ) -> Reply:
-    """A student's new attempt at an exercise assigned to them."""
+    """A student's new attempt at an exercise assigned to them, within their plan's attempts."""
     if not roles.is_student(member):
         raise PermissionDenied("Only students reply to exercises.", code="students_only")
     assigned = exercise_selectors.exercises_for_student(student=member.user)
@@ -45,6 +46,10 @@ def reply_create(
     # Lock the exercise row so that two simultaneous replies get different attempt numbers.
     Exercise.objects.select_for_update().filter(pk=exercise.pk).first()
     last = Reply.objects.filter(exercise=exercise, student=member.user).aggregate(n=Max("attempt"))
+    # The free plan's attempts per exercise (billing decides; the Student plan has no limit).
+    billing_services.check_can_reply(
+        tenant=connection.tenant, user=member.user, attempts_so_far=last["n"] or 0
+    )
     reply = Reply.objects.create(
         exercise=exercise,
         student=member.user,

@@ -121,20 +121,41 @@ def test_a_sent_reply_queues_the_analysis_once_and_views_only_read(
     assert queued == [(reply.pk,)]
 
 
-def test_a_reply_without_sound_says_so_without_queueing(school_a, monkeypatch):
+def test_a_reply_without_sound_says_so_without_queueing(
+    school_a, monkeypatch, django_capture_on_commit_callbacks
+):
     from learning.alignment import tasks as tasks_alignment
+    from learning.models import MediaFile
+    from tests.learning.factories import ExerciseFactory, MediaFileFactory
 
-    monkeypatch.setattr(tasks_alignment.align_reply, "delay", lambda *a, **k: 1 / 0)
+    queued = []
+    monkeypatch.setattr(tasks_alignment.align_reply, "delay", lambda *a, **k: queued.append(a))
     with tenant_context(school_a.tenant):
-        reply = ReplyFactory(
-            student=school_a.student, exercise__created_by=school_a.teacher,
-            media__has_audio=False,
+        exercise = ExerciseFactory(created_by=school_a.teacher)
+        silent = MediaFileFactory(owner=school_a.student, has_audio=False)
+    student = client_for(school_a.student, school_a.host)
+
+    # The student sends the silent take through the API; what would be queued runs on commit.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        sent = student.post(
+            "/api/v1/replies/",
+            {"exercise": str(exercise.public_id), "media": str(silent.public_id)},
+            content_type="application/json",
         )
+    assert sent.status_code == 201, sent.content
+    assert callbacks  # the reply's own after-commit work ran (the activity outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = student.get(f"/api/v1/replies/{sent.json()['public_id']}/alignment/")
 
-    body = client_for(school_a.student, school_a.host).get(_url(reply)).json()
-
+    assert response.status_code == 200
+    body = response.json()
     assert body["status"] == "not_aligned"
     assert body["reason"] == "The reply has no sound, so it cannot be aligned automatically."
+    assert queued == []
+    with tenant_context(school_a.tenant):
+        stored = Alignment.objects.get(reply__media=silent)
+        assert stored.status == Alignment.Status.NOT_ALIGNED
+        assert MediaFile.objects.get(pk=silent.pk).has_audio is False
 
 
 def test_teachers_can_ask_for_a_fresh_analysis(

@@ -96,7 +96,9 @@ def test_students_cannot_read_each_others_replies_or_comments(school_a):
 
     assert student.get(f"/api/v1/replies/{theirs.public_id}/").status_code == 404
     assert student.get(f"/api/v1/replies/{theirs.public_id}/comments/").status_code == 404
-    listed = student.get("/api/v1/replies/").json()["results"]
+    listed_response = student.get("/api/v1/replies/")
+    assert listed_response.status_code == 200
+    listed = listed_response.json()["results"]
     assert str(theirs.public_id) not in [r["public_id"] for r in listed]
     assert student.delete(f"/api/v1/comments/{comment.public_id}/").status_code == 404
 

@@ -11,15 +11,17 @@ from __future__ import annotations
 import subprocess
 import threading
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 from playwright.sync_api import Page, expect
 
 from learning.media.pipeline.runner import ffmpeg_exe
-from learning.models import Comment, Exercise, MediaFile, Reply
+from learning.models import ActivityEvent, Comment, Exercise, MediaFile, Reply
 from tests.conftest import PASSWORD
 
 # django_db makes pytest-django set up the test database even when this module runs alone;
@@ -27,7 +29,15 @@ from tests.conftest import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 PROCESSING_TIMEOUT_MS = 120_000
-OFFSET_MS = 210  # +100 +100 +10 on the nudge buttons
+# Six +100 and one +10 on the nudge buttons: more than twice SYNC_TOLERANCE_S, so a transport
+# that ignored the offset could not pass for one that keeps it.
+NUDGES = ("100",) * 6 + ("10",)
+OFFSET_MS = 610
+# Both players run on one clock, corrected as they drift; on a loaded 2-core machine the two
+# <video> elements' currentTime were measured 105 ms apart at worst: keep a margin.
+SYNC_TOLERANCE_S = 0.25
+PLAYED_S = 3.0  # how far the demonstration plays before the positions are compared
+PLAY_TIMEOUT_MS = 60_000
 
 
 def _video(path: Path, *, tone_hz: int) -> Path:
@@ -55,8 +65,14 @@ def videos(tmp_path_factory):
     }
 
 
-def _delete_exercises(tenant, titles: list[str]) -> None:
+def _delete_exercises(tenant, titles: list[str], since: datetime) -> None:
+    """Delete what the live server committed for these exercises since `since`: the
+    exercises and their media, and the activity it caused (events, notifications, milestones,
+    and the rollups, rebuilt from the events that remain), which later tests count."""
     from django.db import connections
+
+    from analytics import rollups
+    from analytics.models import Milestone, Notification
 
     try:
         with tenant_context(tenant):
@@ -64,6 +80,10 @@ def _delete_exercises(tenant, titles: list[str]) -> None:
                 media = [exercise.demo_id, *exercise.replies.values_list("media_id", flat=True)]
                 exercise.delete()
                 MediaFile.objects.filter(pk__in=[m for m in media if m]).delete()
+            ActivityEvent.objects.filter(occurred_at__gte=since).delete()
+            Notification.objects.filter(created_at__gte=since).delete()
+            Milestone.objects.filter(created_at__gte=since).delete()
+            rollups.rebuild()
     finally:
         connections.close_all()
 
@@ -73,8 +93,9 @@ def cleanup(schools):
     """The live server committed the browser's data: delete it after the test, on a
     connection of its own (a new thread), since this test's transaction is rolled back."""
     titles: list[str] = []
+    since = timezone.now()
     yield titles
-    worker = threading.Thread(target=_delete_exercises, args=(schools.a.tenant, titles))
+    worker = threading.Thread(target=_delete_exercises, args=(schools.a.tenant, titles, since))
     worker.start()
     worker.join(timeout=60)
 
@@ -144,7 +165,7 @@ def _core_loop(browser, stack, schools, videos, cleanup, viewport: dict) -> None
         teacher.locator("main").get_by_text(title).first.click()
         assert teacher.url == reply_url
         expect(teacher.locator("[data-compare][data-ready]")).to_be_attached()
-        for step in ("100", "100", "10"):
+        for step in NUDGES:
             teacher.click(f"[data-nudge='{step}']")
         expect(teacher.locator("[data-offset]")).to_have_text(f"{OFFSET_MS} ms")
         expect(teacher.locator(f"[data-compare][data-saved-offset-ms='{OFFSET_MS}']")).to_be_attached(
@@ -156,17 +177,27 @@ def _core_loop(browser, stack, schools, videos, cleanup, viewport: dict) -> None
             OFFSET_MS / 1000
         )
 
-        # One transport plays both: after 3 s they are within 100 ms of the saved offset.
+        # One transport plays both: once 3 s have played they are at the saved offset.
+        assert sum(int(step) for step in NUDGES) == OFFSET_MS > 2 * SYNC_TOLERANCE_S * 1000
         teacher.wait_for_function(
             "[...document.querySelectorAll('[data-media]')].every(m => m.readyState >= 3)",
             timeout=30_000,
         )
         teacher.click("[data-play]")
-        teacher.wait_for_timeout(3000)
+        # Waiting for the players, not the wall clock: a loaded machine plays late, not wrong.
+        teacher.wait_for_function(
+            """(s) => [...document.querySelectorAll('[data-media]')]
+                .every(m => !m.paused && m.currentTime > s)""",
+            arg=PLAYED_S - OFFSET_MS / 1000, timeout=PLAY_TIMEOUT_MS,
+        )
+        teacher.wait_for_function(
+            "(s) => document.querySelector('[data-media=left]').currentTime > s",
+            arg=PLAYED_S, timeout=PLAY_TIMEOUT_MS,
+        )
         now = _positions(teacher)
         assert not now["leftPaused"] and not now["rightPaused"], now
         assert now["left"] > 2.0, now
-        assert abs(now["left"] - now["right"] - OFFSET_MS / 1000) < 0.1, now
+        assert abs(now["left"] - now["right"] - OFFSET_MS / 1000) < SYNC_TOLERANCE_S, now
 
         # The teacher comments at the playhead with the `c` key.
         teacher.keyboard.press("c")
@@ -196,8 +227,9 @@ def _core_loop(browser, stack, schools, videos, cleanup, viewport: dict) -> None
         track = student.locator("[data-track]").bounding_box()
         box = marker.bounding_box()
         duration = student.evaluate(
-            "Math.max(document.querySelector('[data-media=left]').duration,"
-            " document.querySelector('[data-media=right]').duration + 0.21)"
+            "(offset) => Math.max(document.querySelector('[data-media=left]').duration,"
+            " document.querySelector('[data-media=right]').duration + offset)",
+            OFFSET_MS / 1000,
         )
         centre = box["x"] + box["width"] / 2
         assert centre == pytest.approx(track["x"] + track["width"] * marker_t / duration, abs=3)

@@ -41,6 +41,13 @@ def _reply(school, *, student=None, exercise=None, **fields) -> Reply:
         return ReplyFactory(exercise=exercise, student=student or school.student, **fields)
 
 
+def _html(client, url: str) -> str:
+    """The page at `url`, which must render (a "not in" check on an error page proves nothing)."""
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.content.decode()
+
+
 # --- Who may open what ----------------------------------------------------------------------
 
 
@@ -99,7 +106,7 @@ def test_students_do_not_see_unassigned_or_draft_exercises(school_a):
 
     assert student.get(f"/exercises/{draft.public_id}/").status_code == 404
     assert student.get(f"/exercises/{other_only.public_id}/").status_code == 404
-    listing = student.get("/exercises/").content.decode()
+    listing = _html(student, "/exercises/")
     assert draft.title not in listing and other_only.title not in listing
 
 
@@ -183,10 +190,9 @@ def test_teacher_creates_and_publishes_and_student_replies_through_the_pages(sch
         assert exercise.status == Exercise.Status.PUBLISHED
         assert exercise.tags == ["baroque", "bowing"]
         assert list(exercise.assigned_students.all()) == [school_a.student]
-    assert "Minuet in G" in student.get("/exercises/").content.decode()
-    assert "Minuet in G" not in client_for(
-        school_a.other_student, school_a.host
-    ).get("/exercises/").content.decode()
+    assert "Minuet in G" in _html(student, "/exercises/")
+    other_student = client_for(school_a.other_student, school_a.host)
+    assert "Minuet in G" not in _html(other_student, "/exercises/")
 
     sent = student.post(
         f"/exercises/{exercise.public_id}/", {"media": str(take.public_id), "note": "take one"}
@@ -252,31 +258,58 @@ def test_compare_page_carries_the_sync_offset_and_other_attempts(school_a):
 def test_new_feedback_is_marked_unread_until_the_student_opens_the_reply(school_a):
     reply = _reply(school_a)
     student = client_for(school_a.student, school_a.host)
-    assert "New feedback" not in student.get("/replies/").content.decode()
+    assert "New feedback" not in _html(student, "/replies/")
 
     with tenant_context(school_a.tenant):
         CommentFactory(reply=reply, author=school_a.teacher)
-    assert "New feedback" in student.get("/replies/").content.decode()
+    assert "New feedback" in _html(student, "/replies/")
 
     # Opening the compare page only reads; its script then says the feedback was seen.
     assert student.get(f"/replies/{reply.public_id}/").status_code == 200
-    assert "New feedback" in student.get("/replies/").content.decode()
+    assert "New feedback" in _html(student, "/replies/")
     assert student.post(f"/api/v1/replies/{reply.public_id}/seen/").status_code == 204
-    assert "New feedback" not in student.get("/replies/").content.decode()
+    assert "New feedback" not in _html(student, "/replies/")
 
     with tenant_context(school_a.tenant):
         CommentFactory(reply=reply, author=school_a.student, body="A question")
-    assert "New feedback" not in student.get("/replies/").content.decode()
+    assert "New feedback" not in _html(student, "/replies/")
 
 
-def test_comments_from_people_are_not_rendered_as_html_by_the_page(school_a):
+def test_comments_from_people_are_not_rendered_as_html_by_the_page(
+    school_a, django_capture_on_commit_callbacks
+):
+    # Given a teacher's comment that is an HTML payload, posted as the compare page posts it
     reply = _reply(school_a)
-    with tenant_context(school_a.tenant):
-        CommentFactory(reply=reply, author=school_a.teacher, body="<img src=x onerror=alert(1)>")
-    html = client_for(school_a.student, school_a.host).get(f"/replies/{reply.public_id}/")
+    payload = "<img src=x onerror=alert(1)>"
+    teacher = client_for(school_a.teacher, school_a.host)
+    with django_capture_on_commit_callbacks(execute=True):  # the notification is made on commit
+        posted = teacher.post(
+            f"/api/v1/replies/{reply.public_id}/comments/",
+            {"body": payload, "at_ms": 1500, "side": "reply"},
+            content_type="application/json",
+        )
+    assert posted.status_code == 201, posted.content
+    student = client_for(school_a.student, school_a.host)
 
-    # Comments reach the page only through the API and textContent (compare.js).
-    assert "onerror=alert" not in html.content.decode()
+    # The compare page reads comment bodies from the API as JSON data, which its script puts
+    # in with textContent (lib/dom.js; the browser test checks the text shows as typed).
+    thread = student.get(f"/api/v1/replies/{reply.public_id}/comments/")
+    assert thread.status_code == 200
+    assert thread["Content-Type"].startswith("application/json")
+    assert thread.headers.get("X-Content-Type-Options") == "nosniff"
+    assert [c["body"] for c in thread.json()] == [payload]
+
+    # The page itself carries no comment body, raw or otherwise
+    page = student.get(f"/replies/{reply.public_id}/")
+    assert page.status_code == 200
+    assert "onerror=alert" not in page.content.decode()
+
+    # Where a body is rendered by the server (the student's notifications), it is escaped
+    notifications = student.get("/notifications/")
+    assert notifications.status_code == 200
+    html = notifications.content.decode()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert payload not in html
 
 
 # --- Constant query counts --------------------------------------------------------------------

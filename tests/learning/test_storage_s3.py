@@ -8,16 +8,19 @@ Django only signs URLs.
 from __future__ import annotations
 
 import socket
+from datetime import timedelta
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
 import requests
 from django.conf import settings
+from django.utils import timezone
 from moto.server import ThreadedMotoServer
 
 from learning import storage
-from learning.media import tasks
+from learning.media import cleanup, tasks
 from learning.models import MediaFile
 from tests.conftest import client_for
 from tests.learning.media_samples import sample
@@ -177,7 +180,13 @@ def test_resume_lists_the_parts_already_in_the_bucket(s3, school_a):
     assert len(status["parts"]) == 2
 
 
-def test_deleting_and_sweeping_work_in_the_bucket(s3, school_a, in_tenant):
+def _start_only(client, data: bytes) -> dict:
+    """An upload started, its parts in the bucket, never completed (a closed tab)."""
+    ticket, _ = _browser_upload(client, data)
+    return ticket
+
+
+def test_deleting_and_sweeping_work_in_the_bucket(s3, school_a, in_tenant, monkeypatch):
     client = client_for(school_a.student, school_a.host)
     ticket, parts = _browser_upload(client, b"abc")
     client.post(_path(ticket["complete_url"]), {"parts": parts}, content_type="application/json")
@@ -188,6 +197,50 @@ def test_deleting_and_sweeping_work_in_the_bucket(s3, school_a, in_tenant):
         assert tasks.delete_stored_objects.apply(args=[[prefix]]).get() == 1
 
         assert _keys(s3) == []
+
+    # Given, in the bucket: a recording still in use, the objects of a deleted one, an upload
+    # abandoned two days ago, the multipart upload of a media row that is gone, a fresh upload
+    def completed(data: bytes) -> MediaFile:
+        ticket, parts = _browser_upload(client, data)
+        response = client.post(
+            _path(ticket["complete_url"]), {"parts": parts}, content_type="application/json"
+        )
+        assert response.status_code == 200, response.content
+        return MediaFile.objects.get(public_id=ticket["media"]["id"])
+
+    with in_tenant(school_a.tenant):
+        kept = completed(b"kept")
+        orphan = completed(b"orphan")
+        MediaFile.objects.filter(pk=orphan.pk).delete()  # the row went, the objects stayed
+        abandoned = _start_only(client, b"abandoned")
+        MediaFile.objects.filter(public_id=abandoned["media"]["id"]).update(
+            created_at=timezone.now() - timedelta(days=2)
+        )
+        forgotten = _start_only(client, b"forgotten")
+        MediaFile.objects.filter(public_id=forgotten["media"]["id"]).delete()
+        fresh = _start_only(client, b"fresh")
+        uploads_before = {u["Key"] for u in s3.list_multipart_uploads(Bucket=BUCKET)["Uploads"]}
+        assert len(uploads_before) == 3
+        assert {storage.media_prefix(m.public_id) + "source" for m in (kept, orphan)} <= set(
+            _keys(s3)
+        )
+
+        # When the daily sweep runs two hours later (past the grace period for orphans; S3
+        # dates its objects itself, so the sweep's clock moves instead)
+        later = timezone.now() + timedelta(hours=2)
+        monkeypatch.setattr(cleanup, "timezone", SimpleNamespace(now=lambda: later))
+        result = tasks.sweep_tenant_media.apply().get()
+
+        # Then what no media row needs is gone from the bucket, and the rest stays
+        assert result == {"stale_uploads": 1, "orphaned_objects": 2}
+        assert _keys(s3) == [storage.media_prefix(kept.public_id) + "source"]
+        remaining = s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])
+        fresh_key = storage.media_prefix(fresh["media"]["id"]) + "source"
+        assert [u["Key"] for u in remaining] == [fresh_key]
+        assert not MediaFile.objects.filter(public_id=abandoned["media"]["id"]).exists()
+        assert MediaFile.objects.filter(public_id=fresh["media"]["id"]).exists()
+        assert MediaFile.objects.filter(pk=kept.pk).exists()
+        assert s3.get_object(Bucket=BUCKET, Key=kept.source_key)["Body"].read() == b"kept"
 
 
 def test_an_unreachable_endpoint_is_a_transient_error(s3, settings, school_a, in_tenant):

@@ -20,6 +20,7 @@ import pytest
 from learning import storage
 from learning.media import services as media_services
 from learning.media import tasks
+from learning.media.pipeline.probing import format_bytes
 from learning.models import Exercise, MediaFile
 from learning.uploads import services as uploads
 from tenants.models import Membership, Role
@@ -275,16 +276,78 @@ def test_a_part_larger_than_planned_is_refused(school_a):
     assert response.status_code == 400
 
 
-def test_a_part_with_the_wrong_etag_is_refused_at_completion(school_a, queued):
+def test_a_part_with_the_wrong_etag_is_refused_at_completion(
+    school_a, queued, in_tenant, django_capture_on_commit_callbacks
+):
     client = client_for(school_a.student, school_a.host)
     ticket = _start(client, size=3).json()
-    _put_parts(client, ticket, b"abc")
+    parts = _put_parts(client, ticket, b"abc")
 
-    response = _complete(client, ticket, [{"number": 1, "etag": '"0000"'}])
+    # Processing is queued on commit: run the commit hooks so that a queued task would show.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _complete(client, ticket, [{"number": 1, "etag": '"0000"'}])
 
     assert response.status_code == 400
     assert response.json()["code"] == "parts_invalid"
     assert queued == []
+    with in_tenant(school_a.tenant):
+        media = MediaFile.objects.get(public_id=ticket["media"]["id"])
+        assert media.state == MediaFile.State.AWAITING_UPLOAD
+    # And the genuine ETag still completes it, and queues processing once (the positive control)
+    with django_capture_on_commit_callbacks(execute=True):
+        completed = _complete(client, ticket, parts)
+    assert completed.status_code == 200, completed.content
+    assert queued == [media.pk]
+
+
+def test_a_file_larger_than_the_limit_once_stored_is_refused_at_completion(
+    school_a, in_tenant, queued, settings, django_capture_on_commit_callbacks
+):
+    # Given a site limit of 1 MiB and an upload declared at 100 bytes (so it may start)
+    settings.PRACTIKA_MAX_UPLOAD_BYTES = MiB
+    client = client_for(school_a.student, school_a.host)
+    ticket = _start(client, size=100).json()
+    assert ticket["part_size"] > 2 * MiB  # one part may carry more than the limit
+    # When the client sends 2 MiB instead (a presigned S3 URL cannot cap what arrives)
+    parts = _put_parts(client, ticket, b"x" * (2 * MiB))
+    with in_tenant(school_a.tenant):
+        prefix = storage.media_prefix(ticket["media"]["id"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _complete(client, ticket, parts)
+
+    # Then the size that arrived is checked: the media failed, with the sizes named; nothing
+    # is processed, and the stored bytes are removed once that is committed
+    assert response.status_code == 200, response.content
+    assert response.json()["state"] == "failed"
+    with in_tenant(school_a.tenant):
+        media = MediaFile.objects.get(public_id=ticket["media"]["id"])
+        assert media.state == MediaFile.State.FAILED
+        assert media.size_bytes == 2 * MiB
+        assert media.error_message == "This file is 2.1 MB; the limit is 1 MB."
+        assert _keys(prefix) == set()
+    assert queued == []
+
+
+def test_processing_checks_the_size_of_the_bytes_again(school_a, in_tenant, queued, settings):
+    # Given an upload that completed under the limit, and a limit lowered since
+    client = client_for(school_a.student, school_a.host)
+    data = sample("h264_aac.mp4").read_bytes()
+    ticket, response = _upload(client, data)
+    assert response.json()["state"] == "uploaded"
+    settings.PRACTIKA_MAX_UPLOAD_BYTES = len(data) - 1
+
+    with in_tenant(school_a.tenant):
+        media = MediaFile.objects.get(public_id=ticket["media"]["id"])
+        # When the worker processes it, then the probe refuses it by its real size
+        assert tasks.process_media.apply(args=[media.pk]).get() == "failed"
+        media.refresh_from_db()
+        assert media.state == MediaFile.State.FAILED
+        size = format_bytes(len(data))
+        limit = format_bytes(len(data) - 1)
+        assert media.error_message == f"This file is {size}; the limit is {limit}."
+        assert media.renditions == {}
+        assert _keys(storage.media_prefix(media.public_id)) == {"source"}  # nothing transcoded
 
 
 def test_a_retried_part_replaces_the_first_attempt_and_complete_is_idempotent(
@@ -388,7 +451,7 @@ def test_a_playback_url_works_only_on_its_own_schools_host(school_a, school_b, i
     assert client_for(school_a.student, school_b.host).get(url).status_code == 404
 
 
-def test_forged_playback_tokens_and_raw_paths_are_refused(school_a, in_tenant, settings):
+def test_forged_playback_tokens_and_raw_paths_are_refused(school_a, in_tenant):
     with in_tenant(school_a.tenant):
         media = _ready_media(school_a, owner=school_a.student)
         url = _path(media_services.media_playback(media=media).renditions["720p"])
@@ -399,8 +462,19 @@ def test_forged_playback_tokens_and_raw_paths_are_refused(school_a, in_tenant, s
     assert client.get(url.replace(token, token[:-3] + "abc")).status_code == 404
     assert client.get(f"/media-signed/{key}/").status_code == 404
     assert client.get(f"/media/{key}").status_code == 404
-    # The recordings folder is not the public MEDIA_ROOT (where logos live)
-    assert Path(settings.PRIVATE_MEDIA_ROOT).resolve() != Path(settings.MEDIA_ROOT).resolve()
+    # The recordings folder is not the public MEDIA_ROOT (where logos live, served by /media/
+    # in development), nor inside it, in the settings as configured. Read from the settings
+    # modules: the `settings` fixture (and tests/learning/conftest.py) replaced
+    # PRIVATE_MEDIA_ROOT for this test, so comparing `settings` would compare nothing real.
+    import importlib
+
+    for name in ("config.settings.base", "config.settings.test"):
+        configured = importlib.import_module(name)
+        private = Path(configured.PRIVATE_MEDIA_ROOT).resolve()
+        public = Path(configured.MEDIA_ROOT).resolve()
+        assert private != public, name
+        assert public not in private.parents, (name, private, public)
+        assert private not in public.parents, (name, private, public)
 
 
 def test_reply_media_is_only_for_its_student_and_the_teachers(school_a, in_tenant):
@@ -459,6 +533,61 @@ def test_deleting_stored_objects_stays_inside_the_tenant(school_a, school_b, in_
         assert _keys(our_prefix) == set()
     with in_tenant(school_b.tenant):
         assert _keys(their_prefix) == {"720p.mp4"}
+
+
+@pytest.mark.parametrize("path", ["page", "api"])
+def test_deleting_an_exercise_deletes_its_media_and_their_objects_after_commit(
+    school_a, in_tenant, monkeypatch, django_capture_on_commit_callbacks, path
+):
+    from django.db import connection
+
+    queued: list[tuple[str, list[str]]] = []
+    monkeypatch.setattr(
+        tasks.delete_stored_objects, "delay",
+        lambda prefixes: queued.append((connection.schema_name, prefixes)),
+    )
+    # Given an exercise whose demonstration and two replies are stored, and another exercise
+    with in_tenant(school_a.tenant):
+        demo = _ready_media(school_a, owner=school_a.teacher, purpose="demonstration")
+        exercise = ExerciseFactory(created_by=school_a.teacher, demo=demo)
+        replies = [
+            ReplyFactory(
+                exercise=exercise, student=student, media=_ready_media(school_a, owner=student)
+            )
+            for student in (school_a.student, school_a.other_student)
+        ]
+        media = [demo, *(reply.media for reply in replies)]
+        prefixes = [storage.media_prefix(m.public_id) for m in media]
+        other = _ready_media(school_a, owner=school_a.student)
+        ReplyFactory(exercise__created_by=school_a.teacher, student=school_a.student, media=other)
+    teacher = client_for(school_a.teacher, school_a.host)
+
+    # When the teacher deletes it
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        if path == "page":
+            response = teacher.post(f"/teach/exercises/{exercise.public_id}/delete/")
+            assert response.status_code == 302
+        else:
+            response = teacher.delete(f"/api/v1/exercises/{exercise.public_id}/")
+            assert response.status_code == 204
+        # Then the rows are gone at once, the stored objects only once the deletion commits
+        with in_tenant(school_a.tenant):
+            assert not Exercise.objects.filter(pk=exercise.pk).exists()
+            assert not MediaFile.objects.filter(pk__in=[m.pk for m in media]).exists()
+            assert all(_keys(prefix) == {"720p.mp4"} for prefix in prefixes)
+        assert queued == []
+    assert callbacks
+    assert len(queued) == 1
+    schema, queued_prefixes = queued[0]
+    assert schema == school_a.tenant.schema_name  # the task runs in the school's schema
+    assert sorted(queued_prefixes) == sorted(prefixes)
+
+    # And the queued task removes exactly those objects
+    with in_tenant(school_a.tenant):
+        assert tasks.delete_stored_objects.apply(args=[queued_prefixes]).get() == 3
+        assert all(_keys(prefix) == set() for prefix in prefixes)
+        assert _keys(storage.media_prefix(other.public_id)) == {"720p.mp4"}
+        assert MediaFile.objects.filter(pk=other.pk).exists()
 
 
 def test_sweep_removes_orphans_and_abandoned_uploads(school_a, in_tenant, settings, tmp_path):

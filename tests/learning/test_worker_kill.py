@@ -35,6 +35,7 @@ from django_tenants.utils import tenant_context
 from learning import storage
 from learning.media import tasks
 from learning.media.pipeline.runner import ffmpeg_exe
+from learning.media.pipeline.staging import PART_SUFFIX
 from learning.models import MediaFile
 from tenants import services as tenant_services
 from tenants.models import Membership, Role, User
@@ -134,8 +135,11 @@ def _clip(path: Path) -> Path:
 
 
 class Worker:
-    def __init__(self, *, redis_url: str, queue: str, log: Path):
+    def __init__(self, *, redis_url: str, queue: str, log: Path, scratch: Path):
+        scratch.mkdir(parents=True, exist_ok=True)
         env = os.environ | {
+            # The worker's scratch folders (tempfile) go here, where the test can watch them.
+            "TMPDIR": str(scratch),
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
             "DATABASE_URL": _database_url(),
             "PRACTIKA_PRIVATE_MEDIA_ROOT": settings.PRIVATE_MEDIA_ROOT,
@@ -180,6 +184,22 @@ def _wait_for(media_pk: int, tenant, states: set[str], *, timeout: float, worker
     raise AssertionError(f"media stayed {state!r}, expected {states}:\n{worker.tail()}")
 
 
+def _wait_for_transcoding(scratch: Path, *, timeout: float, worker: Worker) -> Path:
+    """The first output ffmpeg is writing (a staged `.*.part` file with bytes in it): the
+    worker is inside the transcode, whose outputs are not stored until it ends."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for part in scratch.glob(f"practika-media-*/out/.*{PART_SUFFIX}"):
+            try:
+                if part.stat().st_size > 0:
+                    return part
+            except FileNotFoundError:
+                continue  # renamed into place between the listing and the stat
+        assert worker.process.poll() is None, f"worker exited:\n{worker.tail()}"
+        time.sleep(0.02)
+    raise AssertionError(f"no transcode output appeared in {timeout:.0f} s:\n{worker.tail()}")
+
+
 def test_killed_worker_leaves_a_file_that_is_processed_on_redelivery(
     own_school, redis_url, queue, tmp_path, monkeypatch
 ):
@@ -213,12 +233,15 @@ def test_killed_worker_leaves_a_file_that_is_processed_on_redelivery(
         with tasks.process_media.app.connection_for_write(redis_url) as broker:
             tasks.process_media.apply_async(args=[media.pk], connection=broker, queue=queue)
 
-    first = Worker(redis_url=redis_url, queue=queue, log=tmp_path / "worker.log")
+    scratch = tmp_path / "worker-scratch"
+    first = Worker(redis_url=redis_url, queue=queue, log=tmp_path / "worker.log", scratch=scratch)
     second = None
     try:
         # When the worker is killed while it transcodes
         _wait_for(media.pk, tenant, {"processing"}, timeout=90, worker=first)
-        time.sleep(1.5)  # into ffmpeg's work, well before its end
+        # Into ffmpeg's work, well before its end: kill as soon as its first output has bytes
+        # (a 20 s 720p clip takes seconds to transcode), rather than after a guessed sleep.
+        _wait_for_transcoding(scratch, timeout=120, worker=first)
         first.kill()
         with tenant_context(tenant):
             media.refresh_from_db()
@@ -226,7 +249,9 @@ def test_killed_worker_leaves_a_file_that_is_processed_on_redelivery(
             assert [o.key for o in storage.list_objects(prefix=prefix)] == [prefix + "source"]
 
         # Then a new worker gets the message again and finishes the job
-        second = Worker(redis_url=redis_url, queue=queue, log=tmp_path / "worker.log")
+        second = Worker(
+            redis_url=redis_url, queue=queue, log=tmp_path / "worker.log", scratch=scratch
+        )
         state = _wait_for(media.pk, tenant, {"ready", "failed"}, timeout=180, worker=second)
     finally:
         first.stop()
