@@ -232,15 +232,12 @@ def upload_complete(
         if storage.object_size(media.source_key) is None:
             raise NotFound("This upload was cancelled.", code="upload_not_found") from error
     size = storage.object_size(media.source_key) or 0
+    refusal = _size_refusal(media=media, size=size, member=member)
     media.size_bytes = size
     fields = ["size_bytes", "state", "updated_at"]
-    if size > settings.PRACTIKA_MAX_UPLOAD_BYTES:
-        # Presigned part URLs cannot cap what a client sends: check what actually arrived.
+    if refusal:
         media.state = MediaFile.State.FAILED
-        media.error_message = (
-            f"This file is {format_bytes(size)}; the limit is "
-            f"{format_bytes(settings.PRACTIKA_MAX_UPLOAD_BYTES)}."
-        )
+        media.error_message = refusal
         media.save(update_fields=[*fields, "error_message"])
         prefix = storage.media_prefix(media.public_id)
         transaction.on_commit(lambda: storage.delete_prefix(prefix=prefix))
@@ -252,6 +249,24 @@ def upload_complete(
     media_id = media.pk
     transaction.on_commit(lambda: tasks.process_media.delay(media_id))
     return media
+
+
+def _size_refusal(*, media: MediaFile, size: int, member: Membership | None) -> str | None:
+    """Why the bytes that arrived cannot be kept, or None. Presigned part URLs cannot cap
+    what a client sends, so the size declared at the start proves nothing."""
+    limit = settings.PRACTIKA_MAX_UPLOAD_BYTES
+    if size > limit:
+        return f"This file is {format_bytes(size)}; the limit is {format_bytes(limit)}."
+    if size > media.declared_bytes:
+        # The plan's storage quota counted the declared size: ask again for the difference.
+        try:
+            billing_services.check_upload_allowed(
+                tenant=connection.tenant, size_bytes=size - media.declared_bytes,
+                user=getattr(member, "user", None),
+            )
+        except LimitReached as error:
+            return error.message
+    return None
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from billing import plans
 from learning import storage
 from learning.media import services as media_services
 from learning.media import tasks
@@ -327,6 +328,39 @@ def test_a_file_larger_than_the_limit_once_stored_is_refused_at_completion(
         assert media.error_message == "This file is 2.1 MB; the limit is 1 MB."
         assert _keys(prefix) == set()
     assert queued == []
+
+
+def test_bytes_beyond_the_declared_size_count_against_the_storage_quota(
+    school_a, in_tenant, queued, django_capture_on_commit_callbacks
+):
+    # Given a free school 1 MiB short of its storage quota, and an upload declared at 100
+    # bytes (so it may start)
+    with in_tenant(school_a.tenant):
+        MediaFileFactory(owner=school_a.teacher, size_bytes=2 * plans.GB - MiB)
+    client = client_for(school_a.student, school_a.host)
+    ticket = _start(client, size=100).json()
+    assert "media" in ticket, ticket
+    # When 2 MiB arrive instead
+    parts = _put_parts(client, ticket, b"x" * (2 * MiB))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _complete(client, ticket, parts)
+
+    # Then the quota is asked again with what arrived: the media failed, naming the limit
+    assert response.status_code == 200, response.content
+    assert response.json()["state"] == "failed"
+    with in_tenant(school_a.tenant):
+        media = MediaFile.objects.get(public_id=ticket["media"]["id"])
+        assert media.state == MediaFile.State.FAILED
+        assert "storage limit of 2 GB" in media.error_message
+    assert queued == []
+
+    # And the same upload that keeps to what it declared completes (the positive control)
+    ticket = _start(client, size=100).json()
+    parts = _put_parts(client, ticket, b"x" * 100)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _complete(client, ticket, parts)
+    assert response.json()["state"] == "uploaded"
+    assert len(queued) == 1
 
 
 def test_processing_checks_the_size_of_the_bytes_again(school_a, in_tenant, queued, settings):
