@@ -106,6 +106,11 @@ def school_b(schools, db) -> School:
     return schools.b
 
 
+def member(user: User, tenant: Tenant) -> Membership:
+    """`user`'s Membership of `tenant` (with its user and tenant), as the services take it."""
+    return Membership.objects.select_related("user", "tenant").get(user=user, tenant=tenant)
+
+
 def client_for(user: User | None, host: str) -> Client:
     """A test client on `host`, logged in as `user` (or anonymous)."""
     client = Client(HTTP_HOST=host)
