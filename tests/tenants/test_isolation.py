@@ -228,7 +228,7 @@ ROUTES_TAKING: dict[str, tuple[str, ...]] = {
     ),
     "reply": (
         "learning:compare", "learning:reply_review", "api-reply", "api-reply-review",
-        "api-reply-sync-offset", "api-reply-comments", "api-reply-alignment",
+        "api-reply-sync-offset", "api-reply-comments", "api-reply-alignment", "api-reply-seen",
     ),
     "comment": ("api-comment",),
     "media": ("api-media",),
