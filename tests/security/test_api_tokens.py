@@ -199,7 +199,9 @@ def test_owners_list_and_revoke_their_tokens_and_nobody_elses(on, schools, publi
 
     # Another account neither sees nor revokes the teacher's tokens.
     other = with_token(host, theirs)
-    their_list = other.get("/api/v1/auth/tokens/").json()
+    their_answer = other.get("/api/v1/auth/tokens/")
+    assert their_answer.status_code == 200
+    their_list = their_answer.json()
     assert [t["public_id"] for t in their_list] != [t["public_id"] for t in mine]
     assert phone_id not in json.dumps(their_list)
     assert other.delete(f"/api/v1/auth/tokens/{phone_id}/").status_code == 404

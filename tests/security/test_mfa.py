@@ -349,7 +349,9 @@ def test_only_an_owner_can_change_the_setting(school_a, role):
     Membership.objects.create(user=user, tenant=school_a.tenant, role=role)
     client = mfa_client_for(user, school_a.host)
     if role == Role.ADMIN:
-        page = client.get("/manage/settings/").content.decode()
+        response = client.get("/manage/settings/")
+        assert response.status_code == 200
+        page = response.content.decode()
         assert 'name="mfa_required"' not in page and "Only an owner can change this" in page
     response = client.post("/manage/settings/mfa/", {"mfa_required": "on"})
     assert response.status_code == 403

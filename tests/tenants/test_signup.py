@@ -220,6 +220,7 @@ def test_a_logged_in_user_creates_another_studio_and_goes_in(schools, public_hos
     slug = unique_slug()
     client = client_for(schools.a.teacher, public_host)
     page = client.get("/signup/teacher/")
+    assert page.status_code == 200 and 'name="tenant_name"' in page.content.decode()
     assert "Your name" not in page.content.decode()  # no account fields when logged in
 
     response = client.post("/signup/teacher/", {"tenant_name": "Second studio", "slug": slug})
