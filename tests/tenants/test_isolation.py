@@ -638,7 +638,7 @@ HOME_REFUSES_CREDENTIAL = {
     "media-signed": (404, 405),  # another school's playback URL plays nothing here
     "upload-part": (403, 404, 405),  # nor does its upload URL store anything
     "analytics:unsubscribe": (404,),
-    "tenants:invitation_accept": (405, 410),  # "this link is not valid" (tenants.views)
+    "tenants:invitation_accept": (405, 410),  # "this link is not valid" (tenants.views.joining)
     "api:invitation_accept": (400, 403, 404, 405, 410),
 }
 
