@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -174,6 +175,15 @@ def mfa_client_for(user: User, host: str) -> Client:
     policy.confirm_session(request, user=user, via="test")
     request.session.save()
     return client
+
+
+@pytest.fixture
+def fresh_rate_limits():
+    """allauth's and DRF's rate-limit counters (in the process-wide test cache) start from zero,
+    and are cleared again afterwards. Modules that count failed logins use it throughout."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

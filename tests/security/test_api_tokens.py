@@ -14,24 +14,16 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import PASSWORD, client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 NEW_PASSWORD = "a-fresh-long-passphrase-42"
 # Tokens live a week by default; whatever the setting, never more than a month.
 LONGEST_LIFETIME = timedelta(days=30)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def post_json(client: Client, path: str, data=None):

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from allauth.mfa.models import Authenticator
-from django.core.cache import cache
 from django.test import Client
 
 from tenants.models import ApiToken, AuditEvent, LoginHandover, Membership, Role, Tenant, User
@@ -30,9 +29,7 @@ ENROL = "/accounts/2fa/totp/activate/"
 CONFIRM = "/accounts/2fa/reauthenticate/"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 from django_tenants.utils import schema_exists
 
@@ -18,11 +17,7 @@ from tenants.models import Domain, Membership, Role, Tenant, User
 from tests.conftest import PASSWORD, client_for
 from tests.handover import follow_handover as follow_across_hosts
 
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    # allauth's rate limits live in the (process-wide) test cache.
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
 
 def unique_slug(prefix: str = "t") -> str:
