@@ -21,9 +21,10 @@ from psycopg.errors import DeadlockDetected
 
 from learning.models import Exercise, MediaFile, Reply
 from tenants import services as tenant_services
+from tenants import tokens
 from tenants.models import Membership, Role, Tenant, User
 from tests.browser import committed
-from tests.conftest import PASSWORD, api_key_for
+from tests.conftest import PASSWORD
 from tests.learning import e2e_server
 from tests.learning.factories import MediaFileFactory
 
@@ -98,11 +99,20 @@ def open_reply(schools):
     committed(delete, exercise_pk)
 
 
+@pytest.fixture
+def teacher_token(schools):
+    """An API token of school A's teacher, committed for the live server and revoked afterwards:
+    the teacher is shared by every test, and a token left behind shows in their token lists."""
+    issued = committed(lambda: tokens.api_token_create(user=schools.a.teacher))
+    yield issued.key
+    committed(lambda: tokens.api_token_revoke(token=issued.token))
+
+
 def test_a_teachers_comment_appears_on_the_students_compare_page_within_a_second(
-    browser, stack, schools, open_reply
+    browser, stack, schools, open_reply, teacher_token
 ):
     school = schools.a
-    token = committed(lambda: api_key_for(school.teacher))
+    token = teacher_token
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     _log_in(page, stack.url("school-a", f"/accounts/login/?next=/replies/{open_reply}/"),
             school.student)
