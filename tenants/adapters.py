@@ -40,7 +40,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def set_password(self, user, password) -> None:
         # allauth sets every new password through here: the password change and reset pages,
-        # and the API's (tenants.apis). A token taken with the old password dies with it.
+        # and the API's (tenants.apis.auth). A token taken with the old password dies with it.
         with transaction.atomic():
             super().set_password(user, password)
             tokens.api_tokens_revoke_all(user=user)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rest_framework.permissions import BasePermission
 
 from tenants import selectors
-from tenants.models import ADMIN_ROLES, STAFF_ROLES
+from tenants.models import ADMIN_ROLES, TEACHING_ROLES
 
 
 def api_membership(request):
@@ -31,22 +31,25 @@ class IsTenantMember(BasePermission):
         return api_membership(request) is not None
 
 
-class IsTenantTeacher(IsTenantMember):
+class HasTenantRole(IsTenantMember):
+    """A member of this tenant whose role is one of `roles`."""
+
+    roles: frozenset[str] = frozenset()
+
     def has_permission(self, request, view):
         if not super().has_permission(request, view):
             return False
         membership = api_membership(request)
-        return membership is not None and membership.role in STAFF_ROLES
+        return membership is not None and membership.role in self.roles
 
 
-class IsTenantAdmin(IsTenantMember):
+class IsTenantTeacher(HasTenantRole):
+    roles = TEACHING_ROLES
+
+
+class IsTenantAdmin(HasTenantRole):
     message = "Only the owner and admins can do this."
-
-    def has_permission(self, request, view):
-        if not super().has_permission(request, view):
-            return False
-        membership = api_membership(request)
-        return membership is not None and membership.role in ADMIN_ROLES
+    roles = ADMIN_ROLES
 
 
 class IsPlatformStaff(BasePermission):

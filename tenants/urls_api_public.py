@@ -2,11 +2,11 @@
 
 from django.urls import path
 
-from tenants import apis
+from tenants.apis import public
 
 app_name = "public_api"
 
 urlpatterns = [
-    path("signup/", apis.SignupApi.as_view(), name="signup"),
-    path("me/tenants/", apis.MyTenantsApi.as_view(), name="my_tenants"),
+    path("signup/", public.SignupApi.as_view(), name="signup"),
+    path("me/tenants/", public.MyTenantsApi.as_view(), name="my_tenants"),
 ]

@@ -5,7 +5,7 @@ The trailing slash is optional on dj-rest-auth's routes, as in dj_rest_auth.urls
 from dj_rest_auth import views as rest_auth
 from django.urls import path, re_path
 
-from tenants import apis
+from tenants.apis import auth
 
 urlpatterns = [
     re_path(
@@ -19,13 +19,13 @@ urlpatterns = [
     re_path(r"^login/?$", rest_auth.LoginView.as_view(), name="rest_login"),
     # dj-rest-auth's logout deletes `user.auth_token`, a one-per-user token Practika no longer
     # has: ours revokes the token that made the call.
-    re_path(r"^logout/?$", apis.LogoutApi.as_view(), name="rest_logout"),
+    re_path(r"^logout/?$", auth.LogoutApi.as_view(), name="rest_logout"),
     re_path(r"^user/?$", rest_auth.UserDetailsView.as_view(), name="rest_user_details"),
     re_path(
         r"^password/change/?$",
         rest_auth.PasswordChangeView.as_view(),
         name="rest_password_change",
     ),
-    path("tokens/", apis.ApiTokenListApi.as_view(), name="api_tokens"),
-    path("tokens/<uuid:public_id>/", apis.ApiTokenRevokeApi.as_view(), name="api_token"),
+    path("tokens/", auth.ApiTokenListApi.as_view(), name="api_tokens"),
+    path("tokens/<uuid:public_id>/", auth.ApiTokenRevokeApi.as_view(), name="api_token"),
 ]

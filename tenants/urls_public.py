@@ -1,18 +1,18 @@
 from django.urls import path
 
-from tenants import views
 from tenants.models import Tenant
+from tenants.views import entering, signup
 
 app_name = "tenants"
 
 urlpatterns = [
-    path("", views.public_home, name="home"),
-    path("signup/", views.signup_choice, name="signup"),
-    path("signup/teacher/", views.signup, {"kind": Tenant.Kind.STUDIO}, name="signup_teacher"),
-    path("signup/school/", views.signup, {"kind": Tenant.Kind.SCHOOL}, name="signup_school"),
-    path("signup/slug/", views.slug_suggestion, name="slug_suggestion"),
-    path("signup/finish/<str:token>/", views.signup_finish, name="signup_finish"),
-    path("after-login/", views.after_login, name="after_login"),
-    path("go/<slug:slug>/", views.enter_tenant, name="enter"),
-    path("auth/handover/vouch/", views.handover_vouch, name="handover_vouch"),
+    path("", signup.public_home, name="home"),
+    path("signup/", signup.signup_choice, name="signup"),
+    path("signup/teacher/", signup.signup, {"kind": Tenant.Kind.STUDIO}, name="signup_teacher"),
+    path("signup/school/", signup.signup, {"kind": Tenant.Kind.SCHOOL}, name="signup_school"),
+    path("signup/slug/", signup.slug_suggestion, name="slug_suggestion"),
+    path("signup/finish/<str:token>/", signup.signup_finish, name="signup_finish"),
+    path("after-login/", entering.after_login, name="after_login"),
+    path("go/<slug:slug>/", entering.enter_tenant, name="enter"),
+    path("auth/handover/vouch/", entering.handover_vouch, name="handover_vouch"),
 ]

@@ -7,9 +7,10 @@ Registered for every test module by `pytest_plugins` in tests/conftest.py.
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from playwright.sync_api import sync_playwright
 
 from tests.learning import e2e_server
@@ -28,6 +29,29 @@ CHROMIUM_ARGS = [
     f"MAP {e2e_server.BASE_DOMAIN} 127.0.0.1",
     "--autoplay-policy=no-user-gesture-required",
 ]
+
+
+def committed(function, *args, timeout: float = 120):
+    """Run ORM work on a connection of its own (a new thread), committed outside the test's
+    transaction so that the live server sees it; return its value, or raise its error here."""
+    result = {}
+
+    def work():
+        try:
+            result["value"] = function(*args)
+        except Exception as error:
+            result["error"] = error
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join(timeout=timeout)
+    if worker.is_alive():
+        raise TimeoutError(f"{function!r} did not finish within {timeout} s")
+    if "error" in result:
+        raise result["error"]
+    return result.get("value")
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -106,6 +107,11 @@ def school_b(schools, db) -> School:
     return schools.b
 
 
+def member(user: User, tenant: Tenant) -> Membership:
+    """`user`'s Membership of `tenant` (with its user and tenant), as the services take it."""
+    return Membership.objects.select_related("user", "tenant").get(user=user, tenant=tenant)
+
+
 def client_for(user: User | None, host: str) -> Client:
     """A test client on `host`, logged in as `user` (or anonymous)."""
     client = Client(HTTP_HOST=host)
@@ -169,6 +175,15 @@ def mfa_client_for(user: User, host: str) -> Client:
     policy.confirm_session(request, user=user, via="test")
     request.session.save()
     return client
+
+
+@pytest.fixture
+def fresh_rate_limits():
+    """allauth's and DRF's rate-limit counters (in the process-wide test cache) start from zero,
+    and are cleared again afterwards. Modules that count failed logins use it throughout."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from learning.exercises import services as exercise_services
 from learning.models import Exercise, MediaFile
 from learning.replies import services as reply_services
 from tenants.models import Membership
+from tests.conftest import member
 from tests.learning.factories import MediaFileFactory
 
 
@@ -38,10 +39,6 @@ def eager_tasks():
 def in_a(school_a):
     with tenant_context(school_a.tenant):
         yield school_a
-
-
-def member(user, tenant) -> Membership:
-    return Membership.objects.select_related("user", "tenant").get(user=user, tenant=tenant)
 
 
 @dataclass

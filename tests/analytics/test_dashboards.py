@@ -13,8 +13,7 @@ from analytics import selectors, services
 from analytics.models import Milestone
 from learning.models import Exercise, MediaFile, Reply
 from tests.analytics import scale
-from tests.analytics.conftest import member
-from tests.conftest import client_for
+from tests.conftest import client_for, member
 from tests.learning.factories import MediaFileFactory
 
 

@@ -10,54 +10,34 @@ Needs templates/base.html to include templates/analytics/_bell.html (it loads li
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.request
 
 import pytest
-from django.db import OperationalError, connections
+from django.db import OperationalError
 from django_tenants.utils import tenant_context
 from playwright.sync_api import Page, expect
 from psycopg.errors import DeadlockDetected
 
 from learning.models import Exercise, MediaFile, Reply
 from tenants import services as tenant_services
+from tenants import tokens
 from tenants.models import Membership, Role, Tenant, User
-from tests.conftest import PASSWORD, api_key_for
+from tests.browser import committed
+from tests.conftest import PASSWORD
 from tests.learning import e2e_server
 from tests.learning.factories import MediaFileFactory
 
 pytestmark = pytest.mark.browser
 
 
-
 @pytest.fixture(autouse=True)
 def _database_reachable(django_db_blocker):
     # The live server commits what the browser does, so the data these tests create must be
-    # committed too: on connections of their own (see _in_own_thread), outside any test
-    # transaction.
+    # committed too: on connections of their own (see tests.browser.committed), outside any
+    # test transaction.
     with django_db_blocker.unblock():
         yield
-
-
-def _in_own_thread(function, *args):
-    """Run ORM work committed on a connection of its own (the test's is in a transaction)."""
-    result = {}
-
-    def work():
-        try:
-            result["value"] = function(*args)
-        except Exception as error:
-            result["error"] = error
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=work)
-    worker.start()
-    worker.join(timeout=120)
-    if "error" in result:
-        raise result["error"]
-    return result.get("value")
 
 
 def _log_in(page: Page, url: str, user) -> None:
@@ -114,16 +94,25 @@ def open_reply(schools):
             MediaFile.objects.filter(pk__in=media).delete()
             _forget_activity()
 
-    exercise_pk, reply_id = _in_own_thread(create)
+    exercise_pk, reply_id = committed(create)
     yield reply_id
-    _in_own_thread(delete, exercise_pk)
+    committed(delete, exercise_pk)
+
+
+@pytest.fixture
+def teacher_token(schools):
+    """An API token of school A's teacher, committed for the live server and revoked afterwards:
+    the teacher is shared by every test, and a token left behind shows in their token lists."""
+    issued = committed(lambda: tokens.api_token_create(user=schools.a.teacher))
+    yield issued.key
+    committed(lambda: tokens.api_token_revoke(token=issued.token))
 
 
 def test_a_teachers_comment_appears_on_the_students_compare_page_within_a_second(
-    browser, stack, schools, open_reply
+    browser, stack, schools, open_reply, teacher_token
 ):
     school = schools.a
-    token = _in_own_thread(lambda: api_key_for(school.teacher))
+    token = teacher_token
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     _log_in(page, stack.url("school-a", f"/accounts/login/?next=/replies/{open_reply}/"),
             school.student)
@@ -185,14 +174,14 @@ def new_studio(schools):
         student = User.objects.create_user(email=STUDIO_EMAILS[1], password=PASSWORD)
         return owner.pk, tenant.pk, student.pk
 
-    ids = _in_own_thread(create)
+    ids = committed(create)
     yield ids
-    _in_own_thread(_remove_studio, schools.a.tenant)
+    committed(_remove_studio, schools.a.tenant)
 
 
 def test_the_onboarding_checklist_ticks_as_a_new_teacher_goes(browser, stack, new_studio):
     owner_pk, tenant_pk, student_pk = new_studio
-    owner = _in_own_thread(lambda: User.objects.get(pk=owner_pk))
+    owner = committed(lambda: User.objects.get(pk=owner_pk))
     page = browser.new_context().new_page()
     _log_in(page, stack.url("onboarding-studio", "/accounts/login/?next=/dashboard/"), owner)
 
@@ -237,7 +226,7 @@ def test_the_onboarding_checklist_ticks_as_a_new_teacher_goes(browser, stack, ne
             )
             return str(reply.public_id)
 
-    reply_id = _in_own_thread(student_replies)
+    reply_id = committed(student_replies)
     page.goto(stack.url("onboarding-studio", f"/replies/{reply_id}/"))
     page.click("button[name=status][value=reviewed]")
     page.wait_for_load_state()

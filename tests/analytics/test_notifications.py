@@ -149,7 +149,9 @@ def test_preferences_are_honoured_per_kind_and_channel(loop):
     note = Notification.objects.get(recipient=school.student, kind="exercise_assigned")
     assert (note.in_app, note.email_wanted) == (False, True)
     assert len(_emails_to(school.student, "New exercise: Quiet")) == 1
-    assert "New exercise: Quiet" not in page.get("/notifications/").content.decode()
+    listed = page.get("/notifications/")
+    assert listed.status_code == 200 and "<h1>Notifications</h1>" in listed.content.decode()
+    assert "New exercise: Quiet" not in listed.content.decode()
 
 
 def test_the_bell_marks_read_one_or_all(loop):

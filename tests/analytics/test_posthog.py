@@ -16,7 +16,7 @@ from analytics.integrations import posthog
 from billing import services as billing_services
 from tenants import services as tenant_services
 from tenants.models import User
-from tests.analytics.conftest import member
+from tests.conftest import member
 
 
 class CaptureServer:

@@ -10,7 +10,7 @@ from analytics import rollups, services
 from analytics.models import MemberProgress, WeeklyRollup
 from learning import activity
 from learning.models import ActivityEvent
-from tests.analytics.conftest import member
+from tests.conftest import member
 
 
 def test_events_of_the_core_loop_land_in_the_outbox(loop):

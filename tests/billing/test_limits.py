@@ -79,13 +79,27 @@ def test_a_free_studio_refuses_its_fourth_student_on_the_join_page(school_a):
 
 
 def test_a_teacher_plan_takes_more_students(school_a):
-    _subscribe(school_a.tenant)
-    for n in range(3):
-        Membership.objects.create(
-            user=_student(f"s{n}@example.com"), tenant=school_a.tenant, role=Role.STUDENT
-        )
+    # School A has two students; with a third the free plan is full.
+    Membership.objects.create(
+        user=_student("third@example.com"), tenant=school_a.tenant, role=Role.STUDENT
+    )
+    fourth = _student("fourth@example.com")
+    client = client_for(fourth, school_a.host)
+    code = school_a.tenant.join_code
 
-    services.check_can_add_student(tenant=school_a.tenant)  # 5 students, limit 100: no error
+    refused = client.post("/api/v1/join/", {"code": code})
+    _subscribe(school_a.tenant)
+    joined = client.post("/api/v1/join/", {"code": code})
+    Membership.objects.create(
+        user=_student("fifth@example.com"), tenant=school_a.tenant, role=Role.STUDENT
+    )
+
+    assert refused.status_code == 403 and refused.json()["code"] == "student_limit"
+    assert joined.status_code == 200, joined.content
+    assert Membership.objects.filter(
+        user=fourth, tenant=school_a.tenant, role=Role.STUDENT
+    ).exists()
+    services.check_can_add_student(tenant=school_a.tenant)  # 5 students, limit 100
 
 
 # --- Exercises ----------------------------------------------------------------------------
@@ -147,15 +161,32 @@ def test_an_upload_past_the_storage_limit_is_refused_in_the_api(school_a):
     assert UPGRADE_PATH in response.json()["message"]
 
 
-def test_storage_ignores_failed_uploads(school_a):
+def test_storage_ignores_failed_uploads(school_a, settings, tmp_path):
+    settings.PRIVATE_MEDIA_ROOT, settings.AWS_STORAGE_BUCKET_NAME = str(tmp_path), ""
     with tenant_context(school_a.tenant):
-        MediaFileFactory(
-            owner=school_a.teacher, size_bytes=3 * plans.GB, state=MediaFile.State.FAILED
+        big = MediaFileFactory(
+            owner=school_a.teacher, size_bytes=3 * plans.GB, state=MediaFile.State.READY
+        )
+    client = client_for(school_a.teacher, school_a.host)
+
+    def start():
+        return client.post(
+            "/api/v1/uploads/",
+            {"purpose": "demonstration", "filename": "scale.mp4", "size": 10_000_000},
+            content_type="application/json",
         )
 
-    services.check_upload_allowed(
-        tenant=school_a.tenant, size_bytes=10_000_000, duration_s=None, user=school_a.teacher
-    )
+    refused = start()  # the 3 GB file counts while it is ready
+    with tenant_context(school_a.tenant):
+        MediaFile.objects.filter(pk=big.pk).update(state=MediaFile.State.FAILED)
+    started = start()
+
+    assert refused.status_code == 403 and refused.json()["code"] == "storage_limit"
+    assert started.status_code == 201, started.content
+    with tenant_context(school_a.tenant):
+        assert MediaFile.objects.filter(
+            public_id=started.json()["media"]["id"], state=MediaFile.State.AWAITING_UPLOAD
+        ).exists()
 
 
 def test_video_length_follows_the_tenant_plan_and_the_students_own_plan(school_a):
@@ -172,6 +203,13 @@ def test_video_length_follows_the_tenant_plan_and_the_students_own_plan(school_a
     services.check_upload_allowed(
         tenant=school_a.tenant, size_bytes=1000, duration_s=6 * 60, user=school_a.student
     )
+    # The student's plan lifts the limit to its own length, not beyond.
+    with pytest.raises(LimitReached) as still_refused:
+        services.check_upload_allowed(
+            tenant=school_a.tenant, size_bytes=1000, duration_s=31 * 60, user=school_a.student
+        )
+    assert still_refused.value.code == "video_length_limit"
+    assert "up to 30 minutes" in still_refused.value.message
     assert selectors.entitlements_for_student(school_a.student).attempts_per_exercise is None
 
 
@@ -198,11 +236,25 @@ def test_a_canceled_plan_keeps_everything_readable_and_refuses_more(school_a):
 # --- Failed payments ----------------------------------------------------------------------
 
 
-def test_past_due_within_grace_still_creates(school_a):
-    _subscribe(school_a.tenant, plan=plans.SCHOOL, status="past_due",
-               past_due_since=timezone.now() - timedelta(days=3))
+def test_past_due_within_grace_still_creates(school_a, settings):
+    settings.PRACTIKA_BILLING_GRACE_DAYS = 14
+    subscription = _subscribe(school_a.tenant, plan=plans.SCHOOL, status="past_due",
+                              past_due_since=timezone.now() - timedelta(days=3))
+    client = client_for(school_a.teacher, school_a.host)
 
-    services.check_can_create_exercise(tenant=school_a.tenant, current_count=50)
+    created = client.post(
+        "/api/v1/exercises/", {"title": "Within grace"}, content_type="application/json"
+    )
+    subscription.past_due_since = timezone.now() - timedelta(days=15)
+    subscription.save(update_fields=["past_due_since"])
+    refused = client.post(
+        "/api/v1/exercises/", {"title": "Beyond grace"}, content_type="application/json"
+    )
+
+    assert created.status_code == 201, created.content
+    assert refused.status_code == 403 and refused.json()["code"] == "payment_overdue"
+    with tenant_context(school_a.tenant):
+        assert list(Exercise.objects.values_list("title", flat=True)) == ["Within grace"]
 
 
 def test_past_due_beyond_grace_reads_but_cannot_create_until_paid(

@@ -13,7 +13,7 @@ from learning.exercises import services as exercise_services
 from learning.models import Exercise, MediaFile, Reply
 from learning.replies import selectors as reply_selectors
 from learning.replies import services as reply_services
-from tenants.models import Membership
+from tests.conftest import member
 from tests.learning.factories import (
     CommentFactory,
     ExerciseFactory,
@@ -22,12 +22,9 @@ from tests.learning.factories import (
 )
 
 
-def member(school, user) -> Membership:
-    return Membership.objects.select_related("user").get(tenant=school.tenant, user=user)
-
-
 def test_teacher_creates_and_publishes_an_exercise_students_then_see_it(school_a):
-    teacher, student = member(school_a, school_a.teacher), member(school_a, school_a.student)
+    teacher = member(school_a.teacher, school_a.tenant)
+    student = member(school_a.student, school_a.tenant)
     with tenant_context(school_a.tenant):
         demo = MediaFileFactory(owner=school_a.teacher, purpose=MediaFile.Purpose.DEMONSTRATION)
         exercise = exercise_services.exercise_save(
@@ -52,7 +49,7 @@ def test_teacher_creates_and_publishes_an_exercise_students_then_see_it(school_a
 
 
 def test_publishing_needs_a_demonstration(school_a):
-    teacher = member(school_a, school_a.teacher)
+    teacher = member(school_a.teacher, school_a.tenant)
     with tenant_context(school_a.tenant):
         exercise = exercise_services.exercise_save(member=teacher, title="No demo yet")
         with pytest.raises(DomainError, match="demonstration"):
@@ -61,11 +58,13 @@ def test_publishing_needs_a_demonstration(school_a):
 
 def test_students_cannot_create_exercises(school_a):
     with tenant_context(school_a.tenant), pytest.raises(PermissionDenied):
-        exercise_services.exercise_save(member=member(school_a, school_a.student), title="Mine")
+        exercise_services.exercise_save(
+            member=member(school_a.student, school_a.tenant), title="Mine"
+        )
 
 
 def test_students_see_only_exercises_assigned_to_them(school_a):
-    teacher = member(school_a, school_a.teacher)
+    teacher = member(school_a.teacher, school_a.tenant)
     with tenant_context(school_a.tenant):
         demo = MediaFileFactory(owner=school_a.teacher, purpose=MediaFile.Purpose.DEMONSTRATION)
         just_other = exercise_services.exercise_save(
@@ -104,19 +103,20 @@ def test_students_see_only_exercises_assigned_to_them(school_a):
         assert "For the other student" in theirs and "For the class" not in theirs
         with pytest.raises(NotFound):
             exercise_selectors.exercise_get(
-                member=member(school_a, school_a.student), public_id=just_other.public_id
+                member=member(school_a.student, school_a.tenant), public_id=just_other.public_id
             )
 
 
 def test_assigning_to_nobody_is_refused(school_a):
     with tenant_context(school_a.tenant), pytest.raises(DomainError, match="Choose who"):
         exercise_services.exercise_save(
-            member=member(school_a, school_a.teacher), title="Nobody", assign_to_all=False
+            member=member(school_a.teacher, school_a.tenant), title="Nobody", assign_to_all=False
         )
 
 
 def test_replies_count_attempts_and_students_see_only_their_own(school_a):
-    student, other = member(school_a, school_a.student), member(school_a, school_a.other_student)
+    student = member(school_a.student, school_a.tenant)
+    other = member(school_a.other_student, school_a.tenant)
     with tenant_context(school_a.tenant):
         exercise = ExerciseFactory(created_by=school_a.teacher)
         first = reply_services.reply_create(
@@ -138,7 +138,7 @@ def test_replies_count_attempts_and_students_see_only_their_own(school_a):
         assert visible == {first.pk, second.pk}
         with pytest.raises(NotFound):
             reply_selectors.reply_get(member=student, public_id=others.public_id)
-        teacher = member(school_a, school_a.teacher)
+        teacher = member(school_a.teacher, school_a.tenant)
         teacher_sees = reply_selectors.replies_visible_to(member=teacher)
         assert {first.pk, second.pk, others.pk} <= set(teacher_sees.values_list("pk", flat=True))
 
@@ -148,15 +148,16 @@ def test_a_student_cannot_reply_with_someone_elses_recording(school_a):
         exercise = ExerciseFactory(created_by=school_a.teacher)
         with pytest.raises(PermissionDenied):
             reply_services.reply_create(
-                member=member(school_a, school_a.student),
+                member=member(school_a.student, school_a.tenant),
                 exercise=exercise,
                 media=MediaFileFactory(owner=school_a.other_student),
             )
 
 
 def test_review_and_comments_follow_the_rules(school_a):
-    teacher, student = member(school_a, school_a.teacher), member(school_a, school_a.student)
-    other = member(school_a, school_a.other_student)
+    teacher = member(school_a.teacher, school_a.tenant)
+    student = member(school_a.student, school_a.tenant)
+    other = member(school_a.other_student, school_a.tenant)
     with tenant_context(school_a.tenant):
         reply = ReplyFactory(student=school_a.student, exercise__created_by=school_a.teacher)
         comment = reply_services.comment_create(
@@ -226,7 +227,8 @@ def _add_rows(school, n: int) -> None:
 
 
 def test_list_selectors_run_a_constant_number_of_queries(school_a):
-    teacher, student = member(school_a, school_a.teacher), member(school_a, school_a.student)
+    teacher = member(school_a.teacher, school_a.tenant)
+    student = member(school_a.student, school_a.tenant)
     with tenant_context(school_a.tenant):
         _add_rows(school_a, 2)
         few = _query_counts(teacher, student)

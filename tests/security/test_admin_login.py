@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.test import Client
 
 from tenants.models import User
@@ -16,11 +15,7 @@ from tests.conftest import PASSWORD, enrol_totp, totp_code
 FAILED_LOGINS = int(settings.ACCOUNT_RATE_LIMITS["login_failed"].split("/")[0])
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
 
 @pytest.fixture

@@ -14,24 +14,16 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import PASSWORD, client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 NEW_PASSWORD = "a-fresh-long-passphrase-42"
 # Tokens live a week by default; whatever the setting, never more than a month.
 LONGEST_LIFETIME = timedelta(days=30)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def post_json(client: Client, path: str, data=None):
@@ -199,7 +191,9 @@ def test_owners_list_and_revoke_their_tokens_and_nobody_elses(on, schools, publi
 
     # Another account neither sees nor revokes the teacher's tokens.
     other = with_token(host, theirs)
-    their_list = other.get("/api/v1/auth/tokens/").json()
+    their_answer = other.get("/api/v1/auth/tokens/")
+    assert their_answer.status_code == 200
+    their_list = their_answer.json()
     assert [t["public_id"] for t in their_list] != [t["public_id"] for t in mine]
     assert phone_id not in json.dumps(their_list)
     assert other.delete(f"/api/v1/auth/tokens/{phone_id}/").status_code == 404

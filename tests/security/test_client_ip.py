@@ -30,6 +30,7 @@ from tests.security.edge_server import Browser, web_server
 pytestmark = pytest.mark.django_db
 
 TOO_MANY_FAILED = "Too many failed login attempts"
+WRONG_PASSWORD = "The email address and/or password you specified are not correct"
 # allauth's ACCOUNT_RATE_LIMITS["login_failed"] per address, and DRF's rate for dj-rest-auth.
 FAILED_LOGINS_PER_ADDRESS = int(settings.ACCOUNT_RATE_LIMITS["login_failed"].split("/")[0])
 API_AUTH_PER_ADDRESS = int(
@@ -73,6 +74,11 @@ def failed_web_login(server, *, forwarded_for: str) -> str:
         headers={"X-Forwarded-For": forwarded_for},
     )
     assert response.status in {200, 429}, response.text[:500]
+    # The login form again, with one of its two refusals (an error page would let the
+    # absence checks below pass).
+    assert WRONG_PASSWORD in response.text or TOO_MANY_FAILED in response.text, (
+        response.text[:500]
+    )
     return response.text
 
 

@@ -43,6 +43,7 @@ def test_only_the_invited_address_can_accept_an_invitation(
 
     # Then: nothing changed, and a clear refusal.
     assert not Membership.objects.filter(user=mallory, tenant=school_a.tenant).exists()
+    assert page.status_code == 403
     assert "This invitation is for" in page.content.decode()
     assert "Accept and join" not in page.content.decode()
     assert posted.status_code == 403

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from allauth.mfa.models import Authenticator
-from django.core.cache import cache
 from django.test import Client
 
 from tenants.models import ApiToken, AuditEvent, LoginHandover, Membership, Role, Tenant, User
@@ -30,9 +29,7 @@ ENROL = "/accounts/2fa/totp/activate/"
 CONFIRM = "/accounts/2fa/reauthenticate/"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
 
 @pytest.fixture
@@ -349,7 +346,9 @@ def test_only_an_owner_can_change_the_setting(school_a, role):
     Membership.objects.create(user=user, tenant=school_a.tenant, role=role)
     client = mfa_client_for(user, school_a.host)
     if role == Role.ADMIN:
-        page = client.get("/manage/settings/").content.decode()
+        response = client.get("/manage/settings/")
+        assert response.status_code == 200
+        page = response.content.decode()
         assert 'name="mfa_required"' not in page and "Only an owner can change this" in page
     response = client.post("/manage/settings/mfa/", {"mfa_required": "on"})
     assert response.status_code == 403

@@ -8,16 +8,15 @@ The codes are computed here from the secret the enrolment page shows, as a phone
 
 from __future__ import annotations
 
-import threading
 from urllib.parse import urlsplit
 
 import pytest
 from allauth.mfa.models import Authenticator
-from django.db import connections
 from django_tenants.utils import tenant_context
 from playwright.sync_api import Page, expect
 
 from tenants.models import Membership, Role, Tenant, User
+from tests.browser import committed
 from tests.conftest import PASSWORD, totp_code
 from tests.learning import e2e_server
 
@@ -29,22 +28,6 @@ ENROL = "/accounts/2fa/totp/activate/"
 # Where the enrolment page sends a login that has not confirmed its password in a while.
 REAUTH_FOR_ENROL = "/accounts/reauthenticate/?next=%2Faccounts%2F2fa%2Ftotp%2Factivate%2F"
 CODE_STEP = "/accounts/2fa/authenticate/"
-
-
-def _committed(work):
-    """Run `work` on a connection of its own (a new thread), so the live server sees it."""
-    result = {}
-
-    def run():
-        try:
-            result["value"] = work()
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    worker.join(timeout=60)
-    return result.get("value")
 
 
 def _public(stack, path: str) -> str:
@@ -124,8 +107,8 @@ def staff_member(schools):
         Membership.objects.create(user=user, tenant=schools.b.tenant, role=Role.STUDENT)
         return user
 
-    yield _committed(create)
-    _committed(delete)
+    yield committed(create)
+    committed(delete)
 
 
 def test_staff_enrol_then_log_in_with_a_code_and_with_a_recovery_code(
@@ -185,10 +168,10 @@ def test_staff_enrol_then_log_in_with_a_code_and_with_a_recovery_code(
 @pytest.fixture
 def school_a_requires_mfa(schools):
     tenant, teacher = schools.a.tenant, schools.a.teacher
-    _committed(lambda: Tenant.objects.filter(pk=tenant.pk).update(mfa_required=True))
+    committed(lambda: Tenant.objects.filter(pk=tenant.pk).update(mfa_required=True))
     yield schools.a
-    _committed(lambda: Tenant.objects.filter(pk=tenant.pk).update(mfa_required=False))
-    _committed(lambda: Authenticator.objects.filter(user=teacher).delete())
+    committed(lambda: Tenant.objects.filter(pk=tenant.pk).update(mfa_required=False))
+    committed(lambda: Authenticator.objects.filter(user=teacher).delete())
 
 
 def test_a_school_that_requires_mfa_sends_a_teacher_to_enrolment_first(

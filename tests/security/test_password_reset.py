@@ -27,11 +27,7 @@ NEW_PASSWORD = "a-fresh-long-passphrase-42"
 RESET_LINK = re.compile(r"https?://[^\s]+/accounts/password/reset/key/[^\s]+")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
 
 @pytest.fixture

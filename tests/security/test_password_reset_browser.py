@@ -6,19 +6,18 @@ files), the link, a new password, and logging in with it.
 from __future__ import annotations
 
 import re
-import threading
 import time
 
 import pytest
-from django.db import connections
 from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
 from tenants.models import Membership, Role, User
+from tests.browser import committed
 from tests.conftest import PASSWORD
 
 # django_db: so that the test database is set up when this module runs alone (the data the
-# live stack reads is committed on connections of their own, see _committed).
+# live stack reads is committed on connections of their own, see tests.browser.committed).
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 EMAIL = "forgetful-student@example.com"
@@ -29,29 +28,9 @@ RESET_LINK = re.compile(r"http://\S+/accounts/password/reset/key/\S+")
 @pytest.fixture(autouse=True)
 def _database_reachable(django_db_blocker):
     # The live server commits what the browser does; this test's own data is committed too,
-    # on a connection of its own (see _committed).
+    # on a connection of its own (see tests.browser.committed).
     with django_db_blocker.unblock():
         yield
-
-
-def _committed(function):
-    """Run ORM work on a connection of its own, committed, outside any test transaction."""
-    result = {}
-
-    def work():
-        try:
-            result["value"] = function()
-        except Exception as error:
-            result["error"] = error
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=work)
-    worker.start()
-    worker.join(timeout=60)
-    if "error" in result:
-        raise result["error"]
-    return result.get("value")
 
 
 @pytest.fixture
@@ -67,8 +46,8 @@ def forgetful(schools):
         Membership.objects.create(user=user, tenant=schools.a.tenant, role=Role.STUDENT)
         return user
 
-    yield _committed(create)
-    _committed(remove)
+    yield committed(create)
+    committed(remove)
 
 
 def _reset_link(stack, timeout: float = 15.0) -> str:

@@ -11,16 +11,12 @@ from __future__ import annotations
 from urllib.parse import quote, urlsplit
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from tests.conftest import PASSWORD, client_for
 from tests.handover import follow_handover
 
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
 
 def _log_in(client: Client, email: str, next_url: str):

@@ -32,6 +32,7 @@ from learning.uploads import services as uploads
 from tenants import services as tenants
 from tenants import tokens
 from tenants.models import Membership, Role
+from tests.conftest import member
 from tests.learning.media_samples import sample
 
 SECRET_MARK = "SCHOOL-B-SECRET"
@@ -58,10 +59,6 @@ class SchoolContent:
 
     def add(self, kind: str, *values) -> None:
         self.ids.setdefault(kind, []).extend(str(v) for v in values)
-
-
-def _membership(school, user) -> Membership:
-    return Membership.objects.select_related("user", "tenant").get(tenant=school.tenant, user=user)
 
 
 def _stored_media(*, owner, purpose: str, name: str, content: SchoolContent) -> MediaFile:
@@ -94,8 +91,8 @@ def _stored_media(*, owner, purpose: str, name: str, content: SchoolContent) -> 
 def populate(school) -> SchoolContent:
     """Fill `school` with one of each kind of object; return their ids and secret texts."""
     content = SchoolContent()
-    teacher = _membership(school, school.teacher)
-    student = _membership(school, school.student)
+    teacher = member(school.teacher, school.tenant)
+    student = member(school.student, school.tenant)
     content.add("membership", *Membership.objects.filter(tenant=school.tenant)
                 .values_list("public_id", flat=True))
     content.add("tenant", school.tenant.public_id)

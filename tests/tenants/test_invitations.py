@@ -109,6 +109,7 @@ def test_a_withdrawn_invitation_is_explained(school_a):
     assert page.status_code == 410
     assert "withdrawn" in page.content.decode()
     members_page = owner.get("/manage/members/")
+    assert members_page.status_code == 200
     assert "was withdrawn" in members_page.content.decode()
     assert invitation not in members_page.context["invitations"]
 

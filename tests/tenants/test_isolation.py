@@ -48,7 +48,7 @@ from learning.replies import services as replies
 from tenants import middleware
 from tenants.models import ApiToken, Invitation, Membership
 from tenants.websockets import CLOSE_FORBIDDEN, tenant_group, websocket_urlpatterns
-from tests.conftest import School, Schools, client_for, token_client_for
+from tests.conftest import School, Schools, client_for, member, token_client_for
 from tests.tenants.school_content import SchoolContent, populate, secret, uuid_forms
 from tests.tenants.test_websockets import communicator, login_cookie, run
 
@@ -638,7 +638,7 @@ HOME_REFUSES_CREDENTIAL = {
     "media-signed": (404, 405),  # another school's playback URL plays nothing here
     "upload-part": (403, 404, 405),  # nor does its upload URL store anything
     "analytics:unsubscribe": (404,),
-    "tenants:invitation_accept": (405, 410),  # "this link is not valid" (tenants.views)
+    "tenants:invitation_accept": (405, 410),  # "this link is not valid" (tenants.views.joining)
     "api:invitation_accept": (400, 403, 404, 405, 410),
 }
 
@@ -822,7 +822,7 @@ def test_school_as_sockets_never_receive_school_bs_events(
         """A comment (live to the reply's viewers), a notification to everyone, an event to
         the whole school: the pushes school B's members should get."""
         with tenant_context(b.tenant), TestCase.captureOnCommitCallbacks(execute=True):
-            teacher = Membership.objects.select_related("user").get(tenant=b.tenant, user=b.teacher)
+            teacher = member(b.teacher, b.tenant)
             replies.comment_create(
                 member=teacher, reply=reply, body=secret("live-comment-body"), at_ms=900
             )

@@ -6,17 +6,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 
 from tenants.models import Membership, Role, User
 from tests.conftest import PASSWORD, client_for
 from tests.handover import follow_handover
 
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
 
 def log_in(client: Client, email: str, password: str = PASSWORD, **extra):

@@ -72,7 +72,9 @@ def test_members_list_shows_roles_and_last_activity_and_filters_by_role(school_a
     assert "school-b.example.com" not in content
     assert f"/join/{school_a.tenant.join_code}/" in content
 
-    students = client.get("/manage/members/?role=student").content.decode()
+    students_page = client.get("/manage/members/?role=student")
+    assert students_page.status_code == 200
+    students = students_page.content.decode()
     assert school_a.student.email in students
     assert school_a.teacher.email not in students
 
@@ -176,8 +178,10 @@ def test_settings_refuse_an_empty_name(school_a):
 
 
 def test_nav_shows_admin_links_only_to_admins(school_a):
-    owner_page = client_for(school_a.owner, school_a.host).get("/").content.decode()
-    student_page = client_for(school_a.student, school_a.host).get("/").content.decode()
+    owner = client_for(school_a.owner, school_a.host).get("/")
+    student = client_for(school_a.student, school_a.host).get("/")
+    assert owner.status_code == student.status_code == 200
+    owner_page, student_page = owner.content.decode(), student.content.decode()
     assert 'href="/manage/members/"' in owner_page
     assert 'href="/manage/settings/"' in owner_page
     assert "/manage/" not in student_page

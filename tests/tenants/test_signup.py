@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 from django_tenants.utils import schema_exists
 
@@ -18,11 +17,7 @@ from tenants.models import Domain, Membership, Role, Tenant, User
 from tests.conftest import PASSWORD, client_for
 from tests.handover import follow_handover as follow_across_hosts
 
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    # allauth's rate limits live in the (process-wide) test cache.
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
 
 def unique_slug(prefix: str = "t") -> str:
@@ -220,6 +215,7 @@ def test_a_logged_in_user_creates_another_studio_and_goes_in(schools, public_hos
     slug = unique_slug()
     client = client_for(schools.a.teacher, public_host)
     page = client.get("/signup/teacher/")
+    assert page.status_code == 200 and 'name="tenant_name"' in page.content.decode()
     assert "Your name" not in page.content.decode()  # no account fields when logged in
 
     response = client.post("/signup/teacher/", {"tenant_name": "Second studio", "slug": slug})

@@ -1,0 +1,84 @@
+"""Writes to tenants, users, memberships and invitations, one module per concern; callers
+use `from tenants import services` and the names re-exported here.
+
+- lifecycle: a tenant's creation, settings, suspension, two-factor requirement
+- signup: sign-up in two steps (the emailed link finishes it), for a new tenant or a join code
+- users: accounts; members: roles, removal, activity, and the one path every join takes
+- invitations: invitations by email; join_codes: a tenant's join code
+- auditing: the audit trail
+
+Each service takes the acting user where there is one, runs in a transaction, leaves an
+audit entry, and queues side effects (email) only after commit.
+"""
+
+from tenants.services.auditing import audit
+from tenants.services.invitations import (
+    invitation_accept,
+    invitation_accept_with_signup,
+    invitation_check,
+    invitation_create,
+    invitation_is_for,
+    invitation_revoke,
+)
+from tenants.services.join_codes import (
+    join_code_check,
+    join_code_rotate,
+    join_with_code,
+    join_with_code_signup,
+)
+from tenants.services.lifecycle import (
+    slug_check,
+    tenant_create,
+    tenant_reactivate,
+    tenant_require_mfa,
+    tenant_suspend,
+    tenant_update,
+)
+from tenants.services.members import (
+    membership_change_role,
+    membership_remove,
+    membership_touch,
+)
+from tenants.services.signup import (
+    JOIN_KIND,
+    PendingSignup,
+    SignupResult,
+    join_signup_start,
+    signup_finish,
+    signup_pending,
+    signup_start,
+    signup_with_tenant,
+)
+from tenants.services.users import user_create
+
+__all__ = [
+    "JOIN_KIND",
+    "PendingSignup",
+    "SignupResult",
+    "audit",
+    "invitation_accept",
+    "invitation_accept_with_signup",
+    "invitation_check",
+    "invitation_create",
+    "invitation_is_for",
+    "invitation_revoke",
+    "join_code_check",
+    "join_code_rotate",
+    "join_signup_start",
+    "join_with_code",
+    "join_with_code_signup",
+    "membership_change_role",
+    "membership_remove",
+    "membership_touch",
+    "signup_finish",
+    "signup_pending",
+    "signup_start",
+    "signup_with_tenant",
+    "slug_check",
+    "tenant_create",
+    "tenant_reactivate",
+    "tenant_require_mfa",
+    "tenant_suspend",
+    "tenant_update",
+    "user_create",
+]
