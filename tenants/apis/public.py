@@ -3,8 +3,9 @@ the emailed link) and my tenants."""
 
 from __future__ import annotations
 
+from allauth.core import ratelimit
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -47,6 +48,11 @@ class SignupApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        # Per address as on the page (ACCOUNT_RATE_LIMITS["signup_email"]), per client by the
+        # throttle above.
+        email = data.validated_data["email"].strip().lower()
+        if not ratelimit.consume(request._request, action="signup_email", key=email):
+            raise exceptions.Throttled()
         services.signup_start(**data.validated_data)
         body = {
             "code": "signup_email_sent",

@@ -94,7 +94,10 @@ def join(request: HttpRequest, code: str = "") -> HttpResponse:
                 services.join_with_code(tenant=tenant, code=code, user=request.user)
                 joined = True
             elif signup_form.is_valid():
-                limited = ratelimit.consume_or_429(request, action="signup")
+                email = signup_form.cleaned_data["email"].strip().lower()
+                limited = ratelimit.consume_or_429(
+                    request, action="signup"
+                ) or ratelimit.consume_or_429(request, action="signup_email", key=email)
                 if limited:
                     return limited
                 # Whether or not the address has an account, the answer is "check your

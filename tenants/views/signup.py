@@ -56,6 +56,11 @@ def signup(request: HttpRequest, kind: str) -> HttpResponse:
                         name=data["tenant_name"], slug=data["slug"], kind=kind, owner=request.user
                     )
                 else:
+                    limited = ratelimit.consume_or_429(
+                        request, action="signup_email", key=data["email"].strip().lower()
+                    )
+                    if limited:
+                        return limited
                     # The same answer whether or not the address has an account: the link
                     # (or, for a known address, a notice) goes to the address itself.
                     services.signup_start(

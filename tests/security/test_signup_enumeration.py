@@ -81,3 +81,42 @@ def test_signup_answers_the_same_for_a_taken_and_a_free_address(
     links = [m for m in mail.outbox if m.to == [fresh]]
     assert len(links) == 3
     assert all("/signup/finish/" in m.body for m in links)
+
+
+def test_an_address_gets_at_most_three_signup_emails_in_a_quarter_hour(
+    schools, public_host, django_capture_on_commit_callbacks
+):
+    # Typing someone's address into the sign-up forms sends them mail: the address gets at
+    # most 3 in 15 minutes, by page, API or join code alike, whoever asks and from where.
+    cache.clear()
+    taken = User.objects.get(pk=schools.a.owner.pk).email
+    fresh = f"nobody-{uuid.uuid4().hex[:8]}@example.com"
+    for email in (taken, fresh):
+        mail.outbox.clear()
+        statuses = []
+        with django_capture_on_commit_callbacks(execute=True):
+            for attempt in range(3):
+                page = Client(HTTP_HOST=public_host).post("/signup/teacher/", {
+                    "full_name": "Eve", "email": email.upper() if attempt else email,
+                    "tenant_name": "Probe", "slug": f"rl-{uuid.uuid4().hex[:8]}",
+                })
+                statuses.append(page.status_code)
+            api = Client(HTTP_HOST=public_host).post("/api/v1/signup/", {
+                "email": email, "tenant_name": "Probe", "slug": f"rl-{uuid.uuid4().hex[:8]}",
+                "kind": "school",
+            }, content_type="application/json")
+            join = Client(HTTP_HOST=schools.b.host).post(
+                f"/join/{schools.b.tenant.join_code}/",
+                {"code": schools.b.tenant.join_code, "full_name": "Eve", "email": email},
+            )
+        assert statuses == [200, 200, 200]
+        assert api.status_code == 429 and api.json()["code"]
+        assert join.status_code == 429
+        assert [message.to for message in mail.outbox] == [[email]] * 3
+    # Another address is not held back by them.
+    with django_capture_on_commit_callbacks(execute=True):
+        other = Client(HTTP_HOST=public_host).post("/signup/teacher/", {
+            "full_name": "Ann", "email": f"ann-{uuid.uuid4().hex[:8]}@example.com",
+            "tenant_name": "Probe", "slug": f"rl-{uuid.uuid4().hex[:8]}",
+        })
+    assert other.status_code == 200 and "Check your email" in other.content.decode()

@@ -173,6 +173,9 @@ ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "5/5m/ip,5/5m/key",
     "signup": "20/m/ip",
+    # Sign-up emails (a finishing link, or a notice to an address that has an account): an
+    # address gets at most 3 in 15 minutes, whoever types it in (tenants.views, tenants.apis).
+    "signup_email": "3/15m/key",
     # Per client and per address (the address gets at most 3 emails in 15 minutes).
     "reset_password": "20/m/ip,3/15m/key",
 }
