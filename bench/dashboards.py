@@ -4,7 +4,7 @@
     BENCH dashboard_p99_ms <worse of teacher and student> ms
     BENCH dashboard_throughput_vs_bare <ratio>
 
-A tenant with 1,000 students and 10,000 replies (tests/analytics/scale.py) in the embedded
+A tenant with 1,000 students and 10,000 replies (tests/support/scale.py) in the embedded
 PostgreSQL of its own data folder (.data/postgres-bench-dash, kept between runs so the seed is
 made once). The real ASGI server (uvicorn, one process, the project's ASGI application) is
 started by this script and loaded over loopback by a small keep-alive HTTP/1.1 client on
@@ -101,7 +101,7 @@ def _prepare() -> dict:
         Membership.objects.filter(user=teacher, tenant=tenant).update(role=Role.OWNER)
     teacher = Membership.objects.get(tenant=tenant, role=Role.OWNER).user
     if Membership.objects.filter(tenant=tenant, role=Role.STUDENT).count() < STUDENTS:
-        from tests.analytics import scale
+        from tests.support import scale
 
         started = time.perf_counter()
         scale.seed(tenant=tenant, teacher=teacher, students=STUDENTS, replies=REPLIES, tag="bench")

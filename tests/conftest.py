@@ -20,7 +20,7 @@ from tenants import hosts
 from tenants.models import Membership, Role, Tenant, User
 
 # The browser tests' fixtures (`browser`, `stack`), shared by tests/learning and tests/analytics.
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.support.browser"]
 
 PASSWORD = "correct-horse-battery-staple"
 

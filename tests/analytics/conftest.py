@@ -15,7 +15,7 @@ from learning.models import Exercise, MediaFile
 from learning.replies import services as reply_services
 from tenants.models import Membership
 from tests.conftest import member
-from tests.learning.factories import MediaFileFactory
+from tests.support.factories import MediaFileFactory
 
 
 @pytest.fixture(autouse=True)

@@ -12,9 +12,9 @@ from django.utils import timezone
 from analytics import selectors, services
 from analytics.models import Milestone
 from learning.models import Exercise, MediaFile, Reply
-from tests.analytics import scale
 from tests.conftest import client_for, member
-from tests.learning.factories import MediaFileFactory
+from tests.support import scale
+from tests.support.factories import MediaFileFactory
 
 
 def _seed_known_activity(loop):

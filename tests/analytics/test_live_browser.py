@@ -1,4 +1,4 @@
-"""In a real browser against the real ASGI server (uvicorn, tests.learning.e2e_server):
+"""In a real browser against the real ASGI server (uvicorn, tests.support.e2e_server):
 
 - a comment posted by a teacher appears on the student's open compare page and in the bell
   within one second (websockets, analytics.handlers → live.js);
@@ -23,10 +23,10 @@ from learning.models import Exercise, MediaFile, Reply
 from tenants import services as tenant_services
 from tenants import tokens
 from tenants.models import Membership, Role, Tenant, User
-from tests.browser import committed
 from tests.conftest import PASSWORD
-from tests.learning import e2e_server
-from tests.learning.factories import MediaFileFactory
+from tests.support import e2e_server
+from tests.support.browser import committed
+from tests.support.factories import MediaFileFactory
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(autouse=True)
 def _database_reachable(django_db_blocker):
     # The live server commits what the browser does, so the data these tests create must be
-    # committed too: on connections of their own (see tests.browser.committed), outside any
+    # committed too: on connections of their own (see tests.support.browser.committed), outside any
     # test transaction.
     with django_db_blocker.unblock():
         yield

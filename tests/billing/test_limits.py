@@ -17,7 +17,7 @@ from learning.models import Exercise, MediaFile
 from tenants.models import Membership, Role, User
 from tests.billing.conftest import deliver, event
 from tests.conftest import PASSWORD, client_for
-from tests.learning.factories import ExerciseFactory, MediaFileFactory
+from tests.support.factories import ExerciseFactory, MediaFileFactory
 
 UPGRADE_PATH = "/manage/billing/"
 

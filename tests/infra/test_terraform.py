@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tests.infra.terraform_config import TERRAFORM, load, source
+from tests.support.terraform_config import TERRAFORM, load, source
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from django_tenants.utils import tenant_context
 
 from learning.models import Alignment
 from tests.conftest import client_for
-from tests.learning.factories import ReplyFactory
+from tests.support.factories import ReplyFactory
 
 BANDS = [{
     "kind": "rushed", "start_ms": 8000, "end_ms": 12000, "reply_start_ms": 9000,
@@ -126,7 +126,7 @@ def test_a_reply_without_sound_says_so_without_queueing(
 ):
     from learning.alignment import tasks as tasks_alignment
     from learning.models import MediaFile
-    from tests.learning.factories import ExerciseFactory, MediaFileFactory
+    from tests.support.factories import ExerciseFactory, MediaFileFactory
 
     queued = []
     monkeypatch.setattr(tasks_alignment.align_reply, "delay", lambda *a, **k: queued.append(a))

@@ -11,7 +11,7 @@ import pytest
 
 from learning.alignment import engine
 from learning.alignment.engine import timemap
-from tests.learning.alignment_pairs import DEMO_LEAD_IN_S, notes, pair
+from tests.support.alignment_pairs import DEMO_LEAD_IN_S, notes, pair
 
 
 @pytest.fixture(scope="module")

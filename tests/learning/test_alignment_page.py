@@ -12,7 +12,7 @@ from django_tenants.utils import tenant_context
 
 from learning.models import Alignment
 from tests.conftest import client_for
-from tests.learning.factories import ReplyFactory
+from tests.support.factories import ReplyFactory
 
 TIME_MAP = {"demo_ms": [0, 1000, 2000, 3000], "reply_ms": [1500, 2300, 3400, 4400]}
 

@@ -20,8 +20,8 @@ from learning.alignment import selectors as alignment_selectors
 from learning.alignment import services as alignment_services
 from learning.alignment import tasks as tasks_alignment
 from learning.models import Alignment, MediaFile
-from tests.learning.alignment_pairs import pair, write_wav
-from tests.learning.factories import ExerciseFactory, ReplyFactory
+from tests.support.alignment_pairs import pair, write_wav
+from tests.support.factories import ExerciseFactory, ReplyFactory
 
 
 def _store_audio(media: MediaFile, samples) -> None:

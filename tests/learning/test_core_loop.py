@@ -14,7 +14,7 @@ from learning.models import Exercise, MediaFile, Reply
 from learning.replies import selectors as reply_selectors
 from learning.replies import services as reply_services
 from tests.conftest import member
-from tests.learning.factories import (
+from tests.support.factories import (
     CommentFactory,
     ExerciseFactory,
     MediaFileFactory,

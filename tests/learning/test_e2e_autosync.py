@@ -22,8 +22,8 @@ from learning.alignment.engine import synthesis
 from learning.alignment.engine.timemap import interpolate
 from learning.media.pipeline.runner import ffmpeg_exe
 from learning.models import Alignment
-from tests.learning import alignment_pairs
 from tests.learning.test_e2e_browser import PROCESSING_TIMEOUT_MS, _delete_exercises, _log_in
+from tests.support import alignment_pairs
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 

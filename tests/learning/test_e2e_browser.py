@@ -1,5 +1,5 @@
 """The core loop in a real browser (Debian's chromium through Playwright), on a real web server
-and a real Celery worker (tests/learning/e2e_server.py): a teacher publishes an exercise with
+and a real Celery worker (tests/support/e2e_server.py): a teacher publishes an exercise with
 a demonstration video, a student uploads a reply, both are processed to `ready`, the compare
 page plays them in sync, and time-coded feedback reaches the student at its moment.
 

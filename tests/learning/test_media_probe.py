@@ -9,7 +9,7 @@ import pytest
 
 from learning.media.pipeline import MediaInfo, MediaLimitExceeded, MediaRejected, probe, probing
 from learning.media.pipeline.probing import format_bytes, format_duration
-from tests.learning.media_samples import DURATION_S, sample
+from tests.support.media_samples import DURATION_S, sample
 
 
 def _close_to_sample_duration(info: MediaInfo) -> bool:

@@ -25,7 +25,7 @@ from learning.media.pipeline import (
     transcode,
 )
 from learning.media.pipeline.waveform import peak_count
-from tests.learning.media_samples import GOOD_AUDIO, GOOD_VIDEO, sample, top_level_boxes
+from tests.support.media_samples import GOOD_AUDIO, GOOD_VIDEO, sample, top_level_boxes
 
 RENDITION_SHORT_SIDES = {"720p": 720, "360p": 360}
 

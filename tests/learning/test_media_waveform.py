@@ -9,7 +9,7 @@ import pytest
 
 from learning.media.pipeline import Waveform, probe, waveform_peaks
 from learning.media.pipeline.waveform import peak_count, peaks_from_pcm
-from tests.learning.media_samples import TONE_AMPLITUDE, sample
+from tests.support.media_samples import TONE_AMPLITUDE, sample
 
 
 def _pcm(*samples: int) -> bytes:

@@ -13,7 +13,7 @@ from django_tenants.utils import tenant_context
 
 from learning.models import Comment, Exercise, MediaFile, Reply
 from tests.conftest import client_for
-from tests.learning.factories import (
+from tests.support.factories import (
     CommentFactory,
     ExerciseFactory,
     MediaFileFactory,

@@ -17,8 +17,8 @@ from learning import storage
 from learning.media import tasks
 from learning.media.pipeline import probe
 from learning.models import MediaFile
-from tests.learning.factories import MediaFileFactory
-from tests.learning.media_samples import sample
+from tests.support.factories import MediaFileFactory
+from tests.support.media_samples import sample
 
 
 def _uploaded(school, name: str) -> MediaFile:

@@ -14,7 +14,7 @@ from learning.models import Exercise, MediaFile, Reply
 from learning.replies import services as reply_services
 from tenants.models import Membership
 from tests.conftest import client_for
-from tests.learning.factories import ExerciseFactory, MediaFileFactory, ReplyFactory
+from tests.support.factories import ExerciseFactory, MediaFileFactory, ReplyFactory
 
 STUDENT_PLAN_PATH = "/me/plan/"
 

@@ -23,7 +23,7 @@ from learning import storage
 from learning.media import cleanup, tasks
 from learning.models import MediaFile
 from tests.conftest import client_for
-from tests.learning.media_samples import sample
+from tests.support.media_samples import sample
 
 BUCKET = "practika-test-media"
 MiB = 1024 * 1024

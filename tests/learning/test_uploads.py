@@ -26,8 +26,8 @@ from learning.models import Exercise, MediaFile
 from learning.uploads import services as uploads
 from tenants.models import Membership, Role
 from tests.conftest import client_for
-from tests.learning.factories import ExerciseFactory, MediaFileFactory, ReplyFactory
-from tests.learning.media_samples import sample
+from tests.support.factories import ExerciseFactory, MediaFileFactory, ReplyFactory
+from tests.support.media_samples import sample
 
 MiB = 1024 * 1024
 

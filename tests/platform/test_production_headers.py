@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.learning import e2e_server
+from tests.support import e2e_server
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_DOMAIN = "practika.example"

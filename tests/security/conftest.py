@@ -1,4 +1,4 @@
-from tests.security import fuzz
+from tests.support import fuzz
 
 
 def pytest_terminal_summary(terminalreporter):

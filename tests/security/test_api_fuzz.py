@@ -3,14 +3,14 @@ and as a student of school A, with school B populated next to it.
 
 Each run must end with no server error, no response that breaks the schema it was served
 from, no operation left untested for lack of authentication, and nothing of school B in any
-body. How a run works: tests/security/fuzz.py.
+body. How a run works: tests/support/fuzz.py.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.security import fuzz
+from tests.support import fuzz
 
 # Cases per operation and generation mode. 58 operations (48 on a tenant host, 10 on the public
 # site), each fuzzed as two members in both modes: about 3,000 cases, 2-4 minutes on 2 busy cores.

@@ -12,8 +12,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.learning import e2e_server
-from tests.security.edge_server import raw_exchange, web_server
+from tests.support import e2e_server
+from tests.support.edge_server import raw_exchange, web_server
 
 # The live server reads the session's schools: the test database must be set up.
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ picked; DRF even keyed on the whole header. And the counters restarted on every 
 (cache keys carry the schema). Now uvicorn believes only PRACTIKA_TRUSTED_PROXIES, Django
 reads REMOTE_ADDR alone, and rate-limit counters are kept once for all hosts.
 
-Through the real uvicorn (tests.security.edge_server): a direct client that is no trusted
+Through the real uvicorn (tests.support.edge_server): a direct client that is no trusted
 proxy, and the load balancer (the test itself, as a trusted proxy) appending the real address.
 """
 
@@ -24,8 +24,8 @@ from django.db import connection
 from django.test import Client
 from rest_framework.settings import api_settings
 
-from tests.learning import e2e_server
-from tests.security.edge_server import Browser, web_server
+from tests.support import e2e_server
+from tests.support.edge_server import Browser, web_server
 
 pytestmark = pytest.mark.django_db
 

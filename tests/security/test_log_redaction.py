@@ -23,8 +23,8 @@ from django.db import connection
 
 from config import devserver
 from tests.conftest import client_for
-from tests.learning import e2e_server
-from tests.security.edge_server import Browser, WebServer
+from tests.support import e2e_server
+from tests.support.edge_server import Browser, WebServer
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE_LOG_CONFIG = ROOT / "infra" / "docker" / "uvicorn-logging.json"

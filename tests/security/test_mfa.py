@@ -23,7 +23,7 @@ from tests.conftest import (
     token_client_for,
     totp_code,
 )
-from tests.handover import follow_handover
+from tests.support.handover import follow_handover
 
 ENROL = "/accounts/2fa/totp/activate/"
 CONFIRM = "/accounts/2fa/reauthenticate/"

@@ -1,5 +1,5 @@
 """Two-factor authentication in a real browser (Debian's chromium through Playwright) on the live
-stack (tests/learning/e2e_server.py): a staff member sets up an authenticator app, logs out,
+stack (tests/support/e2e_server.py): a staff member sets up an authenticator app, logs out,
 logs in with a code through the tenant picker and the login handover, and logs in with a
 recovery code; a school that requires it sends a teacher without it to enrolment first.
 
@@ -16,9 +16,9 @@ from django_tenants.utils import tenant_context
 from playwright.sync_api import Page, expect
 
 from tenants.models import Membership, Role, Tenant, User
-from tests.browser import committed
 from tests.conftest import PASSWORD, totp_code
-from tests.learning import e2e_server
+from tests.support import e2e_server
+from tests.support.browser import committed
 
 # django_db makes pytest-django set up the test database even when this module runs alone;
 # what the browser does is committed by the live server, outside this test's transaction.

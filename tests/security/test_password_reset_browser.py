@@ -1,4 +1,4 @@
-"""Password reset in a real browser against the live stack (uvicorn, tests.learning.e2e_server):
+"""Password reset in a real browser against the live stack (uvicorn, tests.support.e2e_server):
 "Forgot your password?" on a school's login page, the email (the live stack writes mail to
 files), the link, a new password, and logging in with it.
 """
@@ -13,11 +13,11 @@ from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
 from tenants.models import Membership, Role, User
-from tests.browser import committed
 from tests.conftest import PASSWORD
+from tests.support.browser import committed
 
 # django_db: so that the test database is set up when this module runs alone (the data the
-# live stack reads is committed on connections of their own, see tests.browser.committed).
+# live stack reads is committed on connections of their own, see tests.support.browser.committed).
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 EMAIL = "forgetful-student@example.com"
@@ -28,7 +28,7 @@ RESET_LINK = re.compile(r"http://\S+/accounts/password/reset/key/\S+")
 @pytest.fixture(autouse=True)
 def _database_reachable(django_db_blocker):
     # The live server commits what the browser does; this test's own data is committed too,
-    # on a connection of its own (see tests.browser.committed).
+    # on a connection of its own (see tests.support.browser.committed).
     with django_db_blocker.unblock():
         yield
 

@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 
 from tests.conftest import PASSWORD, client_for
-from tests.handover import follow_handover
+from tests.support.handover import follow_handover
 
 pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 

@@ -18,7 +18,7 @@ from knox.crypto import hash_token
 from tenants import services
 from tenants.models import ApiToken, Invitation, Membership, Role, Tenant, User
 from tests.conftest import PASSWORD, client_for, token_client_for
-from tests.handover import follow_handover
+from tests.support.handover import follow_handover
 
 # The identity API alone, for validating its part of the OpenAPI schema (see the last tests).
 urlpatterns = [

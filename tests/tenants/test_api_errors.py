@@ -7,7 +7,7 @@ from __future__ import annotations
 from django_tenants.utils import tenant_context
 
 from tests.conftest import client_for
-from tests.learning.factories import ReplyFactory
+from tests.support.factories import ReplyFactory
 
 
 def test_an_unknown_api_path_answers_in_the_error_shape(school_a, public_host):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from tenants import services
 from tenants.models import Invitation, Membership, Role, Tenant, User
 from tests.conftest import PASSWORD, client_for
-from tests.handover import follow_handover
+from tests.support.handover import follow_handover
 
 
 def invite(school, email: str, role: str, django_capture_on_commit_callbacks) -> str:

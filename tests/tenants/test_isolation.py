@@ -8,7 +8,7 @@ ids of school B's objects), and sends GET, POST, PATCH and DELETE. A new route i
 day it is added; a route that must be open to non-members has to be added to
 OPEN_BY_DESIGN below, where it is checked for leaks instead.
 
-School B is filled for this module (tests/tenants/school_content.py): a class, an exercise
+School B is filled for this module (tests/support/school_content.py): a class, an exercise
 with a stored demonstration, a reply with a stored recording, comments, an alignment,
 notifications, an invitation, an upload in progress, playback and unsubscribe links. Their
 titles and bodies contain "SCHOOL-B-SECRET"; their ids go into the URLs; and no response to
@@ -49,7 +49,7 @@ from tenants import middleware
 from tenants.models import ApiToken, Invitation, Membership
 from tenants.websockets import CLOSE_FORBIDDEN, tenant_group, websocket_urlpatterns
 from tests.conftest import School, Schools, client_for, member, token_client_for
-from tests.tenants.school_content import SchoolContent, populate, secret, uuid_forms
+from tests.support.school_content import SchoolContent, populate, secret, uuid_forms
 from tests.tenants.test_websockets import communicator, login_cookie, run
 
 URLCONF = "config.urls_tenants"

@@ -10,7 +10,7 @@ from django.test import Client
 
 from tenants.models import Membership, Role, User
 from tests.conftest import PASSWORD, client_for
-from tests.handover import follow_handover
+from tests.support.handover import follow_handover
 
 pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 

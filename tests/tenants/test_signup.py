@@ -15,7 +15,7 @@ from django_tenants.utils import schema_exists
 
 from tenants.models import Domain, Membership, Role, Tenant, User
 from tests.conftest import PASSWORD, client_for
-from tests.handover import follow_handover as follow_across_hosts
+from tests.support.handover import follow_handover as follow_across_hosts
 
 pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 

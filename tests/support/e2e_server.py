@@ -14,8 +14,8 @@ temporary folder, so nothing is shared with `make dev` or other test runs.
 
 Run as a module, it is one of the two processes:
 
-    python -m tests.learning.e2e_server web    --port 8123 --data /tmp/x
-    python -m tests.learning.e2e_server worker --data /tmp/x
+    python -m tests.support.e2e_server web    --port 8123 --data /tmp/x
+    python -m tests.support.e2e_server worker --data /tmp/x
 
 with DATABASE_URL naming the test database (see `LiveStack`).
 """
@@ -165,7 +165,7 @@ class LiveStack:
 def _spawn(role: str, data: Path, port: int, env: dict[str, str]) -> subprocess.Popen:
     log = (data / f"{role}.log").open("wb")
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.learning.e2e_server", role, "--port", str(port),
+        [sys.executable, "-m", "tests.support.e2e_server", role, "--port", str(port),
          "--data", str(data)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )

@@ -1,5 +1,5 @@
 """Fixtures shared by the browser tests: Debian's chromium through Playwright, and a live
-Practika (tests.learning.e2e_server: uvicorn + a Celery worker on the test database).
+Practika (tests.support.e2e_server: uvicorn + a Celery worker on the test database).
 
 Registered for every test module by `pytest_plugins` in tests/conftest.py.
 """
@@ -13,7 +13,7 @@ import pytest
 from django.db import connection, connections
 from playwright.sync_api import sync_playwright
 
-from tests.learning import e2e_server
+from tests.support import e2e_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -33,7 +33,7 @@ from tenants import services as tenants
 from tenants import tokens
 from tenants.models import Membership, Role
 from tests.conftest import member
-from tests.learning.media_samples import sample
+from tests.support.media_samples import sample
 
 SECRET_MARK = "SCHOOL-B-SECRET"
 INVITEE_EMAIL = "school-b-secret-invitee@example.com"

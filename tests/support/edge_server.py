@@ -1,5 +1,5 @@
 """The real web server for the edge tests: uvicorn serving config.asgi on the test database
-(tests.learning.e2e_server's `web` role, without a worker), and a raw HTTP client that can
+(tests.support.e2e_server's `web` role, without a worker), and a raw HTTP client that can
 send what an attacker sends: any header, a lying or missing Content-Length, an endless body.
 """
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
 
-from tests.learning import e2e_server
+from tests.support import e2e_server
 
 BASE_DOMAIN = e2e_server.BASE_DOMAIN
 
@@ -57,7 +57,7 @@ def web_server(*, database: str, data: Path, trusted_proxies: str) -> Iterator[W
     log = data / "web.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.learning.e2e_server", "web", "--port", str(port),
+            [sys.executable, "-m", "tests.support.e2e_server", "web", "--port", str(port),
              "--data", str(data)],
             cwd=e2e_server.ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
             start_new_session=True,

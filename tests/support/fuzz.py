@@ -105,7 +105,7 @@ def populate(school: School, *, label: str) -> SchoolData:
     from learning.models import Classroom, Exercise
     from tenants import services as tenant_services
     from tenants.models import Membership
-    from tests.learning.factories import CommentFactory, ExerciseFactory, ReplyFactory
+    from tests.support.factories import CommentFactory, ExerciseFactory, ReplyFactory
 
     data = SchoolData()
     tag = f"{label}-{uuid.uuid4().hex[:8]}"
