@@ -10,17 +10,9 @@ fi
 
 case "$role" in
     web)
-        # --proxy-headers: the ALB appends the client's address to X-Forwarded-For. Only the
-        # trusted proxies' entries are believed (PRACTIKA_TRUSTED_PROXIES, the VPC range on
-        # ECS, the same setting Django reads): the client is the rightmost other address, never
-        # the leftmost, which the client writes itself. Access lines come from Django's request
-        # middleware as JSON, so uvicorn's own access log is off.
-        exec uvicorn config.asgi:application \
-            --host 0.0.0.0 --port "${PORT:-8000}" \
-            --workers "${WEB_CONCURRENCY:-2}" \
-            --proxy-headers --forwarded-allow-ips "${PRACTIKA_TRUSTED_PROXIES:-127.0.0.1,::1}" \
-            --no-access-log --log-config /app/infra/docker/uvicorn-logging.json \
-            --lifespan off "$@"
+        # The command line lives in platform/config/webserver.py, so that the benchmarks and
+        # the load test start exactly what production runs.
+        exec python -m config.webserver "$@"
         ;;
     worker)
         # One worker service per queue set: video work never delays billing webhooks.

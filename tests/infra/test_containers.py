@@ -18,11 +18,12 @@ from tests.support.terraform_config import load
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 ENTRYPOINT = ROOT / "infra" / "docker" / "entrypoint.sh"
+WEBSERVER = ROOT / "platform" / "config" / "webserver.py"
 DEPLOYMENT_DOC = (ROOT / "docs" / "deployment.md").read_text()
 
 # The documented command of each role (docs/deployment.md) and the start of what runs.
 DOCUMENTED = {
-    "web": "uvicorn config.asgi:application",
+    "web": "python -m config.webserver",
     "worker": "celery -A config worker --queues",
     "beat": "celery -A config beat",
 }
@@ -38,7 +39,9 @@ def settings_variables() -> set[str]:
 
 
 def entrypoint_variables() -> set[str]:
-    return set(re.findall(r"\$\{([A-Z][A-Z0-9_]*):-", ENTRYPOINT.read_text()))
+    return set(re.findall(r"\$\{([A-Z][A-Z0-9_]*):-", ENTRYPOINT.read_text())) | set(
+        re.findall(r'os\.environ\.get\("([A-Z][A-Z0-9_]*)"', WEBSERVER.read_text())
+    )
 
 
 def allowed_variables() -> set[str]:
@@ -73,17 +76,29 @@ def test_each_role_runs_its_documented_command(fake_tools, role):
     assert f"`{DOCUMENTED[role]}" in DEPLOYMENT_DOC, f"{role} command is not documented"
 
 
-def test_web_serves_asgi_with_websockets_behind_the_proxy(fake_tools):
-    (command,) = run_entrypoint(fake_tools, "web", env={"WEB_CONCURRENCY": "3"})
+def web_command(monkeypatch, **env) -> str:
+    """What `python -m config.webserver` (the entrypoint's web role) executes."""
+    from config import webserver
 
+    for name in ("WEB_CONCURRENCY", "PORT", "PRACTIKA_TRUSTED_PROXIES"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return " ".join(webserver.command()) + " "
+
+
+def test_web_serves_asgi_with_websockets_behind_the_proxy(monkeypatch):
+    command = web_command(monkeypatch, WEB_CONCURRENCY="3")
+
+    assert "uvicorn config.asgi:application" in command
     assert "--proxy-headers" in command
     assert "--workers 3" in command
     assert "--port 8000" in command
 
 
-def test_web_believes_x_forwarded_for_only_from_the_trusted_proxies(fake_tools):
-    (default,) = run_entrypoint(fake_tools, "web")
-    (ecs,) = run_entrypoint(fake_tools, "web", env={"PRACTIKA_TRUSTED_PROXIES": "10.40.0.0/16"})
+def test_web_believes_x_forwarded_for_only_from_the_trusted_proxies(monkeypatch):
+    default = web_command(monkeypatch)
+    ecs = web_command(monkeypatch, PRACTIKA_TRUSTED_PROXIES="10.40.0.0/16")
 
     # "*" let every client write its own address (uvicorn then takes the leftmost entry).
     assert "--forwarded-allow-ips 127.0.0.1,::1 " in default
