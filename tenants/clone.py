@@ -15,10 +15,10 @@ Alternatives considered:
 
 - pg_dump of the template: exact, but pg_dump must match the server's version and is not there
   when the database is a managed server (DATABASE_URL).
-- A pool of spare schemas renamed with ALTER SCHEMA … RENAME: instant, but spares go stale
-  after every migration, need a refill job and locking between concurrent sign-ups, and still
-  need this clone as the fallback. Worth adding only if sign-up latency ever matters more
-  than these moving parts.
+- Only a pool of spare schemas renamed with ALTER SCHEMA … RENAME: instant, but spares go
+  stale after every migration and the pool can run dry. That pool now sits on top of this
+  clone (tenants.schema_pool): the clone makes every spare and is the fallback when no
+  up-to-date spare is left.
 
 So the DDL is generated from the catalog by PostgreSQL's own deparsers (`format_type`,
 `pg_get_expr`, `pg_get_constraintdef`, `pg_get_indexdef`) with `search_path` set to the
@@ -29,9 +29,11 @@ key order: PostgreSQL then skips the validation scan that ALTER TABLE … ADD CO
 Measured side by side on the same busy machine: 3-4 times faster than CloneSchema, ~0.1 s for
 the 30-table template (`make bench`, tenant_create_p50_ms).
 
-The script is cached per process, keyed by a fingerprint of the template's catalog rows
-(their xmin changes with any DDL) and of its django_migrations: a migrated or hand-altered
-template is re-read on the next clone, so a stale script can never create a stale tenant.
+The script is cached per process, keyed by the template's version (`template_version`): a
+fingerprint of its catalog rows (their xmin changes with any DDL) and of its django_migrations.
+A migrated or hand-altered template is re-read on the next clone, so a stale script can never
+create a stale tenant. The pool of spare schemas (tenants.schema_pool) tags each spare with
+the same version and with the template's migrations, so a stale spare is never taken either.
 
 Objects the generator does not reproduce (views, functions, triggers, enum or domain types,
 partitioned or inherited tables, row-level security, extended statistics) make it fall back
@@ -69,6 +71,15 @@ SELECT md5(concat_ws('|',
       WHERE c.relnamespace = %(schema)s::regnamespace)
 ))
 """
+
+# The migrations recorded in a django_migrations table ({table}): cheap, a hundred-odd rows.
+_MIGRATIONS_SQL = (
+    "SELECT md5(coalesce(string_agg(app || '.' || name, ',' ORDER BY app, name), '')) "
+    "FROM {table}"
+)
+# The template's version: its structure and the migrations recorded in it. It scans the
+# catalog (pg_class, pg_constraint, pg_trigger), so it costs more as schemas are added.
+_VERSION_SQL = "SELECT md5((" + _FINGERPRINT_SQL + ") || '|' || (" + _MIGRATIONS_SQL + "))"
 
 # Anything in the template that the generated DDL would not reproduce.
 _UNSUPPORTED_SQL = """
@@ -196,26 +207,59 @@ class _Table:
     constraints: list[tuple[str, str | None]] = field(default_factory=list)
 
 
-# template fingerprint -> the statements of a clone (None: the template needs CloneSchema).
+# template version -> the statements of a clone (None: the template needs CloneSchema).
 _scripts: dict[str, list[str] | None] = {}
 
 
-def clone_template_schema(schema_name: str) -> None:
-    """Create `schema_name` as a copy of the template, inside the caller's transaction."""
+def _template_sql(sql: str) -> str:
+    table = f"{connection.ops.quote_name(settings.TENANT_BASE_SCHEMA)}.django_migrations"
+    return sql.replace("{table}", table)
+
+
+def migrations_sql() -> str:
+    """SQL for a digest of the migrations recorded in the template (one value)."""
+    return _template_sql(_MIGRATIONS_SQL)
+
+
+def template_migrations() -> str:
+    """A digest of the migrations recorded in the template: it changes with every migration."""
+    with connection.cursor() as cursor:
+        cursor.execute(migrations_sql())
+        return cursor.fetchone()[0]
+
+
+def template_version() -> str:
+    """The template's current version: it changes with any DDL or migration applied to it."""
+    with connection.cursor() as cursor:
+        cursor.execute(_template_sql(_VERSION_SQL), {"schema": settings.TENANT_BASE_SCHEMA})
+        return cursor.fetchone()[0]
+
+
+def template_is_generated() -> bool:
+    """Whether clones are made by the generated script, not by CloneSchema (whose copies of
+    function bodies name their schema as text, so they must never be renamed)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_UNSUPPORTED_SQL, {"schema": settings.TENANT_BASE_SCHEMA})
+        return cursor.fetchone() is None
+
+
+def clone_template_schema(schema_name: str) -> str:
+    """Create `schema_name` as a copy of the template, inside the caller's transaction; return
+    the template version it copied."""
     connection.set_schema_to_public()
     template = settings.TENANT_BASE_SCHEMA
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('search_path'), (" + _FINGERPRINT_SQL + ")",
-                       {"schema": template})
-        search_path, fingerprint = cursor.fetchone()
-        if fingerprint not in _scripts:
+        cursor.execute("SELECT current_setting('search_path'), (" + _template_sql(_VERSION_SQL)
+                       + ")", {"schema": template})
+        search_path, version = cursor.fetchone()
+        if version not in _scripts:
             _scripts.clear()  # only the current template's script is ever useful
-            _scripts[fingerprint] = _generate(cursor, template, search_path)
-        statements = _scripts[fingerprint]
+            _scripts[version] = _generate(cursor, template, search_path)
+        statements = _scripts[version]
         if statements is None:
             CloneSchema().clone_schema(template, schema_name, "DATA")
-            return
+            return version
         # One round trip. A failure aborts the caller's transaction, which also undoes the
         # SET; on success the last statement restores the search_path django-tenants expects.
         cursor.execute(";\n".join([
@@ -224,6 +268,7 @@ def clone_template_schema(schema_name: str) -> None:
             *statements,
             f"SELECT set_config('search_path', {_literal(search_path)}, false)",
         ]))
+    return version
 
 
 def _generate(cursor, template: str, search_path: str) -> list[str] | None:

@@ -12,8 +12,6 @@ from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import schema_exists
 from knox.models import AbstractAuthToken
 
-from tenants.clone import clone_template_schema
-
 
 def new_join_code() -> str:
     # 10 characters from an alphabet without look-alikes (0/O, 1/l): easy to read out in class.
@@ -73,16 +71,43 @@ class Tenant(TenantMixin):
         return self.status == self.Status.SUSPENDED
 
     def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
-        """Clone the migrated template schema (structure and its migration records).
+        """A spare schema renamed into place, or a clone of the migrated template schema
+        (structure and its migration records), inside the caller's transaction.
 
         django-tenants would clone and then run a faked `migrate_schemas`, which loads the whole
         migration graph on every sign-up; the template's django_migrations rows are cloned with
         it, so the clone alone leaves the new schema fully migrated.
         """
+        # Imported here: the pool keeps its spares in SpareSchema, a model of this module.
+        from tenants.schema_pool import schema_provide
+
         if check_if_exists and schema_exists(self.schema_name):
             return False
-        clone_template_schema(self.schema_name)
+        schema_provide(self.schema_name)
         return True
+
+
+class SpareSchema(models.Model):
+    """A schema cloned from the template ahead of time, waiting to become the next tenant's
+    (tenants.schema_pool). Not a tenant: no tenant row or domain points at it."""
+
+    schema_name = models.CharField(max_length=63, unique=True)
+    # What it was cloned from (tenants.clone): the template's migrations, which a sign-up
+    # checks (cheap), and its full version, structure included, which each refill checks.
+    template_migrations = models.CharField(max_length=32)
+    template_version = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(schema_name__startswith="spare_"),
+                name="spare_schema_name_prefix",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.schema_name
 
 
 class Domain(DomainMixin):

@@ -4,6 +4,8 @@
 it must run in that tenant's schema (tenant-schemas-celery carries the schema in the message
 headers). A deployment check or an operator queues it for a tenant and compares the answer;
 the services test suite does the same against a real worker and broker.
+
+`spare_schemas_refill` keeps the pool of spare schemas full (tenants.schema_pool).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from celery.result import AsyncResult
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from tenants import schema_pool
 from tenants.models import Tenant
 
 
@@ -35,3 +38,13 @@ def tenant_worker_ping_queue(*, tenant: Tenant, **options) -> AsyncResult:
         return tenant_worker_ping.apply_async(
             kwargs={"expected_schema": tenant.schema_name}, **options
         )
+
+
+@shared_task(
+    name="tenants.spare_schemas_refill", acks_late=True, soft_time_limit=120, time_limit=150
+)
+def spare_schemas_refill() -> dict[str, int]:
+    """Drop stale spare schemas and clone new ones up to the pool's size (idempotent; a
+    concurrent run returns at once)."""
+    refill = schema_pool.spares_refill()
+    return {"discarded": refill.discarded, "created": refill.created}

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tenants import hosts, selectors, slugs
+from tenants import hosts, selectors, slugs, tasks
 from tenants.errors import DomainError, PermissionDenied, SlugUnavailable
 from tenants.mfa import policy as mfa_policy
 from tenants.models import Domain, Membership, Role, Tenant, User
@@ -52,6 +52,9 @@ def tenant_create(*, name: str, slug: str, kind: str, owner: User) -> Tenant:
     Domain.objects.create(domain=hosts.tenant_hostname(slug), tenant=tenant, is_primary=True)
     Membership.objects.create(user=owner, tenant=tenant, role=Role.OWNER)
     audit(actor=owner, tenant=tenant, action="tenant.created", kind=kind, slug=slug)
+    # The schema may have been a spare: make up for it. Robust: the tenant exists by then, so
+    # a broker outage must not turn its sign-up into an error (beat refills later anyway).
+    transaction.on_commit(tasks.spare_schemas_refill.delay, robust=True)
     return tenant
 
 

@@ -94,6 +94,9 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 # running every migration: https://django-tenants.readthedocs.io/en/latest/use.html
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# Spare schemas cloned ahead of time, renamed into place by sign-ups (tenants.schema_pool);
+# 0 turns the pool off (every sign-up clones).
+TENANT_SPARE_SCHEMAS = env.int("PRACTIKA_TENANT_SPARE_SCHEMAS", default=3)
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenants"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
@@ -375,6 +378,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-orphaned-media": {
         "task": "learning.sweep_orphaned_media",
         "schedule": 24 * 60 * 60,
+    },
+    # Sign-ups queue a refill themselves; this one catches up after a deploy or an outage.
+    "tenants-spare-schemas-refill": {
+        "task": "tenants.spare_schemas_refill",
+        "schedule": 5 * 60,
     },
 }
 

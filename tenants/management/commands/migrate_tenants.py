@@ -16,6 +16,10 @@ applied to each schema in one transaction — `SET LOCAL search_path`, the DDL, 
 `django_migrations` rows and any new content types together — over a few connections.
 Migrations that cannot be written as SQL (RunPython) or that are not atomic go through
 django-tenants' `migrate_schemas --schema` instead, in forked worker processes.
+
+Spare schemas (tenants.schema_pool) are not tenants and are not migrated: once the template
+has moved on they are never taken, and the last step drops them and clones fresh ones, so
+the first sign-ups after a deploy still find a spare.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.migration import Migration
 from django_tenants.utils import get_public_schema_name, get_tenant_model
 from psycopg import sql
+
+from tenants import schema_pool
 
 MigrationKey = tuple[str, str]
 
@@ -122,12 +128,14 @@ class Command(BaseCommand):
         finally:
             for db in self.opened:
                 db.close()
+        refill = schema_pool.spares_refill()
         elapsed = time.perf_counter() - started
         self.stdout.write(
             f"migrate_tenants: {len(outcome.migrated)} migrated "
             f"({outcome.fast_path} by compiled SQL, {outcome.django_path} by Django's executor), "
             f"{len(outcome.up_to_date)} up to date, {len(outcome.failed)} failed, "
-            f"{len(schemas)} tenant schemas in {elapsed:.1f}s with {self.workers} workers"
+            f"{len(schemas)} tenant schemas in {elapsed:.1f}s with {self.workers} workers; "
+            f"spare schemas: {refill.discarded} discarded, {refill.created} cloned"
         )
         for schema, error in sorted(outcome.failed.items()):
             self.stderr.write(f"FAILED {schema}: {error}")
