@@ -119,8 +119,9 @@ def spares_refill(*, size: int | None = None) -> Refill:
     discarded = spares_discard_stale()
     created = 0
     if size > 0 and not clone.template_is_generated():
-        logger.warning("The template needs CloneSchema, whose copies cannot be renamed: "
-                       "no spare schemas.")
+        logger.warning(
+            "The template needs CloneSchema, whose copies cannot be renamed: no spare schemas."
+        )
         return Refill(discarded=discarded, created=0)
     # At most `size` per run, each in its own transaction so a sign-up can take it at once;
     # spares taken meanwhile are made up by the refill those sign-ups queue.

@@ -1,4 +1,6 @@
-"""A new tenant's schema is an exact, fully migrated copy of the template — or nothing at all."""
+"""A new tenant's schema is an exact, fully migrated copy of the template — or nothing at all,
+whether it is cloned there and then or a spare schema renamed into place (tenants.schema_pool).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +8,8 @@ import pytest
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
-from tenants import clone, services
-from tenants.models import Domain, Membership, Tenant, User
+from tenants import clone, schema_pool, services
+from tenants.models import Domain, Membership, SpareSchema, Tenant, User
 
 # Exercises what Django's migrations produce and a little more: a serial column with its own
 # sequence, identity columns, a generated column, a self reference, a foreign-key cycle, a
@@ -177,24 +179,27 @@ def test_a_template_with_a_view_falls_back_to_clone_schema(schools):
         assert cursor.fetchall() == [("clone_probe_view",)]
 
 
+def _failing_create(**kwargs):
+    raise RuntimeError("membership store is down")
+
+
 @pytest.mark.django_db
 def test_a_failure_after_the_clone_leaves_no_schema_no_tenant_and_no_domain(
     schools, monkeypatch
 ):
+    SpareSchema.objects.all().delete()  # no spare: the sign-up clones (rolled back after)
     owner = User.objects.create_user(email="all-or-nothing@example.com", password=None)
     cloned: list[str] = []
     real_clone = clone.clone_template_schema
 
-    def recording_clone(schema_name: str) -> None:
-        real_clone(schema_name)
+    def recording_clone(schema_name: str) -> str:
+        version = real_clone(schema_name)
         cloned.append(schema_name)
         assert _schema_exists(schema_name)  # the schema was really there mid-creation
+        return version
 
-    def failing_create(**kwargs):
-        raise RuntimeError("membership store is down")
-
-    monkeypatch.setattr("tenants.models.clone_template_schema", recording_clone)
-    monkeypatch.setattr(Membership.objects, "create", failing_create)
+    monkeypatch.setattr(clone, "clone_template_schema", recording_clone)
+    monkeypatch.setattr(Membership.objects, "create", _failing_create)
 
     with pytest.raises(RuntimeError, match="membership store is down"):
         services.tenant_create(
@@ -205,4 +210,52 @@ def test_a_failure_after_the_clone_leaves_no_schema_no_tenant_and_no_domain(
     assert not _schema_exists(cloned[0])
     assert not Tenant.objects.filter(slug="half-made").exists()
     assert not Tenant.objects.filter(schema_name=cloned[0]).exists()
+    assert not Domain.objects.filter(domain__startswith="half-made.").exists()
+
+
+@pytest.mark.django_db
+def test_a_spare_renamed_into_place_is_an_exact_copy_with_working_sequences(schools):
+    template = settings.TENANT_BASE_SCHEMA
+    with connection.cursor() as cursor:
+        cursor.execute(PROBE_DDL.format(s=f'"{template}"'))
+    SpareSchema.objects.all().delete()
+    assert schema_pool.spares_refill(size=1).created == 1
+    spare = SpareSchema.objects.get().schema_name
+    owner = User.objects.create_user(email="renamed@example.com", password=None)
+
+    tenant = services.tenant_create(name="Renamed", slug="renamed", kind="studio", owner=owner)
+
+    assert not _schema_exists(spare)
+    assert not SpareSchema.objects.exists()
+    # Defaults still find their sequences, foreign keys their tables, after the rename.
+    _assert_exact_copy(tenant.schema_name)
+
+
+@pytest.mark.django_db
+def test_a_failure_after_the_rename_leaves_no_tenant_and_the_spare_a_spare(schools, monkeypatch):
+    SpareSchema.objects.all().delete()
+    schema_pool.spares_refill(size=1)
+    spare = SpareSchema.objects.get()
+    owner = User.objects.create_user(email="all-or-nothing@example.com", password=None)
+    renamed_to: list[str] = []
+    real_provide = schema_pool.schema_provide
+
+    def recording_provide(schema_name: str) -> None:
+        real_provide(schema_name)
+        renamed_to.append(schema_name)
+        # Mid-creation the spare really was renamed and claimed.
+        assert _schema_exists(schema_name) and not _schema_exists(spare.schema_name)
+        assert not SpareSchema.objects.filter(pk=spare.pk).exists()
+
+    monkeypatch.setattr(schema_pool, "schema_provide", recording_provide)
+    monkeypatch.setattr(Membership.objects, "create", _failing_create)
+
+    with pytest.raises(RuntimeError, match="membership store is down"):
+        services.tenant_create(name="Half Made", slug="half-made", kind="school", owner=owner)
+
+    assert len(renamed_to) == 1
+    assert not _schema_exists(renamed_to[0])
+    assert _schema_exists(spare.schema_name)
+    assert SpareSchema.objects.get(pk=spare.pk) == spare  # the next sign-up can take it
+    assert not Tenant.objects.filter(slug="half-made").exists()
     assert not Domain.objects.filter(domain__startswith="half-made.").exists()

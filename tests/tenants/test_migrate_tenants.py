@@ -17,8 +17,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
+from tenants import schema_pool
 from tenants.clone import clone_template_schema
-from tenants.models import Tenant
+from tenants.models import SpareSchema, Tenant
 
 PREFIX = "mt_test_"
 FIXTURE_APPS = {
@@ -54,6 +55,8 @@ def _cleanup(template):
         )
         _execute(f'DELETE FROM "{schema}".django_migrations WHERE app = ANY(%s)', [labels])
         _execute(f'DELETE FROM "{schema}".django_content_type WHERE app_label = ANY(%s)', [labels])
+    # Spares the runs cloned from the template with the fixtures in it.
+    schema_pool.spares_discard_stale()
 
 
 def _install(settings, *labels):
@@ -76,6 +79,7 @@ def _clones(count):
 
 @pytest.fixture
 def committed_db(schools, django_db_blocker, settings):
+    settings.TENANT_SPARE_SCHEMAS = 1  # each run refills the pool at the end
     with django_db_blocker.unblock():
         _cleanup(settings.TENANT_BASE_SCHEMA)
         yield
@@ -152,6 +156,22 @@ def test_rolls_out_to_50_schemas_and_resumes_after_a_failure_in_one(committed_db
     out, _, error = _run()
     assert error is None
     assert "migrate_tenants: 0 migrated" in out
+
+
+def test_spares_of_the_template_before_a_migration_are_replaced(committed_db, settings):
+    schema_pool.spares_refill(size=1)
+    (before,) = SpareSchema.objects.all()
+    _install(settings, "migrate_fixture")
+
+    out, err, error = _run()
+
+    assert error is None, err
+    assert "spare schemas: 1 discarded, 1 cloned" in out
+    assert _fetch("SELECT nspname FROM pg_namespace WHERE nspname = %s", [before.schema_name]) == []
+    (after,) = SpareSchema.objects.all()
+    # A spare is not a tenant: it is replaced, not migrated, and the new one is up to date.
+    assert "migrated (" in out and after.schema_name not in out
+    assert _fixture_migrations(after.schema_name) == {"0001_initial", "0002_probe_level"}
 
 
 def test_a_locked_table_fails_its_schema_quickly_instead_of_hanging(committed_db, settings):
