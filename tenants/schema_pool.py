@@ -7,7 +7,8 @@ sign-ups take distinct spares and never wait for each other) and renames it into
 `ALTER SCHEMA … RENAME TO`, which is transactional in PostgreSQL. If anything later in the
 sign-up fails, the rename and the spare's row are rolled back with it and the spare stays a
 spare. With no spare left it clones the template there and then, as before: slower, never
-wrong.
+wrong. `schema_reserve`, called first in the sign-up's transaction, makes concurrent sign-ups
+that must clone queue up instead of deadlocking on the users table.
 
 A renamed schema keeps working because everything inside it refers to everything else by
 OID (column defaults' sequences, foreign keys, indexes, identity columns); only text would
@@ -61,6 +62,24 @@ DELETE FROM {_TABLE} WHERE id = (
 ) RETURNING schema_name
 """  # noqa: S608 (a table name from the model)
 
+# The same spare, only locked: a spare this transaction already holds is not skipped.
+_RESERVE_SQL = f"""
+SELECT s.id FROM {_TABLE} s
+ WHERE s.template_migrations = ({{migrations}})
+   AND EXISTS (SELECT FROM pg_namespace n WHERE n.nspname = s.schema_name)
+ ORDER BY s.id LIMIT 1 FOR UPDATE SKIP LOCKED
+"""  # noqa: S608 (a table name from the model)
+
+# The tables outside the template that its foreign keys point at (public users).
+_REFERENCED_SQL = """
+SELECT DISTINCT format('%%I.%%I', n.nspname, r.relname)
+  FROM pg_constraint con
+  JOIN pg_class r ON r.oid = con.confrelid
+  JOIN pg_namespace n ON n.oid = r.relnamespace
+ WHERE con.contype = 'f' AND con.connamespace = %(schema)s::regnamespace
+   AND r.relnamespace <> con.connamespace
+"""
+
 _STALE_SQL = f"""
 DELETE FROM {_TABLE} WHERE id IN (
     SELECT s.id FROM {_TABLE} s
@@ -75,6 +94,26 @@ DELETE FROM {_TABLE} WHERE id IN (
 class Refill:
     discarded: int
     created: int
+
+
+def schema_reserve() -> None:
+    """Make sure this transaction will get a schema without a deadlock; call it before the
+    transaction writes to public tables (before creating the owner's account).
+
+    It holds a spare for the transaction; with none free, it takes at once the lock a clone
+    takes on the public tables the template's foreign keys point at (SHARE ROW EXCLUSIVE on
+    users). Without it, two sign-ups that each inserted their user and then clone wait for
+    each other's user row lock, and PostgreSQL aborts all but one of them.
+    """
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute(_RESERVE_SQL.replace("{migrations}", clone.migrations_sql()))
+        if cursor.fetchone() is not None:
+            return
+        cursor.execute(_REFERENCED_SQL, {"schema": settings.TENANT_BASE_SCHEMA})
+        tables = [table for (table,) in cursor.fetchall()]
+        if tables:
+            cursor.execute(f"LOCK TABLE {', '.join(tables)} IN SHARE ROW EXCLUSIVE MODE")
 
 
 def schema_provide(schema_name: str) -> None:

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tenants import hosts, selectors, slugs, tasks
+from tenants import hosts, schema_pool, selectors, slugs, tasks
 from tenants.errors import DomainError, PermissionDenied, SlugUnavailable
 from tenants.mfa import policy as mfa_policy
 from tenants.models import Domain, Membership, Role, Tenant, User
@@ -39,6 +39,7 @@ def tenant_fields_check(*, name: str, slug: str, kind: str) -> None:
 def tenant_create(*, name: str, slug: str, kind: str, owner: User) -> Tenant:
     """Create a tenant with its schema, domain and owner membership — all or nothing."""
     tenant_fields_check(name=name, slug=slug, kind=kind)
+    schema_pool.schema_reserve()
     tenant = Tenant(name=name.strip(), slug=slug, kind=kind)
     tenant.schema_name = f"t_{tenant.public_id.hex}"
     try:

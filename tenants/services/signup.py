@@ -20,7 +20,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from tenants import hosts, selectors
+from tenants import hosts, schema_pool, selectors
 from tenants.errors import InvitationInvalid
 from tenants.models import Role, Tenant, User
 from tenants.services.join_codes import join_code_check, join_with_code_signup
@@ -57,6 +57,8 @@ def signup_with_tenant(
     *, email: str, password: str, full_name: str, tenant_name: str, slug: str, kind: str
 ) -> SignupResult:
     """A new user who owns a new studio or school (sign-up's last step: see signup_finish)."""
+    # Before the account is written: a clone must lock the users table first (see there).
+    schema_pool.schema_reserve()
     user = account_new(
         email=email, password=password, full_name=full_name,
         taken_message=(

@@ -23,6 +23,7 @@ from tenants import clone, schema_pool, selectors, services, tasks
 from tenants.models import AuditEvent, Domain, Membership, SpareSchema, Tenant, User
 
 SLUG_PREFIX = "pool-test-"
+PASSWORD = "correct-horse-battery-staple"
 
 
 def _schema_exists(schema: str) -> bool:
@@ -331,3 +332,26 @@ def test_a_failed_sign_up_transaction_gives_its_spare_back(committed, monkeypatc
     )
     assert _spares() == set() and not _schema_exists(spare)
     assert _schema_exists(tenant.schema_name)
+
+
+@pytest.mark.parametrize("spares", [0, 1])
+def test_concurrent_sign_ups_with_new_accounts_all_succeed_when_they_must_clone(committed, spares):
+    # Each inserts its user, then needs a schema: a clone locks the users table, so without
+    # schema_reserve two of them would wait for each other and PostgreSQL would abort one.
+    schema_pool.spares_refill(size=spares)
+
+    def sign_up(index):
+        return services.signup_with_tenant(
+            email=f"pool-test-signup-{index}@example.com",
+            password=PASSWORD,
+            full_name="Pool",
+            tenant_name=f"Pool {index}",
+            slug=f"{SLUG_PREFIX}s{index}",
+            kind="studio",
+        )
+
+    results = _in_threads(3, sign_up)
+
+    assert all(isinstance(result, services.SignupResult) for result in results), results
+    assert all(_schema_exists(result.tenant.schema_name) for result in results)
+    assert _spares() == set()
