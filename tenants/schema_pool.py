@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
+from django_tenants.utils import get_public_schema_name
 
 from tenants import clone
 from tenants.models import SpareSchema
@@ -90,6 +91,13 @@ DELETE FROM {_TABLE} WHERE id IN (
 """  # noqa: S608 (a table name from the model)
 
 
+def _to_public() -> None:
+    # Only if needed: switching, even to the same schema, costs a `SET search_path` round trip
+    # on the next query.
+    if connection.schema_name != get_public_schema_name():
+        connection.set_schema_to_public()
+
+
 @dataclass(frozen=True)
 class Refill:
     discarded: int
@@ -105,7 +113,7 @@ def schema_reserve() -> None:
     users). Without it, two sign-ups that each inserted their user and then clone wait for
     each other's user row lock, and PostgreSQL aborts all but one of them.
     """
-    connection.set_schema_to_public()
+    _to_public()
     with connection.cursor() as cursor:
         cursor.execute(_RESERVE_SQL.replace("{migrations}", clone.migrations_sql()))
         if cursor.fetchone() is not None:
@@ -131,7 +139,7 @@ def schema_provide(schema_name: str) -> None:
 def spare_take() -> str | None:
     """Claim an up-to-date spare for the caller's transaction (its row is deleted, and comes
     back if the transaction rolls back); None if there is none."""
-    connection.set_schema_to_public()
+    _to_public()
     with connection.cursor() as cursor:
         cursor.execute(_TAKE_SQL.replace("{migrations}", clone.migrations_sql()))
         row = cursor.fetchone()
@@ -140,7 +148,7 @@ def spare_take() -> str | None:
 
 def spares_discard_stale() -> int:
     """Drop the spares of an older template version (or whose schema is gone)."""
-    connection.set_schema_to_public()
+    _to_public()
     quote = connection.ops.quote_name
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_STALE_SQL, {"version": clone.template_version()})
