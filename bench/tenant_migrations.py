@@ -36,6 +36,9 @@ def _setup_django() -> None:
     os.environ.setdefault("PRACTIKA_EMBEDDED_PG_DIR", str(ROOT / ".data" / "postgres-bench"))
     os.environ.pop("DATABASE_URL", None)  # always the embedded server: comparable numbers
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    # The figure is the roll-out; the spare schemas migrate_tenants clones at its end are
+    # bench/tenant_provisioning.py's subject (it only drops the stale ones here).
+    os.environ.setdefault("PRACTIKA_TENANT_SPARE_SCHEMAS", "0")
     import django
 
     django.setup()
