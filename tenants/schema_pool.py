@@ -47,7 +47,7 @@ from tenants.models import SpareSchema
 logger = logging.getLogger(__name__)
 
 SPARE_PREFIX = "spare_"
-# pg_try_advisory_xact_lock key: one refill at a time fills the pool.
+# pg_advisory_xact_lock key: refills take turns, one spare each, so none overfills the pool.
 _REFILL_LOCK = 0x7072616B_73706172  # "prak" "spar"
 
 _TABLE = SpareSchema._meta.db_table
@@ -161,7 +161,7 @@ def spares_discard_stale() -> int:
 def spares_refill(*, size: int | None = None) -> Refill:
     """Discard stale spares, then clone new ones until `size` (default: the
     TENANT_SPARE_SCHEMAS setting) up-to-date spares wait. Safe to run any number of times
-    and concurrently: one refill at a time clones, the others return."""
+    and concurrently: refills take turns, one spare at a time, and count before each."""
     size = settings.TENANT_SPARE_SCHEMAS if size is None else size
     discarded = spares_discard_stale()
     created = 0
@@ -181,9 +181,9 @@ def spares_refill(*, size: int | None = None) -> Refill:
 
 def _spare_create(*, size: int) -> bool:
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_REFILL_LOCK])
-        if not cursor.fetchone()[0]:
-            return False  # another refill is at work
+        # Waits rather than giving up: a refill queued while another runs must still make
+        # up for the spares taken meanwhile.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_REFILL_LOCK])
         version = clone.template_version()
         if SpareSchema.objects.filter(template_version=version).count() >= size:
             return False

@@ -44,7 +44,7 @@ def tenant_worker_ping_queue(*, tenant: Tenant, **options) -> AsyncResult:
     name="tenants.spare_schemas_refill", acks_late=True, soft_time_limit=120, time_limit=150
 )
 def spare_schemas_refill() -> dict[str, int]:
-    """Drop stale spare schemas and clone new ones up to the pool's size (idempotent; a
-    concurrent run returns at once)."""
+    """Drop stale spare schemas and clone new ones up to the pool's size (idempotent;
+    concurrent runs take turns)."""
     refill = schema_pool.spares_refill()
     return {"discarded": refill.discarded, "created": refill.created}

@@ -355,3 +355,11 @@ def test_concurrent_sign_ups_with_new_accounts_all_succeed_when_they_must_clone(
     assert all(isinstance(result, services.SignupResult) for result in results), results
     assert all(_schema_exists(result.tenant.schema_name) for result in results)
     assert _spares() == set()
+
+
+def test_concurrent_refills_take_turns_and_never_overfill_the_pool(committed):
+    results = _in_threads(3, lambda _index: schema_pool.spares_refill(size=2))
+
+    assert all(isinstance(result, schema_pool.Refill) for result in results), results
+    assert sum(result.created for result in results) == 2
+    assert len(_spares()) == 2 and all(_schema_exists(spare) for spare in _spares())
