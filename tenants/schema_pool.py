@@ -2,7 +2,7 @@
 a clone (about 0.1 s for a 30-table template, growing with every table the apps add).
 
 A new tenant's schema comes from `schema_provide`, inside the sign-up's transaction: it takes
-one spare of the template's current version (`SELECT … FOR UPDATE SKIP LOCKED`, so concurrent
+one spare of the template's current migrations (`SELECT … FOR UPDATE SKIP LOCKED`, so concurrent
 sign-ups take distinct spares and never wait for each other) and renames it into place with
 `ALTER SCHEMA … RENAME TO`, which is transactional in PostgreSQL. If anything later in the
 sign-up fails, the rename and the spare's row are rolled back with it and the spare stays a
@@ -52,8 +52,8 @@ _REFILL_LOCK = 0x7072616B_73706172  # "prak" "spar"
 
 _TABLE = SpareSchema._meta.db_table
 
-# The oldest spare of the template's current version whose schema is there, taken for this
-# transaction. One round trip.
+# The oldest spare of the template's current migrations whose schema is there, taken for
+# this transaction. One round trip.
 _TAKE_SQL = f"""
 DELETE FROM {_TABLE} WHERE id = (
     SELECT s.id FROM {_TABLE} s
