@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -203,11 +204,13 @@ def _own_database(stack: ExitStack, server_url: str) -> str:
 
     name = f"practika_load_{secrets.token_hex(4)}"
     parts = urlsplit(server_url)
-    with psycopg.connect(server_url, autocommit=True) as conn:
+    # Created and dropped from the server's maintenance database, which always exists.
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
 
     def drop() -> None:
-        with psycopg.connect(server_url, autocommit=True) as conn:
+        with psycopg.connect(maintenance, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     stack.callback(drop)
@@ -402,7 +405,29 @@ def run(
         for name, process in (("web", web), ("worker", worker)):
             if process.poll() is not None:
                 raise RuntimeError(f"{name} died during the run\n{processes.tail(name)}")
-    return _result(summary, timings)
+        result = _result(summary, timings)
+        if result.errors:  # the servers' own account of what went wrong, before it is deleted
+            result.error_lines += _log_errors(processes, "web") + _log_errors(processes, "worker")
+    return result
+
+
+def _log_errors(processes: Processes, name: str, limit: int = 10) -> list[str]:
+    """The last error lines of a server's log (JSON lines: the message and the exception's
+    last line), counted by kind."""
+    counts: dict[str, int] = {}
+    for line in processes.tail(name, 5_000_000).splitlines():
+        if "ERROR" not in line:
+            continue
+        try:
+            entry = json.loads(line)
+            exception = (entry.get("exception") or "").strip().splitlines()
+            text = f"{entry.get('message')}: {exception[-1] if exception else ''}"
+        except ValueError:
+            text = line
+        text = re.sub(r"[0-9a-f-]{36}", "<id>", text)[:500]
+        counts[text] = counts.get(text, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: -item[1])[:limit]
+    return [f"{name}.log: {count} x {text}" for text, count in ranked]
 
 
 def _result(summary: dict, timings: dict) -> LoadResult:
