@@ -3,6 +3,7 @@
     make bench                     (or: PYTHONPATH=platform:. python bench/load.py)
     BENCH load_errors <n>
     BENCH load_p95_ms <ms> ms      over every page and API request
+    BENCH load_server_errors <n>   ERROR lines in the web server's and the worker's logs
     BENCH load_p50_ms, load_p99_ms, load_throughput_rps, load_uploads_ready
 
 What production runs, on loopback: the image's web command (config.webserver, two workers) and
@@ -39,6 +40,7 @@ def main() -> int:
     print(result.report(), flush=True)
     overall = result.overall
     print(f"BENCH load_errors {result.errors}")
+    print(f"BENCH load_server_errors {result.server_error_count}")
     print(f"BENCH load_p95_ms {overall.p95:.0f} ms")
     print(f"BENCH load_p50_ms {overall.p50:.0f} ms")
     print(f"BENCH load_p99_ms {overall.p99:.0f} ms")

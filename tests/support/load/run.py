@@ -68,6 +68,9 @@ class LoadResult:
     error_lines: list[str]
     uploads: dict
     timings: dict = field(default_factory=dict)
+    # ERROR lines in the web server's and the worker's logs: how many, and the commonest kinds.
+    server_error_count: int = 0
+    server_errors: list[str] = field(default_factory=list)
 
     def report(self) -> str:
         width = max(len(e.name) for e in [*self.endpoints, self.overall])
@@ -83,6 +86,7 @@ class LoadResult:
         lines.append(f"# uploads: {self.uploads}")
         lines.append(f"# timings: {self.timings}")
         lines += [f"# error: {line}" for line in self.error_lines]
+        lines += [f"# server error: {line}" for line in self.server_errors]
         return "\n".join(lines)
 
 
@@ -114,8 +118,10 @@ class Processes:
     def __init__(self, logs: Path):
         self.logs = logs
         self.running: list[tuple[str, subprocess.Popen]] = []
+        self.last_env: dict = {}
 
     def start(self, name: str, argv: list[str], env: dict) -> subprocess.Popen:
+        self.last_env = env
         log = (self.logs / f"{name}.log").open("ab")
         process = subprocess.Popen(
             argv,
@@ -164,7 +170,7 @@ class Processes:
             self.stop(process)
 
 
-def _wait_http(url: str, host: str, process: subprocess.Popen, what: str, tail) -> None:
+def _wait_http(url: str, host: str, process: subprocess.Popen, tail) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     # An http:// URL of our own on loopback.
     request = urllib.request.Request(url, headers={"Host": host, "X-Forwarded-Proto": "https"})  # noqa: S310
@@ -174,7 +180,7 @@ def _wait_http(url: str, host: str, process: subprocess.Popen, what: str, tail) 
             return
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{what} did not start\n{tail()}") from None
+                raise RuntimeError(f"the web server did not start\n{tail()}") from None
             time.sleep(0.3)
 
 
@@ -270,152 +276,104 @@ def _environment(database_url: str, redis_url: str, data: Path) -> dict:
 
 
 def run(
-    *,
-    seconds: int,
-    users: int = 200,
-    tenants: int = 20,
-    uploads: int = 60,
-    web_workers: int = 2,
+    *, seconds: int, users: int = 200, tenants: int = 20, uploads: int = 60, web_workers: int = 2
 ) -> LoadResult:
-    timings: dict[str, float] = {}
+    """Seed, start, load for `seconds`, stop; every process and the database go at the end."""
+    timings: dict[str, object] = {}
     data = Path(tempfile.mkdtemp(prefix="practika-load-"))
     processes = Processes(data)
     started = time.perf_counter()
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, data, ignore_errors=True)
         database_url = _own_database(stack, _server_url())
-        purge: list[list[str]] = []  # a shared Redis: leave no task for another run's worker
-
-        def stop_everything() -> None:
-            processes.stop_all()
-            for argv in purge:
-                subprocess.run(
-                    argv,
-                    cwd=ROOT,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    timeout=60,
-                    check=False,
-                )
-
-        stack.callback(stop_everything)
+        after_stop: list[list[str]] = []
+        stack.callback(_stop_everything, processes, after_stop)
         redis_url, own_redis = _redis(processes)
         env = _environment(database_url, redis_url, data)
-
         demo, reply = clips.made(ROOT / ".data" / "load-clips")
         timings["setup_s"] = round(time.perf_counter() - started, 1)
 
         mark = time.perf_counter()
         plan = data / "plan.json"
-        processes.run(
-            "seed",
-            [
-                sys.executable,
-                "-m",
-                "tests.support.load.seed",
-                "--tenants",
-                str(tenants),
-                "--members",
-                str(users),
-                "--demo",
-                str(demo),
-                "--out",
-                str(plan),
-            ],
-            env,
-            timeout=600,
-        )
+        # fmt: off
+        processes.run("seed", [
+            sys.executable, "-m", "tests.support.load.seed", "--tenants", str(tenants),
+            "--members", str(users), "--demo", str(demo), "--out", str(plan),
+        ], env, timeout=600)
+        # fmt: on
         timings["seed_s"] = round(time.perf_counter() - mark, 1)
         timings["seed"] = processes.tail("seed", 1000).strip().splitlines()[-1].lstrip("# ")
 
-        from config import webserver
-
-        port = _free_port()
-        web = processes.start(
-            "web", webserver.command(host="127.0.0.1", port=port, workers=web_workers), env
-        )
-        celery = str(Path(sys.executable).with_name("celery"))
-        worker = processes.start(
-            "worker",
-            [
-                celery,
-                "-A",
-                "config",
-                "worker",
-                "--queues",
-                WORKER_QUEUES,
-                "--concurrency",
-                env.get("CELERY_CONCURRENCY", "2"),
-                "--loglevel",
-                "INFO",
-            ],
-            env,
-        )
-        if not own_redis:
-            purge.append([celery, "-A", "config", "purge", "-f", "-Q", WORKER_QUEUES])
-        _wait_http(
-            f"http://127.0.0.1:{port}/healthz",
-            BASE_DOMAIN,
-            web,
-            "the web server",
-            lambda: processes.tail("web"),
-        )
-        _wait_log(processes, "worker", worker, " ready.")
+        web, worker, port = _start_servers(processes, env, web_workers)
+        if not own_redis:  # a shared Redis: leave no task behind for another run's worker
+            after_stop.append([_celery(), "-A", "config", "purge", "-f", "-Q", WORKER_QUEUES])
 
         mark = time.perf_counter()
         summary_path = data / "summary.json"
-        spawn_rate = max(1, users // 10)  # everyone is on within ten seconds
-        processes.run(
-            "locust",
-            [
-                sys.executable,
-                "-m",
-                "locust",
-                "-f",
-                str(Path(__file__).with_name("locustfile.py")),
-                "--headless",
-                "--users",
-                str(users),
-                "--spawn-rate",
-                str(spawn_rate),
-                "--run-time",
-                f"{seconds}s",
-                "--stop-timeout",
-                "30",
-                "--only-summary",
-                "--host",
-                f"http://127.0.0.1:{port}",
-                "--loglevel",
-                "WARNING",
-                "--exit-code-on-error",
-                "0",
-            ],
-            env
-            | {
-                "LOAD_PLAN": str(plan),
-                "LOAD_REPLY": str(reply),
-                "LOAD_UPLOADS": str(uploads),
-                "LOAD_SUMMARY": str(summary_path),
-            },
-            timeout=seconds + 180,
-        )
+        # fmt: off
+        processes.run("locust", [
+            sys.executable, "-m", "locust", "-f", str(Path(__file__).with_name("locustfile.py")),
+            "--headless", "--users", str(users), "--spawn-rate", str(max(1, users // 10)),
+            "--run-time", f"{seconds}s", "--stop-timeout", "30", "--only-summary",
+            "--host", f"http://127.0.0.1:{port}", "--loglevel", "WARNING",
+            "--exit-code-on-error", "0",
+        ], env | {
+            "LOAD_PLAN": str(plan), "LOAD_REPLY": str(reply), "LOAD_UPLOADS": str(uploads),
+            "LOAD_SUMMARY": str(summary_path),
+        }, timeout=seconds + 180)
+        # fmt: on
         timings["load_s"] = round(time.perf_counter() - mark, 1)
-        summary = json.loads(summary_path.read_text())
         for name, process in (("web", web), ("worker", worker)):
             if process.poll() is not None:
                 raise RuntimeError(f"{name} died during the run\n{processes.tail(name)}")
-        result = _result(summary, timings)
-        if result.errors:  # the servers' own account of what went wrong, before it is deleted
-            result.error_lines += _log_errors(processes, "web") + _log_errors(processes, "worker")
+        result = _result(json.loads(summary_path.read_text()), timings)
+        # The servers' own account of what went wrong, read before the folder goes.
+        logged = _log_errors(processes, "web") | _log_errors(processes, "worker")
+        result.server_error_count = sum(logged.values())
+        result.server_errors = [
+            f"{count} x {text}" for text, count in sorted(logged.items(), key=lambda i: -i[1])
+        ][:12]
     return result
 
 
-def _log_errors(processes: Processes, name: str, limit: int = 10) -> list[str]:
-    """The last error lines of a server's log (JSON lines: the message and the exception's
-    last line), counted by kind."""
+def _celery() -> str:
+    return str(Path(sys.executable).with_name("celery"))
+
+
+def _start_servers(processes: Processes, env: dict, web_workers: int):
+    """The image's `web` and `worker` roles; returns both once they answer, and the port."""
+    from config import webserver
+
+    port = _free_port()
+    web = processes.start(
+        "web", webserver.command(host="127.0.0.1", port=port, workers=web_workers), env
+    )
+    # fmt: off
+    worker = processes.start("worker", [
+        _celery(), "-A", "config", "worker", "--queues", WORKER_QUEUES,
+        "--concurrency", env.get("CELERY_CONCURRENCY", "2"), "--loglevel", "INFO",
+    ], env)
+    # fmt: on
+    _wait_http(f"http://127.0.0.1:{port}/healthz", BASE_DOMAIN, web, lambda: processes.tail("web"))
+    _wait_log(processes, "worker", worker, " ready.")
+    return web, worker, port
+
+
+def _stop_everything(processes: Processes, after_stop: list[list[str]]) -> None:
+    processes.stop_all()
+    env = processes.last_env
+    for argv in after_stop:
+        subprocess.run(
+            argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            timeout=60, check=False,
+        )  # fmt: skip
+
+
+def _log_errors(processes: Processes, name: str) -> dict[str, int]:
+    """The ERROR lines of a server's log (JSON lines: the message and the exception's last
+    line), counted by kind."""
     counts: dict[str, int] = {}
-    for line in processes.tail(name, 5_000_000).splitlines():
+    for line in processes.tail(name, 20_000_000).splitlines():
         if "ERROR" not in line:
             continue
         try:
@@ -424,10 +382,9 @@ def _log_errors(processes: Processes, name: str, limit: int = 10) -> list[str]:
             text = f"{entry.get('message')}: {exception[-1] if exception else ''}"
         except ValueError:
             text = line
-        text = re.sub(r"[0-9a-f-]{36}", "<id>", text)[:500]
+        text = f"{name}.log: " + re.sub(r"[0-9a-f-]{36}", "<id>", text)[:500]
         counts[text] = counts.get(text, 0) + 1
-    ranked = sorted(counts.items(), key=lambda item: -item[1])[:limit]
-    return [f"{name}.log: {count} x {text}" for text, count in ranked]
+    return counts
 
 
 def _result(summary: dict, timings: dict) -> LoadResult:
