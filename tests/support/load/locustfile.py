@@ -128,6 +128,14 @@ class Member(HttpUser):
                 self.csrf = match.group(1)
         return response
 
+    @staticmethod
+    def fail(name: str, message: str) -> None:
+        """A check on what came back failed (the request itself answered as expected)."""
+        events.request.fire(
+            request_type="check", name=name, response_time=0, response_length=0,
+            exception=AssertionError(message), context={},
+        )  # fmt: skip
+
     def api(self, method: str, path: str, *, name: str, expect: int = 200, **kwargs):
         return self._request(method, path, name=f"api {method} {name}", expect=expect, **kwargs)
 
@@ -137,15 +145,14 @@ class Member(HttpUser):
     def dashboard(self) -> None:
         self.page("/dashboard/", name=f"/dashboard/ ({self.role})")
 
-    def compare(self, reply_id: str) -> None:
+    def compare(self, reply_id: str) -> dict | None:
         """The compare page and the calls its scripts make."""
         response = self.page(f"/replies/{reply_id}/", name="/replies/<id>/ (compare)")
         if response is None:
             return
         match = COMPARE_CONFIG.search(response.text)
         if not match:
-            response.failure("the compare page has no compare-config")
-            return
+            return self.fail("compare page", "the compare page has no compare-config")
         config = json.loads(match.group(1))
         self.api("GET", config["api"]["comments"], name="/api/v1/replies/<id>/comments/")
         if config["api"]["alignment"]:
@@ -272,9 +279,8 @@ class Student(Member):
         Uploads.completed += 1
         media = done.json()
         if media["state"] == "failed":
-            done.failure(f"the upload was refused: {media.get('error_message')}")
             Uploads.failed += 1
-            return None
+            return self.fail("upload", f"the upload was refused: {media.get('error_message')}")
         return media["id"]
 
     def watch(self, media: str, *, referer: str) -> None:
@@ -292,15 +298,7 @@ class Student(Member):
                 return
             if state == "failed":
                 Uploads.failed += 1
-                events.request.fire(
-                    request_type="worker",
-                    name="process recording",
-                    response_time=0,
-                    response_length=0,
-                    exception=RuntimeError("the worker failed the recording"),
-                    context={},
-                )
-                return
+                return self.fail("process recording", "the worker failed the recording")
         Uploads.watching_stopped += 1
 
 
@@ -320,8 +318,7 @@ class Teacher(Member):
             return
         replies = REPLY_LINK.findall(inbox.text)
         if not replies:
-            inbox.failure("the inbox lists no reply")
-            return
+            return self.fail("inbox", "the inbox lists no reply")
         reply_id = random.choice(replies)
         if self.compare(reply_id) is None:
             return

@@ -401,7 +401,7 @@ def _result(summary: dict, timings: dict) -> LoadResult:
             rps=e["rps"],
         )
         endpoints.append(endpoint)
-        if e["name"].startswith(STORAGE_PREFIX) or e["method"] == "worker":
+        if e["name"].startswith(STORAGE_PREFIX) or e["method"] == "check":
             continue
         requests += e["requests"]
         failures += e["failures"]
