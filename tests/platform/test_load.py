@@ -14,6 +14,8 @@ import pytest
 
 from tests.support.load.run import run
 
+# Far above the 200 ms: only a server that cannot keep up with 200 members at all,
+# so that requests queue for seconds, goes past it.
 P95_BOUND_MS = 5000
 
 

@@ -377,7 +377,7 @@ def _on_quit(environment, **_kwargs) -> None:
             "completed": Uploads.completed,
             "ready": Uploads.ready,
             "failed": Uploads.failed,
-            "still_processing": Uploads.watching_stopped,
+            "gave_up_watching": Uploads.watching_stopped,
         },
     }
     Path(os.environ["LOAD_SUMMARY"]).write_text(json.dumps(summary))
