@@ -45,7 +45,7 @@
  */
 
 import { initAlignment, loadAlignment, setAutoSync } from "./compare/alignment.js";
-import { initComments, loadComments } from "./compare/comments.js";
+import { initComments, loadComments, openLinkedMoment } from "./compare/comments.js";
 import { applyMix, initControls } from "./compare/controls.js";
 import { emit } from "./compare/events.js";
 import { initSides, sides } from "./compare/sides.js";
@@ -64,8 +64,10 @@ if (config && root) {
   window.addEventListener("resize", () => emit("layout"));
   applyMix();
   emit("layout");
-  loadComments();
-  loadAlignment();
+  // The comments are placed once the alignment's first answer (and so the sync mode) is in,
+  // whichever of the two requests answers first.
+  const alignmentSettled = loadAlignment();
+  loadComments({ after: alignmentSettled }).then(openLinkedMoment);
   root.dataset.ready = "true";
 
   // For people and tests alike: where each side is, in its own seconds.
@@ -73,7 +75,7 @@ if (config && root) {
     positions: () => ({ t: now(), left: sides.left.el?.currentTime, right: sides.right.el?.currentTime, offset: state.offset, autoSync: state.autoSync }),
     replyAt: (seconds) => replyAt(seconds),
     setAutoSync,
-    stats: () => Object.fromEntries(["left", "right"].map((n) => [n, { seeks: sides[n].seeks, seekLatency: sides[n].seekLatency, drift: sides[n].drift, rate: sides[n].el?.playbackRate }])),
+    stats: () => Object.fromEntries(["left", "right"].map((n) => [n, { seeks: sides[n].seeks, seekLatency: sides[n].seekLatency, drift: sides[n].drift, rate: sides[n].el?.playbackRate, seekTimes: [...sides[n].seekTimes] }])),
     play, pause, seek,
   };
 }
