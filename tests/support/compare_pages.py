@@ -28,6 +28,15 @@ from learning.models import Alignment, Comment, Exercise, MediaFile, Reply
 from tests.support.factories import CommentFactory, ExerciseFactory, ReplyFactory
 
 SIZES = {"landscape": "640x360", "portrait": "720x1280"}
+# A ready alignment's summary, as the engine writes one (the API reads every field).
+SUMMARY = {
+    "tempo_ratio": 1.0,
+    "timing_flagged_share": 0.0,
+    "pitch_checked": False,
+    "pitch_flagged_share": None,
+    "median_abs_cents": None,
+    "counts": {},
+}
 
 
 def recording(kind: str, seconds: float, folder: Path, *, tone_hz: int = 440) -> Path:
@@ -116,7 +125,7 @@ class CompareSet:
                     confidence=0.9,
                     time_map=time_map,
                     bands=[],
-                    summary={},
+                    summary=SUMMARY,
                     computed_at=timezone.now(),
                     demo_media_public_id=demo.public_id,
                     reply_media_public_id=take.public_id,
