@@ -71,7 +71,8 @@ def _expected(side: str, at_ms: int) -> dict:
 # What the page shows for each comment: the thread's time button, the "(demonstration 0:03.6)"
 # after it, the marker's place on the timeline and the matching-moment marker.
 _SHOWN = """
-() => Object.fromEntries([...document.querySelectorAll('[data-threads] [data-comment]')].map((box) => {
+() => Object.fromEntries(
+  [...document.querySelectorAll('[data-threads] [data-comment]')].map((box) => {
   const id = box.dataset.comment;
   const marker = document.querySelector(`.marker[data-comment-id="${id}"]`);
   const mapped = document.querySelector(`.mapped-marker[data-comment-id="${id}"]`);
