@@ -99,7 +99,8 @@ class CompareSet:
     media: list[int] = field(default_factory=list)
 
     def url(self, stack, name: str, query: str = "") -> str:
-        return stack.url("school-a", f"/replies/{self.replies[name].public_id}/{query}")
+        path = f"/replies/{self.replies[name].public_id}/{query}"
+        return stack.url(self.school.tenant.slug, path)
 
     def add(
         self,
@@ -109,15 +110,23 @@ class CompareSet:
         take: MediaFile,
         time_map: dict | None = None,
         comments: tuple[tuple[str, str, int], ...] = (),
+        offset_ms: int = 0,
     ) -> Reply:
         """An exercise with `demo` and a reply with `take` (media already processed); with
-        `time_map`, a ready alignment; `comments`: (key, side, at_ms) by the teacher."""
+        `time_map`, a ready alignment; `comments`: (key, side, at_ms) by the teacher;
+        `offset_ms`: the manual sync offset."""
         school = self.school
         with tenant_context(school.tenant):
             exercise = ExerciseFactory(
                 created_by=school.teacher, demo=demo, title=f"Compare {name} {uuid.uuid4().hex[:6]}"
             )
-            reply = ReplyFactory(student=school.student, exercise=exercise, media=take, attempt=1)
+            reply = ReplyFactory(
+                student=school.student,
+                exercise=exercise,
+                media=take,
+                attempt=1,
+                sync_offset_ms=offset_ms,
+            )
             if time_map is not None:
                 Alignment.objects.create(
                     reply=reply,

@@ -12,7 +12,7 @@
  * Sync. One element is the master clock (the leader): the left one while `t` lies within it,
  * otherwise the right one, otherwise (both out of range, e.g. a gap before a late reply) a wall
  * clock. Every animation frame the other element (the follower) is steered towards where it
- * should be by small playback-rate corrections (at most ±6 %, lib/follow.js); it is moved
+ * should be by small playback-rate corrections (at most ±8 %, lib/follow.js); it is moved
  * (currentTime) only when it is more than 0.35 s off (a loop's wrap, a stall), since a musician
  * hears every jump. Pitch is preserved at every speed.
  *

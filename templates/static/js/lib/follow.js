@@ -6,8 +6,8 @@
 // apart sound like a stutter. So the follower is steered by its playback rate, as a tape
 // machine's capstan is: each frame the error (where it should be minus where it is) is
 // smoothed, and the rate becomes the leader's rate times the map's local slope times
-// (1 + gain × error), the correction clamped to ±MAX_CORRECTION (6 %: a pitch-kept rate
-// change that small is not heard). Only an error past SEEK_BEYOND (a loop's wrap, a pause in
+// (1 + gain × error), the correction clamped to ±MAX_CORRECTION (8 %: a pitch-kept
+// change that small, for the fraction of a second it lasts, is not heard as a jump). Only an error past SEEK_BEYOND (a loop's wrap, a pause in
 // one recording, a stall while buffering) is put right by moving the follower.
 //
 // The rate is written in steps of RATE_STEP: an element told a new rate every frame re-times
@@ -15,8 +15,8 @@
 // leader's when the two are together, which is most of the time.
 
 export const SEEK_BEYOND = 0.35; // seconds of error past which the follower is moved
-export const GAIN = 1.5; // relative rate correction per second of error (time constant ~0.7 s)
-export const MAX_CORRECTION = 0.06;
+export const GAIN = 2; // relative rate correction per second of error (time constant ~0.5 s)
+export const MAX_CORRECTION = 0.08;
 export const DEAD_BAND = 0.006; // seconds: closer than this, no correction
 export const SMOOTHING = 0.25; // share of a new error reading taken into the smoothed error
 export const RATE_STEP = 0.0025;
