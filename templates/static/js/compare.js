@@ -50,7 +50,7 @@
 import { initAlignment, loadAlignment, setAutoSync } from "./compare/alignment.js";
 import { initComments, loadComments, openLinkedMoment } from "./compare/comments.js";
 import { applyMix, initControls } from "./compare/controls.js";
-import { emit } from "./compare/events.js";
+import { emit, schedule } from "./compare/events.js";
 import { initFit } from "./compare/fit.js";
 import { initSides, sides } from "./compare/sides.js";
 import { config, replyAt, root, state } from "./compare/state.js";
@@ -66,12 +66,7 @@ if (config && root) {
   initControls();
   initAlignment();
 
-  let layoutQueued = false;
-  window.addEventListener("resize", () => {
-    if (layoutQueued) return;
-    layoutQueued = true;
-    requestAnimationFrame(() => { layoutQueued = false; emit("layout"); });
-  });
+  window.addEventListener("resize", () => schedule("layout"));
   applyMix();
   emit("layout");
   // The comments are placed once the alignment's first answer (and so the sync mode) is in,

@@ -4,7 +4,7 @@ import { api } from "../lib/api.js";
 import { clock } from "../lib/clock.js";
 import { element } from "../lib/dom.js";
 import { percent } from "../lib/format.js";
-import { emit, on } from "./events.js";
+import { on, schedule } from "./events.js";
 import { duration, sides } from "./sides.js";
 import { $, config, hasMap, mapped, root, state } from "./state.js";
 import { summaryLines, trendWord } from "./summary.js";
@@ -35,7 +35,7 @@ export function setAutoSync(on) {
   root.dataset.autoSync = state.autoSync ? "on" : "off";
   root.querySelector("[data-sync]")?.classList.toggle("inactive", state.autoSync);
   seek(t); // both sides to the same moment under the new rule
-  emit("layout");
+  schedule("layout");
 }
 
 export function placeBands() {
@@ -139,7 +139,7 @@ export async function loadAlignment() {
   const manualChosen = config.can_sync && Math.round(state.offset * 1000) !== 0;
   if (ready && !state.autoTouched && !state.autoSync && !manualChosen && state.alignment.confidence !== null) setAutoSync(true);
   else if (!ready && state.autoSync) setAutoSync(false);
-  else emit("layout");
+  else schedule("layout");
   if (state.alignment.status === "pending") setTimeout(loadAlignment, POLL_MS);
 }
 

@@ -3,7 +3,7 @@
 // t - offset, or under auto-sync the time map's replyAt(t).
 import { api } from "../lib/api.js";
 import { learnLatency } from "../lib/follow.js";
-import { emit } from "./events.js";
+import { schedule } from "./events.js";
 import { config, demoAt, mapped, replyAt, root, state } from "./state.js";
 
 function makeSide(name) {
@@ -37,7 +37,7 @@ function makeSide(name) {
     el.webkitPreservesPitch = true;
     el.addEventListener("loadedmetadata", () => {
       if (Number.isFinite(el.duration) && el.duration > 0) side.duration = el.duration;
-      emit("layout");
+      schedule("layout");
     });
     el.addEventListener("error", () => refreshSource(side));
     // A seek is over when the element has the new position's data (seeked).

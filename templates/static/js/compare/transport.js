@@ -111,8 +111,8 @@ function tick() {
       follow(sides.right, t, master);
       anchor(t);
     }
+    emit("render");
   }
-  emit("render");
 }
 
 function frame() {
