@@ -2,7 +2,8 @@
 // what sits above it (the site's header, the title) and the deck below it (the transport and
 // the timeline) are counted, so both pictures, the play button and the timeline show without
 // scrolling, whatever the two recordings' shapes. The stage is never taller than its pictures
-// need at its width (each pane's --ar is its picture's width / height, from the server).
+// need at its width (each pane's --ar is its picture's width / height, from the server's
+// data-aspect).
 import { $, root } from "./state.js";
 
 const stage = $("[data-stage]");
@@ -13,7 +14,7 @@ const AUDIO_HEIGHT = 96; // px an audio-only pane needs when stacked
 
 function aspect(pane) {
   if (pane.dataset.orientation === "audio") return null;
-  return Number(pane.style.getPropertyValue("--ar")) || 16 / 9;
+  return Number(pane.dataset.aspect) || 16 / 9;
 }
 
 // The stage's height at which its pictures fill its width (stacked: one above the other).
@@ -48,6 +49,10 @@ export function requestFit() {
 }
 
 export function initFit() {
+  // Each pane's picture shape, from the server (set here: the CSP allows no style attributes).
+  if (stage) for (const pane of stage.querySelectorAll(".pane")) {
+    if (aspect(pane)) pane.style.setProperty("--ar", String(aspect(pane)));
+  }
   fit();
   window.addEventListener("resize", requestFit);
   // The deck's height changes as its controls wrap (or the loop's Clear button appears).
