@@ -39,7 +39,11 @@
  *   compare/transport.js  play, pause, seek, loop points, and keeping the sides together
  *                         (the follower's rule is lib/follow.js)
  *   compare/comments.js   time-coded comments
- *   compare/alignment.js  auto-sync, bands and the analysis; compare/summary.js its words
+ *   compare/bands.js      the timing and pitch bands' names (from the page's legend)
+ *   compare/analysis.js   the analysis panel (bands listed, summary, trend); compare/summary.js
+ *                         its words. Loaded by alignment.js with import() once the alignment
+ *                         has answered: nothing in it is needed to play
+ *   compare/alignment.js  auto-sync and the bands on the timeline
  *   compare/offset.js     the manual sync offset, saved through the API
  *   compare/timeline.js   waveforms, playhead, seeking and sliding on the timeline
  *   compare/controls.js   buttons, mixer and keys
