@@ -140,6 +140,10 @@ def test_comments_show_at_the_same_moment_whichever_answer_comes_first(
             t = page.evaluate("window.PractikaCompare.positions().t")
             assert abs(t - float(expected[str(linked.public_id)]["t"])) < 0.002, (load, first, t)
         assert {first for first, _ in seen} == {"alignment", "comments"}
+        # The analysis panel (loaded with import() once the alignment answered) is filled in.
+        expect(page.locator("[data-align-status]")).to_contain_text("Advisory")
+        expect(page.locator("[data-align-summary] li").first).to_contain_text("Overall tempo")
+        expect(page.locator("[data-bands-empty]")).to_be_visible()
         assert all(shown == seen[0][1] for _, shown in seen), seen
     finally:
         context.close()
