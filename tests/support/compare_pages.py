@@ -15,6 +15,7 @@ from __future__ import annotations
 import subprocess
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from django.test import override_settings
@@ -24,7 +25,7 @@ from django_tenants.utils import tenant_context
 from learning import storage
 from learning.media import services as media_services
 from learning.media.pipeline.runner import ffmpeg_exe
-from learning.models import Alignment, Comment, Exercise, MediaFile, Reply
+from learning.models import ActivityEvent, Alignment, Comment, Exercise, MediaFile, Reply
 from tests.support.factories import CommentFactory, ExerciseFactory, ReplyFactory
 
 SIZES = {"landscape": "640x360", "portrait": "720x1280"}
@@ -97,6 +98,8 @@ class CompareSet:
     comments: dict[str, Comment] = field(default_factory=dict)
     exercises: list[int] = field(default_factory=list)
     media: list[int] = field(default_factory=list)
+    # The live server records what the pages do (compare_viewed, ...): removed with the rest.
+    since: datetime = field(default_factory=timezone.now)
 
     def url(self, stack, name: str, query: str = "") -> str:
         path = f"/replies/{self.replies[name].public_id}/{query}"
@@ -170,9 +173,19 @@ class CompareSet:
         return media
 
     def delete(self) -> None:
+        """The exercises, replies and media made here, and the activity the live server
+        recorded since (events, notifications, milestones; the rollups rebuilt from the events
+        that remain), which other tests count."""
+        from analytics import rollups
+        from analytics.models import Milestone, Notification
+
         with tenant_context(self.school.tenant):
             Exercise.objects.filter(pk__in=self.exercises).delete()
             MediaFile.objects.filter(pk__in=self.media).delete()
+            ActivityEvent.objects.filter(occurred_at__gte=self.since).delete()
+            Notification.objects.filter(created_at__gte=self.since).delete()
+            Milestone.objects.filter(created_at__gte=self.since).delete()
+            rollups.rebuild()
 
 
 # --- Measuring sync in the browser ----------------------------------------------------------
