@@ -53,9 +53,23 @@ def my_replies(request: HttpRequest) -> HttpResponse:
 # --- The compare page ---------------------------------------------------------------------
 
 
+def _shape(media: MediaFile | None) -> tuple[str, float]:
+    """How the side's picture is shaped, for a layout that fits before the video loads:
+    ("landscape" | "portrait" | "audio", width / height)."""
+    if media is not None and media.state == MediaFile.State.READY and not media.has_video:
+        return "audio", 1.0
+    if media is None or not media.width or not media.height:
+        return "landscape", 16 / 9
+    ratio = media.width / media.height
+    return ("portrait" if ratio < 1 else "landscape"), round(ratio, 4)
+
+
 def _side(media: MediaFile | None, *, label: str, offset_ms: int = 0) -> dict:
+    orientation, aspect = _shape(media)
     return {
         "label": label,
+        "orientation": orientation,
+        "aspect": aspect,
         "sources": media_sources(media),
         "media": media_state(media),
         "waveform": waveform(media),
@@ -139,6 +153,7 @@ def compare(request: HttpRequest, public_id) -> HttpResponse:
             "config": config,
             "left": left,
             "right": right,
+            "sides": [(left, "left"), (right, "right")],
             "is_teacher": config["is_teacher"],
             "analysis": analysis,
             "band_kinds": BAND_KINDS,

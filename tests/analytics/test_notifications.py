@@ -61,10 +61,12 @@ def test_comments_reach_the_bell_but_not_the_inbox(loop):
     school = loop.school
     reply = loop.reply(school.student, loop.publish(school.teacher))
     mail.outbox.clear()
-    loop.comment(school.teacher, reply, body="Relax the wrist")
+    comment = loop.comment(school.teacher, reply, body="Relax the wrist")
     assert mail.outbox == []
     note = Notification.objects.get(kind="new_comment")
     assert note.recipient_id == school.student.pk and note.in_app and note.body == "Relax the wrist"
+    # The bell opens the compare page at the comment's moment.
+    assert note.url == f"/replies/{reply.public_id}/?comment={comment.public_id}"
 
 
 def test_due_date_reminder_once_a_day_before(loop, django_capture_on_commit_callbacks):

@@ -1,12 +1,18 @@
 // Time-coded comments: markers on the timeline (and, with a time map, at the matching moment
 // on the other side's lane), the threads below, and the forms to add, answer, edit, delete.
 // Comments are people's text: they are only ever put on the page with textContent.
+//
+// A comment is anchored to its own side's media time (at_ms on the demonstration or on the
+// reply). The thread list shows that time, which never depends on the sync mode; the
+// timeline places it (and, with a map, its matching moment on the other side) under the mode
+// in force. The comments are drawn once the alignment's first answer is in (loadComments'
+// `after`), so the first drawing is the same whichever of the two answers first.
 import { api } from "../lib/api.js";
 import { clock } from "../lib/clock.js";
 import { element } from "../lib/dom.js";
 import { on } from "./events.js";
 import { duration, sides } from "./sides.js";
-import { $, config, demoAtMs, hasMap, replyAtMs, state } from "./state.js";
+import { $, config, demoAtMs, hasMap, replyAtMs, root, state } from "./state.js";
 import { now, pause, seek } from "./transport.js";
 
 const markersBox = $("[data-markers]");
@@ -19,9 +25,35 @@ const formTime = $("[data-form-time]");
 const formError = $("[data-comment-error]");
 let pendingT = 0;
 
-function commentT(comment) {
+// The comment's moment on the page's timeline (the demonstration's seconds) under the mode in
+// force: a reply comment is at toT(at_ms) (by the offset, or along the map under auto-sync).
+export function commentT(comment) {
   return comment.side === "reply" ? sides.right.toT(comment.at_ms / 1000) : comment.at_ms / 1000;
 }
+
+// The same moment in the other side's own seconds (with a map: the matching moment; without:
+// by the offset), or null when comparing two attempts.
+function otherSideMs(comment) {
+  if (config.mode !== "demonstration") return null;
+  if (hasMap()) return Math.round(comment.side === "reply" ? demoAtMs(comment.at_ms) : replyAtMs(comment.at_ms));
+  const ms = comment.side === "reply" ? comment.at_ms + state.offset * 1000 : comment.at_ms - state.offset * 1000;
+  return Math.round(ms);
+}
+
+// The "(demonstration 0:06.2)" after a comment's own time; redrawn on "layout", when the
+// offset, the mode or the map may have changed.
+function showMappedAt(span) {
+  const other = otherSideMs({ side: span.dataset.side, at_ms: Number(span.dataset.atMs) });
+  const shown = other !== null && other >= 0;
+  span.textContent = shown ? ` (${otherLabel(span.dataset.side).toLowerCase()} ${clock(other / 1000)})` : "";
+  if (shown) span.dataset.mappedMs = String(other); else delete span.dataset.mappedMs;
+}
+
+const sideLabel = (side) => (side === "reply" ? config.right.label : config.left.label);
+const otherLabel = (side) => (side === "reply" ? config.left.label : config.right.label);
+
+// Every comment, threads and their answers.
+const allComments = () => state.threads.flatMap((thread) => [thread, ...(thread.replies || [])]);
 
 export function placeMarkers() {
   markersBox.replaceChildren();
@@ -51,6 +83,7 @@ export function placeMarkers() {
     markersBox.append(marker);
   }
   placeMappedMarkers();
+  threadsList.querySelectorAll(".mapped-at").forEach(showMappedAt);
 }
 
 // With a time map, each comment also shows on the other side's lane at the matching moment:
@@ -83,15 +116,21 @@ function placeMappedMarkers() {
 function renderComment(comment, { child = false, thread = null } = {}) {
   const box = element("div", "comment");
   box.dataset.comment = comment.public_id;
-  const t = commentT(comment);
-  const at = element("button", `at side-${comment.side}${child ? " child" : ""}`, clock(t));
+  const own = clock(comment.at_ms / 1000);
+  const at = element("button", `at side-${comment.side}${child ? " child" : ""}`, own);
   at.type = "button";
-  at.title = `Play from ${clock(t)}`;
-  at.addEventListener("click", () => { seek(t); });
+  at.dataset.atMs = String(comment.at_ms);
+  at.setAttribute("aria-label", `Play from ${own} in the ${sideLabel(comment.side).toLowerCase()}`);
+  at.addEventListener("click", () => { seek(commentT(comment)); });
   const who = element("div", "who-line");
   who.append(element("strong", "", comment.author.display_name));
-  const sideName = comment.side === "reply" ? config.right.label : config.left.label;
-  who.append(document.createTextNode(` · ${sideName}${comment.edited_at ? " · edited" : ""}`));
+  who.append(document.createTextNode(` · ${sideLabel(comment.side)} ${own}`));
+  const mappedAt = element("span", "mapped-at");
+  mappedAt.dataset.side = comment.side;
+  mappedAt.dataset.atMs = String(comment.at_ms);
+  who.append(mappedAt);
+  showMappedAt(mappedAt);
+  if (comment.edited_at) who.append(document.createTextNode(" · edited"));
   const body = element("p", "body", comment.body);
   const acts = element("div", "acts");
   if (!child) {
@@ -176,14 +215,38 @@ function renderThreads() {
   placeMarkers();
 }
 
-export async function loadComments() {
+// `after`: a promise that settles once the alignment's first answer is in (and with it the
+// sync mode), so the comments are placed once, under the mode the page keeps.
+let settled = Promise.resolve();
+export async function loadComments({ after } = {}) {
+  if (after) settled = after.catch(() => {});
   try {
-    state.threads = await api(config.api.comments);
-    state.threads.sort((a, b) => commentT(a) - commentT(b));
+    const [threads] = await Promise.all([api(config.api.comments), settled]);
+    state.threads = threads;
+    // In timeline order under the mode settled above.
+    state.threads.sort((a, b) => commentT(a) - commentT(b) || a.at_ms - b.at_ms);
     renderThreads();
+    root.dataset.comments = "ready";
   } catch (error) {
     noComments.textContent = `Comments could not be loaded: ${error.message}`;
   }
+}
+
+// A link to one comment (?comment=<id>, from a notification or an email) opens the page at
+// its moment; #t=<seconds> at a moment of the timeline.
+export function openLinkedMoment() {
+  const id = new URLSearchParams(location.search).get("comment");
+  if (id) {
+    const comment = allComments().find((c) => c.public_id === id);
+    if (!comment) return;
+    seek(commentT(comment));
+    const item = threadsList.querySelector(`[data-comment="${CSS.escape(id)}"]`);
+    if (item) { item.classList.add("flash", "linked"); item.setAttribute("tabindex", "-1"); }
+    root.dataset.linkedComment = id;
+    return;
+  }
+  const match = location.hash.match(/^#t=(\d+(?:\.\d+)?)$/);
+  if (match) seek(Number(match[1]));
 }
 
 export function openCommentForm() {

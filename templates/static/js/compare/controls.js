@@ -1,6 +1,8 @@
-// The compare page's controls: play, frame steps, speed, loop points, overlay view, the
-// mixer (volume, mute, solo per side), the offset nudges, and the keyboard.
+// The compare page's controls: play, frame steps, speed, loop points, overlay view, one side
+// enlarged on a phone (its button or a swipe across the pictures), the mixer (volume, mute,
+// solo per side), the offset nudges, and the keyboard.
 import { openCommentForm } from "./comments.js";
+import { requestFit } from "./fit.js";
 import { setOffset } from "./offset.js";
 import { playable, sides } from "./sides.js";
 import { $, $$, state } from "./state.js";
@@ -30,6 +32,42 @@ function setLoop(which) {
   render();
 }
 
+// On a phone the panes are stacked; one can be enlarged, the other kept as an inset, so both
+// still play in view. A swipe to the left moves towards the right side (left, both, right).
+const FOCUS_ORDER = ["left", null, "right"];
+function initEnlarge(stage) {
+  const buttons = $$("[data-enlarge]");
+  const setFocus = (name) => {
+    if (name) stage.dataset.focus = name; else delete stage.dataset.focus;
+    buttons.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.enlarge === name)));
+    requestFit();
+  };
+  const focus = () => stage.dataset.focus || null;
+  buttons.forEach((b) => b.addEventListener("click", (event) => {
+    event.stopPropagation();
+    setFocus(focus() === b.dataset.enlarge ? null : b.dataset.enlarge);
+  }));
+  // Tapping the inset enlarges it.
+  stage.addEventListener("click", (event) => {
+    const pane = event.target.closest("[data-pane]");
+    if (pane && focus() && pane.dataset.pane !== focus()) setFocus(pane.dataset.pane);
+  });
+  let start = null;
+  stage.addEventListener("pointerdown", (event) => {
+    if (event.pointerType !== "mouse") start = { x: event.clientX, y: event.clientY };
+  });
+  stage.addEventListener("pointerup", (event) => {
+    if (!start || stage.classList.contains("overlay")) { start = null; return; }
+    const dx = event.clientX - start.x;
+    const dy = event.clientY - start.y;
+    start = null;
+    if (Math.abs(dx) < 50 || Math.abs(dx) < 2 * Math.abs(dy)) return;
+    const index = FOCUS_ORDER.indexOf(focus()) + (dx < 0 ? 1 : -1);
+    if (index >= 0 && index < FOCUS_ORDER.length) setFocus(FOCUS_ORDER[index]);
+  });
+  stage.addEventListener("pointercancel", () => { start = null; });
+}
+
 export function initControls() {
   playButton.addEventListener("click", () => (playing ? pause() : play()));
   $$("[data-frame]").forEach((b) => b.addEventListener("click", () => { pause(); seek(now() + Number(b.dataset.frame) * FRAME); }));
@@ -47,7 +85,9 @@ export function initControls() {
     stage.classList.toggle("side-by-side", !overlay);
     viewToggle.setAttribute("aria-pressed", String(overlay));
     opacityWrap.hidden = !overlay;
+    requestFit();
   });
+  initEnlarge(stage);
   $("[data-opacity]").addEventListener("input", (e) => stage.style.setProperty("--overlay-opacity", e.target.value));
   if (!sides.left.el || !sides.right.el || !sides.left.el.matches("video") || !sides.right.el.matches("video")) {
     viewToggle.hidden = true;

@@ -14,3 +14,13 @@ export function on(name, fn) {
 export function emit(name) {
   for (const fn of hooks.get(name) || []) fn();
 }
+
+// The hook run once in the next animation frame, however often it is asked for before then:
+// a page load (two loadedmetadata events, the alignment, the comments) or a drag of the
+// reply's lane asks for many layouts, and one redraw per frame is all anyone sees.
+const queued = new Set();
+export function schedule(name) {
+  if (queued.has(name)) return;
+  queued.add(name);
+  requestAnimationFrame(() => { queued.delete(name); emit(name); });
+}

@@ -2,7 +2,7 @@
 // it; a teacher's or the student's change is saved (debounced) through the sync-offset API.
 import { api } from "../lib/api.js";
 import { setAutoSync } from "./alignment.js";
-import { emit } from "./events.js";
+import { schedule } from "./events.js";
 import { $, config, root, state } from "./state.js";
 import { now, playing, seek } from "./transport.js";
 
@@ -17,7 +17,7 @@ export function setOffset(seconds, { save = true } = {}) {
   state.offset = Math.max(-600, Math.min(600, Math.round(seconds * 1000) / 1000));
   if (offsetOutput) offsetOutput.textContent = `${Math.round(state.offset * 1000)} ms`;
   if (!playing) seek(t);
-  emit("layout");
+  schedule("layout");
   if (!save || !config.can_sync) return;
   clearTimeout(saveTimer);
   if (offsetSaved) offsetSaved.textContent = "";

@@ -2,7 +2,8 @@
 // timeline t (the left side's seconds) to its own position: the left plays t, the right
 // t - offset, or under auto-sync the time map's replyAt(t).
 import { api } from "../lib/api.js";
-import { emit } from "./events.js";
+import { learnLatency } from "../lib/follow.js";
+import { schedule } from "./events.js";
 import { config, demoAt, mapped, replyAt, root, state } from "./state.js";
 
 function makeSide(name) {
@@ -20,7 +21,9 @@ function makeSide(name) {
     cooldownUntil: 0,
     seekLatency: 0.1, // seconds a seek takes here, learnt from each seek
     seekStartedAt: 0,
-    seeks: 0,
+    seeks: 0, // corrective moves while playing (not the moves a person asked for)
+    seekTimes: [], // when each of them happened (performance.now())
+    smoothed: 0, // the follower's smoothed error (lib/follow.js)
     drift: 0,
     pos(t) { return name === "left" ? t : (mapped() ? replyAt(t) : t - state.offset); },
     toT(position) { return name === "left" ? position : (mapped() ? demoAt(position) : position + state.offset); },
@@ -34,7 +37,7 @@ function makeSide(name) {
     el.webkitPreservesPitch = true;
     el.addEventListener("loadedmetadata", () => {
       if (Number.isFinite(el.duration) && el.duration > 0) side.duration = el.duration;
-      emit("layout");
+      schedule("layout");
     });
     el.addEventListener("error", () => refreshSource(side));
     // A seek is over when the element has the new position's data (seeked).
@@ -42,7 +45,7 @@ function makeSide(name) {
       if (!side.seekStartedAt) return;
       const took = (performance.now() - side.seekStartedAt) / 1000;
       side.seekStartedAt = 0;
-      side.seekLatency = Math.max(0.02, Math.min(1, 0.6 * side.seekLatency + 0.4 * took));
+      side.seekLatency = learnLatency(side.seekLatency, took);
       side.cooldownUntil = performance.now() + 150;
     });
   }

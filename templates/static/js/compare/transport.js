@@ -1,29 +1,20 @@
 // The transport: one timeline t (the demonstration's seconds) driving both sides.
 //
-// Sync. One element is the master clock: the left one while t lies within it, otherwise the
-// right one, otherwise (both out of range, e.g. a gap before a late reply) a wall clock. Every
-// animation frame the follower's position is compared with where it should be: more than
-// 40 ms off, it is moved (currentTime); less, its playbackRate is nudged by up to ±6 % so it
-// drifts back without an audible jump. Pitch is preserved at every speed.
-//
-// Auto-sync: the follower's playbackRate is the leader's times the map's local slope, with a
-// proportional correction of at most ±10 %; more than 300 ms off (after a seek, a loop's wrap,
-// a pause in the reply), it is moved.
+// Sync. One element is the master clock (the leader): the left one while t lies within it,
+// otherwise the right one, otherwise (both out of range, e.g. a gap before a late reply) a
+// wall clock. Every animation frame the other element (the follower) is steered towards
+// where it should be (side.pos(t): t - offset by hand, the time map's replyAt(t) under
+// auto-sync) by small playback-rate corrections, and moved only when it is far off; the rule
+// is lib/follow.js's, the same in both modes. Pitch is preserved at every speed.
 //
 // Every frame, and after a play or a seek, the transport emits "render" (compare/events.js):
 // the timeline draws the playhead.
+import { landing, steer } from "../lib/follow.js";
 import { emit } from "./events.js";
 import { duration, playable, sides } from "./sides.js";
-import { mapped } from "./state.js";
 
-const SEEK_THRESHOLD = 0.04; // seconds of drift before the follower is moved, not nudged
-const NUDGE_GAIN = 1.5; // playbackRate correction per second of drift
-const NUDGE_MAX = 0.06;
 const SEEK_COOLDOWN_MS = 400; // a moved element needs a moment to buffer before it is judged
 export const FRAME = 1 / 30; // the renditions are 30 fps or less
-const AUTO_SEEK_THRESHOLD = 0.3; // seconds off the map before the follower is moved
-const AUTO_GAIN = 0.5; // relative rate correction per second of error
-const AUTO_MAX = 0.1;
 
 export let playing = false;
 export let rate = 1;
@@ -51,12 +42,18 @@ function anchor(t) {
   anchorWall = performance.now();
 }
 
-// Move a playing element, landing where the clock will be once the element has caught up:
-// a seek takes time (decoding from the previous keyframe), measured on every seek.
-function moveElement(side, target, lead = side.el.paused ? 0 : side.seekLatency * rate) {
-  side.el.currentTime = Math.max(0, target + lead);
+function setElementRate(side, value) {
+  if (Math.abs(side.el.playbackRate - value) > 1e-6) side.el.playbackRate = value;
+}
+
+// Move a playing element (a large error only): the landing is ahead of the target by the
+// seek's measured latency, so it lands where the leader will be once it has caught up.
+function moveElement(side, position) {
+  side.el.currentTime = position;
   side.seekStartedAt = performance.now();
   side.seeks += 1;
+  side.seekTimes.push(performance.now());
+  side.smoothed = 0;
   side.cooldownUntil = performance.now() + SEEK_COOLDOWN_MS;
 }
 
@@ -64,6 +61,7 @@ function startElement(side, position) {
   side.el.playbackRate = rate;
   side.el.currentTime = Math.max(0, position);
   side.seekStartedAt = performance.now();
+  side.smoothed = 0;
   side.cooldownUntil = performance.now() + SEEK_COOLDOWN_MS;
   const promise = side.el.play();
   if (promise) promise.catch(() => {});
@@ -71,50 +69,29 @@ function startElement(side, position) {
 
 function follow(side, t, master) {
   if (!side.el || side === master) return;
-  if (mapped()) { followMap(side, t, master); return; }
   const target = side.pos(t);
   if (!side.inRange(t)) {
     if (!side.el.paused) side.el.pause();
     if (target < 0 && side.el.currentTime > 0.001) side.el.currentTime = 0;
     return;
   }
-  if (side.el.paused) { startElement(side, target + side.seekLatency * rate); return; }
-  if (side.el.seeking || side.el.readyState < 3 || performance.now() < side.cooldownUntil) return;
-  const drift = side.el.currentTime - target; // > 0: the follower is ahead
-  side.drift = drift;
-  if (Math.abs(drift) > SEEK_THRESHOLD) {
-    side.el.playbackRate = rate;
-    moveElement(side, target);
-  } else {
-    const correction = Math.max(-NUDGE_MAX, Math.min(NUDGE_MAX, drift * NUDGE_GAIN));
-    side.el.playbackRate = rate * (1 - correction);
-  }
-}
-
-// Auto-sync: steer the follower's rate along the map; move it only when far off. A moved
-// element lands where the leader will be once the seek is over (the measured latency).
-function followMap(side, t, master) {
-  const target = side.pos(t);
-  if (!side.inRange(t)) {
-    if (!side.el.paused) side.el.pause();
-    if (target < 0 && side.el.currentTime > 0.001) side.el.currentTime = 0;
-    return;
-  }
-  const ahead = (seconds) => side.pos(t + seconds);
-  if (side.el.paused) { startElement(side, ahead(side.seekLatency * rate)); return; }
+  // The leader plays `rate` of its own seconds per second; the follower, `slope` of its
+  // seconds per leader second (1 by hand; the map's local slope under auto-sync).
+  const leaderSlope = master ? Math.max(0.05, master.slope(t)) : 1;
+  const slope = Math.max(0, side.slope(t)) / leaderSlope;
+  const landAt = () => landing({ target, seekLatency: side.seekLatency, rate, slope });
+  if (side.el.paused) { startElement(side, landAt()); return; }
   if (side.el.seeking || side.el.readyState < 3 || performance.now() < side.cooldownUntil) return;
   const error = target - side.el.currentTime; // > 0: the follower is behind
   side.drift = -error;
-  if (Math.abs(error) > AUTO_SEEK_THRESHOLD) {
-    side.el.playbackRate = rate;
-    moveElement(side, ahead(side.seekLatency * rate), 0);
-    return;
+  const step = steer({ error, smoothed: side.smoothed, rate, slope });
+  side.smoothed = step.smoothed;
+  if (step.seek) {
+    setElementRate(side, rate * slope);
+    moveElement(side, landAt());
+  } else {
+    setElementRate(side, step.playbackRate);
   }
-  // The leader plays at `rate` of its own seconds; t then runs at rate / leaderSlope.
-  const leaderSlope = master ? Math.max(0.05, master.slope(t)) : 1;
-  const slope = Math.max(0, side.slope(t)) / leaderSlope;
-  const correction = Math.max(-AUTO_MAX, Math.min(AUTO_MAX, error * AUTO_GAIN));
-  side.el.playbackRate = Math.max(0.5, Math.min(2, rate * slope * (1 + correction)));
 }
 
 function tick() {
@@ -129,13 +106,13 @@ function tick() {
       t = duration();
     } else {
       const master = masterSide(t);
-      if (master) master.el.playbackRate = rate;
+      if (master) setElementRate(master, rate);
       follow(sides.left, t, master);
       follow(sides.right, t, master);
       anchor(t);
     }
+    emit("render");
   }
-  emit("render");
 }
 
 function frame() {
