@@ -13,7 +13,6 @@ from __future__ import annotations
 from .probing import MediaInfo
 
 SERVED_SHORT_SIDE = 720
-SERVED_LONG_SIDE = 1280
 MAX_FPS = 60
 MAX_AUDIO_CHANNELS = 2
 MAX_SAMPLE_RATE = 48000
@@ -55,7 +54,7 @@ def reencode_reasons(info: MediaInfo) -> tuple[str, ...]:
     if info.pixel_aspect != 1.0:
         reasons.append("non-square pixels")
     width, height = info.width or 0, info.height or 0
-    if min(width, height) > SERVED_SHORT_SIDE or max(width, height) > SERVED_LONG_SIDE:
+    if min(width, height) > SERVED_SHORT_SIDE:  # the short side: portrait 720x1280 is 720p
         reasons.append(f"larger than 720p ({width}x{height})")
     if width % 2 or height % 2:
         reasons.append(f"odd size ({width}x{height})")

@@ -201,7 +201,7 @@ def _video_pass(
         fps = f"fps={MAX_FPS}," if info.fps and info.fps > MAX_FPS else ""
         graph = (
             f"[{stream}]{fps}{_resize(info, width, height)},split=2[video][frames];"
-            f"[frames]{pick}[poster]"
+            f"[frames]{pick},scale[poster]"  # its own scaler: the JPEG wants full range
         )
         video = ["-map", "[video]", *_x264_args(VIDEO_CRF)]
         audio = _aac_args(info, VIDEO_AUDIO_BITRATE)
