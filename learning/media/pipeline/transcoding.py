@@ -18,7 +18,7 @@ upscaled. ffmpeg autorotates while decoding, so a rotated phone video comes out 
 portrait stays portrait, and the outputs carry no rotation tag for a player to misapply.
 
 No 360p rendition: nothing chose it (the pages and the compare page play "720p"), it cost
-about 40% more encoding time and would turn a copy pass into a decode and encode; see
+a third more encoding time and would make a copy pass three times as costly; see
 docs/architecture.md for the figures and what would serve slow links instead.
 """
 
