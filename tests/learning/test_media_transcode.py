@@ -402,3 +402,13 @@ def test_portrait_720p_is_copied_as_it_is():
     ready = probe(sample("h264_aac.mp4"))
 
     assert reencode_reasons(dataclasses.replace(ready, width=720, height=1280)) == ()
+
+
+def test_a_video_track_shorter_than_the_poster_offset_still_gets_a_poster(tmp_path):
+    # The poster is picked at 10% of the duration (0.2 s); the picture ends at 0.1 s
+    source = sample("short_picture.mp4")
+
+    result = transcode(source, tmp_path, probe_result=probe(source))
+
+    with Image.open(result.poster) as poster:
+        assert poster.size == (640, 360)

@@ -100,6 +100,11 @@ RECIPES: dict[str, list[str]] = {
         *_picture("640x360"), *_tone(channels=2),
         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
     ],
+    # A tenth of a second of picture over two seconds of sound (a camera's title card).
+    "short_picture.mp4": [
+        "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=0.1", *_tone(),
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+    ],
     "h264_flac.mkv": [
         *_picture("640x480"), *_tone(channels=2),
         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "flac",

@@ -54,7 +54,7 @@ X264_PRESET = "veryfast"
 KEYFRAME_INTERVAL_S = 2  # the compare page seeks and frame-steps; short GOPs keep that snappy
 
 REENCODE_ASKED = "re-encode asked for"
-REENCODE_DAMAGED = "decode errors past the first frame"
+REENCODE_DAMAGED = "the copy failed: decode errors past the first frame"
 
 # HDR (BT.2020 HLG or PQ) to SDR BT.709, so colours are not washed out on ordinary screens.
 # zscale resizes in the same step, so 4K phone video is tone-mapped at the output size.
@@ -138,7 +138,8 @@ def transcode(
         except TranscodeFailed:
             if reasons:
                 raise
-            # -xerror stopped the copy: the stream is damaged past its first frame.
+            # -xerror stopped the copy (damage past the first frame the probe decoded), or
+            # the streams would not mux: re-encoding conceals damage, as for any codec.
             reasons = (REENCODE_DAMAGED,)
             rendition, poster, pcm = _video_pass(
                 source, out_dir, info=info, copy=False, timeout_s=budget
@@ -188,7 +189,10 @@ def _video_pass(
     """One ffmpeg run: the MP4 (streams copied or re-encoded), the poster and the PCM."""
     width, height = scaled_size(*_display_size(info), short_side=SERVED_SHORT_SIDE)
     offset = min(info.duration_s * POSTER_POSITION, POSTER_MAX_OFFSET_S)
-    pick = f"select='gte(t,{offset:.3f})'"
+    # Frame 0, then the first frame at the offset overwrites it (`-update 1`): a video track
+    # that ends before the offset (a title card over a long take) still gets a poster, and an
+    # output that received no frame at all would fail the whole pass.
+    pick = f"select='eq(n,0)+gte(t,{offset:.3f})'"
     stream = f"0:{info.video_stream_index}"
     if copy:
         # The poster branch decodes; the null output makes every frame decode, so -xerror
@@ -224,10 +228,7 @@ def _video_pass(
         )
         _check_output(temporary, has_video=True, has_audio=info.has_audio)
         if not (poster.exists() and poster.stat().st_size > 0):
-            # No frame at or after the offset (a video track shorter than the sound).
-            _first_frame_poster(
-                source, poster, info=info, size=(width, height), timeout_s=timeout_s
-            )
+            raise TranscodeFailed("We could not take a picture from this video.", "no_poster")
     rendition = Rendition(name=VIDEO_NAME, path=final, has_video=True, width=width, height=height)
     return rendition, poster_final, pcm
 
@@ -252,26 +253,9 @@ def _audio_pass(
     return Rendition(name="audio", path=final, has_video=False), pcm
 
 
-def _first_frame_poster(
-    source: Path, temporary: Path, *, info: MediaInfo, size: tuple[int, int], timeout_s: float
-) -> None:
-    run_ffmpeg(
-        [
-            "-i", str(source),
-            "-map", f"0:{info.video_stream_index}",
-            "-vf", _resize(info, *size),
-            *_poster_args(temporary),
-        ],
-        timeout_s=timeout_s,
-        failure_message="We could not take a picture from this video.",
-    )
-    if not (temporary.exists() and temporary.stat().st_size > 0):
-        raise TranscodeFailed("We could not take a picture from this video.", "no_poster")
-
-
 def _poster_args(temporary: Path) -> list[str]:
     return [
-        "-frames:v", "1", "-c:v", "mjpeg", "-q:v", POSTER_QUALITY,
+        "-frames:v", "2", "-c:v", "mjpeg", "-q:v", POSTER_QUALITY,
         "-f", "image2", "-update", "1", "-y", str(temporary),
     ]
 
