@@ -66,7 +66,7 @@ class MediaFile(TimeStamped):
     has_audio = models.BooleanField(default=False)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
-    renditions = models.JSONField(default=dict, blank=True)  # {"720p": key, "360p": key}
+    renditions = models.JSONField(default=dict, blank=True)  # {"720p": key} or {"audio": key}
     poster_key = models.CharField(max_length=500, blank=True)
     waveform = models.JSONField(default=list, blank=True)  # peaks 0..1, fixed rate
     processing_attempts = models.PositiveIntegerField(default=0)

@@ -102,7 +102,7 @@ def media_fail(*, media_id: int, message: str) -> None:
 def media_process(*, media_id: int) -> MediaFile | None:
     """Probe, transcode and store the outputs of one upload; safe to run again at any point.
 
-    Outputs go to fixed keys beside the source (720p.mp4, 360p.mp4 or audio.m4a, poster.jpg,
+    Outputs go to fixed keys beside the source (720p.mp4 or audio.m4a, poster.jpg,
     waveform.json) and are overwritten, so a rerun after a killed worker leaves one set.
     Raises storage.StorageUnavailable and transient MediaErrors for the task to retry;
     marks the media `failed` for everything that a retry cannot fix.
@@ -141,6 +141,8 @@ def media_process(*, media_id: int) -> MediaFile | None:
             logger.info("media %s over a plan limit: %s", media_id, error.code)
             _fail(media, error.message)
             return media
+        how = ", ".join(result.reencode_reasons) or "browser-ready"
+        logger.info("media %s: %s (%s)", media_id, "copied" if result.copied else "re-encoded", how)
         renditions = {}
         for rendition in result.renditions:
             renditions[rendition.name] = _store_output(rendition.path, prefix)

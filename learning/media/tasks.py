@@ -21,8 +21,9 @@ from learning.retries import FAILED, MAX_RETRIES, RETRY_POLICY, run_recording_fa
 
 logger = logging.getLogger(__name__)
 
-# Limits for one processing run. A 20-minute recording (the longest allowed) transcodes in
-# about 4 minutes on 2 cores; the rest is download and upload time.
+# Limits for one processing run. A 20-minute recording (the longest allowed) that must be
+# re-encoded takes about 4 minutes on 2 cores, a browser-ready one (streams copied, every
+# frame still decoded once) under 2; the rest is download and upload time.
 PROCESS_SOFT_TIME_LIMIT_S = 20 * 60
 PROCESS_TIME_LIMIT_S = PROCESS_SOFT_TIME_LIMIT_S + 120
 PROCESS_MAX_RETRIES = MAX_RETRIES

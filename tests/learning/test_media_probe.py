@@ -29,6 +29,21 @@ def test_h264_mp4_from_a_camera():
     assert _close_to_sample_duration(info)
 
 
+def test_what_decides_a_copy_is_read_from_the_streams():
+    camera = probe(sample("h264_aac.mp4"))
+    screen = probe(sample("h264_yuv444.mp4"))
+    hdr = probe(sample("hevc_hlg.mov"))
+
+    assert (camera.video_profile, camera.video_level, camera.pixel_format) == (
+        "Constrained Baseline", 31, "yuv420p"
+    )
+    assert (camera.audio_profile, camera.interlaced) == ("LC", False)
+    assert (screen.video_profile, screen.pixel_format) == ("High 4:4:4 Predictive", "yuv444p")
+    assert hdr.pixel_format == "yuv420p10le"
+    assert probe(sample("vp9_opus.webm")).video_level is None  # VP9 names no H.264 level
+    assert probe(sample("tone.wav")).video_profile is None
+
+
 def test_hevc_mov_with_a_phone_rotation_tag_is_portrait():
     info = probe(sample("hevc_rotated.mov"))
 

@@ -18,7 +18,7 @@ from learning.media import tasks
 from learning.media.pipeline import probe
 from learning.models import MediaFile
 from tests.support.factories import MediaFileFactory
-from tests.support.media_samples import sample
+from tests.support.media_samples import sample, stream_digest
 
 
 def _uploaded(school, name: str) -> MediaFile:
@@ -31,39 +31,49 @@ def _uploaded(school, name: str) -> MediaFile:
     return media
 
 
-def _probe_output(key: str):
+def _probe_output(key: str, *, source_name: str | None = None):
+    """Probe a stored output; with `source_name`, also whether its video is that sample's
+    own coded stream (copied rather than re-encoded)."""
     with tempfile.TemporaryDirectory() as scratch:
         local = Path(scratch) / Path(key).name
         storage.download(key=key, path=local)
-        return probe(local)
+        copied = source_name and stream_digest(local, "video") == stream_digest(
+            sample(source_name), "video"
+        )
+        return probe(local), copied
 
 
 @pytest.mark.parametrize(
-    ("name", "display_size"),
+    ("name", "display_size", "copied"),
     [
-        ("h264_aac.mp4", (960, 540)),
-        ("hevc_rotated.mov", (540, 960)),  # a phone's portrait clip stays portrait
-        ("vp9_opus.webm", (640, 360)),
+        ("h264_aac.mp4", (960, 540), True),  # browser-ready: its streams are copied
+        ("hevc_rotated.mov", (540, 960), False),  # a phone's portrait clip stays portrait
+        ("vp9_opus.webm", (640, 360), False),
+        ("h264_1080p.mp4", (1280, 720), False),  # scaled down to 720p
     ],
 )
-def test_videos_become_playable_h264_renditions(school_a, in_tenant, name, display_size):
+def test_videos_become_a_playable_h264_rendition(
+    school_a, in_tenant, name, display_size, copied
+):
     with in_tenant(school_a.tenant):
         media = _uploaded(school_a, name)
 
         assert tasks.process_media.apply(args=[media.pk]).get() == "ready"
 
         media.refresh_from_db()
-        assert set(media.renditions) == {"720p", "360p"}
-        first = _probe_output(media.renditions["720p"])
-        assert (first.container, first.video_codec, first.audio_codec) == ("mp4", "h264", "aac")
-        # None of the samples is larger than 720p, and nothing is upscaled
-        assert (first.display_width, first.display_height) == display_size
-        assert first.rotation == 0
-        small = _probe_output(media.renditions["360p"])
-        assert min(small.display_width, small.display_height) == 360
+        assert set(media.renditions) == {"720p"}
+        output, was_copied = _probe_output(media.renditions["720p"], source_name=name)
+        assert (output.container, output.video_codec, output.audio_codec) == (
+            "mp4", "h264", "aac"
+        )
+        assert (output.display_width, output.display_height) == display_size
+        assert output.rotation == 0
+        assert was_copied == copied
+        # The media's size is the source's as a viewer sees it (the rendition may be smaller)
+        source_size = {"h264_1080p.mp4": (1920, 1080)}.get(name, display_size)
         assert media.poster_key.endswith("/poster.jpg")
         assert storage.object_size(media.poster_key) > 0
-        assert (media.width, media.height) == display_size
+        assert (media.width, media.height) == source_size
         assert media.has_video and media.has_audio
 
 
@@ -76,7 +86,7 @@ def test_audio_stays_audio(school_a, in_tenant):
         media.refresh_from_db()
         assert list(media.renditions) == ["audio"]
         assert media.renditions["audio"].endswith("/audio.m4a")
-        output = _probe_output(media.renditions["audio"])
+        output, _ = _probe_output(media.renditions["audio"])
         assert (output.has_video, output.audio_codec) == (False, "aac")
         assert media.poster_key == ""
         assert (media.has_video, media.has_audio) == (False, True)

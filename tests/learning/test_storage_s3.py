@@ -116,7 +116,7 @@ def test_presigned_upload_processing_and_playback_in_the_bucket(s3, school_a, in
 
     prefix = f"tenants/{school_a.tenant.public_id}/media/{media.public_id}/"
     assert sorted(_keys(s3)) == sorted(
-        prefix + name for name in ("source", "720p.mp4", "360p.mp4", "poster.jpg", "waveform.json")
+        prefix + name for name in ("source", "720p.mp4", "poster.jpg", "waveform.json")
     )
     head = s3.head_object(Bucket=BUCKET, Key=prefix + "720p.mp4")
     assert head["ContentType"] == "video/mp4"

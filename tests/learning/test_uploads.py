@@ -121,7 +121,7 @@ def test_uploaded_video_is_processed_into_renditions(
         # Then renditions, poster and waveform are stored at fixed keys
         media.refresh_from_db()
         assert media.state == "ready"
-        assert media.renditions == {"720p": f"{prefix}720p.mp4", "360p": f"{prefix}360p.mp4"}
+        assert media.renditions == {"720p": f"{prefix}720p.mp4"}
         assert media.poster_key == f"{prefix}poster.jpg"
         assert media.has_video and media.has_audio
         assert (media.width, media.height) == (960, 540)
@@ -129,7 +129,7 @@ def test_uploaded_video_is_processed_into_renditions(
         assert len(media.waveform) > 10 and max(media.waveform) > 0.1
         assert media.processing_attempts == 1
         outputs = _keys(prefix)
-        assert outputs == {"source", "720p.mp4", "360p.mp4", "poster.jpg", "waveform.json"}
+        assert outputs == {"source", "720p.mp4", "poster.jpg", "waveform.json"}
 
         # And running it again (a redelivered message) changes nothing
         assert tasks.process_media.apply(args=[media.pk]).get() == "skipped"

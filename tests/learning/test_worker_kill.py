@@ -121,10 +121,11 @@ def queue(redis_url):
 
 
 def _clip(path: Path) -> Path:
+    # 1080p, so it must be re-encoded (a browser-ready 720p clip is copied in a moment).
     subprocess.run(
         [
             ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y",
-            "-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate=30:duration={CLIP_SECONDS}",
+            "-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=30:duration={CLIP_SECONDS}",
             "-f", "lavfi", "-i", f"sine=frequency=440:duration={CLIP_SECONDS}",
             "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
             "-f", "mp4", str(path),
@@ -240,7 +241,7 @@ def test_killed_worker_leaves_a_file_that_is_processed_on_redelivery(
         # When the worker is killed while it transcodes
         _wait_for(media.pk, tenant, {"processing"}, timeout=90, worker=first)
         # Into ffmpeg's work, well before its end: kill as soon as its first output has bytes
-        # (a 20 s 720p clip takes seconds to transcode), rather than after a guessed sleep.
+        # (a 20 s 1080p clip takes seconds to transcode), rather than after a guessed sleep.
         _wait_for_transcoding(scratch, timeout=120, worker=first)
         first.kill()
         with tenant_context(tenant):
@@ -266,7 +267,7 @@ def test_killed_worker_leaves_a_file_that_is_processed_on_redelivery(
         # no temporary files from the killed run.
         assert sorted(o.key for o in storage.list_objects(prefix=tenant_folder)) == sorted(
             prefix + name
-            for name in ("source", "720p.mp4", "360p.mp4", "poster.jpg", "waveform.json")
+            for name in ("source", "720p.mp4", "poster.jpg", "waveform.json")
         )
-        assert media.renditions == {"720p": f"{prefix}720p.mp4", "360p": f"{prefix}360p.mp4"}
+        assert media.renditions == {"720p": f"{prefix}720p.mp4"}
         assert abs(media.duration_s - CLIP_SECONDS) < 0.2

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import atexit
 import functools
+import hashlib
+import random
 import shutil
 import struct
 import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+import av
 
 from learning.media.pipeline.runner import ffmpeg_exe
 
@@ -80,6 +84,26 @@ RECIPES: dict[str, list[str]] = {
         *_picture("640x360"), *_tone(),
         "-c:v", "libsvtav1", "-preset", "12", "-svtav1-params", "lp=1",
         "-c:a", "libopus",
+    ],
+    # Fit for browsers but too large to serve: a phone's default 1080p.
+    "h264_1080p.mp4": [
+        *_picture("1920x1080"), *_tone(),
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+    ],
+    # H.264 in a profile browsers do not decode (High 4:4:4, from screen recorders).
+    "h264_yuv444.mp4": [
+        *_picture("640x360"), *_tone(),
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p", "-c:a", "aac",
+    ],
+    # OBS's default on teachers' desktops: H.264 and AAC in Matroska.
+    "h264_aac.mkv": [
+        *_picture("640x360"), *_tone(channels=2),
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+    ],
+    # A tenth of a second of picture over two seconds of sound (a camera's title card).
+    "short_picture.mp4": [
+        "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=0.1", *_tone(),
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
     ],
     "h264_flac.mkv": [
         *_picture("640x480"), *_tone(channels=2),
@@ -151,6 +175,18 @@ def _half_of(name: str) -> Callable[[Path], None]:
     return build
 
 
+def _damaged_h264(out: Path) -> None:
+    # Garbage over one video packet in the middle: the index, the first frame and every
+    # packet's size are intact, so the probe accepts it; only decoding that packet fails.
+    source = sample("h264_aac.mp4")
+    with av.open(str(source)) as container:
+        packets = [p for p in container.demux(video=0) if p.size and p.pos is not None]
+    packet = packets[len(packets) // 2]
+    data = bytearray(source.read_bytes())
+    data[packet.pos + 8 : packet.pos + packet.size] = random.Random(12).randbytes(packet.size - 8)
+    out.write_bytes(bytes(data))
+
+
 def _faststart_h264(out: Path) -> None:
     _run(["-i", str(sample("h264_aac.mp4")), "-c", "copy", "-movflags", "+faststart",
           "-f", "mp4", str(out)])
@@ -167,6 +203,7 @@ BUILDERS: dict[str, Callable[[Path], None]] = {
     "vp8_streamed.webm": _webm_streamed,
     "cover.mp3": _mp3_with_cover,
     "h264_faststart.mp4": _faststart_h264,
+    "h264_damaged.mp4": _damaged_h264,
     # Uploads cut off halfway: index at the end (lost), and index first (promises too much).
     "truncated.mp4": _half_of("h264_aac.mp4"),
     "truncated_faststart.mp4": _half_of("h264_faststart.mp4"),
@@ -185,7 +222,8 @@ BUILDERS: dict[str, Callable[[Path], None]] = {
 GOOD_VIDEO = (
     "h264_aac.mp4", "h264_silent.mp4", "hevc_rotated.mov", "hevc_hlg.mov", "vp9_opus.webm",
     "vp8_opus.webm",
-    "vp8_streamed.webm", "av1_opus.webm", "h264_flac.mkv",
+    "vp8_streamed.webm", "av1_opus.webm", "h264_flac.mkv", "h264_1080p.mp4", "h264_yuv444.mp4",
+    "h264_aac.mkv",
 )
 GOOD_AUDIO = ("aac.m4a", "tone.mp3", "cover.mp3", "tone.wav")
 
@@ -217,3 +255,15 @@ def top_level_boxes(path: Path) -> list[tuple[str, int]]:
             break
         offset += size
     return boxes
+
+
+def stream_digest(path: Path, kind: str) -> str:
+    """SHA-256 over the coded packets of the first `kind` ("video" or "audio") stream: equal
+    digests mean the same coded bytes, a stream copied and not re-encoded."""
+    digest = hashlib.sha256()
+    with av.open(str(path)) as container:
+        stream = getattr(container.streams, kind)[0]
+        for packet in container.demux(stream):
+            if packet.size:
+                digest.update(bytes(packet))
+    return digest.hexdigest()

@@ -14,8 +14,10 @@ stages in order, pushes the outputs to storage and moves the media file through 
            truncated or damaged, no audio and no video, too large or too long: each raises
            MediaRejected (permanent) within seconds, before any transcoding starts.
         2. transcode(path, out_dir, probe_result=info) -> TranscodeResult
-           One ffmpeg pass makes 720p and 360p H.264/AAC MP4s with faststart (audio-only
-           input: one AAC .m4a), then a JPEG poster (video only) and waveform peaks.
+           One ffmpeg pass makes a <= 720p H.264/AAC MP4 with faststart (audio-only input:
+           one AAC .m4a), a JPEG poster (video only) and the waveform's PCM. An upload that
+           already suits browsers (playability.reencode_reasons is empty) has its streams
+           copied, not re-encoded; that pass still decodes every frame to prove them sound.
            Outputs are staged under temporary names and renamed into place, so a killed
            worker never leaves a finished-looking half file, and a rerun overwrites the
            same set of names (idempotent).
@@ -31,6 +33,7 @@ from .errors import (
     ProcessingTimeout,
     TranscodeFailed,
 )
+from .playability import reencode_reasons
 from .probing import MediaInfo, format_bytes, format_duration, probe
 from .transcoding import Rendition, TranscodeResult, scaled_size, transcode
 from .waveform import Waveform, waveform_peaks
@@ -48,6 +51,7 @@ __all__ = [
     "format_bytes",
     "format_duration",
     "probe",
+    "reencode_reasons",
     "scaled_size",
     "transcode",
     "waveform_peaks",

@@ -37,6 +37,9 @@ TRUNCATION_TOLERANCE_RATIO = 0.05
 # FFmpeg's AVColorTransferCharacteristic values that mark HDR video (iPhones record HLG).
 HDR_TRANSFERS = {16: "pq", 18: "hlg"}
 
+# FFmpeg's AVFieldOrder: 0 unknown, 1 progressive, above that one of the interlaced orders.
+FIELD_ORDER_PROGRESSIVE = 1
+
 # Frame rates beyond this are time-base artefacts (a WebM's 1000 "fps"), not real rates.
 MAX_PLAUSIBLE_FPS = 240.0
 
@@ -65,7 +68,13 @@ class MediaInfo:
     pixel_aspect: float = 1.0  # sample aspect ratio; 1.0 for square pixels
     fps: float | None = None
     hdr: str | None = None  # "hlg" or "pq" for HDR video, which needs tone mapping; else None
+    # What decides whether a browser can play the video stream as it is (see playability):
+    video_profile: str | None = None  # "High", "Main", "Constrained Baseline", "High 4:4:4"...
+    video_level: int | None = None  # H.264's level_idc: 31 is level 3.1; None if unknown
+    pixel_format: str | None = None  # "yuv420p", "yuvj420p", "yuv420p10le", ...
+    interlaced: bool = False
     audio_codec: str | None = None
+    audio_profile: str | None = None  # "LC", "HE-AAC", ... for AAC
     sample_rate: int | None = None
     channels: int | None = None
     video_stream_index: int | None = None
@@ -181,7 +190,12 @@ def _inspect(container: av.container.InputContainer, *, head: bytes, size: int) 
         pixel_aspect=_pixel_aspect(video.sample_aspect_ratio) if video else 1.0,
         fps=_fps(video, scan) if video else None,
         hdr=scan.hdr,
+        video_profile=video.codec_context.profile if video else None,
+        video_level=_level(video.codec_context.level) if video else None,
+        pixel_format=video.codec_context.pix_fmt if video else None,
+        interlaced=bool(video and video.codec_context.field_order > FIELD_ORDER_PROGRESSIVE),
         audio_codec=audio.codec_context.codec.canonical_name if audio else None,
+        audio_profile=audio.codec_context.profile if audio else None,
         sample_rate=audio.codec_context.sample_rate if audio else None,
         channels=audio.codec_context.channels if audio else None,
         video_stream_index=video.index if video else None,
@@ -263,6 +277,10 @@ def _fps(video: av.stream.Stream, scan: _Scan) -> float | None:
     if scan.video_packets > 1 and scan.video_span_s > 0:
         return round(scan.video_packets / scan.video_span_s, 3)
     return None
+
+
+def _level(level: int) -> int | None:
+    return level if level > 0 else None  # FFmpeg says -99 when the stream names no level
 
 
 def _pixel_aspect(ratio: Fraction | None) -> float:

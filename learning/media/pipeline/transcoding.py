@@ -1,14 +1,25 @@
 """Transcoding: from whatever a phone or browser sent to what every browser plays.
 
-Video becomes two H.264/AAC MP4 renditions (720p and 360p, `+faststart` so playback starts
-before the download ends) made in ONE ffmpeg pass: the source is decoded once, scaled to 720p,
-and split to a second scaler for 360p. Audio-only input stays audio-only (AAC in an M4A).
-A video also gets a JPEG poster; every file gets waveform peaks for the timeline.
+Video becomes one H.264/AAC MP4 of at most 720p (`+faststart`, so playback starts before the
+download ends), named "720p". When the upload already is such a stream (playability decides,
+from the probed content), its video and audio are copied into the new MP4 unchanged: no
+re-encoding, no generation loss. Otherwise it is re-encoded. Audio-only input stays
+audio-only (AAC in an M4A). A video also gets a JPEG poster; every file gets waveform peaks.
+
+Each of these is ONE ffmpeg pass: the source is read and decoded once, and the rendition, the
+poster (a frame picked from the decoded stream) and the waveform's PCM (on stdout) all come
+out of it. A copy pass still decodes every frame, with `-xerror`: the probe only decodes the
+first frame, and a stream damaged further in must not be served as it is; such a file is
+re-encoded instead, which conceals the damage as for any other codec.
 
 "720p" names the short side, as phones and YouTube do: a portrait phone video becomes
 720x1280, not 406x720, so both orientations get the same pixel budget. Sources are never
 upscaled. ffmpeg autorotates while decoding, so a rotated phone video comes out upright,
 portrait stays portrait, and the outputs carry no rotation tag for a player to misapply.
+
+No 360p rendition: nothing chose it (the pages and the compare page play "720p"), it cost
+a third more encoding time and would make a copy pass three times as costly; see
+docs/architecture.md for the figures and what would serve slow links instead.
 """
 
 from __future__ import annotations
@@ -18,26 +29,32 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import MediaRejected, TranscodeFailed
+from .playability import (
+    MAX_AUDIO_CHANNELS,
+    MAX_FPS,
+    MAX_SAMPLE_RATE,
+    SERVED_SHORT_SIDE,
+    reencode_reasons,
+)
 from .probing import MediaInfo, probe
 from .runner import run_ffmpeg
 from .staging import remove_stale_parts, staged
-from .waveform import Waveform, waveform_peaks, write_waveform
+from .waveform import Waveform, pcm_output_args, waveform_from_pcm, write_waveform
 
-# Short side of each video rendition, with the x264 quality and AAC bitrate it gets.
-VIDEO_RENDITIONS = (
-    ("720p", 720, 23, "128k"),
-    ("360p", 360, 27, "96k"),
-)
+VIDEO_NAME = "720p"
+VIDEO_CRF = 23
+VIDEO_AUDIO_BITRATE = "128k"
 AUDIO_ONLY_NAME = "audio.m4a"
 AUDIO_ONLY_BITRATE = "160k"
 POSTER_NAME = "poster.jpg"
 WAVEFORM_NAME = "waveform.json"
 
-X264_PRESET = "veryfast"  # measured 4.9x real time for 720p + 360p on 2 cores
+# veryfast: superfast saved ~20% CPU for twice the bytes at the same CRF (measured here).
+X264_PRESET = "veryfast"
 KEYFRAME_INTERVAL_S = 2  # the compare page seeks and frame-steps; short GOPs keep that snappy
-MAX_FPS = 60
-MAX_AUDIO_CHANNELS = 2
-MAX_SAMPLE_RATE = 48000
+
+REENCODE_ASKED = "re-encode asked for"
+REENCODE_DAMAGED = "the copy failed: decode errors past the first frame"
 
 # HDR (BT.2020 HLG or PQ) to SDR BT.709, so colours are not washed out on ordinary screens.
 # zscale resizes in the same step, so 4K phone video is tone-mapped at the output size.
@@ -57,7 +74,7 @@ POSTER_QUALITY = "3"  # mjpeg qscale: 2 is best, 31 worst
 class Rendition:
     """One playable output file and what it holds."""
 
-    name: str  # "720p", "360p" or "audio"
+    name: str  # "720p" or "audio"
     path: Path
     has_video: bool
     width: int | None = None
@@ -72,6 +89,13 @@ class TranscodeResult:
     poster: Path | None
     waveform: Waveform
     waveform_path: Path
+    # Why the source was re-encoded; empty when its streams were copied as they were.
+    reencode_reasons: tuple[str, ...] = ()
+
+    @property
+    def copied(self) -> bool:
+        """True when the rendition holds the upload's own streams, not a re-encoding."""
+        return not self.reencode_reasons
 
     @property
     def paths(self) -> tuple[Path, ...]:
@@ -80,7 +104,7 @@ class TranscodeResult:
         return (*(r.path for r in self.renditions), *poster, self.waveform_path)
 
     def rendition(self, name: str) -> Rendition:
-        """The rendition called `name` ("720p", "360p" or "audio")."""
+        """The rendition called `name` ("720p" or "audio")."""
         return next(r for r in self.renditions if r.name == name)
 
 
@@ -90,24 +114,46 @@ def transcode(
     *,
     probe_result: MediaInfo,
     timeout_s: float | None = None,
+    reencode: bool = False,
 ) -> TranscodeResult:
-    """Write renditions, poster and waveform for `source` into `out_dir`, replacing old ones."""
+    """Write the rendition, poster and waveform of `source` into `out_dir`, replacing old ones.
+
+    `reencode=True` re-encodes even a source that could be copied (benchmarks compare both).
+    """
     source, out_dir = Path(source), Path(out_dir)
+    info = probe_result
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_parts(out_dir)
-    budget = timeout_s or 60 + 4 * probe_result.duration_s
-    if probe_result.has_video:
-        renditions = _video_renditions(source, out_dir, info=probe_result, timeout_s=budget)
-        poster: Path | None = _poster(source, out_dir, info=probe_result, timeout_s=budget)
+    budget = timeout_s or 60 + 4 * info.duration_s
+    poster: Path | None = None
+    if not info.has_video:
+        reasons: tuple[str, ...] = ("no video",)
+        rendition, pcm = _audio_pass(source, out_dir, info=info, timeout_s=budget)
     else:
-        renditions = (_audio_rendition(source, out_dir, info=probe_result, timeout_s=budget),)
-        poster = None
-    waveform = waveform_peaks(source, probe_result=probe_result, timeout_s=budget)
+        reasons = (REENCODE_ASKED,) if reencode else reencode_reasons(info)
+        try:
+            rendition, poster, pcm = _video_pass(
+                source, out_dir, info=info, copy=not reasons, timeout_s=budget
+            )
+        except TranscodeFailed:
+            if reasons:
+                raise
+            # -xerror stopped the copy (damage past the first frame the probe decoded), or
+            # the streams would not mux: re-encoding conceals damage, as for any codec.
+            reasons = (REENCODE_DAMAGED,)
+            rendition, poster, pcm = _video_pass(
+                source, out_dir, info=info, copy=False, timeout_s=budget
+            )
+    waveform = waveform_from_pcm(pcm, probe_result=info)
     waveform_path = out_dir / WAVEFORM_NAME
     with staged(waveform_path) as temporary:
         write_waveform(waveform, temporary)
     return TranscodeResult(
-        renditions=renditions, poster=poster, waveform=waveform, waveform_path=waveform_path
+        renditions=(rendition,),
+        poster=poster,
+        waveform=waveform,
+        waveform_path=waveform_path,
+        reencode_reasons=reasons,
     )
 
 
@@ -137,86 +183,81 @@ def _display_size(info: MediaInfo) -> tuple[int, int]:
     return info.display_width, info.display_height
 
 
-def _video_renditions(
-    source: Path, out_dir: Path, *, info: MediaInfo, timeout_s: float
-) -> tuple[Rendition, ...]:
-    width, height = _display_size(info)
-    sizes = [scaled_size(width, height, short_side=short) for _, short, _, _ in VIDEO_RENDITIONS]
-    # Scale once to the largest size, then split: the 360p scaler reads 720p frames, not 4K.
-    fps = f"fps={MAX_FPS}," if info.fps and info.fps > MAX_FPS else ""
-    (w1, h1), (w2, h2) = sizes
-    graph = (
-        f"[0:{info.video_stream_index}]{fps}{_resize(info, w1, h1)},split=2[v0][s];"
-        f"[s]scale={w2}:{h2}:flags=bicubic,setsar=1[v1]"
-    )
-    args = ["-i", str(source), "-filter_complex", graph]
-    renditions = []
+def _video_pass(
+    source: Path, out_dir: Path, *, info: MediaInfo, copy: bool, timeout_s: float
+) -> tuple[Rendition, Path, bytes]:
+    """One ffmpeg run: the MP4 (streams copied or re-encoded), the poster and the PCM."""
+    width, height = scaled_size(*_display_size(info), short_side=SERVED_SHORT_SIDE)
+    offset = min(info.duration_s * POSTER_POSITION, POSTER_MAX_OFFSET_S)
+    # Frame 0, then the first frame at the offset overwrites it (`-update 1`): a video track
+    # that ends before the offset (a title card over a long take) still gets a poster, and an
+    # output that received no frame at all would fail the whole pass.
+    pick = f"select='eq(n,0)+gte(t,{offset:.3f})'"
+    stream = f"0:{info.video_stream_index}"
+    if copy:
+        # The poster branch decodes; the null output makes every frame decode, so -xerror
+        # sees damage anywhere in the stream.
+        graph = f"[{stream}]{pick},{_resize(info, width, height)}[poster]"
+        video = ["-map", stream, "-c:v", "copy"]
+        audio = ["-c:a", "copy"]
+        checks = ["-map", stream, "-f", "null", "-"]
+    else:
+        fps = f"fps={MAX_FPS}," if info.fps and info.fps > MAX_FPS else ""
+        graph = (
+            f"[{stream}]{fps}{_resize(info, width, height)},split=2[video][frames];"
+            f"[frames]{pick},scale[poster]"  # its own scaler: the JPEG wants full range
+        )
+        video = ["-map", "[video]", *_x264_args(VIDEO_CRF)]
+        audio = _aac_args(info, VIDEO_AUDIO_BITRATE)
+        checks = []
+    final = out_dir / f"{VIDEO_NAME}.mp4"
+    poster_final = out_dir / POSTER_NAME
     with ExitStack() as stack:
-        temporaries = []
-        for index, ((name, _, crf, audio_bitrate), (w, h)) in enumerate(
-            zip(VIDEO_RENDITIONS, sizes, strict=True)
-        ):
-            final = out_dir / f"{name}.mp4"
-            temporary = stack.enter_context(staged(final))
-            temporaries.append(temporary)
-            args += ["-map", f"[v{index}]"]
-            args += _x264_args(crf)
-            if info.has_audio:
-                args += ["-map", f"0:{info.audio_stream_index}", *_aac_args(info, audio_bitrate)]
-            args += _mp4_args(temporary)
-            renditions.append(Rendition(name=name, path=final, has_video=True, width=w, height=h))
-        run_ffmpeg(
+        temporary = stack.enter_context(staged(final))
+        poster = stack.enter_context(staged(poster_final))
+        args = [*(["-xerror"] if copy else []), "-i", str(source), "-filter_complex", graph]
+        args += video
+        if info.has_audio:
+            args += ["-map", f"0:{info.audio_stream_index}", *audio]
+        args += _mp4_args(temporary)
+        args += ["-map", "[poster]", *_poster_args(poster), *checks]
+        if info.has_audio:
+            args += pcm_output_args(info)
+        pcm = run_ffmpeg(
             args, timeout_s=timeout_s, failure_message="We could not convert this video."
         )
-        for temporary in temporaries:
-            _check_output(temporary, has_video=True, has_audio=info.has_audio)
-    return tuple(renditions)
+        _check_output(temporary, has_video=True, has_audio=info.has_audio)
+        if not (poster.exists() and poster.stat().st_size > 0):
+            raise TranscodeFailed("We could not take a picture from this video.", "no_poster")
+    rendition = Rendition(name=VIDEO_NAME, path=final, has_video=True, width=width, height=height)
+    return rendition, poster_final, pcm
 
 
-def _audio_rendition(
+def _audio_pass(
     source: Path, out_dir: Path, *, info: MediaInfo, timeout_s: float
-) -> Rendition:
+) -> tuple[Rendition, bytes]:
     final = out_dir / AUDIO_ONLY_NAME
     with staged(final) as temporary:
-        run_ffmpeg(
+        pcm = run_ffmpeg(
             [
                 "-i", str(source),
                 "-map", f"0:{info.audio_stream_index}",
                 *_aac_args(info, AUDIO_ONLY_BITRATE),
                 *_mp4_args(temporary),
+                *pcm_output_args(info),
             ],
             timeout_s=timeout_s,
             failure_message="We could not convert this recording.",
         )
         _check_output(temporary, has_video=False, has_audio=True)
-    return Rendition(name="audio", path=final, has_video=False)
+    return Rendition(name="audio", path=final, has_video=False), pcm
 
 
-def _poster(source: Path, out_dir: Path, *, info: MediaInfo, timeout_s: float) -> Path:
-    width, height = scaled_size(*_display_size(info), short_side=VIDEO_RENDITIONS[0][1])
-    final = out_dir / POSTER_NAME
-    offset = min(info.duration_s * POSTER_POSITION, POSTER_MAX_OFFSET_S)
-    with staged(final) as temporary:
-        # Seeking past the last frame of a short or odd file yields nothing: then take frame 0.
-        for position in (offset, 0.0):
-            run_ffmpeg(
-                [
-                    "-ss", f"{position:.3f}",
-                    "-i", str(source),
-                    "-map", f"0:{info.video_stream_index}",
-                    "-frames:v", "1",
-                    "-vf", _resize(info, width, height),
-                    "-c:v", "mjpeg", "-q:v", POSTER_QUALITY,
-                    "-f", "image2", "-update", "1", "-y", str(temporary),
-                ],
-                timeout_s=timeout_s,
-                failure_message="We could not take a picture from this video.",
-            )
-            if temporary.exists() and temporary.stat().st_size > 0:
-                break
-        else:
-            raise TranscodeFailed("We could not take a picture from this video.", "no_poster")
-    return final
+def _poster_args(temporary: Path) -> list[str]:
+    return [
+        "-frames:v", "2", "-c:v", "mjpeg", "-q:v", POSTER_QUALITY,
+        "-f", "image2", "-update", "1", "-y", str(temporary),
+    ]
 
 
 def _x264_args(crf: int) -> list[str]:

@@ -54,26 +54,42 @@ def waveform_peaks(
     timeout_s: float | None = None,
 ) -> Waveform:
     """Peaks of the first audio stream; all zero for a video without sound."""
-    count = peak_count(probe_result.duration_s, peaks_per_second)
     if not probe_result.has_audio:
-        return Waveform(peaks_per_second=peaks_per_second, peaks=(0.0,) * count)
-    channels = min(probe_result.channels or 1, MAX_CHANNELS)
+        return waveform_from_pcm(b"", probe_result=probe_result, peaks_per_second=peaks_per_second)
     pcm = run_ffmpeg(
-        [
-            "-i", str(source),
-            "-map", f"0:{probe_result.audio_stream_index}",
-            "-ac", str(channels), "-ar", str(SAMPLE_RATE),
-            "-f", "s16le", "-c:a", "pcm_s16le", "pipe:1",
-        ],
+        ["-i", str(source), *pcm_output_args(probe_result)],
         timeout_s=timeout_s or 30 + probe_result.duration_s,
         failure_message="We could not read the sound of this recording.",
     )
+    return waveform_from_pcm(pcm, probe_result=probe_result, peaks_per_second=peaks_per_second)
+
+
+def pcm_output_args(probe_result: MediaInfo) -> list[str]:
+    """ffmpeg output arguments that write the audio as the PCM the peaks are read from, to
+    stdout; the transcoder adds them to its own pass, so the source is decoded once."""
+    return [
+        "-map", f"0:{probe_result.audio_stream_index}",
+        "-ac", str(_channels(probe_result)), "-ar", str(SAMPLE_RATE),
+        "-f", "s16le", "-c:a", "pcm_s16le", "pipe:1",
+    ]
+
+
+def waveform_from_pcm(
+    pcm: bytes, *, probe_result: MediaInfo, peaks_per_second: int = PEAKS_PER_SECOND
+) -> Waveform:
+    """The waveform of PCM written by `pcm_output_args` (silence when there is no audio)."""
+    count = peak_count(probe_result.duration_s, peaks_per_second)
+    if not probe_result.has_audio:
+        return Waveform(peaks_per_second=peaks_per_second, peaks=(0.0,) * count)
+    window = SAMPLE_RATE // peaks_per_second * _channels(probe_result)
     return Waveform(
         peaks_per_second=peaks_per_second,
-        peaks=peaks_from_pcm(
-            pcm, count=count, window=SAMPLE_RATE // peaks_per_second * channels
-        ),
+        peaks=peaks_from_pcm(pcm, count=count, window=window),
     )
+
+
+def _channels(probe_result: MediaInfo) -> int:
+    return min(probe_result.channels or 1, MAX_CHANNELS)
 
 
 def peaks_from_pcm(pcm: bytes, *, count: int, window: int) -> tuple[float, ...]:
