@@ -4,18 +4,28 @@ to them and only their own replies; teachers and admins see everything in their 
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from learning import roles
 from learning.errors import NotFound
-from learning.models import Classroom, Exercise
+from learning.models import Classroom, Exercise, Reply
 from tenants.models import Membership
 
 
 def exercises_for_teacher() -> QuerySet[Exercise]:
+    # A count per exercise from the reply index, rather than joining every reply and grouping
+    # by all the selected columns: 20 ms instead of 65 ms at 10,000 replies (docs/scaling.md).
+    replies = (
+        Reply.objects.filter(exercise=OuterRef("pk"))
+        .order_by()
+        .values("exercise")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         Exercise.objects.select_related("demo", "created_by")
-        .annotate(reply_count=Count("replies", distinct=True))
+        .annotate(reply_count=Coalesce(Subquery(replies, output_field=IntegerField()), 0))
         .order_by("-created_at")
     )
 
