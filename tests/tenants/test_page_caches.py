@@ -71,8 +71,10 @@ def test_a_new_notification_shows_in_the_bell_on_the_next_page(school_a):
 
     with tenant_context(school_a.tenant):
         notifications.notify(
-            recipient_ids=[school_a.student.pk], kind=Notification.Kind.DUE_REMINDER,
-            title="Scales are due", dedupe_key="page-caches-test",
+            recipient_ids=[school_a.student.pk],
+            kind=Notification.Kind.DUE_REMINDER,
+            title="Scales are due",
+            dedupe_key="page-caches-test",
         )
     assert "Scales are due" in client.get("/dashboard/").content.decode()
 
