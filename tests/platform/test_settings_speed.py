@@ -35,7 +35,9 @@ def _settings_of(module: str) -> dict:
         "PRACTIKA_BASE_DOMAIN": "practika.test",
         # Never connected to: the settings are only read.
         "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
-        "PYTHONPATH": os.pathsep.join([str(settings.BASE_DIR / "platform"), str(settings.BASE_DIR)]),
+        "PYTHONPATH": os.pathsep.join(
+            [str(settings.BASE_DIR / "platform"), str(settings.BASE_DIR)]
+        ),
     }
     env.pop("REDIS_URL", None)
     done = subprocess.run(
