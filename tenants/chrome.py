@@ -109,17 +109,27 @@ class PageChrome:
         member_key = _member_key(tenant.pk, user.pk)
         found = cache.get_many([member_key, *self._keys.values()])
         self._found = {name: found[key] for name, key in self._keys.items() if key in found}
+        self._member_key = member_key
         member = found.get(member_key)
         if not isinstance(member, Member):
-            membership = Membership.objects.filter(user=user, tenant=tenant).first()
-            member = Member(
-                membership=membership, has_authenticator=policy.has_authenticator(user=user)
-            )
-            cache.set(member_key, member, TTL_SECONDS)
+            member = self._load_member(has_authenticator=policy.has_authenticator(user=user))
+        self._use(member)
+
+    def _load_member(self, *, has_authenticator: bool) -> Member:
+        membership = Membership.objects.filter(user=self.user, tenant=self.tenant).first()
+        member = Member(membership=membership, has_authenticator=has_authenticator)
+        cache.set(self._member_key, member, TTL_SECONDS)
+        return member
+
+    def _use(self, member: Member) -> None:
         if member.membership is not None:
             # The cached copy shares the request's objects instead of loading them again.
-            member.membership.user, member.membership.tenant = user, tenant
+            member.membership.user, member.membership.tenant = self.user, self.tenant
         self.member = member
+
+    def reload_member(self) -> None:
+        """Read the membership again and store it (after this request recorded activity)."""
+        self._use(self._load_member(has_authenticator=self.member.has_authenticator))
 
     @property
     def membership(self) -> Membership | None:

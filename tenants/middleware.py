@@ -86,8 +86,12 @@ class TenantAccessMiddleware:
             # The membership, and the rest of the page's chrome, in one cache read.
             request.page_chrome = chrome.PageChrome(tenant=tenant, user=request.user)
             request.membership = request.page_chrome.membership
-            if request.membership is not None:
-                services.membership_touch(membership=request.membership)
+            if request.membership is not None and services.membership_touch(
+                membership=request.membership
+            ):
+                # Stored again at once, so the member's next page finds it in the cache.
+                request.page_chrome.reload_member()
+                request.membership = request.page_chrome.membership
         if tenant.is_suspended and not request.path.startswith(settings.STATIC_URL):
             return render(request, "tenants/suspended.html", {"tenant": tenant}, status=403)
         return self.get_response(request)
