@@ -31,8 +31,9 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = PUBLIC_SCHEME
 # request. django-tenants sets search_path on every connection it takes from the pool before
 # its first query (the flag that limits SET calls is cleared on close), so a pooled connection
 # never runs a query in the previous request's schema (tests/platform/test_db_pool.py).
-# Persistent connections (CONN_MAX_AGE) cannot be combined with the pool; workers may still
-# use them (DJANGO_DB_POOL=off DJANGO_CONN_MAX_AGE=60).
+# Persistent connections (CONN_MAX_AGE) cannot be combined with the pool. The image's worker,
+# beat and migrate roles turn it off (infra/docker/entrypoint.sh: a prefork worker must not
+# inherit its parent's pool) and may use DJANGO_CONN_MAX_AGE instead.
 # https://docs.djangoproject.com/en/5.2/ref/databases/#connection-pool
 if DATABASES:
     if env.bool("DJANGO_DB_POOL", default=True):
