@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics import live
+from analytics import chrome, live
 from analytics.models import Notification, NotificationPreference
 from learning.models import ActivityEvent
 from tenants import hosts
@@ -85,6 +85,7 @@ def notify(
     if not rows:
         return []
     Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    chrome.forget(user_ids=[r.recipient_id for r in rows if r.in_app])
     saved = list(
         Notification.objects.filter(
             kind=kind, dedupe_key=dedupe_key[:80], recipient_id__in=[r.recipient_id for r in rows]
@@ -145,6 +146,7 @@ def mark_read(*, user: User, public_id=None) -> int:
     if public_id is not None:
         unread = unread.filter(public_id=public_id)
     changed = unread.update(read_at=timezone.now())
+    chrome.forget(user_ids=[user.pk])
     if changed:
         live.push(
             user_ids=[user.pk],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from billing import selectors
+from billing import chrome, selectors
 
 
 def billing(request):
@@ -10,7 +10,12 @@ def billing(request):
     # Only owners and admins can pay, so only they are told (and only they pay the query).
     if membership is None or not membership.is_admin:
         return {}
-    entitlements = selectors.entitlements_for_tenant(request.tenant)
-    if not entitlements.past_due:
+    page_chrome = getattr(request, "page_chrome", None)
+    if page_chrome is None:
+        entitlements = selectors.entitlements_for_tenant(request.tenant)
+        entitlements = entitlements if entitlements.past_due else None
+    else:
+        entitlements = page_chrome.part(chrome.NAME, request)  # cached with the chrome
+    if entitlements is None:
         return {}
     return {"billing_past_due": entitlements}

@@ -111,6 +111,19 @@ class Subscription(models.Model):
     def __str__(self) -> str:
         return f"{self.plan_code} · {self.status} · {self.stripe_subscription_id or 'manual'}"
 
+    # The tenant's past-due banner is cached (billing.chrome): dropped however the row is saved.
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        from billing import chrome
+
+        chrome.forget(tenant_id=self.tenant_id)
+
+    def delete(self, *args, **kwargs):
+        from billing import chrome
+
+        chrome.forget(tenant_id=self.tenant_id)
+        return super().delete(*args, **kwargs)
+
     @property
     def plan(self) -> plans.Plan:
         return plans.plan_for_code(self.plan_code)

@@ -16,3 +16,10 @@ class TenantsConfig(AppConfig):
         authenticator_added.connect(
             authenticator_added_confirms_session, dispatch_uid="tenants.mfa.enrolment"
         )
+        # Whether a user has a second factor is part of their cached page chrome (tenants.chrome).
+        from allauth.mfa.signals import authenticator_removed, authenticator_reset
+
+        from tenants.chrome import forget_user_on_authenticator_change
+
+        for signal in (authenticator_added, authenticator_removed, authenticator_reset):
+            signal.connect(forget_user_on_authenticator_change, dispatch_uid="tenants.chrome")

@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
 
-from tenants import selectors, services
+from tenants import chrome, services
 
 # URL names on a tenant's host that people who are not (yet) members may open.
 OPEN_URL_NAMES = frozenset(
@@ -53,6 +53,13 @@ def is_public(request: HttpRequest) -> bool:
 
 
 class TenantRoutingMiddleware(TenantMainMiddleware):
+    def get_tenant(self, domain_model, hostname):
+        # Cached per host name (tenants.chrome), dropped whenever the tenant or a domain changes.
+        tenant = chrome.tenant_for_host(hostname)
+        if tenant is None:
+            raise domain_model.DoesNotExist(hostname)
+        return tenant
+
     def no_tenant_found(self, request, hostname):
         base = settings.BASE_DOMAIN
         if hostname.endswith(f".{base}") and hostname != base:
@@ -71,13 +78,20 @@ class TenantAccessMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.membership = None
+        request.page_chrome = None
         if is_public(request):
             return self.get_response(request)
         tenant = request.tenant
         if getattr(request.user, "is_authenticated", False):
-            request.membership = selectors.membership_for(user=request.user, tenant=tenant)
-            if request.membership is not None:
-                services.membership_touch(membership=request.membership)
+            # The membership, and the rest of the page's chrome, in one cache read.
+            request.page_chrome = chrome.PageChrome(tenant=tenant, user=request.user)
+            request.membership = request.page_chrome.membership
+            if request.membership is not None and services.membership_touch(
+                membership=request.membership
+            ):
+                # Stored again at once, so the member's next page finds it in the cache.
+                request.page_chrome.reload_member()
+                request.membership = request.page_chrome.membership
         if tenant.is_suspended and not request.path.startswith(settings.STATIC_URL):
             return render(request, "tenants/suspended.html", {"tenant": tenant}, status=403)
         return self.get_response(request)

@@ -86,6 +86,21 @@ class Tenant(TenantMixin):
         schema_provide(self.schema_name)
         return True
 
+    # The cached copies of a tenant, a domain and a membership (tenants.chrome) are dropped
+    # here, however the row is written, rather than in each service: a suspension or a removed
+    # member that some code path forgot to announce would keep working from the cache.
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        from tenants import chrome
+
+        chrome.forget_tenant(self)
+
+    def delete(self, *args, **kwargs):
+        from tenants import chrome
+
+        chrome.forget_tenant(self)
+        return super().delete(*args, **kwargs)
+
 
 class SpareSchema(models.Model):
     """A schema cloned from the template ahead of time, waiting to become the next tenant's
@@ -112,6 +127,21 @@ class SpareSchema(models.Model):
 
 class Domain(DomainMixin):
     """A host name that routes to a tenant (`<slug>.<base domain>`)."""
+
+    def save(self, *args, **kwargs):
+        from tenants import chrome
+
+        if self.pk is not None:  # a renamed domain: its old name must stop routing too
+            old = Domain.objects.filter(pk=self.pk).values_list("domain", flat=True).first()
+            chrome.forget_hosts([old] if old else [])
+        super().save(*args, **kwargs)
+        chrome.forget_hosts([self.domain])
+
+    def delete(self, *args, **kwargs):
+        from tenants import chrome
+
+        chrome.forget_hosts([self.domain])
+        return super().delete(*args, **kwargs)
 
 
 class UserManager(BaseUserManager["User"]):
@@ -197,6 +227,18 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.role} · {self.tenant}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        from tenants import chrome
+
+        chrome.forget_member(tenant_id=self.tenant_id, user_id=self.user_id)
+
+    def delete(self, *args, **kwargs):
+        from tenants import chrome
+
+        chrome.forget_member(tenant_id=self.tenant_id, user_id=self.user_id)
+        return super().delete(*args, **kwargs)
 
     @property
     def is_admin(self) -> bool:

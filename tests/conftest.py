@@ -197,3 +197,6 @@ def _public_schema_after_test():
     from django.db import connection
 
     connection.set_schema_to_public()
+    # The cached tenants, memberships and page chrome (tenants.chrome) of rows the test's
+    # rolled-back transaction wrote must not outlive it.
+    cache.clear()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from analytics import selectors
+from analytics import chrome, selectors
 
 register = template.Library()
 
@@ -15,7 +15,10 @@ def notification_bell(context):
     request = context.get("request")
     if request is None or getattr(request, "membership", None) is None:
         return None
-    return selectors.bell_for(user=request.user)
+    page_chrome = getattr(request, "page_chrome", None)
+    if page_chrome is None:
+        return selectors.bell_for(user=request.user)
+    return page_chrome.part(chrome.NAME, request)  # cached with the rest of the chrome
 
 
 @register.simple_tag

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from billing import plans
+from billing import chrome, plans
 from billing.errors import BillingError, BillingErrorCode
 from billing.models import Subscription
 from billing.services.sync import now_version, record_change
@@ -31,6 +31,7 @@ def subscription_assign_manual(
     Subscription.objects.filter(source=Subscription.Source.MANUAL, **owner).exclude(
         status=Subscription.Status.CANCELED
     ).update(status=Subscription.Status.CANCELED, canceled_at=timezone.now())
+    chrome.forget(tenant_id=tenant.pk if tenant is not None else None)
     price = plan.prices[0]
     subscription = Subscription.objects.create(
         source=Subscription.Source.MANUAL, plan_code=plan.code, status=Subscription.Status.ACTIVE,

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billing import chrome as billing_chrome
 from billing import plans
 from billing.integrations import stripe as stripe_api
 from billing.models import BillingCustomer, Subscription, SubscriptionChange
@@ -62,6 +63,7 @@ def link_customer(*, customer_id: str, tenant: Tenant | None, user: User | None)
     Subscription.objects.filter(
         stripe_customer_id=customer_id, tenant__isnull=True, user__isnull=True
     ).update(**owner)
+    billing_chrome.forget(tenant_id=owner["tenant"].pk if owner.get("tenant") else None)
 
 
 def _subscription_fields(data: dict) -> dict:

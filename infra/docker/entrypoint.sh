@@ -15,6 +15,9 @@ case "$role" in
         exec python -m config.webserver "$@"
         ;;
     worker)
+        # The connection pool is the web server's (config.settings.production): prefork
+        # workers must not inherit one from their parent, so they keep plain connections.
+        export DJANGO_DB_POOL="${DJANGO_DB_POOL:-off}"
         # One worker service per queue set: video work never delays billing webhooks.
         exec celery -A config worker \
             --queues "${CELERY_QUEUES:-default,billing,video}" \
@@ -22,10 +25,12 @@ case "$role" in
             --loglevel INFO "$@"
         ;;
     beat)
+        export DJANGO_DB_POOL="${DJANGO_DB_POOL:-off}"
         # The schedule state goes to /tmp: the root filesystem is read-only on ECS.
         exec celery -A config beat --schedule /tmp/celerybeat-schedule --loglevel INFO "$@"
         ;;
     migrate)
+        export DJANGO_DB_POOL="${DJANGO_DB_POOL:-off}"
         python manage.py migrate_schemas --shared --noinput
         exec python manage.py migrate_tenants "$@"
         ;;

@@ -4,28 +4,41 @@ to them and only their own replies; teachers and admins see everything in their 
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from learning import roles
 from learning.errors import NotFound
-from learning.models import Classroom, Exercise
+from learning.models import Classroom, Exercise, Reply
 from tenants.models import Membership
 
 
 def exercises_for_teacher() -> QuerySet[Exercise]:
+    # A count per exercise from the reply index, rather than joining every reply and grouping
+    # by all the selected columns: 20 ms instead of 65 ms at 10,000 replies (docs/scaling.md).
+    replies = (
+        Reply.objects.filter(exercise=OuterRef("pk"))
+        .order_by()
+        .values("exercise")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         Exercise.objects.select_related("demo", "created_by")
-        .annotate(reply_count=Count("replies", distinct=True))
+        .annotate(reply_count=Coalesce(Subquery(replies, output_field=IntegerField()), 0))
         .order_by("-created_at")
     )
 
 
-def exercises_for_student(*, student) -> QuerySet[Exercise]:
-    assigned = Exercise.objects.filter(status=Exercise.Status.PUBLISHED).filter(
+def _assigned_to(student) -> QuerySet[Exercise]:
+    return Exercise.objects.filter(status=Exercise.Status.PUBLISHED).filter(
         Q(assign_to_all=True) | Q(assigned_students=student) | Q(assigned_classes__students=student)
     )
+
+
+def exercises_for_student(*, student) -> QuerySet[Exercise]:
     return (
-        Exercise.objects.filter(pk__in=assigned.values("pk"))
+        Exercise.objects.filter(pk__in=_assigned_to(student).values("pk"))
         .select_related("demo", "created_by")
         .annotate(
             my_reply_count=Count("replies", filter=Q(replies__student=student), distinct=True)
@@ -41,7 +54,12 @@ def exercises_visible_to(*, member: Membership) -> QuerySet[Exercise]:
 
 
 def exercise_get(*, member: Membership, public_id) -> Exercise:
-    exercise = exercises_visible_to(member=member).filter(public_id=public_id).first()
+    # The same visibility as the lists, without their per-row counts: one exercise needs no
+    # GROUP BY (a third of the student exercise page's time went to it; docs/scaling.md).
+    exercises = Exercise.objects.select_related("demo", "created_by")
+    if not roles.is_teacher(member):
+        exercises = exercises.filter(pk__in=_assigned_to(member.user).values("pk"))
+    exercise = exercises.filter(public_id=public_id).first()
     if exercise is None:
         raise NotFound("This exercise does not exist or is not assigned to you.", code="not_found")
     return exercise

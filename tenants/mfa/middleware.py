@@ -100,7 +100,12 @@ class MFARequiredMiddleware:
     def _missing(self, request: HttpRequest, *, user: User, by_token: bool) -> str | None:
         if not by_token and policy.session_confirmed(request, user=user):
             return None
-        if policy.has_authenticator(user=user):
+        page_chrome = getattr(request, "page_chrome", None)
+        if not by_token and page_chrome is not None:
+            has_authenticator = page_chrome.member.has_authenticator  # read with the membership
+        else:
+            has_authenticator = policy.has_authenticator(user=user)
+        if has_authenticator:
             return None if by_token else CONFIRM
         membership = getattr(request, "membership", None)
         if by_token and request.tenant.schema_name != "public":

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from tenants import selectors
+from tenants import chrome, selectors
 from tenants.errors import DomainError, PermissionDenied
 from tenants.models import ADMIN_ROLES, Membership, Role, Tenant, User
 from tenants.services.auditing import audit
@@ -87,13 +87,17 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
         _students_changed(membership.tenant)
 
 
-def membership_touch(*, membership: Membership) -> None:
-    """Record activity at most every five minutes, so pages do not write on every request."""
+def membership_touch(*, membership: Membership) -> bool:
+    """Record activity at most every five minutes, so pages do not write on every request.
+    Whether it wrote."""
     now = timezone.now()
     if membership.last_active_at and now - membership.last_active_at < timedelta(minutes=5):
-        return
+        return False
     Membership.objects.filter(pk=membership.pk).update(last_active_at=now)
     membership.last_active_at = now
+    # The cached copy carries last_active_at: the next page reads the new one.
+    chrome.forget_member(tenant_id=membership.tenant_id, user_id=membership.user_id)
+    return True
 
 
 def membership_join(*, user: User, tenant: Tenant, role: str) -> Membership:

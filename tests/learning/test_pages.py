@@ -349,12 +349,15 @@ def _queries(client, url: str) -> int:
 def test_list_pages_run_a_constant_number_of_queries(school_a, who, url, marker):
     client = client_for(getattr(school_a, who), school_a.host)
     _fill(school_a, 3)
+    client.get(url)  # the first visit fills the member's cached page chrome
     few = _queries(client, url)
 
     _fill(school_a, 52)
     many = _queries(client, url)
 
-    assert client.get(url).content.decode().count(marker) >= 55
+    # The inbox shows a page of 50 at a time.
+    shown = 50 if url == "/teach/inbox/" else 55
+    assert client.get(url).content.decode().count(marker) >= shown
     assert many == few
     with tenant_context(school_a.tenant):
         assert Comment.objects.count() >= 55

@@ -235,6 +235,7 @@ def test_members_are_paginated_and_filtered(school_a):
 
 def test_members_list_queries_do_not_grow_with_members(school_a):
     client = token_client(school_a.teacher, school_a.host)
+    client.get("/api/v1/members/")  # the first request caches the host's tenant
     with CaptureQueriesContext(connection) as four_members:
         client.get("/api/v1/members/")
     for n in range(5):

@@ -100,6 +100,10 @@ TENANT_SPARE_SCHEMAS = env.int("PRACTIKA_TENANT_SPARE_SCHEMAS", default=3)
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenants"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# One `SET search_path` per request instead of one per cursor: the backend issues it again
+# whenever the tenant is set, the connection is (re)opened or a rollback discards it
+# (django_tenants.postgresql_backend.base; docs/scaling.md "Where a page's time goes").
+TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     # Answers /healthz and /readyz before host validation (load balancers send the task's IP).
@@ -281,6 +285,12 @@ CACHES = {
     }
 }
 
+# --- Sessions -------------------------------------------------------------------------------
+# Read from the cache (Redis in production), written through to the database: a page costs no
+# session query, and a flushed cache only means the next read comes from the database.
+# https://docs.djangoproject.com/en/5.2/topics/http/sessions/#using-cached-sessions
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # --- Celery ---------------------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
 # Without REDIS_URL the broker is kombu's filesystem transport: no server to run.
@@ -400,6 +410,14 @@ PRACTIKA_BILLING_GRACE_DAYS = env.int("PRACTIKA_BILLING_GRACE_DAYS", default=14)
 PRACTIKA_SEAT_SYNC_DEBOUNCE_S = env.int("PRACTIKA_SEAT_SYNC_DEBOUNCE_S", default=60)
 # Asked by tenants.services before anyone joins (plan limits), and told of changes (seats).
 PRACTIKA_MEMBERSHIP_POLICY = "billing.policies.MembershipPolicy"
+
+# --- Page chrome -----------------------------------------------------------------------------
+# Cached with the membership and read in the same cache round trip (tenants.chrome): the bell
+# and the billing banner, each dropped by its own app when its rows change.
+PRACTIKA_PAGE_CHROME_PARTS = {
+    "bell": "analytics.chrome.Bell",
+    "billing": "billing.chrome.Banner",
+}
 
 # --- Progress, notifications and product analytics (analytics) ------------------------------
 # learning.activity calls these after each activity event commits (learning imports no

@@ -27,12 +27,25 @@ PUBLIC_PORT = env.str("PRACTIKA_PUBLIC_PORT", default="")
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = PUBLIC_SCHEME
 
 # --- Database -------------------------------------------------------------------------------
-# Under ASGI each request may run in its own thread: persistent connections would pile up, so
-# they stay off for the web service (PgBouncer in session mode pools them; docs/scaling.md).
-# Workers may set DJANGO_CONN_MAX_AGE. https://docs.djangoproject.com/en/5.2/ref/databases/
+# A pool of open connections per process (Django's psycopg pool) instead of a connection per
+# request. django-tenants sets search_path on every connection it takes from the pool before
+# its first query (the flag that limits SET calls is cleared on close), so a pooled connection
+# never runs a query in the previous request's schema (tests/platform/test_db_pool.py).
+# Persistent connections (CONN_MAX_AGE) cannot be combined with the pool. The image's worker,
+# beat and migrate roles turn it off (infra/docker/entrypoint.sh: a prefork worker must not
+# inherit its parent's pool) and may use DJANGO_CONN_MAX_AGE instead.
+# https://docs.djangoproject.com/en/5.2/ref/databases/#connection-pool
 if DATABASES:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if env.bool("DJANGO_DB_POOL", default=True):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": env.int("DJANGO_DB_POOL_MIN", default=1),
+            "max_size": env.int("DJANGO_DB_POOL_MAX", default=8),
+            "timeout": env.int("DJANGO_DB_POOL_TIMEOUT", default=10),
+        }
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # --- HTTPS ----------------------------------------------------------------------------------
 # TLS ends at the load balancer, which sets X-Forwarded-Proto.
