@@ -78,7 +78,10 @@ class TenantAccessMiddleware:
             request.membership = selectors.membership_for(user=request.user, tenant=tenant)
             if request.membership is not None:
                 services.membership_touch(membership=request.membership)
-        if tenant.is_suspended and not request.path.startswith(settings.STATIC_URL):
+        # The notice itself shows the school's logo (and the site's styles): those files open.
+        if tenant.is_suspended and not request.path.startswith(
+            (settings.STATIC_URL, settings.MEDIA_URL)
+        ):
             return render(request, "tenants/suspended.html", {"tenant": tenant}, status=403)
         return self.get_response(request)
 
