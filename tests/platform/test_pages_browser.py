@@ -286,3 +286,20 @@ def test_touch_screens_do_not_show_keyboard_hints(browser, stack, schools, tour)
         expect(page.locator(".shortcuts").first).to_be_visible()
     finally:
         desktop.close()
+
+
+def test_dashboard_charts_load_their_library_only_when_near_the_viewport(browser, stack, schools):
+    context = browser.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        _log_in(page, stack.url("school-a", "/accounts/login/"), schools.a.teacher.email)
+        response = page.goto(stack.url("school-a", "/dashboard/"))
+        # The page itself names no chart library: charts.js fetches it when it is needed.
+        html = response.text()
+        assert "data-chart=" in html and "uPlot.iife" not in html.split("charts.js")[0]
+        assert '<script src="/static/vendor/uplot' not in html
+        page.locator("[data-chart]").first.scroll_into_view_if_needed()
+        expect(page.locator("[data-chart] .uplot").first).to_be_attached(timeout=10_000)
+        assert page.evaluate("typeof window.uPlot") == "function"
+    finally:
+        context.close()
