@@ -66,10 +66,24 @@ node:
 		exit 1; \
 	fi
 
+# npm packages the browser tests inject into pages (axe-core), from their lock file; a stamp
+# (a copy of the lock that was installed) makes a second run skip the install.
+BROWSER_TOOLS := tests/browser-tools
+$(BROWSER_TOOLS)/node_modules/.installed: $(BROWSER_TOOLS)/package-lock.json | node
+	@if command -v npm >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's npm for the browser tests' tools..."; \
+		apt-get update && apt-get install -y npm; \
+	else \
+		echo "The browser tests need npm (Debian: sudo apt-get install -y npm)." >&2; exit 1; \
+	fi
+	cd $(BROWSER_TOOLS) && npm ci --no-audit --no-fund --loglevel=error
+	@cp $(BROWSER_TOOLS)/package-lock.json $@
+
 # The embedded test server is stopped afterwards so that no process is left behind; its data
 # folder (and so --reuse-db's test database) stays for the next run. pytest runs first: it
 # checks that the JavaScript tests' fixtures are what the Python code computes now.
-test: $(VENV)/.installed-dev chromium node
+test: $(VENV)/.installed-dev chromium node $(BROWSER_TOOLS)/node_modules/.installed
 	@status=0; \
 	PRACTIKA_EMBEDDED_PG_DIR="$(PRACTIKA_TEST_PG_DIR)" $(VENV)/bin/pytest -m "not services" $(PYTEST_ARGS) || status=$$?; \
 	PRACTIKA_EMBEDDED_PG_DIR="$(PRACTIKA_TEST_PG_DIR)" PYTHONPATH=platform $(PY) -m config.embedded_db stop; \

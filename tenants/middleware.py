@@ -92,7 +92,10 @@ class TenantAccessMiddleware:
                 # Stored again at once, so the member's next page finds it in the cache.
                 request.page_chrome.reload_member()
                 request.membership = request.page_chrome.membership
-        if tenant.is_suspended and not request.path.startswith(settings.STATIC_URL):
+        # The notice itself shows the school's logo (and the site's styles): those files open.
+        if tenant.is_suspended and not request.path.startswith(
+            (settings.STATIC_URL, settings.MEDIA_URL)
+        ):
             return render(request, "tenants/suspended.html", {"tenant": tenant}, status=403)
         return self.get_response(request)
 

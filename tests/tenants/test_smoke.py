@@ -28,3 +28,19 @@ def test_a_suspended_tenant_shows_a_clear_notice(school_a):
     assert "School A is suspended" in content
     assert "Nothing has been deleted" in content
     assert "/manage/" not in content
+
+
+def test_a_suspended_tenants_notice_can_show_its_logo(school_a):
+    # The notice's header shows the school's logo: the request for that file must not be
+    # answered with the notice itself (a broken image).
+    from tenants import services
+
+    school_a.tenant.logo.name = f"tenants/{school_a.tenant.public_id}/branding/logo-test.png"
+    school_a.tenant.save(update_fields=["logo"])
+    services.tenant_suspend(tenant=school_a.tenant, actor=school_a.owner, reason="test")
+    client = client_for(school_a.student, school_a.host)
+    notice = client.get("/").content.decode()
+    assert f'src="{school_a.tenant.logo.url}"' in notice
+    logo = client.get(school_a.tenant.logo.url)
+    assert logo.status_code != 403
+    assert b"is suspended" not in b"".join(getattr(logo, "streaming_content", [logo.content]))
