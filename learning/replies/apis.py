@@ -77,6 +77,14 @@ class ReplyDetailApi(APIView):
         reply = selectors.reply_get(member=api_membership(request), public_id=public_id)
         return Response(ReplyOut(reply).data)
 
+    @extend_schema(responses={204: None})
+    def delete(self, request, public_id):
+        """Delete a draft: one of the student's replies whose recording failed."""
+        member = api_membership(request)
+        reply = selectors.reply_get(member=member, public_id=public_id)
+        services.reply_delete(member=member, reply=reply)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class ReplyReviewIn(serializers.Serializer):
     status = serializers.ChoiceField(choices=[Reply.Status.REVIEWED, Reply.Status.TRY_AGAIN])
