@@ -8,7 +8,8 @@
 3. Runs the ASGI web server (uvicorn, reloading on code changes) and a Celery worker (with
    beat). Without REDIS_URL the broker is kombu's filesystem transport: no server to run.
    uvicorn believes X-Forwarded-For only from the settings' TRUSTED_PROXIES (loopback unless
-   PRACTIKA_TRUSTED_PROXIES says otherwise), and its access log redacts tokens in paths.
+   PRACTIKA_TRUSTED_PROXIES says otherwise). uvicorn's access log is off: Django's request
+   log prints one readable line per request, and emails at INFO (config.dev_logging).
 4. On Ctrl-C (SIGINT), SIGTERM or SIGHUP, or when a child dies, stops the children and then
    the embedded PostgreSQL, so that no process is left behind. The data stays in .data/.
 
@@ -38,7 +39,7 @@ PORT = 8000
 SETTINGS = "config.settings.development"
 # Code that uvicorn watches; .data/ (uploads, broker files) and .venv/ must not trigger reloads.
 RELOAD_DIRS = ["platform", "tenants", "billing", "learning", "analytics"]
-# uvicorn's default log format, with the tokens that URLs carry redacted (config.log_redaction).
+# uvicorn's log format, its access log off (config.dev_logging logs each request once).
 LOG_CONFIG = Path(__file__).resolve().parent / "uvicorn-dev-logging.json"
 STOP_TIMEOUT_S = 10
 
