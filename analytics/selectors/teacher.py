@@ -104,8 +104,14 @@ def teacher_dashboard(*, now: datetime | None = None) -> TeacherDashboard:
     awaiting = list(awaiting_all[:20])
     awaiting_total = awaiting_all.count()
     recent = Reply.objects.filter(reviewed_at__gte=now - timedelta(days=30))
-    figures = recent.aggregate(
-        median=Median(F("reviewed_at") - F("created_at")), n=Count("pk")
+    figures = recent.aggregate(median=Median(F("reviewed_at") - F("created_at")))
+    # Counted as the students table counts "Reviewed" (exercises whose attempt is marked
+    # reviewed, not every answer such as "try again"), so the two never disagree.
+    figures["n"] = (
+        recent.filter(status=Reply.Status.REVIEWED)
+        .values("student_id", "exercise_id")
+        .distinct()
+        .count()
     )
     memberships = list(student_memberships())
     student_ids = {m.user_id for m in memberships}

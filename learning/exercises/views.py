@@ -105,14 +105,10 @@ def _exercise_form(request, exercise: Exercise | None) -> HttpResponse:
                         ).values_list("pk", flat=True),
                         student_ids=_student_ids(request, data["students"]),
                     )
-                    if "publish" in request.POST:
-                        services.exercise_publish(member=request.membership, exercise=exercise)
-                        messages.success(request, f"“{exercise.title}” is published.")
-                    else:
-                        messages.success(request, f"“{exercise.title}” is saved.")
-                    return redirect("learning:teacher_exercise", public_id=exercise.public_id)
                 except DomainError as error:
                     form.add_error(None, error.message)
+                else:
+                    return _after_save(request, exercise)
     else:
         initial = _exercise_initial(exercise) if exercise else {}
         form = ExerciseForm(initial=initial, **choices)
@@ -128,6 +124,23 @@ def _exercise_form(request, exercise: Exercise | None) -> HttpResponse:
             "max_upload_bytes": settings.PRACTIKA_MAX_UPLOAD_BYTES,
         },
     )
+
+
+def _after_save(request: HttpRequest, exercise: Exercise) -> HttpResponse:
+    """Publish if asked, then redirect in every case: the draft exists now, so a refused
+    publish goes to its edit page (a reload there cannot create a second draft)."""
+    if "publish" not in request.POST:
+        messages.success(request, f"“{exercise.title}” is saved.")
+        return redirect("learning:teacher_exercise", public_id=exercise.public_id)
+    try:
+        services.exercise_publish(member=request.membership, exercise=exercise)
+    except DomainError as error:
+        messages.error(
+            request, f"“{exercise.title}” is saved as a draft, not published: {error.message}"
+        )
+        return redirect("learning:exercise_edit", public_id=exercise.public_id)
+    messages.success(request, f"“{exercise.title}” is published.")
+    return redirect("learning:teacher_exercise", public_id=exercise.public_id)
 
 
 @teacher_page

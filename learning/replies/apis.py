@@ -136,7 +136,8 @@ class ReplySeenApi(APIView):
 
 
 class CommentIn(serializers.Serializer):
-    body = serializers.CharField(max_length=services.MAX_COMMENT_LENGTH)
+    # Blank is the service's to refuse, with a sentence ("Write a comment first.").
+    body = serializers.CharField(max_length=services.MAX_COMMENT_LENGTH, allow_blank=True)
     at_ms = serializers.IntegerField(min_value=0, max_value=2**31 - 1)  # the column's range
     side = serializers.ChoiceField(choices=Comment.Side.choices, default=Comment.Side.REPLY)
     parent = serializers.UUIDField(required=False, allow_null=True)
@@ -171,7 +172,7 @@ class CommentListApi(APIView):
 
 
 class CommentUpdateIn(serializers.Serializer):
-    body = serializers.CharField(max_length=services.MAX_COMMENT_LENGTH)
+    body = serializers.CharField(max_length=services.MAX_COMMENT_LENGTH, allow_blank=True)
 
 
 def _comment_for(request, public_id) -> Comment:

@@ -255,7 +255,7 @@ def comment_update(*, member: Membership, comment: Comment, body: str) -> Commen
         raise PermissionDenied("You can only edit your own comments.", code="forbidden")
     body = body.strip()
     if not body:
-        raise DomainError("Write something first.", code="body_required")
+        raise DomainError("Write a comment first.", code="body_required")
     comment.body = body[:MAX_COMMENT_LENGTH]
     comment.edited_at = timezone.now()
     comment.save(update_fields=["body", "edited_at", "updated_at"])
