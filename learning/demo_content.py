@@ -22,7 +22,7 @@ from learning.alignment.engine import synthesis
 from learning.exercises import services as exercise_services
 from learning.media import services as media_services
 from learning.media.pipeline.runner import run_ffmpeg
-from learning.models import Exercise, MediaFile, Reply
+from learning.models import Alignment, Comment, Exercise, MediaFile, Reply
 from learning.replies import services as reply_services
 from tenants.models import Membership
 
@@ -138,43 +138,63 @@ def _processed(path: Path, *, owner, purpose: str) -> MediaFile:
     return media
 
 
-def demo_exists() -> bool:
-    """Whether the current tenant has its sample exercise (kept if a teacher edits it)."""
-    return Exercise.objects.filter(tags__contains=[TAG]).exists()
+def _demo_exercise() -> Exercise | None:
+    return Exercise.objects.filter(tags__contains=[TAG]).select_related("demo").first()
+
+
+def demo_complete() -> bool:
+    """Whether the current tenant has its sample: the exercise, a reply aligned, a comment."""
+    exercise = _demo_exercise()
+    if exercise is None:
+        return False
+    reply = exercise.replies.first()
+    return (
+        reply is not None
+        and Alignment.objects.filter(reply=reply, status=Alignment.Status.READY).exists()
+        and Comment.objects.filter(reply=reply).exclude(author_id=reply.student_id).exists()
+    )
 
 
 def demo_content_ensure(
     *, teacher: Membership, student: Membership, recordings: DemoRecordings
 ) -> Reply | None:
     """The sample exercise, its reply (processed and aligned) and a teacher's comment, in the
-    current tenant; None when the sample exists already."""
-    if demo_exists():
+    current tenant; None when it is all there already. Each step is skipped when done, so a
+    start that was interrupted half-way is finished by the next."""
+    if demo_complete():
         return None
-    demo = _processed(
-        recordings.demonstration, owner=teacher.user, purpose=MediaFile.Purpose.DEMONSTRATION
-    )
-    exercise = exercise_services.exercise_save(
-        member=teacher,
-        title=TITLE,
-        instructions=INSTRUCTIONS,
-        instrument="Piano",
-        tags=[TAG],
-        demo=demo,
-    )
+    exercise = _demo_exercise()
+    if exercise is None:
+        demo = _processed(
+            recordings.demonstration,
+            owner=teacher.user,
+            purpose=MediaFile.Purpose.DEMONSTRATION,
+        )
+        exercise = exercise_services.exercise_save(
+            member=teacher,
+            title=TITLE,
+            instructions=INSTRUCTIONS,
+            instrument="Piano",
+            tags=[TAG],
+            demo=demo,
+        )
     exercise_services.exercise_publish(member=teacher, exercise=exercise)
-    take = _processed(recordings.reply, owner=student.user, purpose=MediaFile.Purpose.REPLY)
-    reply = reply_services.reply_create(
-        member=student,
-        exercise=exercise,
-        media=take,
-        note="My first try: I came in late, sorry!",
-    )
+    reply = exercise.replies.select_related("media").first()
+    if reply is None:
+        take = _processed(recordings.reply, owner=student.user, purpose=MediaFile.Purpose.REPLY)
+        reply = reply_services.reply_create(
+            member=student,
+            exercise=exercise,
+            media=take,
+            note="My first try: I came in late, sorry!",
+        )
     alignment_services.alignment_compute(reply_id=reply.pk)
-    reply_services.comment_create(
-        member=teacher,
-        reply=reply,
-        body=COMMENT,
-        at_ms=COMMENT_AT_MS,
-    )
+    if not Comment.objects.filter(reply=reply, author=teacher.user).exists():
+        reply_services.comment_create(
+            member=teacher,
+            reply=reply,
+            body=COMMENT,
+            at_ms=COMMENT_AT_MS,
+        )
     logger.info("demo content added: exercise %s, reply %s", exercise.public_id, reply.public_id)
     return reply

@@ -119,16 +119,17 @@ def _prepare_database(env: dict[str, str]) -> str:
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=1)
     call_command("migrate_template", verbosity=1)
     call_command("migrate_schemas", tenant=True, interactive=False, verbosity=1)
-    summary = io.StringIO()
-    call_command("seed_demo", stdout=summary)
-    # The sample exercise with a processed, aligned and commented reply (first start only).
-    call_command("seed_demo_content")
-    # The filesystem broker needs its folders before the worker and the web server use them.
+    # The filesystem broker needs its folders before anything queues a task (the demo seed
+    # does), and before the worker and the web server use them.
     for key in ("data_folder_in", "data_folder_out", "processed_folder"):
         folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(key)
         if folder:
             Path(folder).mkdir(parents=True, exist_ok=True)
     Path(settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
+    summary = io.StringIO()
+    call_command("seed_demo", stdout=summary)
+    # The sample exercise with a processed, aligned and commented reply (first start only).
+    call_command("seed_demo_content")
     connections.close_all()
     return summary.getvalue()
 

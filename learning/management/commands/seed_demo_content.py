@@ -30,7 +30,7 @@ class Command(BaseCommand):
             if tenant is None:
                 raise CommandError(f"{slug} does not exist: run seed_demo first.")
             with tenant_context(tenant):
-                if not demo_content.demo_exists():
+                if not demo_content.demo_complete():
                     wanting.append(tenant)
         if not wanting:
             return
