@@ -32,13 +32,13 @@ TITLE = "Sample: a short melody"
 TAG = "demo"
 INSTRUCTIONS = (
     "A sample to show how Practika works: the demonstration is a short piano melody, and "
-    "a student has replied on strings, a little late and not quite steady.\n\n"
+    "a student has replied on strings and rushed the middle passage.\n\n"
     "Open the reply from the **Inbox** to see both side by side, with the timing analysis "
     "under the timeline and a comment at its moment."
 )
 MELODY_SECONDS = 12.0
-COMMENT = "Nice phrasing here. Keep the tempo as steady as in the demonstration."
-COMMENT_AT_MS = 4_000
+COMMENT = "Nice tone. From here you rush: keep the tempo of the demonstration."
+COMMENT_AT_MS = 5_500  # reply time where the rushed passage begins
 FFMPEG_TIMEOUT_S = 120.0
 
 
@@ -93,11 +93,18 @@ def _video(sound: Path, out: Path, *, size: str, hue: int) -> Path:
 
 
 def demo_recordings(folder: Path) -> DemoRecordings:
-    """A landscape demonstration (piano) and a portrait reply (strings, 1 s late, its tempo
-    wavering by up to 8 %), written to `folder`."""
+    """A landscape demonstration (piano) and a portrait reply (strings, 1 s later, rushing a
+    passage), written to `folder`."""
     notes = synthesis.melody(duration_s=MELODY_SECONDS, seed=7)
     demo_warp = synthesis.steady(duration_s=MELODY_SECONDS, lead_in_s=0.5)
-    reply_warp = synthesis.varying(duration_s=MELODY_SECONDS, delay_s=1.5, depth=0.08, period_s=9.0)
+    # Rushed by 30 % from 4 s to 7.5 s of the score: the analysis has a band to show.
+    reply_warp = synthesis.varying(
+        duration_s=MELODY_SECONDS,
+        delay_s=1.5,
+        depth=0.04,
+        period_s=9.0,
+        faster=(4.0, 7.5, 1.3),
+    )
     demo_sound = synthesis.render(notes, warp=demo_warp, timbre=synthesis.PIANO)
     reply_sound = synthesis.render(
         notes, warp=reply_warp, timbre=synthesis.STRINGS, snr_db=35.0, seed=1

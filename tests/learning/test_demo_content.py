@@ -49,6 +49,9 @@ def test_the_sample_reply_is_processed_aligned_commented_and_in_the_inbox(school
         assert alignment.status == Alignment.Status.READY, alignment.reason
         assert len(alignment.time_map["demo_ms"]) > 50
         assert alignment.summary["tempo_ratio"] is not None
+        # The reply rushes from 4 s to 7.5 s of the score (5.5-9 s of the demonstration)
+        rushed = [b for b in alignment.bands if b["kind"] == "rushed"]
+        assert len(rushed) == 1 and 4_000 <= rushed[0]["start_ms"] <= 6_500, alignment.bands
         assert Comment.objects.filter(reply=reply, author=school_a.teacher).count() == 1
 
         # And a second start adds nothing
@@ -58,6 +61,20 @@ def test_the_sample_reply_is_processed_aligned_commented_and_in_the_inbox(school
         assert again is None
         assert Exercise.objects.filter(tags__contains=["demo"]).count() == 1
         assert Reply.objects.filter(exercise=exercise).count() == 1
+
+        # While a start interrupted after the reply (no analysis, no comment yet) is finished
+        Comment.objects.filter(reply=reply).delete()
+        Alignment.objects.filter(reply=reply).update(status=Alignment.Status.PENDING)
+        assert not demo_content.demo_complete()
+        media_before = MediaFile.objects.count()
+        resumed = demo_content.demo_content_ensure(
+            teacher=teacher, student=student, recordings=recordings
+        )
+        assert resumed == reply
+        assert Reply.objects.filter(exercise=exercise).count() == 1
+        assert MediaFile.objects.count() == media_before  # no recording made again
+        assert Comment.objects.filter(reply=reply).count() == 1
+        assert demo_content.demo_complete()
 
     # The teacher's inbox holds the reply, and its compare page has both sides and the analysis
     teacher_client = client_for(school_a.teacher, school_a.host)
