@@ -21,7 +21,7 @@ from analytics.selectors.common import (
     weekly_series,
     weeks_until,
 )
-from learning.models import Comment, Exercise, Reply
+from learning.models import Comment, Exercise, MediaFile, Reply
 from learning.replies import selectors as reply_selectors
 from tenants.models import Invitation, Membership
 
@@ -118,7 +118,9 @@ def teacher_dashboard(*, now: datetime | None = None) -> TeacherDashboard:
     assigned = assigned_counts(student_ids)
     replies = {
         row["student_id"]: row
-        for row in Reply.objects.values("student_id").annotate(
+        for row in Reply.objects.exclude(media__state=MediaFile.State.FAILED)
+        .values("student_id")
+        .annotate(
             submitted=Count("exercise_id", distinct=True),
             reviewed=Count(
                 "exercise_id", distinct=True, filter=Q(status=Reply.Status.REVIEWED)

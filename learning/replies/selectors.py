@@ -14,7 +14,10 @@ from tenants.models import Membership
 
 def replies_visible_to(*, member: Membership) -> QuerySet[Reply]:
     replies = Reply.objects.select_related("exercise", "exercise__demo", "media", "student")
-    if not roles.is_teacher(member):
+    if roles.is_teacher(member):
+        # A reply whose recording failed is the student's draft, not an attempt to see.
+        replies = replies.exclude(media__state=MediaFile.State.FAILED)
+    else:
         replies = replies.filter(student=member.user)
     return replies.annotate(comment_count=Count("comments", distinct=True))
 

@@ -151,6 +151,12 @@ def test_a_corrupt_upload_is_a_draft_that_uses_no_attempt_and_never_reaches_the_
     ids, page = _inbox_ids(school_a)
     assert draft_id not in ids
     assert f"/replies/{draft_id}/" not in page
+    # Nor any other teacher's list or page: a draft is the student's own
+    teacher = client_for(school_a.teacher, school_a.host)
+    listed = teacher.get(f"/api/v1/replies/?exercise={exercise.public_id}").json()["results"]
+    assert draft_id not in {r["public_id"] for r in listed}
+    assert teacher.get(f"/replies/{draft_id}/").status_code == 404
+    assert draft_id not in teacher.get(f"/teach/exercises/{exercise.public_id}/").content.decode()
     with tenant_context(school_a.tenant):
         announced = ActivityEvent.objects.filter(kind="reply_submitted", data__reply=draft_id)
         assert not announced.exists()
