@@ -16,6 +16,7 @@ from learning.exercises import selectors as exercise_selectors
 from learning.exercises.apis import CommentOut, CommentThreadOut, ReplyOut
 from learning.models import Comment, MediaFile, Reply
 from learning.replies import selectors, services
+from tenants.api_errors import ErrorSerializer
 from tenants.pagination import PaginatedListMixin
 from tenants.permissions import api_membership
 
@@ -77,7 +78,8 @@ class ReplyDetailApi(APIView):
         reply = selectors.reply_get(member=api_membership(request), public_id=public_id)
         return Response(ReplyOut(reply).data)
 
-    @extend_schema(responses={204: None})
+    # 400: the reply is a sent attempt, not a draft (only drafts can be deleted).
+    @extend_schema(responses={204: None, 400: ErrorSerializer})
     def delete(self, request, public_id):
         """Delete a draft: one of the student's replies whose recording failed."""
         member = api_membership(request)
