@@ -172,6 +172,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
                         user=request.user, kind=item["kind"], channel=channel["channel"],
                         enabled=wanted,
                     )
+        messages.success(request, "Your notification settings are saved.")
         return redirect("analytics:preferences")
     return render(
         request, "analytics/preferences.html",

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from billing import plans, selectors, services
+from billing import plans, pricing, selectors, services
 from billing.errors import SignatureInvalid, StripeFailed
 from billing.integrations import stripe as stripe_api
 from tenants.decorators import require_admin, require_staff
@@ -38,6 +38,18 @@ def _usage_rows(limits: plans.Limits, usage: selectors.Usage) -> list[dict]:
     ]
 
 
+# --- The plans, for everyone ----------------------------------------------------------------
+
+
+@require_GET
+def pricing_page(request: HttpRequest) -> HttpResponse:
+    """The public pricing page: every plan's price and limits, from the catalogue."""
+    return render(
+        request, "billing/pricing.html",
+        {"cards": pricing.plan_cards(), "configured": stripe_api.is_configured()},
+    )
+
+
 # --- Tenant billing (owners and admins) ---------------------------------------------------
 
 
@@ -55,6 +67,10 @@ def tenant_billing(request: HttpRequest) -> HttpResponse:
             "usage": _usage_rows(entitlements.limits, selectors.tenant_usage(tenant=tenant)),
             "video_minutes": (entitlements.limits.video_seconds or 0) // 60,
             "offered": services.plans_offered(tenant=tenant),
+            "cards": [
+                card for card in pricing.plan_cards(audiences=(plans.Audience.TENANT,))
+                if card.code in ("free", *(p.code for p in services.plans_offered(tenant=tenant)))
+            ],
             "invoices": selectors.invoices_for(tenant=tenant),
             "preview": services.invoice_preview(subscription=entitlements.subscription),
         },
@@ -129,6 +145,7 @@ def student_plan(request: HttpRequest) -> HttpResponse:
             "configured": stripe_api.is_configured(),
             "entitlements": entitlements,
             "plan": plans.STUDENT,
+            "cards": pricing.plan_cards(audiences=(plans.Audience.PERSON,)),
             "free_attempts": plans.FREE_ATTEMPTS_PER_EXERCISE,
             "premium_minutes": plans.STUDENT_PREMIUM_VIDEO_SECONDS // 60,
             "invoices": selectors.invoices_for(user=request.user),

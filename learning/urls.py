@@ -36,4 +36,5 @@ urlpatterns = [
     # Both
     path("replies/<uuid:public_id>/", replies.compare, name="compare"),
     path("replies/<uuid:public_id>/review/", replies.reply_review, name="reply_review"),
+    path("replies/<uuid:public_id>/delete/", replies.reply_delete, name="reply_delete"),
 ]

@@ -21,7 +21,7 @@ from analytics.selectors.common import (
     weekly_series,
     weeks_until,
 )
-from learning.models import Comment, Exercise, Reply
+from learning.models import Comment, Exercise, MediaFile, Reply
 from learning.replies import selectors as reply_selectors
 from tenants.models import Invitation, Membership
 
@@ -104,15 +104,23 @@ def teacher_dashboard(*, now: datetime | None = None) -> TeacherDashboard:
     awaiting = list(awaiting_all[:20])
     awaiting_total = awaiting_all.count()
     recent = Reply.objects.filter(reviewed_at__gte=now - timedelta(days=30))
-    figures = recent.aggregate(
-        median=Median(F("reviewed_at") - F("created_at")), n=Count("pk")
+    figures = recent.aggregate(median=Median(F("reviewed_at") - F("created_at")))
+    # Counted as the students table counts "Reviewed" (exercises whose attempt is marked
+    # reviewed, not every answer such as "try again"), so the two never disagree.
+    figures["n"] = (
+        recent.filter(status=Reply.Status.REVIEWED)
+        .values("student_id", "exercise_id")
+        .distinct()
+        .count()
     )
     memberships = list(student_memberships())
     student_ids = {m.user_id for m in memberships}
     assigned = assigned_counts(student_ids)
     replies = {
         row["student_id"]: row
-        for row in Reply.objects.values("student_id").annotate(
+        for row in Reply.objects.exclude(media__state=MediaFile.State.FAILED)
+        .values("student_id")
+        .annotate(
             submitted=Count("exercise_id", distinct=True),
             reviewed=Count(
                 "exercise_id", distinct=True, filter=Q(status=Reply.Status.REVIEWED)

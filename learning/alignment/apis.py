@@ -21,7 +21,7 @@ from learning.models import Alignment
 from learning.replies import selectors
 from tenants.permissions import api_membership
 
-BAND_KINDS = ("rushed", "dragged", "missing", "extra", "flat", "sharp")
+BAND_KINDS = ("rushed", "dragged", "missing", "extra", "late_start", "early_end", "flat", "sharp")
 
 
 class TimeMapOut(serializers.Serializer):
@@ -74,7 +74,8 @@ def _payload(alignment: Alignment, *, is_teacher: bool) -> dict:
     attempts = []
     if ready and not hidden:
         attempts = [
-            a for a in alignment_selectors.attempt_alignments(reply=alignment.reply)
+            a
+            for a in alignment_selectors.attempt_alignments(reply=alignment.reply)
             if is_teacher or a.visible_to_student
         ]
     return {

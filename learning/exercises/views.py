@@ -105,14 +105,10 @@ def _exercise_form(request, exercise: Exercise | None) -> HttpResponse:
                         ).values_list("pk", flat=True),
                         student_ids=_student_ids(request, data["students"]),
                     )
-                    if "publish" in request.POST:
-                        services.exercise_publish(member=request.membership, exercise=exercise)
-                        messages.success(request, f"“{exercise.title}” is published.")
-                    else:
-                        messages.success(request, f"“{exercise.title}” is saved.")
-                    return redirect("learning:teacher_exercise", public_id=exercise.public_id)
                 except DomainError as error:
                     form.add_error(None, error.message)
+                else:
+                    return _after_save(request, exercise)
     else:
         initial = _exercise_initial(exercise) if exercise else {}
         form = ExerciseForm(initial=initial, **choices)
@@ -130,6 +126,23 @@ def _exercise_form(request, exercise: Exercise | None) -> HttpResponse:
     )
 
 
+def _after_save(request: HttpRequest, exercise: Exercise) -> HttpResponse:
+    """Publish if asked, then redirect in every case: the draft exists now, so a refused
+    publish goes to its edit page (a reload there cannot create a second draft)."""
+    if "publish" not in request.POST:
+        messages.success(request, f"“{exercise.title}” is saved.")
+        return redirect("learning:teacher_exercise", public_id=exercise.public_id)
+    try:
+        services.exercise_publish(member=request.membership, exercise=exercise)
+    except DomainError as error:
+        messages.error(
+            request, f"“{exercise.title}” is saved as a draft, not published: {error.message}"
+        )
+        return redirect("learning:exercise_edit", public_id=exercise.public_id)
+    messages.success(request, f"“{exercise.title}” is published.")
+    return redirect("learning:teacher_exercise", public_id=exercise.public_id)
+
+
 @teacher_page
 def exercise_create(request: HttpRequest) -> HttpResponse:
     return _exercise_form(request, None)
@@ -137,17 +150,13 @@ def exercise_create(request: HttpRequest) -> HttpResponse:
 
 @teacher_page
 def exercise_edit(request: HttpRequest, public_id) -> HttpResponse:
-    exercise = found(
-        lambda: selectors.exercise_get(member=request.membership, public_id=public_id)
-    )
+    exercise = found(lambda: selectors.exercise_get(member=request.membership, public_id=public_id))
     return _exercise_form(request, exercise)
 
 
 @teacher_page
 def teacher_exercise(request: HttpRequest, public_id) -> HttpResponse:
-    exercise = found(
-        lambda: selectors.exercise_get(member=request.membership, public_id=public_id)
-    )
+    exercise = found(lambda: selectors.exercise_get(member=request.membership, public_id=public_id))
     replies = (
         reply_selectors.replies_visible_to(member=request.membership)
         .filter(exercise=exercise)
@@ -170,9 +179,7 @@ def teacher_exercise(request: HttpRequest, public_id) -> HttpResponse:
 @teacher_page
 @require_POST
 def exercise_publish(request: HttpRequest, public_id) -> HttpResponse:
-    exercise = found(
-        lambda: selectors.exercise_get(member=request.membership, public_id=public_id)
-    )
+    exercise = found(lambda: selectors.exercise_get(member=request.membership, public_id=public_id))
     try:
         services.exercise_publish(member=request.membership, exercise=exercise)
         messages.success(request, f"“{exercise.title}” is published.")
@@ -184,9 +191,7 @@ def exercise_publish(request: HttpRequest, public_id) -> HttpResponse:
 @teacher_page
 @require_POST
 def exercise_delete(request: HttpRequest, public_id) -> HttpResponse:
-    exercise = found(
-        lambda: selectors.exercise_get(member=request.membership, public_id=public_id)
-    )
+    exercise = found(lambda: selectors.exercise_get(member=request.membership, public_id=public_id))
     services.exercise_delete(member=request.membership, exercise=exercise)
     messages.success(request, f"“{exercise.title}” was deleted.")
     return redirect("learning:teacher_exercises")
@@ -269,17 +274,20 @@ def my_exercises(request: HttpRequest) -> HttpResponse:
         code, label = STUDENT_STATUS[reply.status if reply else None]
         overdue = reply is None and exercise.due_at is not None and exercise.due_at < now
         rows.append(
-            {"exercise": exercise, "reply": reply, "status": code, "label": label,
-             "overdue": overdue}
+            {
+                "exercise": exercise,
+                "reply": reply,
+                "status": code,
+                "label": label,
+                "overdue": overdue,
+            }
         )
     return render(request, "learning/student/my_exercises.html", {"rows": rows})
 
 
 @student_page
 def student_exercise(request: HttpRequest, public_id) -> HttpResponse:
-    exercise = found(
-        lambda: selectors.exercise_get(member=request.membership, public_id=public_id)
-    )
+    exercise = found(lambda: selectors.exercise_get(member=request.membership, public_id=public_id))
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         media = MediaFile.objects.filter(public_id=form.cleaned_data["media"]).first()
@@ -293,7 +301,15 @@ def student_exercise(request: HttpRequest, public_id) -> HttpResponse:
                     media=media,
                     note=form.cleaned_data["note"],
                 )
-                messages.success(request, f"Attempt {reply.attempt} is sent to your teacher.")
+                if reply.media.is_ready:
+                    messages.success(request, f"Attempt {reply.attempt} is sent to your teacher.")
+                else:
+                    messages.success(
+                        request,
+                        f"Attempt {reply.attempt} is uploaded. It reaches your teacher once the "
+                        "recording is processed; if it cannot be used, this page says why and "
+                        "it does not count.",
+                    )
                 return redirect("learning:compare", public_id=reply.public_id)
             except DomainError as error:
                 form.add_error(None, error.message)
@@ -314,5 +330,3 @@ def student_exercise(request: HttpRequest, public_id) -> HttpResponse:
             "max_upload_bytes": settings.PRACTIKA_MAX_UPLOAD_BYTES,
         },
     )
-
-

@@ -127,7 +127,9 @@ def media_process(*, media_id: int) -> MediaFile | None:
             # The plan's length limit, now that the real duration is known. Size 0: this
             # file's bytes already count towards the storage in use.
             billing_services.check_upload_allowed(
-                tenant=connection.tenant, size_bytes=0, duration_s=info.duration_s,
+                tenant=connection.tenant,
+                size_bytes=0,
+                duration_s=info.duration_s,
                 user=media.owner,
             )
             result = pipeline.transcode(source, Path(scratch) / "out", probe_result=info)
@@ -167,9 +169,13 @@ def media_process(*, media_id: int) -> MediaFile | None:
         current.save()
         # Replies waiting on this recording (theirs or their demonstration) can be aligned now.
         from learning.alignment import services as alignment_services
+        from learning.replies import services as reply_services
 
         waiting = Reply.objects.filter(Q(media=current) | Q(exercise__demo=current))
-        for reply in waiting.select_related("exercise__demo", "media"):
+        for reply in waiting.select_related("exercise__demo", "exercise", "media"):
+            if reply.media_id == current.pk:
+                # An attempt counts, and reaches the teacher, once its recording is ready.
+                reply_services.reply_recording_ready(reply=reply)
             alignment_services.alignment_request(reply=reply)
     return current
 

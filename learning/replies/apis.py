@@ -16,6 +16,7 @@ from learning.exercises import selectors as exercise_selectors
 from learning.exercises.apis import CommentOut, CommentThreadOut, ReplyOut
 from learning.models import Comment, MediaFile, Reply
 from learning.replies import selectors, services
+from tenants.api_errors import ErrorSerializer
 from tenants.pagination import PaginatedListMixin
 from tenants.permissions import api_membership
 
@@ -77,6 +78,15 @@ class ReplyDetailApi(APIView):
         reply = selectors.reply_get(member=api_membership(request), public_id=public_id)
         return Response(ReplyOut(reply).data)
 
+    # 400: the reply is a sent attempt, not a draft (only drafts can be deleted).
+    @extend_schema(responses={204: None, 400: ErrorSerializer})
+    def delete(self, request, public_id):
+        """Delete a draft: one of the student's replies whose recording failed."""
+        member = api_membership(request)
+        reply = selectors.reply_get(member=member, public_id=public_id)
+        services.reply_delete(member=member, reply=reply)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class ReplyReviewIn(serializers.Serializer):
     status = serializers.ChoiceField(choices=[Reply.Status.REVIEWED, Reply.Status.TRY_AGAIN])
@@ -128,7 +138,8 @@ class ReplySeenApi(APIView):
 
 
 class CommentIn(serializers.Serializer):
-    body = serializers.CharField(max_length=services.MAX_COMMENT_LENGTH)
+    # Blank is the service's to refuse, with a sentence ("Write a comment first.").
+    body = serializers.CharField(max_length=services.MAX_COMMENT_LENGTH, allow_blank=True)
     at_ms = serializers.IntegerField(min_value=0, max_value=2**31 - 1)  # the column's range
     side = serializers.ChoiceField(choices=Comment.Side.choices, default=Comment.Side.REPLY)
     parent = serializers.UUIDField(required=False, allow_null=True)
@@ -163,7 +174,7 @@ class CommentListApi(APIView):
 
 
 class CommentUpdateIn(serializers.Serializer):
-    body = serializers.CharField(max_length=services.MAX_COMMENT_LENGTH)
+    body = serializers.CharField(max_length=services.MAX_COMMENT_LENGTH, allow_blank=True)
 
 
 def _comment_for(request, public_id) -> Comment:

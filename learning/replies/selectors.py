@@ -8,13 +8,16 @@ from django.db.models import Count, Prefetch, QuerySet
 
 from learning import roles
 from learning.errors import NotFound
-from learning.models import Comment, Reply
+from learning.models import Comment, MediaFile, Reply
 from tenants.models import Membership
 
 
 def replies_visible_to(*, member: Membership) -> QuerySet[Reply]:
     replies = Reply.objects.select_related("exercise", "exercise__demo", "media", "student")
-    if not roles.is_teacher(member):
+    if roles.is_teacher(member):
+        # A reply whose recording failed is the student's draft, not an attempt to see.
+        replies = replies.exclude(media__state=MediaFile.State.FAILED)
+    else:
         replies = replies.filter(student=member.user)
     return replies.annotate(comment_count=Count("comments", distinct=True))
 
@@ -27,9 +30,10 @@ def reply_get(*, member: Membership, public_id) -> Reply:
 
 
 def replies_awaiting_feedback() -> QuerySet[Reply]:
-    """The teacher's inbox: submitted replies, oldest first."""
+    """The teacher's inbox: submitted replies whose recording is ready to review, oldest
+    first (never one still processing or a student's failed draft)."""
     return (
-        Reply.objects.filter(status=Reply.Status.SUBMITTED)
+        Reply.objects.filter(status=Reply.Status.SUBMITTED, media__state=MediaFile.State.READY)
         .select_related("exercise", "media", "student")
         .order_by("created_at")
     )

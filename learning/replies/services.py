@@ -9,7 +9,7 @@ transaction and queue side effects after commit.
 from __future__ import annotations
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from billing import services as billing_services
@@ -17,7 +17,7 @@ from learning import activity, roles
 from learning.alignment import services as alignment_services
 from learning.errors import DomainError, PermissionDenied
 from learning.exercises import selectors as exercise_selectors
-from learning.models import Comment, Exercise, MediaFile, Reply
+from learning.models import Alignment, Comment, Exercise, MediaFile, Reply
 from tenants.models import Membership
 
 MAX_COMMENT_LENGTH = 4000
@@ -26,11 +26,23 @@ MAX_COMMENT_LENGTH = 4000
 # --- Replies ------------------------------------------------------------------------------
 
 
+def _counted_attempts(*, exercise: Exercise, student) -> QuerySet[Reply]:
+    """The attempts that use the plan's allowance: every reply whose recording has not failed
+    (ready, or still processing and so provisionally counted)."""
+    return Reply.objects.filter(exercise=exercise, student=student).exclude(
+        media__state=MediaFile.State.FAILED
+    )
+
+
 @transaction.atomic
 def reply_create(
     *, member: Membership, exercise: Exercise, media: MediaFile, note: str = ""
 ) -> Reply:
-    """A student's new attempt at an exercise assigned to them, within their plan's attempts."""
+    """A student's new attempt at an exercise assigned to them, within their plan's attempts.
+
+    A reply whose recording could not be processed is a draft: it uses no attempt, the
+    teacher's inbox does not list it, and the next recording the student sends replaces it.
+    """
     if not roles.is_student(member):
         raise PermissionDenied("Only students reply to exercises.", code="students_only")
     assigned = exercise_selectors.exercises_for_student(student=member.user)
@@ -39,30 +51,114 @@ def reply_create(
         raise PermissionDenied("This exercise is not assigned to you.", code="not_assigned")
     if media.purpose != MediaFile.Purpose.REPLY or media.owner_id != member.user_id:
         raise PermissionDenied("This recording cannot be used here.", code="media_forbidden")
+    # Locked so that processing, which finishes under the same lock, sees this reply once it
+    # commits (and announces it), or has finished and left the media ready.
+    media = MediaFile.objects.select_for_update().get(pk=media.pk)
     if media.state == MediaFile.State.AWAITING_UPLOAD:
         raise DomainError("The recording has not finished uploading.", code="upload_incomplete")
+    if media.state == MediaFile.State.FAILED:
+        raise DomainError(
+            f"This recording cannot be sent: {media.error_message or 'it could not be read.'} "
+            "It does not count as an attempt; choose or record another one.",
+            code="media_failed",
+        )
     if Reply.objects.filter(media=media).exists():
         raise DomainError("This recording was already sent.", code="media_used")
     # Lock the exercise row so that two simultaneous replies get different attempt numbers.
     Exercise.objects.select_for_update().filter(pk=exercise.pk).first()
-    last = Reply.objects.filter(exercise=exercise, student=member.user).aggregate(n=Max("attempt"))
+    mine = Reply.objects.filter(exercise=exercise, student=member.user)
     # The free plan's attempts per exercise (billing decides; the Student plan has no limit).
     billing_services.check_can_reply(
-        tenant=connection.tenant, user=member.user, attempts_so_far=last["n"] or 0
+        tenant=connection.tenant,
+        user=member.user,
+        attempts_so_far=_counted_attempts(exercise=exercise, student=member.user).count(),
     )
-    reply = Reply.objects.create(
-        exercise=exercise,
-        student=member.user,
-        media=media,
-        note=note.strip()[:2000],
-        attempt=(last["n"] or 0) + 1,
+    draft = (
+        mine.filter(media__state=MediaFile.State.FAILED)
+        .select_related("media")
+        .order_by("attempt")
+        .first()
     )
-    activity.emit(
-        kind="reply_submitted", member=member, exercise=exercise.public_id, reply=reply.public_id,
-        student_id=member.user_id,
-    )
+    if draft is not None:
+        reply = _replace_draft(draft, media=media, note=note)
+    else:
+        last = mine.aggregate(n=Max("attempt"))["n"] or 0
+        reply = Reply.objects.create(
+            exercise=exercise,
+            student=member.user,
+            media=media,
+            note=note.strip()[:2000],
+            attempt=last + 1,
+        )
+    if media.is_ready:
+        _announce(reply, member=member)
+    # Otherwise media_process announces it once the recording is ready.
     alignment_services.alignment_request(reply=reply)
     return reply
+
+
+def _replace_draft(draft: Reply, *, media: MediaFile, note: str) -> Reply:
+    """Put a new recording into a draft whose recording failed; the old files are removed."""
+    failed = draft.media
+    Alignment.objects.filter(reply=draft).delete()
+    draft.media = media
+    draft.note = note.strip()[:2000]
+    draft.status = Reply.Status.SUBMITTED
+    draft.sync_offset_ms = 0
+    draft.created_at = timezone.now()  # the inbox orders by when the attempt was sent
+    draft.save(
+        update_fields=["media", "note", "status", "sync_offset_ms", "created_at", "updated_at"]
+    )
+    _remove_media(failed)
+    return draft
+
+
+def _remove_media(media: MediaFile) -> None:
+    from learning.media import tasks
+
+    prefix = media.source_key.rsplit("/", 1)[0] + "/" if media.source_key else None
+    media.delete()
+    if prefix:
+        transaction.on_commit(lambda: tasks.delete_stored_objects.delay([prefix]))
+
+
+def _announce(reply: Reply, *, member: Membership) -> None:
+    activity.emit(
+        kind="reply_submitted",
+        member=member,
+        exercise=reply.exercise.public_id,
+        reply=reply.public_id,
+        student_id=reply.student_id,
+    )
+
+
+def reply_recording_ready(*, reply: Reply) -> None:
+    """The reply's recording has been processed: it is now an attempt to review, and the
+    teacher hears of it. Called by media_process, in its transaction, once per recording."""
+    member = (
+        Membership.objects.select_related("user")
+        .filter(user_id=reply.student_id, tenant__schema_name=connection.schema_name)
+        .first()
+    )
+    if member is not None:
+        _announce(reply, member=member)
+
+
+@transaction.atomic
+def reply_delete(*, member: Membership, reply: Reply) -> None:
+    """The student deletes a draft: one of their replies whose recording failed."""
+    if reply.student_id != member.user_id:
+        raise PermissionDenied("You can only delete your own drafts.", code="forbidden")
+    reply = Reply.objects.select_for_update().select_related("media").get(pk=reply.pk)
+    if reply.media.state != MediaFile.State.FAILED:
+        raise DomainError(
+            "Only a draft whose recording failed can be deleted; sent attempts stay for your "
+            "teacher.",
+            code="reply_not_draft",
+        )
+    media = reply.media
+    reply.delete()
+    _remove_media(media)
 
 
 @transaction.atomic
@@ -76,7 +172,10 @@ def reply_review(*, member: Membership, reply: Reply, status: str) -> Reply:
     reply.reviewed_by = member.user
     reply.save(update_fields=["status", "reviewed_at", "reviewed_by", "updated_at"])
     activity.emit(
-        kind="feedback_given", member=member, reply=reply.public_id, student_id=reply.student_id,
+        kind="feedback_given",
+        member=member,
+        reply=reply.public_id,
+        student_id=reply.student_id,
         status=status,
     )
     return reply
@@ -120,7 +219,7 @@ def comment_create(
         raise PermissionDenied("You cannot comment on this reply.", code="forbidden")
     body = body.strip()
     if not body:
-        raise DomainError("Write something first.", code="body_required")
+        raise DomainError("Write a comment first.", code="body_required")
     if len(body) > MAX_COMMENT_LENGTH:
         raise DomainError(
             f"Keep comments under {MAX_COMMENT_LENGTH} characters.", code="body_too_long"
@@ -140,7 +239,10 @@ def comment_create(
         parent=parent,
     )
     activity.emit(
-        kind="comment_created", member=member, reply=reply.public_id, comment=comment.public_id,
+        kind="comment_created",
+        member=member,
+        reply=reply.public_id,
+        comment=comment.public_id,
         student_id=reply.student_id,
     )
     return comment
@@ -153,7 +255,7 @@ def comment_update(*, member: Membership, comment: Comment, body: str) -> Commen
         raise PermissionDenied("You can only edit your own comments.", code="forbidden")
     body = body.strip()
     if not body:
-        raise DomainError("Write something first.", code="body_required")
+        raise DomainError("Write a comment first.", code="body_required")
     comment.body = body[:MAX_COMMENT_LENGTH]
     comment.edited_at = timezone.now()
     comment.save(update_fields=["body", "edited_at", "updated_at"])

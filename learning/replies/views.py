@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from learning import roles
 from learning.alignment import selectors as alignment_selectors
+from learning.errors import DomainError
 from learning.forms import ReviewForm
 from learning.models import MediaFile, Reply
 from learning.pages import found, media_sources, media_state, student_page, teacher_page, waveform
@@ -89,6 +90,8 @@ BAND_KINDS = (
     ("dragged", "Dragged", "slower than the demonstration"),
     ("missing", "Missing", "a passage of the demonstration not played"),
     ("extra", "Extra", "a pause or a passage not in the demonstration"),
+    ("late_start", "Late start", "the reply comes in after the piece begins"),
+    ("early_end", "Early end", "the reply stops before the demonstration ends"),
     ("flat", "Flat", "lower in pitch"),
     ("sharp", "Sharp", "higher in pitch"),
 )
@@ -176,9 +179,7 @@ _UUID_SLOT = "00000000-0000-0000-0000-000000000000"
 def reply_review(request: HttpRequest, public_id) -> HttpResponse:
     if not roles.is_teacher(request.membership):
         return forbidden(request, "Only teachers review replies.")
-    reply = found(
-        lambda: selectors.reply_get(member=request.membership, public_id=public_id)
-    )
+    reply = found(lambda: selectors.reply_get(member=request.membership, public_id=public_id))
     form = ReviewForm(request.POST)
     if form.is_valid():
         services.reply_review(
@@ -189,3 +190,15 @@ def reply_review(request: HttpRequest, public_id) -> HttpResponse:
         messages.success(request, f"{name}'s attempt {reply.attempt} is {label}.")
     return redirect("learning:compare", public_id=reply.public_id)
 
+
+@require_POST
+def reply_delete(request: HttpRequest, public_id) -> HttpResponse:
+    """A student deletes a draft (a reply whose recording failed)."""
+    reply = found(lambda: selectors.reply_get(member=request.membership, public_id=public_id))
+    try:
+        services.reply_delete(member=request.membership, reply=reply)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("learning:compare", public_id=reply.public_id)
+    messages.success(request, "The draft is deleted. It did not count as an attempt.")
+    return redirect("learning:student_exercise", public_id=reply.exercise.public_id)

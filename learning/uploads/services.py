@@ -74,8 +74,7 @@ def upload_allowed(*, member: Membership | None, size: int) -> None:
     limit = settings.PRACTIKA_MAX_UPLOAD_BYTES
     if size > limit:
         raise LimitReached(
-            f"This file is {format_bytes(size)}; "
-            f"the limit is {format_bytes(limit)}.",
+            f"This file is {format_bytes(size)}; the limit is {format_bytes(limit)}.",
             code="file_too_large",
         )
     user = getattr(member, "user", None)
@@ -87,8 +86,12 @@ def upload_allowed(*, member: Membership | None, size: int) -> None:
 
 def _upload_token(*, media: MediaFile, upload_id: str, part_size: int, count: int, exp: int):
     payload = {
-        "m": str(media.public_id), "u": upload_id, "t": str(connection.tenant.public_id),
-        "p": part_size, "n": count, "e": exp,
+        "m": str(media.public_id),
+        "u": upload_id,
+        "t": str(connection.tenant.public_id),
+        "p": part_size,
+        "n": count,
+        "e": exp,
     }
     return signing.dumps(payload, salt=UPLOAD_TOKEN_SALT, compress=True)
 
@@ -111,7 +114,10 @@ def upload_grant(*, token: str) -> UploadGrant:
     if media is None:
         raise NotFound("This upload was cancelled.", code="upload_not_found")
     return UploadGrant(
-        media=media, upload_id=payload["u"], part_size=payload["p"], part_count=payload["n"],
+        media=media,
+        upload_id=payload["u"],
+        part_size=payload["p"],
+        part_count=payload["n"],
         expires_at=datetime.fromtimestamp(payload["e"], tz=UTC),
     )
 
@@ -141,7 +147,9 @@ def upload_start(
         raise UploadRejected("The file size is not valid.", code="size_invalid")
     upload_allowed(member=member, size=size)
     media = MediaFile(
-        owner=member.user, purpose=purpose, declared_bytes=size,
+        owner=member.user,
+        purpose=purpose,
+        declared_bytes=size,
         original_name=Path(filename or "").name[:MAX_FILENAME_CHARS],
     )
     media.source_key = f"{storage.media_prefix(media.public_id)}source"
@@ -159,7 +167,10 @@ def upload_start(
         key=media.source_key, upload_id=upload_id, token=token, count=count, expires_s=expires_s
     )
     return UploadTicket(
-        media=media, token=token, part_size=part_size, part_urls=urls,
+        media=media,
+        token=token,
+        part_size=part_size,
+        part_urls=urls,
         expires_at=datetime.fromtimestamp(exp, tz=UTC),
     )
 
@@ -173,7 +184,10 @@ def upload_part_put(*, token: str, number: int, stream: BinaryIO) -> str:
         raise UploadRejected(f"Part {number} is not part of this upload.", code="part_invalid")
     try:
         return storage.multipart_put_part(
-            key=grant.media.source_key, upload_id=grant.upload_id, number=number, stream=stream,
+            key=grant.media.source_key,
+            upload_id=grant.upload_id,
+            number=number,
+            stream=stream,
             max_bytes=grant.part_size,
         )
     except storage.ObjectMissing as error:
@@ -202,8 +216,11 @@ def upload_part_urls(*, grant: UploadGrant, token: str) -> list[str]:
         return []
     seconds_left = max(1, int(grant.expires_at.timestamp() - _now()))
     return storage.part_upload_urls(
-        key=grant.media.source_key, upload_id=grant.upload_id, token=token,
-        count=grant.part_count, expires_s=seconds_left,
+        key=grant.media.source_key,
+        upload_id=grant.upload_id,
+        token=token,
+        count=grant.part_count,
+        expires_s=seconds_left,
     )
 
 
@@ -254,6 +271,11 @@ def upload_complete(
 def _size_refusal(*, media: MediaFile, size: int, member: Membership | None) -> str | None:
     """Why the bytes that arrived cannot be kept, or None. Presigned part URLs cannot cap
     what a client sends, so the size declared at the start proves nothing."""
+    if size == 0:
+        return (
+            "The file is empty (0 bytes): nothing was recorded, or it did not upload. "
+            "Choose the file again or record a new take."
+        )
     limit = settings.PRACTIKA_MAX_UPLOAD_BYTES
     if size > limit:
         return f"This file is {format_bytes(size)}; the limit is {format_bytes(limit)}."
@@ -261,7 +283,8 @@ def _size_refusal(*, media: MediaFile, size: int, member: Membership | None) -> 
         # The plan's storage quota counted the declared size: ask again for the difference.
         try:
             billing_services.check_upload_allowed(
-                tenant=connection.tenant, size_bytes=size - media.declared_bytes,
+                tenant=connection.tenant,
+                size_bytes=size - media.declared_bytes,
                 user=getattr(member, "user", None),
             )
         except LimitReached as error:

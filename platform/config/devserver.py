@@ -8,7 +8,8 @@
 3. Runs the ASGI web server (uvicorn, reloading on code changes) and a Celery worker (with
    beat). Without REDIS_URL the broker is kombu's filesystem transport: no server to run.
    uvicorn believes X-Forwarded-For only from the settings' TRUSTED_PROXIES (loopback unless
-   PRACTIKA_TRUSTED_PROXIES says otherwise), and its access log redacts tokens in paths.
+   PRACTIKA_TRUSTED_PROXIES says otherwise). uvicorn's access log is off: Django's request
+   log prints one readable line per request, and emails at INFO (config.dev_logging).
 4. On Ctrl-C (SIGINT), SIGTERM or SIGHUP, or when a child dies, stops the children and then
    the embedded PostgreSQL, so that no process is left behind. The data stays in .data/.
 
@@ -38,7 +39,7 @@ PORT = 8000
 SETTINGS = "config.settings.development"
 # Code that uvicorn watches; .data/ (uploads, broker files) and .venv/ must not trigger reloads.
 RELOAD_DIRS = ["platform", "tenants", "billing", "learning", "analytics"]
-# uvicorn's default log format, with the tokens that URLs carry redacted (config.log_redaction).
+# uvicorn's log format, its access log off (config.dev_logging logs each request once).
 LOG_CONFIG = Path(__file__).resolve().parent / "uvicorn-dev-logging.json"
 STOP_TIMEOUT_S = 10
 
@@ -118,14 +119,17 @@ def _prepare_database(env: dict[str, str]) -> str:
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=1)
     call_command("migrate_template", verbosity=1)
     call_command("migrate_schemas", tenant=True, interactive=False, verbosity=1)
-    summary = io.StringIO()
-    call_command("seed_demo", stdout=summary)
-    # The filesystem broker needs its folders before the worker and the web server use them.
+    # The filesystem broker needs its folders before anything queues a task (the demo seed
+    # does), and before the worker and the web server use them.
     for key in ("data_folder_in", "data_folder_out", "processed_folder"):
         folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(key)
         if folder:
             Path(folder).mkdir(parents=True, exist_ok=True)
     Path(settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
+    summary = io.StringIO()
+    call_command("seed_demo", stdout=summary)
+    # The sample exercise with a processed, aligned and commented reply (first start only).
+    call_command("seed_demo_content")
     connections.close_all()
     return summary.getvalue()
 

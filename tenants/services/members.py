@@ -42,7 +42,7 @@ def _students_changed(tenant: Tenant) -> None:
 def _require_another_owner(membership: Membership) -> None:
     owners = Membership.objects.filter(tenant=membership.tenant, role=Role.OWNER).count()
     if owners <= 1:
-        raise DomainError("A tenant needs at least one owner.", code="last_owner")
+        raise DomainError("Every school and studio needs at least one owner.", code="last_owner")
 
 
 @transaction.atomic

@@ -215,12 +215,25 @@ def test_teacher_creates_and_publishes_and_student_replies_through_the_pages(sch
 def test_publishing_without_a_demonstration_shows_the_reason(school_a):
     teacher = client_for(school_a.teacher, school_a.host)
 
-    response = teacher.post(
-        "/teach/exercises/new/", {"title": "No demo yet", "assign": "all", "publish": "1"}
-    )
+    form = {"title": "No demo yet", "assign": "all", "publish": "1"}
 
-    assert response.status_code == 200
-    assert "Add a demonstration recording before publishing." in response.content.decode()
+    response = teacher.post("/teach/exercises/new/", form)
+
+    # The draft is kept and the teacher is sent to it, with the reason
+    with tenant_context(school_a.tenant):
+        draft = Exercise.objects.get(title="No demo yet")
+    assert draft.status == Exercise.Status.DRAFT
+    assert response.status_code == 302
+    assert response["Location"] == f"/teach/exercises/{draft.public_id}/edit/"
+    page = teacher.get(response["Location"]).content.decode()
+    assert "saved as a draft, not published" in page
+    assert "Add a demonstration recording before publishing." in page
+
+    # Publishing again from its page (what a reload there sends) makes no second draft
+    again = teacher.post(response["Location"], form)
+    assert again.status_code == 302
+    with tenant_context(school_a.tenant):
+        assert Exercise.objects.filter(title="No demo yet").count() == 1
 
 
 def test_teacher_creates_a_class(school_a):

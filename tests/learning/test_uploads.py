@@ -173,12 +173,18 @@ def test_empty_file_fails_with_a_message(school_a, in_tenant, queued):
 
     ticket, response = _upload(client, b"")
 
+    # Then it is refused at completion, with a sentence, and nothing is queued to process
     assert response.status_code == 200, response.content
+    assert response.json()["state"] == "failed"
+    assert response.json()["error_message"].startswith("The file is empty (0 bytes)")
+    assert queued == []
     with in_tenant(school_a.tenant):
         media = MediaFile.objects.get(public_id=ticket["media"]["id"])
+        assert media.state == "failed"
+        # And processing, should it run anyway, leaves it failed
         tasks.process_media.apply(args=[media.pk]).get()
         media.refresh_from_db()
-        assert (media.state, media.error_message) == ("failed", "The file is empty.")
+        assert media.state == "failed"
 
 
 # --- Refusals -------------------------------------------------------------------------------

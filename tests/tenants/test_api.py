@@ -288,7 +288,7 @@ def test_the_last_owner_cannot_be_demoted(school_a):
 
     assert response.status_code == 400
     assert response.json() == {
-        "code": "last_owner", "message": "A tenant needs at least one owner."
+        "code": "last_owner", "message": "Every school and studio needs at least one owner."
     }
 
 

@@ -227,7 +227,8 @@ ROUTES_TAKING: dict[str, tuple[str, ...]] = {
         "api-exercise-publish",
     ),
     "reply": (
-        "learning:compare", "learning:reply_review", "api-reply", "api-reply-review",
+        "learning:compare", "learning:reply_review", "learning:reply_delete",
+        "api-reply", "api-reply-review",
         "api-reply-sync-offset", "api-reply-comments", "api-reply-alignment", "api-reply-seen",
     ),
     "comment": ("api-comment",),

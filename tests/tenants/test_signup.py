@@ -109,6 +109,8 @@ def test_signup_creates_the_tenant_and_lands_on_its_host_logged_in(
     content = page.content.decode()
     assert "Ana&#x27;s Guitar Studio" in content
     assert "owner here" in content
+    # A new studio or school is asked for its first exercise straight away
+    assert 'href="/teach/exercises/new/"' in content and "Create an exercise" in content
     # The handover ticket is single use.
     again = Client(HTTP_HOST=f"{slug}.{public_host}").get(
         urlsplit(response["Location"]).path + "?" + urlsplit(response["Location"]).query

@@ -11,7 +11,7 @@ import numpy as np
 from . import aligner, audio, features, feedback, pitch, timemap
 
 # Stored with each result: a result from another version is recomputed.
-ALGORITHM = "mrdtw-1"
+ALGORITHM = "mrdtw-2"  # 2: late starts and early ends named; tempo from the map
 MIN_SECONDS = 1.0
 
 
@@ -35,7 +35,9 @@ def analyse(demo_audio: np.ndarray, reply_audio: np.ndarray, *, with_pitch: bool
     alignment = aligner.align(demo_audio, reply_audio)
     if not alignment.trustworthy:
         return Result(
-            aligned=False, reason=alignment.reason, confidence=round(alignment.confidence, 3),
+            aligned=False,
+            reason=alignment.reason,
+            confidence=round(alignment.confidence, 3),
             transposition=alignment.transposition,
         )
     demo_pitch = reply_pitch = None

@@ -79,6 +79,7 @@ SHARED_APPS = [
     "knox",
     "dj_rest_auth",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # the API docs' viewer, served from our own static files
     "channels",
 ]
 TENANT_APPS = [
@@ -254,6 +255,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Upload → Reply → Compare. Tenant routes are served on each tenant's host.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs' viewer is served from our static files, so /api/docs/ works offline.
+    # https://drf-spectacular.readthedocs.io/en/latest/settings.html
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Like every route on a tenant's host, the schema and docs there are members-only.
     "SERVE_PERMISSIONS": ["tenants.permissions.PublicSiteOrTenantMember"],
     "ENUM_NAME_OVERRIDES": {

@@ -4,7 +4,7 @@
 server and the worker in DATABASE_URL, so only a bare `manage.py` call starts it from here.
 """
 
-from config import database, embedded_db
+from config import database, dev_logging, embedded_db
 from config.settings.base import *  # noqa: F403
 from config.settings.base import BASE_DOMAIN, DATABASE_URL, TEMPLATES, env
 
@@ -17,9 +17,9 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = PUBLIC_SCHEME
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=[BASE_DOMAIN, f".{BASE_DOMAIN}", "127.0.0.1", "[::1]"]
 )
-EMAIL_BACKEND = env.str(
-    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
-)
+# Emails and requests as readable lines in make dev's terminal (config.dev_logging).
+EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="config.dev_logging.LoggingEmailBackend")
+LOGGING = dev_logging.LOGGING
 
 # WhiteNoise serves static files straight from the finders, re-reading them on each request:
 # no collectstatic while developing. https://whitenoise.readthedocs.io/en/stable/django.html

@@ -67,8 +67,10 @@ import { formatBytes } from "./lib/format.js";
 
     say(text) { this.status.textContent = text; }
 
+    /* `done` counts only bytes the server has acknowledged (whole parts it answered for):
+     * the browser's own upload events count bytes handed to the network, which run ahead. */
     progress(done, total) {
-      const pct = total ? Math.floor((done / total) * 100) : 100;
+      const pct = total ? Math.min(100, Math.floor((done / total) * 100)) : 100;
       this.bar.value = pct;
       this.pct.textContent = `${pct}%`;
     }
@@ -84,6 +86,11 @@ import { formatBytes } from "./lib/format.js";
       this.emit("practika:upload-started", {});
       if (max && file.size > max) {
         this.say(`This file is ${formatBytes(file.size)}; the limit is ${formatBytes(max)}.`);
+        this.cancelButton.hidden = true;
+        return;
+      }
+      if (file.size === 0) {
+        this.say("This file is empty (0 bytes): nothing was recorded. Choose another file or record a new take.");
         this.cancelButton.hidden = true;
         return;
       }
@@ -110,7 +117,8 @@ import { formatBytes } from "./lib/format.js";
           for (let attempt = 1; ; attempt += 1) {
             if (state.cancelled) throw Object.assign(new Error("Cancelled."), { cancelled: true });
             try {
-              etag = await putPart(part.url, blob, (loaded) => this.progress(sent + loaded, file.size), state);
+              const label = ticket.parts.length > 1 ? ` (part ${part.number} of ${ticket.parts.length})` : "";
+              etag = await putPart(part.url, blob, () => this.say(`Uploading… ${formatBytes(sent)} of ${formatBytes(file.size)} received${label}`), state);
               break;
             } catch (error) {
               if (error.cancelled || attempt >= 6 || (error.status && error.status < 500 && error.status !== 408 && error.status !== 429)) throw error;
@@ -122,7 +130,7 @@ import { formatBytes } from "./lib/format.js";
           sent += blob.size;
           parts.push({ number: part.number, etag });
           this.progress(sent, file.size);
-          this.say(`Uploading… ${formatBytes(sent)} of ${formatBytes(file.size)}`);
+          this.say(`Uploading… ${formatBytes(sent)} of ${formatBytes(file.size)} received`);
         }
         this.say("Finishing…");
         const media = await api(ticket.complete_url, { method: "POST", body: JSON.stringify({ parts }) });
