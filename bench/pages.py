@@ -53,6 +53,7 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -273,6 +274,8 @@ class Server:
     port: int
     process: subprocess.Popen
     log: Path
+    host: str  # what it answers `ready` for
+    ready: str
 
 
 def _free_port() -> int:
@@ -281,7 +284,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start(name: str, argv: list[str], env: dict[str, str], port: int) -> Server:
+def _start(
+    name: str, argv: list[str], env: dict[str, str], port: int, host: str, ready: str
+) -> Server:
     log = DATA / f"{name}.log"
     with log.open("wb") as output:
         # A session of its own: stopping it stops its workers too (the whole process group).
@@ -294,7 +299,7 @@ def _start(name: str, argv: list[str], env: dict[str, str], port: int) -> Server
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    return Server(name, port, process, log)
+    return Server(name, port, process, log, host, ready)
 
 
 def _stop(server: Server) -> None:
@@ -322,11 +327,11 @@ def _get(port: int, host: str, path: str, cookie: str = "") -> tuple[int, str]:
         connection.close()
 
 
-def _wait_ready(server: Server, host: str, path: str) -> None:
+def _wait_ready(server: Server) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
         try:
-            status, _ = _get(server.port, host, path)
+            status, _ = _get(server.port, server.host, server.ready)
             if status == 200:
                 return
         except OSError:
@@ -360,11 +365,11 @@ def _start_servers(stack: ExitStack, production_env: dict[str, str]) -> dict[str
                     bare_env, "127.0.0.1", "/"),
     }  # fmt: skip
     servers = {}
-    for name, (argv, env, _, _) in commands.items():
-        servers[name] = _start(name, argv, env, ports[name])
+    for name, (argv, env, host, ready) in commands.items():
+        servers[name] = _start(name, argv, env, ports[name], host, ready)
         stack.callback(_stop, servers[name])
-    for name, (argv, _, host, ready) in commands.items():
-        _wait_ready(servers[name], host, ready)
+    for name, (argv, *_) in commands.items():
+        _wait_ready(servers[name])
         print(f"# {name}: {' '.join(argv[1:4])} … on port {servers[name].port}", flush=True)
     return servers
 
@@ -372,18 +377,31 @@ def _start_servers(stack: ExitStack, production_env: dict[str, str]) -> dict[str
 # --- Load -----------------------------------------------------------------------------------
 
 
-def _wrk(port: int, host: str, path: str, cookie: str, *, connections: int, seconds: int) -> dict:
+def _drain(server: Server) -> None:
+    """Wait for the requests wrk left in flight: the server still answers them after the run,
+    and they would slow the next one. A probe waits behind them in whichever worker takes it;
+    several at once reach every worker."""
+    probes = 2 * WORKERS
+    with ThreadPoolExecutor(probes) as pool:
+        for _ in range(2):
+            list(pool.map(lambda _: _get(server.port, server.host, server.ready), range(probes)))
+
+
+def _wrk(server: Server, host: str, path: str, cookie: str, *, connections: int, seconds: int):
     argv = [
         "wrk", "--threads", str(min(WORKERS, connections)),
         "--connections", str(connections), "--duration", f"{seconds}s",
         "--timeout", f"{seconds + 30}s", "--script", str(LUA), "--header", f"Host: {host}",
         *(["--header", f"Cookie: {cookie}"] if cookie else []),
-        f"http://127.0.0.1:{port}{path}",
+        f"http://127.0.0.1:{server.port}{path}",
     ]  # fmt: skip
     try:
         result = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+        _drain(server)
     except subprocess.TimeoutExpired:
         raise BenchError(f"wrk did not finish its {seconds} s run on {host}{path}") from None
+    except OSError as error:
+        raise BenchError(f"{server.name} stopped answering after {host}{path}: {error}") from None
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     if result.returncode != 0 or not lines:
         raise BenchError(f"wrk failed on {host}{path}: {result.stderr or result.stdout}")
@@ -418,15 +436,15 @@ def _check(server: Server, page: Page) -> None:
 def _load_bare(servers: dict[str, Server], rounds: dict[str, list[float]]) -> None:
     for name in ("bare", "ceiling"):
         server = servers[name]
-        _wrk(server.port, "127.0.0.1", "/", "", connections=CONNECTIONS, seconds=1)
-        figures = _wrk(server.port, "127.0.0.1", "/", "", connections=CONNECTIONS, seconds=SECONDS)
+        _wrk(server, "127.0.0.1", "/", "", connections=CONNECTIONS, seconds=1)
+        figures = _wrk(server, "127.0.0.1", "/", "", connections=CONNECTIONS, seconds=SECONDS)
         rounds[name].append(figures["rps"])
         print(f"# {name:8s} {figures['rps']:7.0f} req/s at {CONNECTIONS} connections", flush=True)
 
 
 def _load_page(server: Server, page: Page) -> dict:
     _check(server, page)
-    args = (server.port, page.host, page.path, page.cookie)
+    args = (server, page.host, page.path, page.cookie)
     _wrk(*args, connections=CONNECTIONS, seconds=WARMUP_SECONDS)
     load = _wrk(*args, connections=CONNECTIONS, seconds=SECONDS)
     alone = _wrk(*args, connections=1, seconds=LATENCY_SECONDS)
@@ -457,7 +475,7 @@ def _measure(pages: list[Page], production_env: dict[str, str]) -> int:
                 _load_bare(servers, rounds)
         _load_bare(servers, rounds)
         alone = {
-            name: _wrk(servers[name].port, "127.0.0.1", "/", "", connections=1,
+            name: _wrk(servers[name], "127.0.0.1", "/", "", connections=1,
                        seconds=LATENCY_SECONDS)
             for name in ("bare", "ceiling")
         }  # fmt: skip
@@ -506,6 +524,9 @@ def main() -> int:
     except BenchError as error:
         print(f"bench/pages.py: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # the servers are stopped by then
+        print("bench/pages.py: interrupted", file=sys.stderr)
+        return 130
     finally:
         connections.close_all()
 
