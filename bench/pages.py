@@ -23,14 +23,16 @@ exercise_list, inbox, student_exercise, compare (the HTML page) as the tenant's 
 student of it (a session cookie), public_home and login on the public site. Each is loaded at 16
 connections (throughput) after a warm-up, then at 1 connection, where no request waits for
 another (p50, p99). The bare servers are loaded before, between and after the pages and their
-median is used, because the machine is shared and its speed drifts. `page_sql_max` counts the
+median is used, because the machine is shared and its speed drifts. After each run the bench
+waits until the server has answered what wrk left in flight. `page_sql_max` counts the
 statements of a warm request to each tenant page in this process (Django's test client, the
 same settings and database, counted at the psycopg level by tests/support/sql_count.py).
 
 Data: a tenant of 1,000 students and 10,000 replies (tests/support/scale.py), seeded once in a
 database of the bench's own on the machine's PostgreSQL (127.0.0.1:5432, user postgres,
 `practika_bench_pages`, created if missing) and reused; Redis 127.0.0.1:6379 db 12 (flushed at
-the start). DATABASE_URL and REDIS_URL override both (a given Redis is not flushed). Without
+the start; `dropdb -h 127.0.0.1 -U postgres practika_bench_pages` makes the next run seed
+again). DATABASE_URL and REDIS_URL override both (a given Redis is not flushed). Without
 PostgreSQL or Redis the script says so and exits 2; it exits 1 when a page or a server fails,
 never for a missed target: it reports figures.
 
@@ -41,6 +43,7 @@ BENCH_PAGES_CONNECTIONS (default 16). Server logs: .data/bench-pages/.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import logging
@@ -54,7 +57,6 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -342,7 +344,9 @@ def _wait_ready(server: Server) -> None:
         time.sleep(0.3)
 
 
-def _start_servers(stack: ExitStack, production_env: dict[str, str]) -> dict[str, Server]:
+def _start_servers(
+    stack: contextlib.ExitStack, production_env: dict[str, str]
+) -> dict[str, Server]:
     from config import webserver
 
     path = os.pathsep.join([str(ROOT / "platform"), str(ROOT)])
@@ -377,14 +381,23 @@ def _start_servers(stack: ExitStack, production_env: dict[str, str]) -> dict[str
 # --- Load -----------------------------------------------------------------------------------
 
 
+# Connections each server dropped without an answer, over the run.
+socket_errors: dict[str, int] = {}
+
+
 def _drain(server: Server) -> None:
     """Wait for the requests wrk left in flight: the server still answers them after the run,
     and they would slow the next one. A probe waits behind them in whichever worker takes it;
     several at once reach every worker."""
     probes = 2 * WORKERS
+
+    def probe(_) -> None:
+        with contextlib.suppress(OSError):  # a dropped connection is counted by wrk already
+            _get(server.port, server.host, server.ready)
+
     with ThreadPoolExecutor(probes) as pool:
         for _ in range(2):
-            list(pool.map(lambda _: _get(server.port, server.host, server.ready), range(probes)))
+            list(pool.map(probe, range(probes)))
 
 
 def _wrk(server: Server, host: str, path: str, cookie: str, *, connections: int, seconds: int):
@@ -400,15 +413,17 @@ def _wrk(server: Server, host: str, path: str, cookie: str, *, connections: int,
         _drain(server)
     except subprocess.TimeoutExpired:
         raise BenchError(f"wrk did not finish its {seconds} s run on {host}{path}") from None
-    except OSError as error:
-        raise BenchError(f"{server.name} stopped answering after {host}{path}: {error}") from None
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     if result.returncode != 0 or not lines:
         raise BenchError(f"wrk failed on {host}{path}: {result.stderr or result.stdout}")
     figures = json.loads(lines[-1])
-    failures = {k: figures[k] for k in ("status", "connect", "read", "write") if figures[k]}
-    if failures:
-        raise BenchError(f"{host}{path}: {figures['requests']} requests, failures {failures}")
+    if figures["status"]:
+        raise BenchError(f"{host}{path}: {figures['status']} answers of 400 or more")
+    # Connections dropped without an answer: a worker that died or was restarted (see its log).
+    dropped = sum(figures[k] for k in ("connect", "read", "write", "timeout"))
+    if dropped:
+        socket_errors[server.name] = socket_errors.get(server.name, 0) + dropped
+        print(f"# {host}{path}: {dropped} socket errors or timeouts (see {server.log})", flush=True)
     if not figures["requests"]:
         # Slow, not broken: no answer within the run, so each took at least that long.
         print(f"# {host}{path}: no request finished within {seconds} s", flush=True)
@@ -422,10 +437,15 @@ def _wrk(server: Server, host: str, path: str, cookie: str, *, connections: int,
 
 
 def _check(server: Server, page: Page) -> None:
-    try:
-        status, body = _get(server.port, page.host, page.path, page.cookie)
-    except OSError as error:
-        raise BenchError(f"{page.name} ({page.host}{page.path}) did not answer: {error}") from None
+    for attempt in range(3):
+        try:
+            status, body = _get(server.port, page.host, page.path, page.cookie)
+            break
+        except OSError as error:  # a worker restarting answers the next one
+            if attempt == 2:
+                where = f"{page.name} ({page.host}{page.path})"
+                raise BenchError(f"{where} did not answer: {error}") from None
+            time.sleep(2)
     if status != 200 or page.marker not in body:
         raise BenchError(
             f"{page.name} ({page.host}{page.path}) answered {status} without its content "
@@ -459,7 +479,7 @@ def _load_page(server: Server, page: Page) -> dict:
 
 
 def _measure(pages: list[Page], production_env: dict[str, str]) -> int:
-    with ExitStack() as stack:
+    with contextlib.ExitStack() as stack:
         servers = _start_servers(stack, production_env)
         for page in pages:
             _check(servers["practika"], page)
@@ -491,6 +511,7 @@ def _measure(pages: list[Page], production_env: dict[str, str]) -> int:
     print(f"BENCH page_ceiling_rps {ceiling:.0f} req/s")
     print(f"BENCH page_bare_p50_ms {alone['bare']['p50_ms']:.2f} ms")
     print(f"BENCH page_ceiling_p50_ms {alone['ceiling']['p50_ms']:.2f} ms")
+    print(f"BENCH page_socket_errors {sum(socket_errors.values())}")
     worst = max(sql[page.name] for page in pages if page.tenant)
     print(f"BENCH page_sql_max {worst} statements")
     return 0
