@@ -418,7 +418,9 @@ def _wrk(server: Server, host: str, path: str, cookie: str, *, connections: int,
         raise BenchError(f"wrk failed on {host}{path}: {result.stderr or result.stdout}")
     figures = json.loads(lines[-1])
     if figures["status"]:
-        raise BenchError(f"{host}{path}: {figures['status']} answers of 400 or more")
+        raise BenchError(
+            f"{host}{path}: {figures['status']} answers of 400 or more (see {server.log})"
+        )
     # Connections dropped without an answer: a worker that died or was restarted (see its log).
     dropped = sum(figures[k] for k in ("connect", "read", "write", "timeout"))
     if dropped:
