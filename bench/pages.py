@@ -59,6 +59,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".data" / "bench-pages"
@@ -107,7 +108,8 @@ def _database_problem(url: str) -> str | None:
         with psycopg.connect(url, connect_timeout=5):
             return None
     except psycopg.Error as error:
-        return f"PostgreSQL at DATABASE_URL is not reachable: {error}"
+        where = urlparse(url)
+        return f"PostgreSQL ({where.hostname}:{where.port}{where.path}) cannot be used: {error}"
 
 
 def _redis_problem(url: str) -> str | None:
