@@ -24,9 +24,9 @@ student of it (a session cookie), public_home and login on the public site. Each
 connections (throughput) after a warm-up, then at 1 connection, where no request waits for
 another (p50, p99). The bare servers are loaded before, between and after the pages and their
 median is used, because the machine is shared and its speed drifts. After each run the bench
-waits until the server has answered what wrk left in flight. `page_sql_max` counts the
-statements of a warm request to each tenant page in this process (Django's test client, the
-same settings and database, counted at the psycopg level by tests/support/sql_count.py).
+waits until the server is idle (it goes on answering what wrk left in flight). `page_sql_max`
+counts the statements of a warm request to each tenant page in this process (Django's test
+client, the same settings and database, at the psycopg level: tests/support/sql_count.py).
 
 Data: a tenant of 1,000 students and 10,000 replies (tests/support/scale.py), seeded once in a
 database of the bench's own on the machine's PostgreSQL (127.0.0.1:5432, user postgres,
@@ -56,7 +56,6 @@ import statistics
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -387,19 +386,32 @@ def _start_servers(
 socket_errors: dict[str, int] = {}
 
 
+def _cpu_ticks(group: int) -> int:
+    """CPU time (user and system, in clock ticks) used so far by a process group's processes."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[2]) == group:  # pgrp; utime and stime follow ten fields later
+            total += int(fields[11]) + int(fields[12])
+    return total
+
+
 def _drain(server: Server) -> None:
-    """Wait for the requests wrk left in flight: the server still answers them after the run,
-    and they would slow the next one. A probe waits behind them in whichever worker takes it;
-    several at once reach every worker."""
-    probes = 2 * WORKERS
-
-    def probe(_) -> None:
-        with contextlib.suppress(OSError):  # a dropped connection is counted by wrk already
-            _get(server.port, server.host, server.ready)
-
-    with ThreadPoolExecutor(probes) as pool:
-        for _ in range(2):
-            list(pool.map(probe, range(probes)))
+    """Wait until the server is idle again. It goes on answering the requests wrk left in
+    flight after a run (each in a thread of its own under ASGI), which would slow the next one;
+    idle is under a tenth of a core for half a second (bounded: a busy machine may never be)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    deadline = time.monotonic() + 120
+    before = _cpu_ticks(server.process.pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = _cpu_ticks(server.process.pid)
+        if now - before < 0.1 * 0.5 * tick:
+            return
+        before = now
 
 
 def _wrk(server: Server, host: str, path: str, cookie: str, *, connections: int, seconds: int):
