@@ -33,8 +33,8 @@ database of the bench's own on the machine's PostgreSQL (127.0.0.1:5432, user po
 `practika_bench_pages`, created if missing) and reused; Redis 127.0.0.1:6379 db 12 (flushed at
 the start; `dropdb -h 127.0.0.1 -U postgres practika_bench_pages` makes the next run seed
 again). DATABASE_URL and REDIS_URL override both (a given Redis is not flushed). Without
-PostgreSQL or Redis the script says so and exits 2; it exits 1 when a page or a server fails,
-never for a missed target: it reports figures.
+PostgreSQL or Redis the script says so and exits 2; it exits 1 when a server fails to start or
+a page fails (after measuring the others), never for a missed target: it reports figures.
 
 Environment: BENCH_PAGES_SECONDS (each 16-connection run, default 8), BENCH_PAGES_LATENCY_SECONDS
 (each 1-connection run, default 5), BENCH_PAGES_WARMUP_SECONDS (default 2),
@@ -503,10 +503,14 @@ def _measure(pages: list[Page], production_env: dict[str, str]) -> int:
         for page in pages:
             print(f"# {page.name:18s} {sql[page.name]} SQL statements (a warm request)")
         rounds: dict[str, list[float]] = {"bare": [], "ceiling": []}
-        results = {}
+        results, failed = {}, []
         _load_bare(servers, rounds)  # before, between and after the pages
         for index, page in enumerate(pages):
-            results[page.name] = _load_page(servers["practika"], page)
+            try:
+                results[page.name] = _load_page(servers["practika"], page)
+            except BenchError as error:  # the others are still measured; the exit status says
+                print(f"bench/pages.py: {error}", file=sys.stderr, flush=True)
+                failed.append(page.name)
             if index == len(pages) // 2 - 1:
                 _load_bare(servers, rounds)
         _load_bare(servers, rounds)
@@ -516,7 +520,7 @@ def _measure(pages: list[Page], production_env: dict[str, str]) -> int:
             for name in ("bare", "ceiling")
         }  # fmt: skip
     bare, ceiling = statistics.median(rounds["bare"]), statistics.median(rounds["ceiling"])
-    for page in pages:
+    for page in (page for page in pages if page.name in results):
         figures = results[page.name]
         print(f"BENCH page_{page.name}_rps {figures['rps']:.1f} req/s")
         print(f"BENCH page_{page.name}_vs_bare {figures['rps'] / bare:.3f}")
@@ -530,7 +534,9 @@ def _measure(pages: list[Page], production_env: dict[str, str]) -> int:
     print(f"BENCH page_socket_errors {sum(socket_errors.values())}")
     worst = max(sql[page.name] for page in pages if page.tenant)
     print(f"BENCH page_sql_max {worst} statements")
-    return 0
+    if failed:
+        print(f"bench/pages.py: not measured: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def main() -> int:
