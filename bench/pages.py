@@ -75,6 +75,7 @@ OWN_DATABASE = "practika_bench_pages"
 DEFAULT_DATABASE_URL = f"postgresql://postgres@127.0.0.1:5432/{OWN_DATABASE}"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
 START_TIMEOUT_S = 90
+DRAIN_TIMEOUT_S = 30
 
 
 class BenchError(Exception):
@@ -404,7 +405,7 @@ def _drain(server: Server) -> None:
     flight after a run (each in a thread of its own under ASGI), which would slow the next one;
     idle is under a tenth of a core for half a second (bounded: a busy machine may never be)."""
     tick = os.sysconf("SC_CLK_TCK")
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
     before = _cpu_ticks(server.process.pid)
     while time.monotonic() < deadline:
         time.sleep(0.5)
