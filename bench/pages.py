@@ -254,18 +254,20 @@ def _sql_counts(pages: list[Page]) -> dict[str, int]:
 
     counts = {}
     logging.disable(logging.INFO)  # the request log lines of this process are not the bench's
-    for page in pages:
-        client = Client()
-        if page.cookie:
-            name, value = page.cookie.split("=", 1)
-            client.cookies[name] = value
-        client.get(page.path, headers={"host": page.host})
-        with count_statements() as statements:
-            response = client.get(page.path, headers={"host": page.host})
-        if response.status_code != 200:
-            raise BenchError(f"{page.name}: {response.status_code} in process")
-        counts[page.name] = len(statements)
-    logging.disable(logging.NOTSET)
+    try:
+        for page in pages:
+            client = Client()
+            if page.cookie:
+                name, value = page.cookie.split("=", 1)
+                client.cookies[name] = value
+            client.get(page.path, headers={"host": page.host})
+            with count_statements() as statements:
+                response = client.get(page.path, headers={"host": page.host})
+            if response.status_code != 200:
+                raise BenchError(f"{page.name}: {response.status_code} in process")
+            counts[page.name] = len(statements)
+    finally:
+        logging.disable(logging.NOTSET)
     return counts
 
 
@@ -395,7 +397,7 @@ def _cpu_ticks(group: int) -> int:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:  # the process ended meanwhile
             continue
-        if int(fields[2]) == group:  # pgrp; utime and stime follow ten fields later
+        if int(fields[2]) == group:  # proc(5): pgrp, then utime and stime at 11 and 12
             total += int(fields[11]) + int(fields[12])
     return total
 
