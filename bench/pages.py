@@ -333,6 +333,20 @@ def _get(port: int, host: str, path: str, cookie: str = "") -> tuple[int, str]:
         connection.close()
 
 
+def _last_error(server: Server) -> str:
+    """The last error the server logged (Practika logs JSON lines), to say why in one line."""
+    last = ""
+    for line in server.log.read_text(errors="replace").splitlines():
+        if '"level": "ERROR"' in line:
+            last = line
+    try:
+        entry = json.loads(last)
+    except ValueError:
+        return f" (see {server.log})"
+    cause = (entry.get("exception") or entry.get("message") or "").strip().splitlines()[-1:]
+    return f"; last error logged: {' '.join(cause)} (see {server.log})"
+
+
 def _wait_ready(server: Server) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
@@ -436,7 +450,7 @@ def _wrk(server: Server, host: str, path: str, cookie: str, *, connections: int,
     figures = json.loads(lines[-1])
     if figures["status"]:
         raise BenchError(
-            f"{host}{path}: {figures['status']} answers of 400 or more (see {server.log})"
+            f"{host}{path}: {figures['status']} answers of 400 or more{_last_error(server)}"
         )
     # Connections dropped without an answer: a worker that died or was restarted (see its log).
     dropped = sum(figures[k] for k in ("connect", "read", "write", "timeout"))
@@ -468,7 +482,7 @@ def _check(server: Server, page: Page) -> None:
     if status != 200 or page.marker not in body:
         raise BenchError(
             f"{page.name} ({page.host}{page.path}) answered {status} without its content "
-            f"({page.marker!r}); it is not measured"
+            f"({page.marker!r}); it is not measured{_last_error(server)}"
         )
 
 
