@@ -75,7 +75,7 @@ OWN_DATABASE = "practika_bench_pages"
 DEFAULT_DATABASE_URL = f"postgresql://postgres@127.0.0.1:5432/{OWN_DATABASE}"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
 START_TIMEOUT_S = 90
-DRAIN_TIMEOUT_S = 30
+DRAIN_TIMEOUT_S = 20
 
 
 class BenchError(Exception):
