@@ -16,7 +16,7 @@ PRACTIKA_TEST_PG_DIR ?= $(CURDIR)/.data/postgres-test
 PRACTIKA_BENCH_PG_DIR ?= $(CURDIR)/.data/postgres-bench
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint bench chromium node clean-venv
+.PHONY: help dev test lint bench chromium node wrk clean-venv
 
 help:
 	@echo "make dev     run Practika at http://localhost:8000 (Ctrl-C stops everything)"
@@ -109,7 +109,18 @@ lint: $(VENV)/.installed-dev
 # (half-dropped schemas, stray tenants) to skew the next one.
 # (bench/pages.py is the exception: it keeps its seeded tenant in a database of its own on the
 # machine's PostgreSQL, see its docstring.)
-bench: $(VENV)/.installed-dev
+# bench/pages.py loads the pages with Debian's wrk.
+wrk:
+	@if command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's wrk for the page benchmark..."; \
+		apt-get update && apt-get install -y wrk; \
+	else \
+		echo "The page benchmark needs wrk (Debian: sudo apt-get install -y wrk)." >&2; \
+		exit 1; \
+	fi
+
+bench: $(VENV)/.installed-dev chromium node wrk
 	@PRACTIKA_EMBEDDED_PG_DIR="$(PRACTIKA_BENCH_PG_DIR)" PYTHONPATH=platform $(PY) -m config.embedded_db stop; \
 	rm -rf "$(PRACTIKA_BENCH_PG_DIR)"; \
 	status=0; \
