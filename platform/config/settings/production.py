@@ -40,8 +40,10 @@ if DATABASES:
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": env.int("DJANGO_DB_POOL_MIN", default=1),
-            "max_size": env.int("DJANGO_DB_POOL_MAX", default=8),
-            "timeout": env.int("DJANGO_DB_POOL_TIMEOUT", default=10),
+            "max_size": env.int("DJANGO_DB_POOL_MAX", default=12),
+            # A request waits its turn for a connection rather than failing while the client
+            # (and the load balancer) would still wait for its answer.
+            "timeout": env.int("DJANGO_DB_POOL_TIMEOUT", default=25),
         }
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
