@@ -165,12 +165,20 @@ def test_staff_enrol_then_log_in_with_a_code_and_with_a_recovery_code(
     assert codes[0] not in recovery.wrap().get_unused_codes()
 
 
+def _set_mfa_required(tenant, required):
+    tenant = Tenant.objects.get(pk=tenant.pk)
+    tenant.mfa_required = required
+    tenant.save(update_fields=["mfa_required"])
+
+
 @pytest.fixture
-def school_a_requires_mfa(schools):
+def school_a_requires_mfa(schools, stack):
     tenant, teacher = schools.a.tenant, schools.a.teacher
-    committed(lambda: Tenant.objects.filter(pk=tenant.pk).update(mfa_required=True))
+    committed(lambda: _set_mfa_required(tenant, True))
+    stack.forget_cached()  # the live server's cached copy of the tenant
     yield schools.a
-    committed(lambda: Tenant.objects.filter(pk=tenant.pk).update(mfa_required=False))
+    committed(lambda: _set_mfa_required(tenant, False))
+    stack.forget_cached()
     committed(lambda: Authenticator.objects.filter(user=teacher).delete())
 
 

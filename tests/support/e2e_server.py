@@ -154,6 +154,14 @@ class LiveStack:
         files = sorted((self.data / "mail").glob("*.log"), key=lambda f: f.stat().st_mtime)
         return [file.read_text(errors="replace") for file in files]
 
+    def forget_cached(self) -> None:
+        """Empty the live processes' cache (a file cache, not the test process's locmem one):
+        for a test that changes a tenant behind their back, where a model save in the test
+        process cannot drop the copies the server has cached."""
+        from django.core.cache.backends.filebased import FileBasedCache
+
+        FileBasedCache(str(self.data / "cache"), {}).clear()
+
     def logs(self) -> str:
         return "\n".join(
             f"--- {name} ---\n{(self.data / name).read_text(errors='replace')[-4000:]}"
