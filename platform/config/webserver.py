@@ -42,6 +42,9 @@ def command(
         "--proxy-headers", "--forwarded-allow-ips", trusted,
         "--no-access-log", "--log-config", str(LOG_CONFIG),
         "--lifespan", "off",
+        # uvicorn's supervisor kills a worker that has not answered its ping within this
+        # time; the default (5 s) killed busy workers, and the requests in them, under load.
+        "--timeout-worker-healthcheck", "30",
     ]  # fmt: skip
 
 
