@@ -93,6 +93,8 @@ lint: $(VENV)/.installed-dev
 
 # Each run starts from an empty bench database, so that an interrupted run leaves nothing
 # (half-dropped schemas, stray tenants) to skew the next one.
+# (bench/pages.py is the exception: it keeps its seeded tenant in a database of its own on the
+# machine's PostgreSQL, see its docstring.)
 bench: $(VENV)/.installed-dev
 	@PRACTIKA_EMBEDDED_PG_DIR="$(PRACTIKA_BENCH_PG_DIR)" PYTHONPATH=platform $(PY) -m config.embedded_db stop; \
 	rm -rf "$(PRACTIKA_BENCH_PG_DIR)"; \

@@ -1,4 +1,4 @@
-"""A tenant seeded at scale for the query-count tests and bench/dashboards.py: 1,000 students
+"""A tenant seeded at scale for the query-count tests and bench/pages.py: 1,000 students
 and 10,000 replies with feedback, comments and activity events, written with bulk_create (a
 few seconds) and rolled up with analytics.rollups.rebuild()."""
 
