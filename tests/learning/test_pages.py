@@ -361,3 +361,29 @@ def test_list_pages_run_a_constant_number_of_queries(school_a, who, url, marker)
     assert many == few
     with tenant_context(school_a.tenant):
         assert Comment.objects.count() >= 55
+
+
+def test_the_inbox_row_shows_the_reply(school_a):
+    # Given a reply with a long note, sent three days ago, whose recording is still processing
+    with tenant_context(school_a.tenant):
+        media = MediaFileFactory(owner=school_a.student, state=MediaFile.State.PROCESSING)
+    reply = _reply(
+        school_a,
+        exercise=_exercise(school_a, title="Bourrée <No. 2>"),
+        media=media,
+        note="n" * 100,
+        attempt=2,
+    )
+    with tenant_context(school_a.tenant):
+        Reply.objects.filter(pk=reply.pk).update(created_at=timezone.now() - timedelta(days=3))
+    teacher = client_for(school_a.teacher, school_a.host)
+
+    # When the teacher opens the inbox
+    html = _html(teacher, "/teach/inbox/")
+
+    # Then the row links to its compare page and says who, what, which attempt and how long
+    assert f'href="/replies/{reply.public_id}/"' in html
+    assert f"{school_a.student.display_name} · Bourrée &lt;No. 2&gt;" in html
+    assert f"Attempt 2 · “{'n' * 79}…”" in html
+    assert "waiting 3\xa0days" in html
+    assert '<span class="media-state state-processing compact">Processing</span>' in html
