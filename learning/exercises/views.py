@@ -13,14 +13,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_POST
 
 from learning.errors import DomainError
 from learning.exercises import selectors, services
 from learning.forms import ClassroomForm, ExerciseForm, ReplyForm
 from learning.models import Classroom, Exercise, MediaFile, Reply
-from learning.pages import found, media_sources, media_state, student_page, teacher_page
+from learning.pages import (
+    found,
+    id_path,
+    media_sources,
+    media_state,
+    student_page,
+    teacher_page,
+)
 from learning.replies import selectors as reply_selectors
 from learning.replies import services as reply_services
 from tenants import selectors as tenant_selectors
@@ -58,8 +65,34 @@ def exercise_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "learning/teacher/exercise_list.html",
-        {"exercises": exercises, "status": status, "statuses": Exercise.Status.choices},
+        {"rows": _exercise_rows(exercises), "status": status, "statuses": Exercise.Status.choices},
     )
+
+
+def _exercise_rows(exercises) -> list[dict]:
+    """The list's exercises as the template shows them (learning.pages: lists)."""
+    detail = id_path("learning:teacher_exercise")
+    statuses = dict(Exercise.Status.choices)
+    rows = []
+    for exercise in exercises.select_related(None).values(
+        "public_id", "title", "instrument", "tags", "due_at", "created_at", "status",
+        "reply_count",
+    ):  # fmt: skip
+        due_at, count = exercise["due_at"], exercise["reply_count"]
+        rows.append(
+            {
+                "url": detail(exercise["public_id"]),
+                "title": exercise["title"],
+                "instrument": exercise["instrument"],
+                "tags": exercise["tags"],
+                "due": due_at and dateformat.format(timezone.localtime(due_at), "j M, H:i"),
+                "created": dateformat.format(timezone.localtime(exercise["created_at"]), "j M"),
+                "status": exercise["status"],
+                "status_label": statuses.get(exercise["status"], exercise["status"]),
+                "replies": f"{count} {'reply' if count == 1 else 'replies'}",
+            }
+        )
+    return rows
 
 
 def _exercise_initial(exercise: Exercise) -> dict:
@@ -137,17 +170,13 @@ def exercise_create(request: HttpRequest) -> HttpResponse:
 
 @teacher_page
 def exercise_edit(request: HttpRequest, public_id) -> HttpResponse:
-    exercise = found(
-        lambda: selectors.exercise_get(member=request.membership, public_id=public_id)
-    )
+    exercise = found(lambda: selectors.exercise_get(member=request.membership, public_id=public_id))
     return _exercise_form(request, exercise)
 
 
 @teacher_page
 def teacher_exercise(request: HttpRequest, public_id) -> HttpResponse:
-    exercise = found(
-        lambda: selectors.exercise_get(member=request.membership, public_id=public_id)
-    )
+    exercise = found(lambda: selectors.exercise_get(member=request.membership, public_id=public_id))
     replies = (
         reply_selectors.replies_visible_to(member=request.membership)
         .filter(exercise=exercise)
@@ -170,9 +199,7 @@ def teacher_exercise(request: HttpRequest, public_id) -> HttpResponse:
 @teacher_page
 @require_POST
 def exercise_publish(request: HttpRequest, public_id) -> HttpResponse:
-    exercise = found(
-        lambda: selectors.exercise_get(member=request.membership, public_id=public_id)
-    )
+    exercise = found(lambda: selectors.exercise_get(member=request.membership, public_id=public_id))
     try:
         services.exercise_publish(member=request.membership, exercise=exercise)
         messages.success(request, f"“{exercise.title}” is published.")
@@ -184,9 +211,7 @@ def exercise_publish(request: HttpRequest, public_id) -> HttpResponse:
 @teacher_page
 @require_POST
 def exercise_delete(request: HttpRequest, public_id) -> HttpResponse:
-    exercise = found(
-        lambda: selectors.exercise_get(member=request.membership, public_id=public_id)
-    )
+    exercise = found(lambda: selectors.exercise_get(member=request.membership, public_id=public_id))
     services.exercise_delete(member=request.membership, exercise=exercise)
     messages.success(request, f"“{exercise.title}” was deleted.")
     return redirect("learning:teacher_exercises")
@@ -269,17 +294,20 @@ def my_exercises(request: HttpRequest) -> HttpResponse:
         code, label = STUDENT_STATUS[reply.status if reply else None]
         overdue = reply is None and exercise.due_at is not None and exercise.due_at < now
         rows.append(
-            {"exercise": exercise, "reply": reply, "status": code, "label": label,
-             "overdue": overdue}
+            {
+                "exercise": exercise,
+                "reply": reply,
+                "status": code,
+                "label": label,
+                "overdue": overdue,
+            }
         )
     return render(request, "learning/student/my_exercises.html", {"rows": rows})
 
 
 @student_page
 def student_exercise(request: HttpRequest, public_id) -> HttpResponse:
-    exercise = found(
-        lambda: selectors.exercise_get(member=request.membership, public_id=public_id)
-    )
+    exercise = found(lambda: selectors.exercise_get(member=request.membership, public_id=public_id))
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         media = MediaFile.objects.filter(public_id=form.cleaned_data["media"]).first()
@@ -314,5 +342,3 @@ def student_exercise(request: HttpRequest, public_id) -> HttpResponse:
             "max_upload_bytes": settings.PRACTIKA_MAX_UPLOAD_BYTES,
         },
     )
-
-

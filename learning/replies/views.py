@@ -4,8 +4,6 @@ time-coded feedback). Views are thin: they call the same services and selectors 
 
 from __future__ import annotations
 
-import uuid
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Max, Q
@@ -20,7 +18,15 @@ from learning import roles
 from learning.alignment import selectors as alignment_selectors
 from learning.forms import ReviewForm
 from learning.models import MediaFile, Reply
-from learning.pages import found, media_sources, media_state, student_page, teacher_page, waveform
+from learning.pages import (
+    found,
+    id_path,
+    media_sources,
+    media_state,
+    student_page,
+    teacher_page,
+    waveform,
+)
 from learning.replies import selectors, services
 from tenants.decorators import forbidden
 
@@ -53,11 +59,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 def _inbox_rows(page) -> list[dict]:
-    """The page's replies as the template shows them, worked out here once: rendering 50
-    model rows through template lookups, `{% url %}`, `date` and `timesince` cost most of the
-    inbox's CPU (docs/scaling.md)."""
+    """The page's replies as the template shows them (learning.pages: lists)."""
     now = timezone.now()
-    compare = reverse("learning:compare", args=[_ANY_ID]).removesuffix(f"{_ANY_ID}/")
+    compare = id_path("learning:compare")
     states = dict(MediaFile.State.choices)
     rows = []
     for reply in page.object_list.values(
@@ -67,7 +71,7 @@ def _inbox_rows(page) -> list[dict]:
         note = reply["note"]
         rows.append(
             {
-                "url": f"{compare}{reply['public_id']}/",
+                "url": compare(reply["public_id"]),
                 # As User.display_name.
                 "student": reply["student__full_name"] or reply["student__email"].split("@")[0],
                 "exercise": reply["exercise__title"],
@@ -80,9 +84,6 @@ def _inbox_rows(page) -> list[dict]:
             }
         )
     return rows
-
-
-_ANY_ID = uuid.UUID(int=0)
 
 
 @student_page

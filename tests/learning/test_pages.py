@@ -387,3 +387,35 @@ def test_the_inbox_row_shows_the_reply(school_a):
     assert f"Attempt 2 · “{'n' * 79}…”" in html
     assert "waiting 3\xa0days" in html
     assert '<span class="media-state state-processing compact">Processing</span>' in html
+
+
+def test_the_exercise_list_row_shows_the_exercise(school_a):
+    # Given a published exercise with a due date, tags and one reply, and a draft
+    exercise = _exercise(
+        school_a,
+        title="Gigue & <Reel>",
+        instrument="fiddle",
+        tags=["dance"],
+        status=Exercise.Status.PUBLISHED,
+        published_at=timezone.now(),
+        due_at=timezone.make_aware(timezone.datetime(2031, 3, 7, 18, 30)),
+    )
+    _reply(school_a, exercise=exercise)
+    draft = _exercise(school_a, title="Later", status=Exercise.Status.DRAFT, published_at=None)
+    teacher = client_for(school_a.teacher, school_a.host)
+
+    # When the teacher opens the list
+    html = _html(teacher, "/teach/exercises/")
+
+    # Then each row links to its exercise and says what it is, when it is due and its replies
+    assert f'href="/teach/exercises/{exercise.public_id}/"' in html
+    assert "Gigue &amp; &lt;Reel&gt;" in html
+    assert "fiddle · due 7 Mar, 18:30 · created" in html
+    assert '<span class="tag">dance</span>' in html
+    assert '<span class="badge status-published">Published</span>' in html
+    assert "1 reply<" in html
+    assert f'href="/teach/exercises/{draft.public_id}/"' in html
+    assert '<span class="badge status-draft">Draft</span>' in html
+    assert "0 replies<" in html
+    # The status filter still narrows the list
+    assert "Later" not in _html(teacher, "/teach/exercises/?status=published")
