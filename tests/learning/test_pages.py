@@ -419,3 +419,22 @@ def test_the_exercise_list_row_shows_the_exercise(school_a):
     assert "0 replies<" in html
     # The status filter still narrows the list
     assert "Later" not in _html(teacher, "/teach/exercises/?status=published")
+
+
+def test_instructions_follow_an_edit_though_renderings_are_kept(school_a):
+    # Markdown renderings are kept per process (a pure function of the text): an edited
+    # exercise shows its new instructions, sanitised, on the next view.
+    from learning.templatetags.learning_tags import render_markdown
+
+    first = render_markdown("Play **slowly**. <script>x()</script>")
+    assert first == render_markdown("Play **slowly**. <script>x()</script>")
+    assert "<strong>slowly</strong>" in first
+    assert "<script" not in first
+    exercise = _exercise(school_a, instructions="Play **slowly**.")
+    student = client_for(school_a.student, school_a.host)
+    assert "<strong>slowly</strong>" in _html(student, f"/exercises/{exercise.public_id}/")
+    with tenant_context(school_a.tenant):
+        Exercise.objects.filter(pk=exercise.pk).update(instructions="Play *fast*.")
+    html = _html(student, f"/exercises/{exercise.public_id}/")
+    assert "<em>fast</em>" in html
+    assert "<strong>slowly</strong>" not in html
