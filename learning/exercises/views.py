@@ -13,14 +13,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_POST
 
 from learning.errors import DomainError
 from learning.exercises import selectors, services
 from learning.forms import ClassroomForm, ExerciseForm, ReplyForm
 from learning.models import Classroom, Exercise, MediaFile, Reply
-from learning.pages import found, media_sources, media_state, student_page, teacher_page
+from learning.pages import (
+    found,
+    id_path,
+    media_sources,
+    media_state,
+    student_page,
+    teacher_page,
+)
 from learning.replies import selectors as reply_selectors
 from learning.replies import services as reply_services
 from tenants import selectors as tenant_selectors
@@ -58,8 +65,34 @@ def exercise_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "learning/teacher/exercise_list.html",
-        {"exercises": exercises, "status": status, "statuses": Exercise.Status.choices},
+        {"rows": _exercise_rows(exercises), "status": status, "statuses": Exercise.Status.choices},
     )
+
+
+def _exercise_rows(exercises) -> list[dict]:
+    """The list's exercises as the template shows them (learning.pages: lists)."""
+    detail = id_path("learning:teacher_exercise")
+    statuses = dict(Exercise.Status.choices)
+    rows = []
+    for exercise in exercises.select_related(None).values(
+        "public_id", "title", "instrument", "tags", "due_at", "created_at", "status",
+        "reply_count",
+    ):  # fmt: skip
+        due_at, count = exercise["due_at"], exercise["reply_count"]
+        rows.append(
+            {
+                "url": detail(exercise["public_id"]),
+                "title": exercise["title"],
+                "instrument": exercise["instrument"],
+                "tags": exercise["tags"],
+                "due": due_at and dateformat.format(timezone.localtime(due_at), "j M, H:i"),
+                "created": dateformat.format(timezone.localtime(exercise["created_at"]), "j M"),
+                "status": exercise["status"],
+                "status_label": statuses.get(exercise["status"], exercise["status"]),
+                "replies": f"{count} {'reply' if count == 1 else 'replies'}",
+            }
+        )
+    return rows
 
 
 def _exercise_initial(exercise: Exercise) -> dict:

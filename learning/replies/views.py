@@ -10,6 +10,8 @@ from django.db.models import Max, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import dateformat, timezone
+from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST
 
 from learning import roles
@@ -17,7 +19,15 @@ from learning.alignment import selectors as alignment_selectors
 from learning.errors import DomainError
 from learning.forms import ReviewForm
 from learning.models import MediaFile, Reply
-from learning.pages import found, media_sources, media_state, student_page, teacher_page, waveform
+from learning.pages import (
+    found,
+    id_path,
+    media_sources,
+    media_state,
+    student_page,
+    teacher_page,
+    waveform,
+)
 from learning.replies import selectors, services
 from tenants.decorators import forbidden
 
@@ -46,7 +56,35 @@ def inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.replies_awaiting_feedback(), INBOX_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "learning/teacher/inbox.html", {"replies": page, "page": page})
+    return render(request, "learning/teacher/inbox.html", {"rows": _inbox_rows(page), "page": page})
+
+
+def _inbox_rows(page) -> list[dict]:
+    """The page's replies as the template shows them (learning.pages: lists)."""
+    now = timezone.now()
+    compare = id_path("learning:compare")
+    states = dict(MediaFile.State.choices)
+    rows = []
+    for reply in page.object_list.values(
+        "public_id", "attempt", "note", "created_at", "student__full_name", "student__email",
+        "exercise__title", "media__state",
+    ):  # fmt: skip
+        note = reply["note"]
+        rows.append(
+            {
+                "url": compare(reply["public_id"]),
+                # As User.display_name.
+                "student": reply["student__full_name"] or reply["student__email"].split("@")[0],
+                "exercise": reply["exercise__title"],
+                "attempt": reply["attempt"],
+                "note": note if len(note) <= 80 else f"{note[:79]}…",
+                "sent": dateformat.format(timezone.localtime(reply["created_at"]), "j M Y, H:i"),
+                "waited": timesince(reply["created_at"], now),
+                "state": reply["media__state"] or "",
+                "state_label": states.get(reply["media__state"], ""),
+            }
+        )
+    return rows
 
 
 @student_page

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import markdown as markdown_lib
 import nh3
 from django import template
@@ -22,7 +24,15 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 def render_markdown(text: str) -> str:
     """Markdown to HTML that is safe to insert into a page, whoever wrote the source."""
-    html = markdown_lib.markdown(text or "", extensions=["sane_lists", "tables"])
+    return _render_markdown(text or "")
+
+
+# A pure function of the text: each process keeps the last few hundred renderings, so an
+# exercise's instructions are not parsed and sanitised again on every view of its page
+# (a few ms each: the Markdown parser is built anew for every call).
+@lru_cache(maxsize=512)
+def _render_markdown(text: str) -> str:
+    html = markdown_lib.markdown(text, extensions=["sane_lists", "tables"])
     # The sanitiser, not the Markdown renderer, is the security boundary: raw HTML written in
     # the source passes through Markdown unchanged and is cleaned here.
     return nh3.clean(

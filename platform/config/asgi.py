@@ -9,10 +9,15 @@ trusted proxies (settings.TRUSTED_PROXIES, uvicorn --forwarded-allow-ips).
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application
+
+from config.asgi_handler import PageHandler  # noqa: E402
+
+# Pages: the middleware chain and the view in one worker thread (config.asgi_handler).
+django_asgi_app = PageHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

@@ -374,3 +374,80 @@ def test_list_pages_run_a_constant_number_of_queries(school_a, who, url, marker)
     assert many == few
     with tenant_context(school_a.tenant):
         assert Comment.objects.count() >= 55
+
+
+def test_the_inbox_row_shows_the_reply(school_a):
+    # Given a reply with a long note, sent three days ago, whose recording is still processing
+    with tenant_context(school_a.tenant):
+        media = MediaFileFactory(owner=school_a.student, state=MediaFile.State.PROCESSING)
+    reply = _reply(
+        school_a,
+        exercise=_exercise(school_a, title="Bourrée <No. 2>"),
+        media=media,
+        note="n" * 100,
+        attempt=2,
+    )
+    with tenant_context(school_a.tenant):
+        Reply.objects.filter(pk=reply.pk).update(created_at=timezone.now() - timedelta(days=3))
+    teacher = client_for(school_a.teacher, school_a.host)
+
+    # When the teacher opens the inbox
+    html = _html(teacher, "/teach/inbox/")
+
+    # Then the row links to its compare page and says who, what, which attempt and how long
+    assert f'href="/replies/{reply.public_id}/"' in html
+    assert f"{school_a.student.display_name} · Bourrée &lt;No. 2&gt;" in html
+    assert f"Attempt 2 · “{'n' * 79}…”" in html
+    assert "waiting 3\xa0days" in html
+    assert '<span class="media-state state-processing compact">Processing</span>' in html
+
+
+def test_the_exercise_list_row_shows_the_exercise(school_a):
+    # Given a published exercise with a due date, tags and one reply, and a draft
+    exercise = _exercise(
+        school_a,
+        title="Gigue & <Reel>",
+        instrument="fiddle",
+        tags=["dance"],
+        status=Exercise.Status.PUBLISHED,
+        published_at=timezone.now(),
+        due_at=timezone.make_aware(timezone.datetime(2031, 3, 7, 18, 30)),
+    )
+    _reply(school_a, exercise=exercise)
+    draft = _exercise(school_a, title="Later", status=Exercise.Status.DRAFT, published_at=None)
+    teacher = client_for(school_a.teacher, school_a.host)
+
+    # When the teacher opens the list
+    html = _html(teacher, "/teach/exercises/")
+
+    # Then each row links to its exercise and says what it is, when it is due and its replies
+    assert f'href="/teach/exercises/{exercise.public_id}/"' in html
+    assert "Gigue &amp; &lt;Reel&gt;" in html
+    assert "fiddle · due 7 Mar, 18:30 · created" in html
+    assert '<span class="tag">dance</span>' in html
+    assert '<span class="badge status-published">Published</span>' in html
+    assert "1 reply<" in html
+    assert f'href="/teach/exercises/{draft.public_id}/"' in html
+    assert '<span class="badge status-draft">Draft</span>' in html
+    assert "0 replies<" in html
+    # The status filter still narrows the list
+    assert "Later" not in _html(teacher, "/teach/exercises/?status=published")
+
+
+def test_instructions_follow_an_edit_though_renderings_are_kept(school_a):
+    # Markdown renderings are kept per process (a pure function of the text): an edited
+    # exercise shows its new instructions, sanitised, on the next view.
+    from learning.templatetags.learning_tags import render_markdown
+
+    first = render_markdown("Play **slowly**. <script>x()</script>")
+    assert first == render_markdown("Play **slowly**. <script>x()</script>")
+    assert "<strong>slowly</strong>" in first
+    assert "<script" not in first
+    exercise = _exercise(school_a, instructions="Play **slowly**.")
+    student = client_for(school_a.student, school_a.host)
+    assert "<strong>slowly</strong>" in _html(student, f"/exercises/{exercise.public_id}/")
+    with tenant_context(school_a.tenant):
+        Exercise.objects.filter(pk=exercise.pk).update(instructions="Play *fast*.")
+    html = _html(student, f"/exercises/{exercise.public_id}/")
+    assert "<em>fast</em>" in html
+    assert "<strong>slowly</strong>" not in html

@@ -35,7 +35,7 @@ OTHER_PROCESS = textwrap.dedent(
 
 
 def _redis_cache(url: str) -> dict:
-    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    return {"BACKEND": "config.redis_cache.RedisCache", "LOCATION": url}
 
 
 def _status_in_another_process(redis_url: str, host: str, session_key: str) -> int:

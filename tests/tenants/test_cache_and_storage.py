@@ -7,10 +7,10 @@ import uuid
 
 import pytest
 from django.core.cache import cache
-from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django_tenants.utils import schema_context, tenant_context
 
+from config.redis_cache import RedisCache
 from learning.storage import check_key
 from tenants.models import tenant_logo_path
 from tenants.storage import tenant_storage_prefix

@@ -277,7 +277,7 @@ SPECTACULAR_SETTINGS = {
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {"BACKEND": "config.redis_cache.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
         else {
             # A file cache is shared by the web server and the worker without a server.
