@@ -40,18 +40,19 @@ class BandOut(serializers.Serializer):
 
 
 class SummaryOut(serializers.Serializer):
+    # Every field may be null: an alignment stored before a field existed lacks it.
     tempo_ratio = serializers.FloatField(allow_null=True, help_text="Reply tempo / demo tempo.")
-    timing_flagged_share = serializers.FloatField()
-    pitch_checked = serializers.BooleanField()
+    timing_flagged_share = serializers.FloatField(allow_null=True)
+    pitch_checked = serializers.BooleanField(allow_null=True)
     pitch_flagged_share = serializers.FloatField(allow_null=True)
     median_abs_cents = serializers.FloatField(allow_null=True)
-    counts = serializers.DictField(child=serializers.IntegerField())
+    counts = serializers.DictField(child=serializers.IntegerField(), allow_null=True)
 
 
 class AttemptOut(serializers.Serializer):
     reply = serializers.UUIDField(source="reply.public_id")
     attempt = serializers.IntegerField(source="reply.attempt")
-    summary = SummaryOut()
+    summary = SummaryOut(allow_null=True)
 
 
 class AlignmentOut(serializers.Serializer):
@@ -74,7 +75,7 @@ def _payload(alignment: Alignment, *, is_teacher: bool) -> dict:
     attempts = []
     if ready and not hidden:
         attempts = [
-            a
+            {"reply": a.reply, "summary": a.summary or None}  # an empty summary is none
             for a in alignment_selectors.attempt_alignments(reply=alignment.reply)
             if is_teacher or a.visible_to_student
         ]
@@ -87,7 +88,7 @@ def _payload(alignment: Alignment, *, is_teacher: bool) -> dict:
         "visible_to_student": alignment.visible_to_student,
         "feedback_hidden": hidden,
         "bands": [] if hidden or not ready else alignment.bands,
-        "summary": None if hidden or not ready else alignment.summary,
+        "summary": None if hidden or not ready else (alignment.summary or None),
         "attempts": attempts,
         "computed_at": alignment.computed_at,
     }

@@ -57,6 +57,30 @@ def test_the_student_and_the_teacher_read_the_map_bands_and_the_attempts_trend(s
         assert body["feedback_hidden"] is False
 
 
+def test_a_ready_alignment_with_an_empty_or_partial_summary_still_answers(school_a):
+    # Alignments stored before the summary had all its fields (or with none) are read as
+    # they are: no summary, or the fields it has, never a server error.
+    with tenant_context(school_a.tenant):
+        first = _ready(school_a)
+        Alignment.objects.filter(pk=first.pk).update(summary={"tempo_ratio": 1.02})
+        second = _ready(school_a, attempt=2, exercise=first.reply.exercise)
+        Alignment.objects.filter(pk=second.pk).update(summary={})
+
+    for user in (school_a.student, school_a.teacher):
+        response = client_for(user, school_a.host).get(_url(second))
+
+        assert response.status_code == 200
+        body = response.json()
+        assert body["status"] == "ready" and body["summary"] is None
+        assert [a["summary"] for a in body["attempts"]] == [
+            {
+                "tempo_ratio": 1.02, "timing_flagged_share": None, "pitch_checked": None,
+                "pitch_flagged_share": None, "median_abs_cents": None, "counts": None,
+            },
+            None,
+        ]
+
+
 def test_the_teacher_hides_the_feedback_but_the_student_keeps_auto_sync(school_a):
     with tenant_context(school_a.tenant):
         alignment = _ready(school_a)

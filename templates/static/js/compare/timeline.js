@@ -93,25 +93,40 @@ function layout() {
   render();
 }
 
+// Called every animation frame while playing, so it writes only what changed: the clock's
+// text and the slider's values change ten times a second, not sixty; the playhead moves by a
+// transform (its box spans the track, so a percentage of its own width is one of the track's),
+// which needs no layout.
+const shown = new Map();
+function show(key, value, write) {
+  if (shown.get(key) === value) return;
+  shown.set(key, value);
+  write(value);
+}
+
 export function render() {
   const t = now();
   const total = duration();
-  playhead.style.left = `${(t / total) * 100}%`;
-  timeOut.textContent = clock(t);
-  if (commentTime) commentTime.textContent = clock(t);
-  track.setAttribute("aria-valuenow", t.toFixed(1));
-  track.setAttribute("aria-valuetext", clock(t));
-  playIcon.toggleAttribute("hidden", playing);
-  pauseIcon.toggleAttribute("hidden", !playing);
-  playButton.setAttribute("aria-label", playing ? "Pause" : "Play");
-  if (loopA !== null) {
-    const b = loopB ?? t;
-    loopRegion.hidden = false;
-    loopRegion.style.left = `${(Math.min(loopA, b) / total) * 100}%`;
-    loopRegion.style.width = `${(Math.abs(b - loopA) / total) * 100}%`;
-  } else {
-    loopRegion.hidden = true;
-  }
+  const at = clock(t);
+  show("playhead", `${((t / total) * 100).toFixed(2)}%`, (x) => { playhead.style.transform = `translateX(${x})`; });
+  show("time", at, (text) => {
+    timeOut.textContent = text;
+    if (commentTime) commentTime.textContent = text;
+    track.setAttribute("aria-valuetext", text);
+  });
+  show("valuenow", t.toFixed(1), (value) => track.setAttribute("aria-valuenow", value));
+  show("playing", playing, (on) => {
+    playIcon.toggleAttribute("hidden", on);
+    pauseIcon.toggleAttribute("hidden", !on);
+    playButton.setAttribute("aria-label", on ? "Pause" : "Play");
+  });
+  const loop = loopA === null ? "" : `${loopA} ${loopB ?? t} ${total}`;
+  show("loop", loop, () => {
+    loopRegion.hidden = loopA === null;
+    if (loopA === null) return;
+    loopRegion.style.left = `${(Math.min(loopA, loopB ?? t) / total) * 100}%`;
+    loopRegion.style.width = `${(Math.abs((loopB ?? t) - loopA) / total) * 100}%`;
+  });
 }
 
 function timeAt(clientX) {
@@ -124,7 +139,6 @@ export function initTimeline() {
   on("render", render);
   let drag = null;
   track.addEventListener("pointerdown", (event) => {
-    if (event.target.closest(".marker, .mapped-marker")) return;
     const box = canvas.getBoundingClientRect();
     const onReplyLane = config.can_sync && !mapped() && event.clientY > box.top + box.height / 2;
     drag = { x: event.clientX, offset: state.offset, total: duration(), moved: false, onReplyLane, width: box.width };

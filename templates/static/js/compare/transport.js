@@ -7,7 +7,7 @@
 // auto-sync) by small playback-rate corrections, and moved only when it is far off; the rule
 // is lib/follow.js's, the same in both modes. Pitch is preserved at every speed.
 //
-// Every frame, and after a play or a seek, the transport emits "render" (compare/events.js):
+// Every frame while playing, and after a play or a seek, the transport emits "render" (compare/events.js):
 // the timeline draws the playhead.
 import { landing, steer } from "../lib/follow.js";
 import { emit } from "./events.js";
@@ -115,8 +115,17 @@ function tick() {
   }
 }
 
+// The frame loop runs only while playing: an idle page asks the browser for no frames.
+let looping = false;
 function frame() {
   tick();
+  if (playing) requestAnimationFrame(frame);
+  else looping = false;
+}
+
+function loop() {
+  if (looping) return;
+  looping = true;
   requestAnimationFrame(frame);
 }
 
@@ -129,6 +138,7 @@ export function play() {
   for (const side of playable()) if (side.inRange(t)) startElement(side, side.pos(t));
   anchor(t);
   emit("render");
+  loop();
 }
 
 export function pause() {
@@ -169,5 +179,4 @@ export function setLoop(which) {
 export function startTransport() {
   // Background tabs throttle animation frames; a slow timer keeps the sides together there.
   setInterval(() => { if (document.hidden) tick(); }, 250);
-  requestAnimationFrame(frame);
 }
