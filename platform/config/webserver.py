@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 LOG_CONFIG = ROOT / "infra" / "docker" / "uvicorn-logging.json"
 DEFAULT_APP = "config.asgi:application"
+KEEP_ALIVE_S = 310
 
 
 def command(
@@ -45,6 +46,10 @@ def command(
         # uvicorn's supervisor kills a worker that has not answered its ping within this
         # time; the default (5 s) killed busy workers, and the requests in them, under load.
         "--timeout-worker-healthcheck", "30",
+        # Idle keep-alive connections stay open longer than the load balancer's idle timeout
+        # (300 s, infra/terraform/alb.tf): a server that closes first races the proxy's next
+        # request on that connection, which then fails (uvicorn's default is 5 s).
+        "--timeout-keep-alive", str(KEEP_ALIVE_S),
     ]  # fmt: skip
 
 

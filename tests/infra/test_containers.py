@@ -96,6 +96,15 @@ def test_web_serves_asgi_with_websockets_behind_the_proxy(monkeypatch):
     assert "--port 8000" in command
 
 
+def test_web_keeps_idle_connections_open_longer_than_the_load_balancer():
+    from config import webserver
+
+    alb = (ROOT / "infra" / "terraform" / "alb.tf").read_text()
+    (idle_timeout,) = re.findall(r"idle_timeout\s*=\s*(\d+)", alb)
+    assert int(idle_timeout) < webserver.KEEP_ALIVE_S
+    assert f"--timeout-keep-alive {webserver.KEEP_ALIVE_S}" in " ".join(webserver.command())
+
+
 def test_web_believes_x_forwarded_for_only_from_the_trusted_proxies(monkeypatch):
     default = web_command(monkeypatch)
     ecs = web_command(monkeypatch, PRACTIKA_TRUSTED_PROXIES="10.40.0.0/16")
