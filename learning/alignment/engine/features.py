@@ -55,9 +55,28 @@ class Features:
 
 @functools.cache
 def _chroma_filter() -> np.ndarray:
-    import librosa  # imported lazily: it pulls numba, which the web process does not need
+    """The STFT-bin → pitch-class weights, (N_FFT // 2 + 1, 12).
 
-    return librosa.filters.chroma(sr=SAMPLE_RATE, n_fft=N_FFT).T.astype(np.float32)
+    librosa's `filters.chroma` with its defaults (Ellis's chromagram filters: a Gaussian bump
+    per pitch class around each bin's position in octaves, columns L2-normalised, weighted by
+    a Gaussian over octaves centred on C5, rows rolled to start at C), written out here so
+    that the worker image does not carry librosa and the scikit-learn it pulls in for this
+    one matrix. `tests/learning/test_alignment_features.py` checks it against librosa.
+    """
+    n_chroma = 12
+    frequencies = np.linspace(0, SAMPLE_RATE, N_FFT, endpoint=False)[1:]
+    bins = n_chroma * np.log2(frequencies / (440.0 / 16))
+    # The 0 Hz bin gets a made-up position 1.5 octaves below the first bin.
+    bins = np.concatenate(([bins[0] - 1.5 * n_chroma], bins))
+    widths = np.concatenate((np.maximum(bins[1:] - bins[:-1], 1.0), [1.0]))
+    distance = np.subtract.outer(bins, np.arange(n_chroma, dtype=np.float64)).T
+    half = np.round(n_chroma / 2)
+    distance = np.remainder(distance + half + 10 * n_chroma, n_chroma) - half
+    weights = np.exp(-0.5 * (2 * distance / widths[np.newaxis, :]) ** 2)
+    weights /= np.linalg.norm(weights, axis=0, keepdims=True)
+    weights *= np.exp(-0.5 * ((bins / n_chroma - 5.0) / 2.0) ** 2)[np.newaxis, :]
+    weights = np.roll(weights, -3, axis=0)
+    return np.ascontiguousarray(weights[:, : 1 + N_FFT // 2].T, dtype=np.float32)
 
 
 def normalise_rows(matrix: np.ndarray) -> np.ndarray:
