@@ -86,8 +86,13 @@ def _production(key_pair, **extra) -> subprocess.CompletedProcess:
     }
     env.pop("REDIS_URL", None)
     return subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=120, check=False,
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -114,15 +119,17 @@ def _check_signed(url: str, key_pair, before: float, after: float) -> None:
     resource = f"{parts.scheme}://{parts.netloc}{parts.path}"
     # The canned policy CloudFront rebuilds from the URL (its documented form, no spaces).
     policy = (
-        '{"Statement":[{"Resource":"%s","Condition":{"DateLessThan":{"AWS:EpochTime":%d}}}]}'
-        % (resource, expires)
+        '{"Statement":[{"Resource":"' + resource + '","Condition":{"DateLessThan":'
+        '{"AWS:EpochTime":' + str(expires) + "}}}]}"
     )
     signature = _cloudfront_b64decode(query["Signature"][0])
-    key_pair.public_key().verify(signature, policy.encode(), padding.PKCS1v15(), hashes.SHA1())
+    # CloudFront's scheme is RSA-SHA1.
+    sha1 = hashes.SHA1()  # noqa: S303
+    key_pair.public_key().verify(signature, policy.encode(), padding.PKCS1v15(), sha1)
     # And the signature binds the expiry: a later Expires no longer verifies.
     later = policy.replace(f":{expires}}}", f":{expires + 3600}}}")
     with pytest.raises(InvalidSignature):
-        key_pair.public_key().verify(signature, later.encode(), padding.PKCS1v15(), hashes.SHA1())
+        key_pair.public_key().verify(signature, later.encode(), padding.PKCS1v15(), sha1)
 
 
 def test_production_playback_urls_are_cloudfront_signed_with_the_configured_expiry(
