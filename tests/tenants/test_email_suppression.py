@@ -361,6 +361,29 @@ def test_a_signed_subscription_confirmation_is_confirmed_through_the_sns_api(
     assert _post(forged).status_code == 400
 
 
+# --- Production's delivery: anymail's SES backend behind the suppression list -------------
+
+
+def test_through_the_ses_api_a_suppressed_address_gets_nothing(webhook, settings, moto_endpoint):
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses import ses_backends
+
+    settings.PRACTIKA_EMAIL_DELIVERY_BACKEND = "anymail.backends.amazon_ses.EmailBackend"
+    boto3.client("ses", endpoint_url=moto_endpoint, region_name=REGION).verify_domain_identity(
+        Domain="practika.app"
+    )
+    sent = ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
+    sent.clear()
+    _post(_sign(_notification(_bounce(BOUNCED), webhook), webhook.key))
+
+    assert send_mail("Lesson", "Hi", "hello@practika.app", [BOUNCED]) == 0
+    assert send_mail("Lesson", "Hi", "hello@practika.app", [BOUNCED, "ok@example.com"]) == 1
+
+    # (moto lists each address twice: from the call and from the raw headers)
+    assert [set(message.destinations) for message in sent] == [{"ok@example.com"}]
+    assert BOUNCED not in sent[0].raw_data
+
+
 # --- The members page ----------------------------------------------------------------------
 
 
