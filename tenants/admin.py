@@ -1,7 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from tenants.models import AuditEvent, Domain, Invitation, Membership, Tenant, User
+from tenants.models import (
+    AuditEvent,
+    Domain,
+    EmailSuppression,
+    Invitation,
+    Membership,
+    Tenant,
+    User,
+)
 
 
 class DomainInline(admin.TabularInline):
@@ -50,3 +58,12 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["created_at", "action", "actor", "tenant"]
     list_select_related = ["actor", "tenant"]
     readonly_fields = ["created_at", "action", "actor", "tenant", "data"]
+
+
+# Deleting a suppression lets mail go to the address again (once its owner has fixed it).
+@admin.register(EmailSuppression)
+class EmailSuppressionAdmin(admin.ModelAdmin):
+    list_display = ["email", "reason", "created_at", "updated_at"]
+    list_filter = ["reason"]
+    search_fields = ["email"]
+    readonly_fields = ["email", "reason", "detail", "created_at", "updated_at"]

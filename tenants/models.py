@@ -333,3 +333,32 @@ class ApiToken(AbstractAuthToken):
 
     def __str__(self) -> str:
         return f"API token {self.public_id} of {self.user_id}"
+
+
+class EmailSuppression(models.Model):
+    """An address we no longer send to: it bounced for good, or its owner called us spam.
+
+    Written by the SES tracking webhook (tenants.email); every outgoing message drops it
+    (tenants.email.backend). Addresses are stored lower-cased.
+    """
+
+    class Reason(models.TextChoices):
+        BOUNCED = "bounced", "The address bounced"
+        COMPLAINED = "complained", "Marked our email as spam"
+
+    email = models.EmailField(unique=True)
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    # The receiving server's answer (a bounce's diagnostic) or the complaint's feedback type.
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email")), name="email_suppression_lower_case"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.reason})"

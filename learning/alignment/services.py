@@ -29,7 +29,7 @@ from tenants.models import Membership
 logger = logging.getLogger(__name__)
 
 # Smallest first: the analysis needs only the sound, at 22,050 Hz mono.
-AUDIO_SOURCES = ("audio", "360p", "720p")
+AUDIO_SOURCES = ("audio", "720p")
 DECODE_TIMEOUT_S = 180.0
 
 CRASHED = "Automatic alignment failed. Use the manual sync instead."

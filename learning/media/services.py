@@ -39,6 +39,11 @@ OUTPUT_CONTENT_TYPES = {
 }
 
 
+# The renditions processing makes now (learning.media.pipeline.transcoding): the only ones a
+# page plays. Media processed by earlier versions may list others; they are never handed out.
+PLAYED_RENDITIONS = ("720p", "audio")
+
+
 @dataclass(frozen=True)
 class Playback:
     renditions: dict[str, str]
@@ -53,7 +58,9 @@ def media_playback(*, media: MediaFile, expires_s: int | None = None) -> Playbac
     expires_s = expires_s or settings.PRACTIKA_PLAYBACK_URL_EXPIRES_S
     return Playback(
         renditions={
-            name: storage.playback_url(key, expires_s) for name, key in media.renditions.items()
+            name: storage.playback_url(key, expires_s)
+            for name, key in media.renditions.items()
+            if name in PLAYED_RENDITIONS
         },
         poster=storage.playback_url(media.poster_key, expires_s) if media.poster_key else None,
         expires_at=timezone.now() + timedelta(seconds=expires_s),

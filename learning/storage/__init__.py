@@ -2,7 +2,10 @@
 
 * S3 mode, when `settings.AWS_STORAGE_BUCKET_NAME` is set (`s3`): browsers upload parts
   straight to the bucket with presigned `UploadPart` URLs and play media through presigned
-  `GetObject` URLs. Django never carries video bytes.
+  `GetObject` URLs, or through signed CloudFront URLs when `PRACTIKA_MEDIA_CDN_DOMAIN` is
+  set (production: the distribution of infra/terraform/cloudfront.tf, its key pair id in
+  `AWS_CLOUDFRONT_KEY_ID`, the private key in `AWS_CLOUDFRONT_KEY`). Django never carries
+  video bytes.
 * Local mode, the embedded default (`local`): objects are files under
   `settings.PRIVATE_MEDIA_ROOT`. Parts are PUT to a Django endpoint (`views.upload_part`) and
   playback goes through a signed, short-lived, tenant-bound URL served with HTTP Range support
@@ -149,7 +152,8 @@ def delete_key(*, key: str) -> None:
 
 
 def playback_url(key: str, expires_s: int = 300) -> str:
-    """A short-lived URL that plays `key`: presigned GET in S3, signed local route otherwise."""
+    """A short-lived URL that plays `key`: a signed CloudFront URL when a media CDN is set, a
+    presigned GET in S3 mode otherwise, a signed local route in the embedded default."""
     return _backend().playback_url(check_key(key), expires_s)
 
 
@@ -183,8 +187,19 @@ def _backend() -> s3.S3Backend | local.LocalBackend:
                 settings.AWS_S3_ADDRESSING_STYLE,
             ),
             settings.AWS_STORAGE_BUCKET_NAME,
+            _cdn(),
         )
     return _local()
+
+
+def _cdn() -> s3.CloudFront | None:
+    if not settings.PRACTIKA_MEDIA_CDN_DOMAIN:
+        return None
+    return s3.CloudFront(
+        domain=settings.PRACTIKA_MEDIA_CDN_DOMAIN,
+        key_id=settings.AWS_CLOUDFRONT_KEY_ID,
+        private_key_pem=settings.AWS_CLOUDFRONT_KEY,
+    )
 
 
 def _local() -> local.LocalBackend:

@@ -1,17 +1,25 @@
 """The S3 backend: the one module that talks to S3 (boto3). Browsers upload parts with
-presigned `UploadPart` URLs and play media through presigned `GetObject` URLs; botocore's
-errors become learning.storage errors."""
+presigned `UploadPart` URLs and play media through presigned `GetObject` URLs, or, when a
+media CDN is configured (production), through CloudFront URLs signed with the app's key
+(botocore's `CloudFrontSigner`, RSA from `cryptography`); botocore's errors become
+learning.storage errors."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import boto3
 import botocore.config
 import botocore.exceptions
+from botocore.signers import CloudFrontSigner
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from learning.storage.errors import (
     ObjectMissing,
@@ -42,6 +50,36 @@ def s3_client(endpoint_url: str | None, region: str | None, addressing_style: st
     return boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
 
 
+@dataclass(frozen=True)
+class CloudFront:
+    """A CloudFront distribution in front of the bucket whose key group trusts `key_id`."""
+
+    domain: str
+    key_id: str
+    private_key_pem: str
+
+
+@functools.lru_cache(maxsize=4)
+def _cloudfront_signer(key_id: str, private_key_pem: str) -> CloudFrontSigner:
+    key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("The CloudFront signing key must be an RSA private key (PEM).")
+
+    # CloudFront verifies canned-policy signatures as RSA-SHA1 (its documented scheme).
+    def rsa_signer(message: bytes) -> bytes:
+        return key.sign(message, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
+
+    return CloudFrontSigner(key_id, rsa_signer)
+
+
+def cloudfront_url(cdn: CloudFront, key: str, expires_s: int) -> str:
+    """`https://<cdn>/<key>` signed with a canned policy that ends in `expires_s` seconds."""
+    signer = _cloudfront_signer(cdn.key_id, cdn.private_key_pem)
+    url = f"https://{cdn.domain}/{quote(key, safe='/')}"
+    expires = datetime.now(UTC) + timedelta(seconds=expires_s)
+    return signer.generate_presigned_url(url, date_less_than=expires)
+
+
 def _translate_s3(error: Exception) -> StorageError:
     if isinstance(error, botocore.exceptions.ClientError):
         code = error.response.get("Error", {}).get("Code", "")
@@ -64,9 +102,10 @@ _S3_FAILURES = (
 
 
 class S3Backend:
-    def __init__(self, client, bucket: str):
+    def __init__(self, client, bucket: str, cdn: CloudFront | None = None):
         self.client = client
         self.bucket = bucket
+        self.cdn = cdn
 
     def _call(self, method: str, **params):
         try:
@@ -187,6 +226,8 @@ class S3Backend:
         self._call("delete_object", Key=key)
 
     def playback_url(self, key, expires_s) -> str:
+        if self.cdn is not None:
+            return cloudfront_url(self.cdn, key, expires_s)
         return self.client.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_s
         )

@@ -208,7 +208,8 @@ def test_ecs_task_variables_match_compose_and_the_settings(compose):
     # Compose stands in for the same production configuration (local endpoints aside).
     local_only = {"AWS_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
                   "PRACTIKA_PUBLIC_SCHEME", "PRACTIKA_PUBLIC_PORT", "DJANGO_SECURE_SSL_REDIRECT",
-                  "DJANGO_SECURE_HSTS_SECONDS", "EMAIL_USE_TLS"}
+                  "DJANGO_SECURE_HSTS_SECONDS", "DJANGO_EMAIL_BACKEND", "EMAIL_HOST",
+                  "EMAIL_PORT", "EMAIL_USE_TLS"}
     compose_names = set(compose["services"]["web"]["environment"]) - local_only
     assert compose_names - names == set()
 

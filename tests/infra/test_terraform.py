@@ -169,6 +169,7 @@ def test_outputs_give_the_app_what_it_needs(tf):
     assert {
         "media_bucket", "ecr_repository_url", "app_secret_arn", "database_endpoint",
         "redis_endpoint", "cdn_domain", "ecs_cluster_name", "migrate_task_definition",
+        "cloudfront_key_id", "cloudfront_key_secret_arn", "ses_events_topic_arn",
     } <= set(tf["output"])
 
 
@@ -177,3 +178,98 @@ def test_every_checkov_exception_is_justified_in_code():
     assert skips
     for skip in skips:
         assert re.fullmatch(r"CKV2?_AWS_\d+:.{20,}", skip), skip
+
+
+def _statements(policy: str) -> dict[str, str]:
+    """{action: resources} of a jsonencode'd policy, as the HCL source writes them."""
+    found = {}
+    for actions, resources in re.findall(r"Action = \[([^\]]*)\], Resource = \[([^\]]*)\]", policy):
+        for action in re.findall(r'"([^"]+)"', actions):
+            found[action] = resources
+    return found
+
+
+def test_media_plays_through_the_cdn_with_signed_urls(tf):
+    environment = {item["name"]: item["value"] for item in tf["locals"]["app_environment"]}
+    assert environment["PRACTIKA_MEDIA_CDN_DOMAIN"] == "${local.cdn_domain}"
+    assert environment["AWS_CLOUDFRONT_KEY_ID"] == "${aws_cloudfront_public_key.media.id}"
+    # The private key: the whole cloudfront-key secret (a PEM), injected by ECS, never in state.
+    secrets = tf["locals"]["app_secrets"]
+    assert re.search(
+        r'name = "AWS_CLOUDFRONT_KEY", valueFrom = aws_secretsmanager_secret\.cloudfront_key\.arn',
+        secrets,
+    ), secrets
+    assert "cloudfront_key.arn" in str(_resource(tf, "aws_iam_role_policy", "execution_secrets"))
+    # The distribution trusts exactly the key group holding that public key.
+    group = _resource(tf, "aws_cloudfront_key_group", "media")
+    assert group["items"] == ["${aws_cloudfront_public_key.media.id}"]
+    assert _resource(tf, "aws_cloudfront_public_key", "media")["encoded_key"] == (
+        "${var.cloudfront_public_key_pem}"
+    )
+    cdn = _resource(tf, "aws_cloudfront_distribution", "cdn")
+    media = cdn["default_cache_behavior"][0]
+    assert media["target_origin_id"] == "media"
+    assert media["trusted_key_groups"] == ["${aws_cloudfront_key_group.media.id}"]
+    assert media["viewer_protocol_policy"] == "https-only"
+    origin = next(o for o in cdn["origin"] if o["origin_id"] == "media")
+    assert origin["origin_access_control_id"] == (
+        "${aws_cloudfront_origin_access_control.media.id}"
+    )
+    control = _resource(tf, "aws_cloudfront_origin_access_control", "media")
+    assert (control["signing_behavior"], control["signing_protocol"]) == ("always", "sigv4")
+    # The bucket lets this distribution read, and the KMS key lets CloudFront decrypt: the
+    # key policy's ARN is a pattern, which only StringLike matches.
+    bucket = tf["data"][("aws_iam_policy_document", "media_bucket")]["statement"]
+    reads = next(s for s in bucket if s.get("sid") == "CloudFrontReadsMedia")
+    assert reads["condition"][0]["values"] == ["${aws_cloudfront_distribution.cdn.arn}"]
+    kms = tf["data"][("aws_iam_policy_document", "kms")]["statement"]
+    decrypts = next(s for s in kms if s.get("sid") == "CloudFrontReadsMedia")
+    condition = decrypts["condition"][0]
+    assert "*" in condition["values"][0] and condition["test"] == "StringLike"
+
+
+def test_no_360p_rendition_is_referred_to():
+    assert "360p" not in source()
+
+
+def test_email_is_sent_by_the_task_role_with_no_smtp_user(tf):
+    types = {type_ for (type_, _) in tf["resource"]}
+    assert "aws_iam_user" not in types and "aws_iam_access_key" not in types
+    assert "EMAIL_HOST_PASSWORD" not in source() and "EMAIL_HOST_USER" not in source()
+    task = _statements(_resource(tf, "aws_iam_role_policy", "task")["policy"])
+    assert task["ses:SendEmail"] == task["ses:SendRawEmail"] == "aws_ses_domain_identity.main.arn"
+    assert task["sns:ConfirmSubscription"] == "aws_sns_topic.ses_events.arn"
+    environment = {item["name"]: item["value"] for item in tf["locals"]["app_environment"]}
+    assert environment["AWS_SES_REGION_NAME"] == "${var.region}"
+    assert environment["PRACTIKA_SES_EVENTS_TOPIC_ARNS"] == "${aws_sns_topic.ses_events.arn}"
+    assert "EMAIL_HOST" not in environment
+
+
+def test_bounces_and_complaints_reach_the_webhook_over_https(tf):
+    notifications = _resource(tf, "aws_ses_identity_notification_topic", "events")
+    assert set(re.findall(r'"(\w+)"', notifications["for_each"])) == {"Bounce", "Complaint"}
+    assert notifications["topic_arn"] == "${aws_sns_topic.ses_events.arn}"
+    topic = _resource(tf, "aws_sns_topic", "ses_events")
+    assert topic["kms_master_key_id"]
+    publish = tf["data"][("aws_iam_policy_document", "ses_events")]["statement"][0]
+    assert publish["actions"] == ["sns:Publish"]
+    assert publish["principals"][0]["identifiers"] == ["ses.amazonaws.com"]
+    assert {c["variable"] for c in publish["condition"]} == {"AWS:SourceAccount", "AWS:SourceArn"}
+    kms = tf["data"][("aws_iam_policy_document", "kms")]["statement"]
+    assert any(s["principals"][0]["identifiers"] == ["ses.amazonaws.com"] for s in kms)
+
+    subscription = _resource(tf, "aws_sns_topic_subscription", "ses_events_webhook")
+    assert subscription["protocol"] == "https"
+    assert subscription["raw_message_delivery"] is False  # anymail reads the SNS envelope
+    assert subscription["endpoint"] == (
+        "https://${local.ses_webhook_secret}@${var.domain_name}${local.ses_webhook_path}"
+    )
+    # The path is the public site's webhook route; the credentials are the app's.
+    from django.urls import reverse
+
+    path = reverse("tenants:ses_tracking_webhook", urlconf="config.urls_public")
+    assert tf["locals"]["ses_webhook_path"] == path
+    assert "ANYMAIL_WEBHOOK_SECRET = local.ses_webhook_secret" in str(
+        _resource(tf, "aws_secretsmanager_secret_version", "app")["secret_string"]
+    )
+    assert "ANYMAIL_WEBHOOK_SECRET" in tf["locals"]["app_secrets"]

@@ -388,6 +388,13 @@ PRACTIKA_MAX_MEDIA_SECONDS = env.int("PRACTIKA_MAX_MEDIA_SECONDS", default=20 * 
 # How long the presigned part URLs of one upload stay valid, and a playback URL.
 PRACTIKA_UPLOAD_URL_EXPIRES_S = env.int("PRACTIKA_UPLOAD_URL_EXPIRES_S", default=6 * 3600)
 PRACTIKA_PLAYBACK_URL_EXPIRES_S = env.int("PRACTIKA_PLAYBACK_URL_EXPIRES_S", default=300)
+# Playback through CloudFront (S3 mode only): URLs on this domain signed with the key pair
+# whose public half is in the distribution's trusted key group; the PEM private key comes from
+# Secrets Manager. Empty: presigned S3 URLs.
+# https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-signed-urls.html
+PRACTIKA_MEDIA_CDN_DOMAIN = env.str("PRACTIKA_MEDIA_CDN_DOMAIN", default="")
+AWS_CLOUDFRONT_KEY_ID = env.str("AWS_CLOUDFRONT_KEY_ID", default="")
+AWS_CLOUDFRONT_KEY = env.str("AWS_CLOUDFRONT_KEY", default="")
 # https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
 CELERY_BEAT_SCHEDULE = {
     # Per tenant: stored objects no media file refers to, uploads abandoned for a day.
@@ -454,9 +461,24 @@ CELERY_BEAT_SCHEDULE |= {
 
 # --- Email ----------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/email/
-EMAIL_BACKEND = env.str(
+# Every message goes through tenants.email.backend, which drops suppressed addresses (bounced
+# for good, or complained), then to the backend that delivers: DJANGO_EMAIL_BACKEND.
+EMAIL_BACKEND = "tenants.email.backend.SuppressingEmailBackend"
+PRACTIKA_EMAIL_DELIVERY_BACKEND = env.str(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"
 )
+# Amazon SES through django-anymail (production): boto3's credentials (the ECS task role).
+# Bounces and complaints arrive at the tracking webhook (public site only) as SNS messages;
+# basic auth ("user:password") and the SNS signature, whose certificate must come from SNS in
+# this region, prove them; with topics listed, only those are heard.
+# https://anymail.dev/en/stable/esps/amazon_ses/
+AWS_SES_REGION_NAME = env.str("AWS_SES_REGION_NAME", default=AWS_S3_REGION_NAME)
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default=""),
+    "AMAZON_SES_CLIENT_PARAMS": {"region_name": AWS_SES_REGION_NAME},
+}
+PRACTIKA_SNS_SIGNING_CERT_ORIGINS = [f"https://sns.{AWS_SES_REGION_NAME}.amazonaws.com"]
+PRACTIKA_SES_EVENTS_TOPIC_ARNS = env.list("PRACTIKA_SES_EVENTS_TOPIC_ARNS", default=[])
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Practika <hello@practika.app>")

@@ -18,7 +18,9 @@ ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=[BASE_DOMAIN, f".{BASE_DOMAIN}", "127.0.0.1", "[::1]"]
 )
 # Emails and requests as readable lines in make dev's terminal (config.dev_logging).
-EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="config.dev_logging.LoggingEmailBackend")
+PRACTIKA_EMAIL_DELIVERY_BACKEND = env.str(
+    "DJANGO_EMAIL_BACKEND", default="config.dev_logging.LoggingEmailBackend"
+)
 LOGGING = dev_logging.LOGGING
 
 # WhiteNoise serves static files straight from the finders, re-reading them on each request:
