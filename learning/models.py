@@ -21,6 +21,17 @@ class TimeStamped(models.Model):
         abstract = True
 
 
+class Leased(models.Model):
+    """A running job's lease (learning.jobs.leases): which run holds the row and until when.
+    The run renews it while it works; once it lapses, the watchdog queues the job again."""
+
+    lease_token = models.CharField(max_length=64, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class Classroom(TimeStamped):
     """A roster of students, used to assign exercises to a group at once."""
 
@@ -38,7 +49,7 @@ class Classroom(TimeStamped):
         return self.name
 
 
-class MediaFile(TimeStamped):
+class MediaFile(Leased, TimeStamped):
     """One uploaded recording and what processing made of it."""
 
     class State(models.TextChoices):
@@ -85,7 +96,15 @@ class MediaFile(TimeStamped):
                 name="media_sizes_non_negative",
             ),
         ]
-        indexes = [models.Index(fields=["state", "updated_at"])]
+        indexes = [
+            models.Index(fields=["state", "updated_at"]),
+            # The watchdog's question: which running jobs' leases have lapsed.
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=models.Q(state="processing"),
+                name="media_processing_lease",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.original_name or self.public_id} ({self.state})"
@@ -251,7 +270,7 @@ class ActivityEvent(models.Model):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.kind}"
 
 
-class Alignment(TimeStamped):
+class Alignment(Leased, TimeStamped):
     """The music-aware alignment of a reply to its exercise's demonstration (learning.alignment):
     a time map for auto-sync and advisory timing and pitch bands. One per reply; recomputed
     when the demonstration or the algorithm changes."""
@@ -289,6 +308,13 @@ class Alignment(TimeStamped):
                 condition=models.Q(transposition_semitones__gte=-5)
                 & models.Q(transposition_semitones__lte=6),
                 name="alignment_transposition_range",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=models.Q(status="pending"),
+                name="alignment_pending_lease",
             ),
         ]
 

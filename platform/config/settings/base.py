@@ -301,8 +301,14 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
 # Without REDIS_URL the broker is kombu's filesystem transport: no server to run.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+# Redis hands an unacknowledged message (its worker was killed) out again after this long. It
+# must exceed the longest task (processing: 22 minutes), or a long task would run twice; the
+# media and alignment jobs are queued again within a minute by the lease watchdog instead
+# (learning.jobs, docs/architecture.md "Work that outlives its worker").
+# https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
+REDIS_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {}
+    dict(REDIS_BROKER_TRANSPORT_OPTIONS)
     if REDIS_URL or env.str("CELERY_BROKER_URL", default="")
     else {
         "data_folder_in": str(DATA_DIR / "broker"),
@@ -390,6 +396,14 @@ PRACTIKA_UPLOAD_URL_EXPIRES_S = env.int("PRACTIKA_UPLOAD_URL_EXPIRES_S", default
 PRACTIKA_PLAYBACK_URL_EXPIRES_S = env.int("PRACTIKA_PLAYBACK_URL_EXPIRES_S", default=300)
 # https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
 CELERY_BEAT_SCHEDULE = {
+    # Media and alignment jobs whose worker died are queued again within a minute, instead of
+    # after the broker's visibility timeout (learning.jobs; WATCHDOG_EVERY_S there). Each
+    # message expires when the next is due, so a stopped worker never gathers a backlog.
+    "learning-lapsed-jobs-requeue": {
+        "task": "learning.lapsed_jobs_requeue",
+        "schedule": 15,
+        "options": {"expires": 15},
+    },
     # Per tenant: stored objects no media file refers to, uploads abandoned for a day.
     "sweep-orphaned-media": {
         "task": "learning.sweep_orphaned_media",
