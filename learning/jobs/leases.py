@@ -45,8 +45,8 @@ def lease_token(task_id: str | None) -> str:
     return task_id or uuid.uuid4().hex
 
 
-def lease_expiry(seconds: float = LEASE_S) -> datetime:
-    return timezone.now() + timedelta(seconds=seconds)
+def lease_expiry(seconds: float | None = None) -> datetime:
+    return timezone.now() + timedelta(seconds=LEASE_S if seconds is None else seconds)
 
 
 def lease_claimable(row: Leased, token: str) -> bool:
@@ -59,7 +59,7 @@ def lease_claimable(row: Leased, token: str) -> bool:
     )
 
 
-def lease_take(row: Leased, token: str, seconds: float = LEASE_S) -> list[str]:
+def lease_take(row: Leased, token: str, seconds: float | None = None) -> list[str]:
     """Write the lease on `row` (not saved); returns the fields to save."""
     row.lease_token = token
     row.lease_expires_at = lease_expiry(seconds)
@@ -73,7 +73,7 @@ def lease_clear(row: Leased) -> list[str]:
     return ["lease_token", "lease_expires_at"]
 
 
-def lease_extend(model: type[Model], *, pk: int, token: str, seconds: float = LEASE_S) -> bool:
+def lease_extend(model: type[Model], *, pk: int, token: str, seconds: float | None = None) -> bool:
     """Renew the lease if `token` still holds it; never waits for a row lock (a row being
     written is skipped: the next beat renews it). Returns whether it was renewed."""
     with transaction.atomic():

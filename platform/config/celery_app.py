@@ -7,6 +7,8 @@ import os
 
 from tenant_schemas_celery.app import CeleryApp
 
+from config import task_context  # noqa: F401  (connects the request id's signal handlers)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.development")
 
 app = CeleryApp("practika")
