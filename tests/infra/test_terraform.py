@@ -177,3 +177,32 @@ def test_every_checkov_exception_is_justified_in_code():
     assert skips
     for skip in skips:
         assert re.fullmatch(r"CKV2?_AWS_\d+:.{20,}", skip), skip
+
+
+def test_the_queue_depth_that_autoscaling_and_alarms_read_is_the_one_the_app_publishes(tf):
+    # config.queue_metrics puts namespace/metric/dimension for every queue tasks are routed to
+    # (settings.PRACTIKA_QUEUE_METRICS_QUEUES); Terraform must read exactly those.
+    from django.conf import settings
+
+    from config import queue_metrics
+
+    published = set(settings.PRACTIKA_QUEUE_METRICS_QUEUES)
+    alarm = _resource(tf, "aws_cloudwatch_metric_alarm", "queue_depth")
+    assert (alarm["namespace"], alarm["metric_name"]) == (
+        queue_metrics.NAMESPACE, queue_metrics.METRIC
+    )
+    assert alarm["dimensions"] == {queue_metrics.DIMENSION: "${each.key}"}
+    assert set(re.findall(r'"(\w+)"', alarm["for_each"])) == published
+    assert alarm["treat_missing_data"] == "breaching", "a silent publisher must alarm"
+    # Every worker service scales on queues the app publishes, and together they take all.
+    workers = _default(tf, "${var.workers}")
+    consumed = {queue for worker in workers.values() for queue in worker["queues"].split(",")}
+    assert consumed == published
+    backlog = str(_resource(tf, "aws_appautoscaling_policy", "worker_queue_depth"))
+    for name in (queue_metrics.NAMESPACE, queue_metrics.METRIC, queue_metrics.DIMENSION):
+        assert name in backlog
+    # The task role may put metrics in that namespace (and only there).
+    policy = str(_resource(tf, "aws_iam_role_policy", "task")["policy"])
+    assert f'"cloudwatch:namespace" = "{queue_metrics.NAMESPACE}"' in policy
+    # Beat in production queues the publisher every minute.
+    assert "config.queue_depth_publish" in str(settings.QUEUE_METRICS_BEAT_SCHEDULE)

@@ -335,6 +335,24 @@ CELERY_TASK_ROUTES = {
     "learning.align_reply": {"queue": "video"},
     "billing.tasks.*": {"queue": "billing"},
 }
+# Every queue a task goes to: the ones whose depth is published (config.queue_metrics).
+PRACTIKA_QUEUE_METRICS_QUEUES = sorted(
+    {CELERY_TASK_DEFAULT_QUEUE} | {route["queue"] for route in CELERY_TASK_ROUTES.values()}
+)
+# Queue depth to CloudWatch every minute (production turns it on: the workers' autoscaling
+# and the queue alarms read it). An endpoint other than AWS's: moto's server in tests.
+PRACTIKA_QUEUE_METRICS = env.bool("PRACTIKA_QUEUE_METRICS", default=False)
+PRACTIKA_QUEUE_METRICS_REGION = env.str(
+    "PRACTIKA_QUEUE_METRICS_REGION", default=env.str("AWS_REGION", default="us-east-1")
+)
+AWS_CLOUDWATCH_ENDPOINT_URL = env.str("AWS_CLOUDWATCH_ENDPOINT_URL", default="")
+QUEUE_METRICS_BEAT_SCHEDULE = {
+    "queue-depth-publish": {
+        "task": "config.queue_depth_publish",
+        "schedule": 60,
+        "options": {"expires": 60},
+    },
+}
 
 # --- Channels -------------------------------------------------------------------------------
 # https://channels.readthedocs.io/en/latest/topics/channel_layers.html
