@@ -21,17 +21,6 @@ class TimeStamped(models.Model):
         abstract = True
 
 
-class Leased(models.Model):
-    """A running job's lease (learning.jobs.leases): which run holds the row and until when.
-    The run renews it while it works; once it lapses, the watchdog queues the job again."""
-
-    lease_token = models.CharField(max_length=64, blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        abstract = True
-
-
 class Classroom(TimeStamped):
     """A roster of students, used to assign exercises to a group at once."""
 
@@ -49,7 +38,7 @@ class Classroom(TimeStamped):
         return self.name
 
 
-class MediaFile(Leased, TimeStamped):
+class MediaFile(TimeStamped):
     """One uploaded recording and what processing made of it."""
 
     class State(models.TextChoices):
@@ -96,15 +85,7 @@ class MediaFile(Leased, TimeStamped):
                 name="media_sizes_non_negative",
             ),
         ]
-        indexes = [
-            models.Index(fields=["state", "updated_at"]),
-            # The watchdog's question: which running jobs' leases have lapsed.
-            models.Index(
-                fields=["lease_expires_at"],
-                condition=models.Q(state="processing"),
-                name="media_processing_lease",
-            ),
-        ]
+        indexes = [models.Index(fields=["state", "updated_at"])]
 
     def __str__(self) -> str:
         return f"{self.original_name or self.public_id} ({self.state})"
@@ -270,7 +251,7 @@ class ActivityEvent(models.Model):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.kind}"
 
 
-class Alignment(Leased, TimeStamped):
+class Alignment(TimeStamped):
     """The music-aware alignment of a reply to its exercise's demonstration (learning.alignment):
     a time map for auto-sync and advisory timing and pitch bands. One per reply; recomputed
     when the demonstration or the algorithm changes."""
@@ -308,13 +289,6 @@ class Alignment(Leased, TimeStamped):
                 condition=models.Q(transposition_semitones__gte=-5)
                 & models.Q(transposition_semitones__lte=6),
                 name="alignment_transposition_range",
-            ),
-        ]
-        indexes = [
-            models.Index(
-                fields=["lease_expires_at"],
-                condition=models.Q(status="pending"),
-                name="alignment_pending_lease",
             ),
         ]
 

@@ -84,8 +84,9 @@ def alignment_request(*, reply: Reply) -> Alignment:
         alignment.status, alignment.reason = Alignment.Status.PENDING, ""
         reply_id = reply.pk
         transaction.on_commit(lambda: tasks.align_reply.delay(reply_id))
+    alignment.save(update_fields=["status", "reason", "updated_at"])
     # A run still busy with the old inputs loses its lease: the new message's run wins.
-    alignment.save(update_fields=["status", "reason", "updated_at", *leases.lease_clear(alignment)])
+    leases.lease_release(leases.ALIGNMENT, reply.pk)
     return alignment
 
 
@@ -97,19 +98,25 @@ def alignment_recompute(*, reply: Reply) -> Alignment:
     alignment, _ = Alignment.objects.get_or_create(reply=reply)
     alignment.status = Alignment.Status.PENDING
     alignment.reason = ""
-    alignment.save(update_fields=["status", "reason", "updated_at", *leases.lease_clear(alignment)])
+    alignment.save(update_fields=["status", "reason", "updated_at"])
+    leases.lease_release(leases.ALIGNMENT, reply.pk)  # the new message's run wins
     reply_id = reply.pk
     transaction.on_commit(lambda: tasks.align_reply.delay(reply_id, force=True))
     return alignment
 
 
-def _store(alignment_id: int, token: str | None, *, unclaimed: bool = False, **fields) -> Alignment:
+def _store(
+    alignment_id: int, token: str | None, *, unclaimed: bool = False, **fields
+) -> Alignment:
     """Write a run's result, if the run holding `token` still holds the alignment (with
     `unclaimed`, also if no live run holds it; without a token, always)."""
     with transaction.atomic():
         alignment = Alignment.objects.select_for_update().get(pk=alignment_id)
-        ours = token is None or alignment.lease_token == token or (
-            unclaimed and leases.lease_claimable(alignment, token)
+        reply_id = alignment.reply_id
+        ours = (
+            token is None
+            or leases.lease_held(leases.ALIGNMENT, reply_id, token)
+            or (unclaimed and leases.lease_claimable(leases.ALIGNMENT, reply_id, token))
         )
         if not ours:
             # Requested again (a new demonstration, a teacher's retry) or taken over by the
@@ -120,8 +127,8 @@ def _store(alignment_id: int, token: str | None, *, unclaimed: bool = False, **f
             setattr(alignment, name, value)
         alignment.runs += 1
         alignment.computed_at = timezone.now()
-        leases.lease_clear(alignment)
         alignment.save()
+        leases.lease_release(leases.ALIGNMENT, reply_id)
     return alignment
 
 
@@ -129,10 +136,7 @@ def _claim(alignment_id: int, token: str) -> bool:
     """Take the alignment's lease for the run holding `token`, unless another run holds it."""
     with transaction.atomic():
         alignment = Alignment.objects.select_for_update().get(pk=alignment_id)
-        if not leases.lease_claimable(alignment, token):
-            return False
-        alignment.save(update_fields=leases.lease_take(alignment, token))
-    return True
+        return leases.lease_claim(leases.ALIGNMENT, alignment.reply_id, token)
 
 
 def alignment_compute(
@@ -167,7 +171,7 @@ def alignment_compute(
         status, reason = blocker
         return _store(alignment.pk, token, status=status, reason=reason, **_empty(), **inputs)
     try:
-        with leases.lease_kept(Alignment, pk=alignment.pk, token=token):
+        with leases.lease_kept(leases.ALIGNMENT, reply.pk, token):
             result = _analyse(demo, reply.media, engine)
     except storage.ObjectMissing:
         logger.info("alignment of reply %s: a recording's file is missing", reply_id)
@@ -224,11 +228,7 @@ def alignment_fail(*, reply_id: int, reason: str = CRASHED, token: str | None = 
 
 def alignment_lease_hold(*, reply_id: int, token: str, seconds: float) -> None:
     """Keep the run's lease while its retry waits `seconds`, so the watchdog leaves it be."""
-    alignment = Alignment.objects.filter(reply_id=reply_id).only("pk").first()
-    if alignment is not None:
-        leases.lease_extend(
-            Alignment, pk=alignment.pk, token=token, seconds=seconds + leases.LEASE_S
-        )
+    leases.lease_extend(leases.ALIGNMENT, reply_id, token, seconds=seconds + leases.LEASE_S)
 
 
 @transaction.atomic

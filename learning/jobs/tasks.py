@@ -24,8 +24,11 @@ logger = logging.getLogger(__name__)
 def lapsed_jobs_requeue() -> dict[str, int]:
     """Queue again the running jobs whose lease lapsed, in every tenant's schema."""
     requeued = watchdog.lapsed_jobs_requeue()
-    if requeued.media or requeued.alignments:
+    if requeued.media or requeued.alignments or requeued.dropped:
         logger.warning(
-            "watchdog queued again %s media and %s alignments", requeued.media, requeued.alignments
+            "watchdog queued again %s media and %s alignments (%s finished leases dropped)",
+            requeued.media,
+            requeued.alignments,
+            requeued.dropped,
         )
-    return {"media": requeued.media, "alignments": requeued.alignments}
+    return {"media": requeued.media, "alignments": requeued.alignments, "dropped": requeued.dropped}

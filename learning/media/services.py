@@ -67,8 +67,8 @@ def media_playback(*, media: MediaFile, expires_s: int | None = None) -> Playbac
 def _begin_processing(media_id: int, token: str) -> MediaFile | None:
     """Claim the media for the run holding `token` and mark it `processing`, in its own short
     transaction, so that pages see it at once; None when there is nothing to do: the media is
-    gone, done, not uploaded yet, or another run holds a live lease on it (a late redelivery
-    of a message whose job the watchdog queued again; learning.jobs.leases)."""
+    gone, done, not uploaded yet, or another live run holds its lease (a late redelivery of a
+    message whose job the watchdog queued again; learning.jobs.leases)."""
     with transaction.atomic():
         media = MediaFile.objects.select_for_update().filter(pk=media_id).first()
         if media is None:
@@ -78,7 +78,7 @@ def _begin_processing(media_id: int, token: str) -> MediaFile | None:
             # ready or failed: a redelivered message; awaiting_upload: not ours to touch yet.
             logger.info("media %s is %s; nothing to process", media_id, media.state)
             return None
-        if media.state == MediaFile.State.PROCESSING and not leases.lease_claimable(media, token):
+        if not leases.lease_claim(leases.MEDIA, media.pk, token):
             logger.info("media %s is being processed by another run; nothing to do", media_id)
             return None
         media.processing_attempts += 1
@@ -87,29 +87,25 @@ def _begin_processing(media_id: int, token: str) -> MediaFile | None:
             return None
         media.state = MediaFile.State.PROCESSING
         media.error_message = ""
-        media.save(
-            update_fields=[
-                "state", "processing_attempts", "error_message", "updated_at",
-                *leases.lease_take(media, token),
-            ]
-        )
+        media.save(update_fields=["state", "processing_attempts", "error_message", "updated_at"])
         return media
 
 
 def _fail(media: MediaFile, message: str) -> None:
     media.state = MediaFile.State.FAILED
     media.error_message = message[:500]
-    media.save(update_fields=["state", "error_message", "updated_at", *leases.lease_clear(media)])
+    media.save(update_fields=["state", "error_message", "updated_at"])
+    leases.lease_release(leases.MEDIA, media.pk)
 
 
 def media_fail(*, media_id: int, message: str, token: str | None = None) -> None:
     """Give up on a media file with a message for the uploader (it may upload again); with
-    `token`, only while that run still holds the media (not once another run took it over)."""
+    `token`, only while no other live run holds it."""
     with transaction.atomic():
         media = MediaFile.objects.select_for_update().filter(pk=media_id).first()
         if media is None or media.state == MediaFile.State.READY:
             return
-        if token is not None and not leases.lease_claimable(media, token):
+        if token is not None and not leases.lease_claimable(leases.MEDIA, media_id, token):
             logger.info("media %s: another run holds it; this run's failure is dropped", media_id)
             return
         _fail(media, message)
@@ -123,7 +119,7 @@ def _fail_run(media: MediaFile, message: str, token: str) -> MediaFile:
 
 def media_lease_hold(*, media_id: int, token: str, seconds: float) -> None:
     """Keep the run's lease while its retry waits `seconds`, so the watchdog leaves it be."""
-    leases.lease_extend(MediaFile, pk=media_id, token=token, seconds=seconds + leases.LEASE_S)
+    leases.lease_extend(leases.MEDIA, media_id, token, seconds=seconds + leases.LEASE_S)
 
 
 def media_process(*, media_id: int, token: str | None = None) -> MediaFile | None:
@@ -143,7 +139,7 @@ def media_process(*, media_id: int, token: str | None = None) -> MediaFile | Non
         return None
     prefix = media.source_key.rsplit("/", 1)[0] + "/"
     with (
-        leases.lease_kept(MediaFile, pk=media.pk, token=token),
+        leases.lease_kept(leases.MEDIA, media.pk, token),
         tempfile.TemporaryDirectory(prefix="practika-media-") as scratch,
     ):
         source = Path(scratch) / "source"
@@ -185,7 +181,9 @@ def media_process(*, media_id: int, token: str | None = None) -> MediaFile | Non
         current = MediaFile.objects.select_for_update().filter(pk=media.pk).first()
         if current is None:  # deleted while we worked; its objects are being removed
             return None
-        if current.state != MediaFile.State.PROCESSING or current.lease_token != token:
+        if current.state != MediaFile.State.PROCESSING or not leases.lease_held(
+            leases.MEDIA, current.pk, token
+        ):
             # Another run took the media over (this one's lease lapsed) or finished it first:
             # its result stands; the outputs this run wrote went to the same keys.
             logger.warning("media %s: lease lost; this run's result is dropped", media_id)
@@ -202,8 +200,8 @@ def media_process(*, media_id: int, token: str | None = None) -> MediaFile | Non
         current.state = MediaFile.State.READY
         current.error_message = ""
         current.processed_at = timezone.now()
-        leases.lease_clear(current)
         current.save()
+        leases.lease_release(leases.MEDIA, current.pk)
         logger.info("media %s ready (attempt %s)", media_id, current.processing_attempts)
         # Replies waiting on this recording (theirs or their demonstration) can be aligned now.
         from learning.alignment import services as alignment_services

@@ -1,6 +1,6 @@
 """Leases on running jobs and the watchdog (learning.jobs): a job whose run stopped renewing
 its lease is queued again under a new token, in its own tenant's schema; the new run, and only
-it, may claim the row; a late redelivery of the dead run's message does nothing; a run that
+it, may claim the job; a late redelivery of the dead run's message does nothing; a run that
 lost its lease drops its result. The broker is the one boundary faked here (the queued
 message is recorded instead of sent); tests/learning/test_worker_kill.py runs it all with a
 real worker and Redis.
@@ -17,11 +17,12 @@ from django.utils import timezone
 
 from learning import storage
 from learning.alignment import tasks as alignment_tasks
-from learning.jobs import leases, watchdog
+from learning.jobs import leases
 from learning.jobs import tasks as job_tasks
 from learning.media import pipeline
 from learning.media import tasks as media_tasks
 from learning.models import Alignment, MediaFile
+from tenants.models import JobLease
 from tests.support.factories import ExerciseFactory, MediaFileFactory, ReplyFactory
 from tests.support.media_samples import sample
 
@@ -41,7 +42,23 @@ def queued(monkeypatch):
     return sent
 
 
-def _processing(school, *, lease_ago_s: float, token: str = "dead-run") -> MediaFile:  # noqa: S107
+def _lease(kind: str, object_id: int, *, token: str, expires_in_s: float) -> JobLease:
+    return JobLease.objects.create(
+        tenant_id=connection.tenant.pk,
+        kind=kind,
+        object_id=object_id,
+        token=token,
+        expires_at=timezone.now() + timedelta(seconds=expires_in_s),
+    )
+
+
+def _lease_of(kind: str, object_id: int) -> JobLease | None:
+    return JobLease.objects.filter(
+        tenant_id=connection.tenant.pk, kind=kind, object_id=object_id
+    ).first()
+
+
+def _processing(school, *, expires_in_s: float, token: str = "dead-run") -> MediaFile:  # noqa: S107
     media = MediaFileFactory(
         owner=school.student,
         state=MediaFile.State.PROCESSING,
@@ -50,27 +67,25 @@ def _processing(school, *, lease_ago_s: float, token: str = "dead-run") -> Media
         has_audio=False,
         has_video=False,
         duration_s=None,
-        lease_token=token,
-        lease_expires_at=timezone.now() - timedelta(seconds=lease_ago_s),
     )
     storage.upload(path=sample("h264_aac.mp4"), key=media.source_key, content_type="video/mp4")
+    _lease(leases.MEDIA, media.pk, token=token, expires_in_s=expires_in_s)
     return media
 
 
 def test_a_lapsed_media_job_is_queued_again_in_its_school_and_processed_once(
-    school_a, school_b, in_tenant, queued, django_capture_on_commit_callbacks
+    school_a, school_b, in_tenant, queued
 ):
     with in_tenant(school_a.tenant):
         # Given a job whose worker died (its lease lapsed), and one whose run is alive
-        dead = _processing(school_a, lease_ago_s=5)
-        alive = _processing(school_a, lease_ago_s=-20, token="live-run")
+        dead = _processing(school_a, expires_in_s=-5)
+        alive = _processing(school_a, expires_in_s=20, token="live-run")
 
     # When the watchdog's beat task runs (from the public schema, as beat queues it)
-    with django_capture_on_commit_callbacks(execute=True):
-        result = job_tasks.lapsed_jobs_requeue.apply().get()
+    result = job_tasks.lapsed_jobs_requeue.apply().get()
 
     # Then only the dead one is queued again, inside school A, under a new token
-    assert result == {"media": 1, "alignments": 0}
+    assert result == {"media": 1, "alignments": 0, "dropped": 0}
     [(name, args, token, schema)] = queued
     assert (name, args, schema) == (
         "learning.process_media",
@@ -78,44 +93,61 @@ def test_a_lapsed_media_job_is_queued_again_in_its_school_and_processed_once(
         school_a.tenant.schema_name,
     )
     with in_tenant(school_a.tenant):
-        dead.refresh_from_db()
-        assert dead.lease_token == token
-        assert dead.lease_expires_at > timezone.now() + timedelta(minutes=5)
+        lease = _lease_of(leases.MEDIA, dead.pk)
+        assert lease.token == token
+        assert lease.expires_at > timezone.now() + timedelta(minutes=5)
         # A late redelivery of the dead run's message (another task id) does nothing
         assert media_tasks.process_media.apply(args=[dead.pk], task_id="dead-run").get() == (
             "skipped"
         )
         dead.refresh_from_db()
         assert (dead.state, dead.processing_attempts) == ("processing", 1)
-        # The watchdog's message is processed, once
+        # The watchdog's message is processed, once, and its lease released
         assert media_tasks.process_media.apply(args=[dead.pk], task_id=token).get() == "ready"
         dead.refresh_from_db()
         assert dead.processing_attempts == 2
-        assert (dead.lease_token, dead.lease_expires_at) == ("", None)
-        alive.refresh_from_db()
-        assert (alive.state, alive.lease_token) == ("processing", "live-run")
+        assert _lease_of(leases.MEDIA, dead.pk) is None
+        assert _lease_of(leases.MEDIA, alive.pk).token == "live-run"
     # And a second beat finds nothing more to do
-    with django_capture_on_commit_callbacks(execute=True):
-        assert job_tasks.lapsed_jobs_requeue.apply().get() == {"media": 0, "alignments": 0}
+    assert job_tasks.lapsed_jobs_requeue.apply().get() == {
+        "media": 0,
+        "alignments": 0,
+        "dropped": 0,
+    }
     assert len(queued) == 1
 
 
-def test_the_watchdog_asks_every_schema_in_one_statement(school_a, school_b, in_tenant):
+def test_the_watchdog_finds_every_school_s_lapsed_jobs_in_one_query(
+    school_a, school_b, in_tenant, queued, django_assert_max_num_queries
+):
+    with in_tenant(school_a.tenant):
+        _processing(school_a, expires_in_s=-1)
     with in_tenant(school_b.tenant):
-        _processing(school_b, lease_ago_s=1)
-    schemas = [school_a.tenant.schema_name, school_b.tenant.schema_name, "no_such_schema"]
+        gone = _processing(school_b, expires_in_s=-1)
+        done = _processing(school_b, expires_in_s=-1)
+        MediaFile.objects.filter(pk=done.pk).update(state="ready")  # finished, lease left over
+        MediaFile.objects.filter(pk=gone.pk).delete()
 
-    assert watchdog.schemas_with_lapsed_leases(schemas) == [school_b.tenant.schema_name]
+    result = job_tasks.lapsed_jobs_requeue.apply().get()
+
+    assert result == {"media": 1, "alignments": 0, "dropped": 2}
+    assert [(schema) for (_, _, _, schema) in queued] == [school_a.tenant.schema_name]
+    with in_tenant(school_b.tenant):
+        assert _lease_of(leases.MEDIA, done.pk) is None
+    # With nothing lapsed, a beat costs one query, whatever the tenants (plus the task's
+    # `SET search_path` and its transaction's savepoint and release, inside the test's).
+    with django_assert_max_num_queries(4):
+        job_tasks.lapsed_jobs_requeue.apply().get()
 
 
 def test_a_run_that_lost_its_lease_drops_its_result(school_a, in_tenant, monkeypatch):
     with in_tenant(school_a.tenant):
-        media = _processing(school_a, lease_ago_s=60)
+        media = _processing(school_a, expires_in_s=-60)
         real_transcode = pipeline.transcode
 
         def taken_over_meanwhile(*args, **kwargs):
             # The watchdog gave the job to another run while this one was slow.
-            MediaFile.objects.filter(pk=media.pk).update(lease_token="newer-run")
+            JobLease.objects.filter(object_id=media.pk).update(token="newer-run")
             return real_transcode(*args, **kwargs)
 
         monkeypatch.setattr(pipeline, "transcode", taken_over_meanwhile)
@@ -124,7 +156,8 @@ def test_a_run_that_lost_its_lease_drops_its_result(school_a, in_tenant, monkeyp
             "skipped"
         )
         media.refresh_from_db()
-        assert (media.state, media.lease_token, media.renditions) == ("processing", "newer-run", {})
+        assert (media.state, media.renditions) == ("processing", {})
+        assert _lease_of(leases.MEDIA, media.pk).token == "newer-run"
 
 
 def test_a_retry_keeps_its_lease_for_the_backoff(school_a, in_tenant, monkeypatch):
@@ -140,44 +173,40 @@ def test_a_retry_keeps_its_lease_for_the_backoff(school_a, in_tenant, monkeypatc
         lambda exc, countdown: waits.append(countdown) or Retry(exc=exc, when=countdown),
     )
     with in_tenant(school_a.tenant):
-        media = _processing(school_a, lease_ago_s=60)
-        media.state = MediaFile.State.UPLOADED
-        media.save(update_fields=["state"])
+        media = MediaFileFactory(owner=school_a.student, state=MediaFile.State.UPLOADED)
         before = timezone.now()
 
         media_tasks.process_media.apply(args=[media.pk], task_id="retrying-run")
 
         media.refresh_from_db()
-        assert media.state == "processing" and media.lease_token == "retrying-run"
+        lease = _lease_of(leases.MEDIA, media.pk)
+        assert media.state == "processing" and lease.token == "retrying-run"
         # The first retry waits up to 15 s (full jitter); the lease covers it plus a lease.
         [wait] = waits
         assert 0 <= wait <= 15
-        assert media.lease_expires_at >= before + timedelta(seconds=wait + leases.LEASE_S)
-        assert media.lease_expires_at <= timezone.now() + timedelta(seconds=wait + leases.LEASE_S)
+        assert lease.expires_at >= before + timedelta(seconds=wait + leases.LEASE_S)
+        assert lease.expires_at <= timezone.now() + timedelta(seconds=wait + leases.LEASE_S)
 
 
-def test_a_lapsed_alignment_is_queued_again(
-    school_a, in_tenant, queued, django_capture_on_commit_callbacks
-):
+def test_a_lapsed_alignment_is_queued_again(school_a, in_tenant, queued):
     with in_tenant(school_a.tenant):
         reply = ReplyFactory(
             exercise=ExerciseFactory(created_by=school_a.teacher), student=school_a.student
         )
-        Alignment.objects.create(
-            reply=reply,
-            status=Alignment.Status.PENDING,
-            lease_token="dead-run",
-            lease_expires_at=timezone.now() - timedelta(seconds=1),
-        )
+        Alignment.objects.create(reply=reply, status=Alignment.Status.PENDING)
+        _lease(leases.ALIGNMENT, reply.pk, token="dead-run", expires_in_s=-1)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        assert job_tasks.lapsed_jobs_requeue.apply().get() == {"media": 0, "alignments": 1}
+    assert job_tasks.lapsed_jobs_requeue.apply().get() == {
+        "media": 0,
+        "alignments": 1,
+        "dropped": 0,
+    }
 
     [(name, args, token, schema)] = queued
     assert (name, args, schema) == ("learning.align_reply", [reply.pk], school_a.tenant.schema_name)
     with in_tenant(school_a.tenant):
-        # The dead run's late redelivery is refused; the new token may claim it.
+        # The dead run's late redelivery is refused; the new token holds the job.
         assert alignment_tasks.align_reply.apply(args=[reply.pk], task_id="dead-run").get() == (
             "skipped"
         )
-        assert Alignment.objects.get(reply=reply).lease_token == token
+        assert _lease_of(leases.ALIGNMENT, reply.pk).token == token

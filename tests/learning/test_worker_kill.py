@@ -38,7 +38,7 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -47,7 +47,9 @@ from learning import storage
 from learning.jobs import leases, watchdog
 from learning.media.pipeline.runner import ffmpeg_exe
 from learning.media.pipeline.staging import PART_SUFFIX
+from learning.media.tasks import process_media
 from learning.models import MediaFile
+from tenants.models import JobLease
 from tests.conftest import client_for
 from tests.support.committed_school import committed_school
 
@@ -352,7 +354,6 @@ def test_a_killed_worker_strands_no_upload_with_the_production_broker(own_school
         for public_id, item in media.items():
             assert item.state == "ready"
             assert item.processing_attempts == (2 if public_id in stranded else 1)
-            assert (item.lease_token, item.lease_expires_at) == ("", None)
             if public_id in stranded:
                 assert item.processed_at >= killed_at
             prefix = storage.media_prefix(item.public_id)
@@ -363,28 +364,32 @@ def test_a_killed_worker_strands_no_upload_with_the_production_broker(own_school
     # Only the killed runs' scratch folders remain (SIGKILL leaves no time to remove them; on
     # ECS they go with the stopped task's disk); every finished run removed its own.
     assert len(list(scratch.glob("practika-media-*"))) <= len(stranded)
+    # Every lease was released: nothing is left for the watchdog.
+    assert not JobLease.objects.filter(tenant=tenant).exists()
 
 
 def test_a_long_run_keeps_its_lease_while_it_works(own_school, monkeypatch):
-    # The heartbeat, sped up in this process only: a run that outlasts several leases keeps
-    # its job, and the watchdog leaves it alone; once the run stops, the lease lapses.
+    # The heartbeat (its own thread and connection), sped up in this process only: a run
+    # that outlasts several leases keeps its job and the watchdog leaves it alone; once the
+    # run stops renewing, the lease lapses and the watchdog takes the job.
     tenant, student = own_school
     monkeypatch.setattr(leases, "LEASE_S", 1.0)
     monkeypatch.setattr(leases, "HEARTBEAT_S", 0.2)
+    queued = []
+    monkeypatch.setattr(
+        process_media, "apply_async", lambda args, task_id: queued.append((args, task_id))
+    )
     with tenant_context(tenant):
         media = MediaFile.objects.create(
-            owner=student,
-            purpose="reply",
-            state="processing",
-            source_key="x/source",
-            lease_token="long-run",
-            lease_expires_at=leases.lease_expiry(),
+            owner=student, purpose="reply", state="processing", source_key="x/source"
         )
-        with leases.lease_kept(MediaFile, pk=media.pk, token="long-run"):
+        with transaction.atomic():
+            assert leases.lease_claim(leases.MEDIA, media.pk, "long-run")
+        with leases.lease_kept(leases.MEDIA, media.pk, "long-run"):
             for _ in range(6):
                 time.sleep(0.5)
-                assert watchdog.schemas_with_lapsed_leases([tenant.schema_name]) == []
+                assert watchdog.lapsed_jobs_requeue().media == 0
         time.sleep(1.2)
-        assert watchdog.schemas_with_lapsed_leases([tenant.schema_name]) == [tenant.schema_name]
-        media.refresh_from_db()
-        assert media.lease_token == "long-run"
+    assert watchdog.lapsed_jobs_requeue().media == 1
+    [(args, token)] = queued
+    assert args == [media.pk] and token != "long-run"
