@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from tenants.models import JobLease
+from tenants.models import JobLease, Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +57,20 @@ def lease_expiry(seconds: float | None = None) -> datetime:
     return timezone.now() + timedelta(seconds=LEASE_S if seconds is None else seconds)
 
 
+def _tenant_id() -> int:
+    """The current tenant's id (tenant_context sets the tenant; schema_context only a name)."""
+    tenant_id = getattr(connection.tenant, "pk", None)
+    if tenant_id is None:
+        tenant_id = Tenant.objects.values_list("pk", flat=True).get(
+            schema_name=connection.schema_name
+        )
+    return tenant_id
+
+
 def _lease(kind: str, object_id: int) -> JobLease | None:
     return (
         JobLease.objects.select_for_update()
-        .filter(tenant_id=connection.tenant.pk, kind=kind, object_id=object_id)
+        .filter(tenant_id=_tenant_id(), kind=kind, object_id=object_id)
         .first()
     )
 
@@ -82,7 +92,7 @@ def lease_claim(kind: str, object_id: int, token: str) -> bool:
         return False
     if lease is None:
         JobLease.objects.create(
-            tenant_id=connection.tenant.pk,
+            tenant_id=_tenant_id(),
             kind=kind,
             object_id=object_id,
             token=token,
@@ -102,7 +112,7 @@ def lease_held(kind: str, object_id: int, token: str) -> bool:
 
 def lease_release(kind: str, object_id: int) -> None:
     """The job is done (or given up, or requested afresh): no run holds it any more."""
-    JobLease.objects.filter(tenant_id=connection.tenant.pk, kind=kind, object_id=object_id).delete()
+    JobLease.objects.filter(tenant_id=_tenant_id(), kind=kind, object_id=object_id).delete()
 
 
 def lease_extend(
@@ -118,7 +128,7 @@ def lease_extend(
     with transaction.atomic():
         held = (
             JobLease.objects.filter(
-                tenant_id=connection.tenant.pk if tenant_id is None else tenant_id,
+                tenant_id=_tenant_id() if tenant_id is None else tenant_id,
                 kind=kind,
                 object_id=object_id,
                 token=token,
@@ -133,7 +143,7 @@ def lease_extend(
 @contextmanager
 def lease_kept(kind: str, object_id: int, token: str) -> Iterator[None]:
     """Renew the job's lease every HEARTBEAT_S while the block runs."""
-    tenant_id = connection.tenant.pk
+    tenant_id = _tenant_id()
     stop = threading.Event()
 
     def beat() -> None:

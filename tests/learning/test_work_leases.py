@@ -210,3 +210,13 @@ def test_a_lapsed_alignment_is_queued_again(school_a, in_tenant, queued):
             "skipped"
         )
         assert _lease_of(leases.ALIGNMENT, reply.pk).token == token
+
+
+def test_a_lease_inside_schema_context_finds_its_tenant(school_a):
+    # schema_context sets only the schema's name (no tenant row): the lease still finds it.
+    from django_tenants.utils import schema_context
+
+    with schema_context(school_a.tenant.schema_name):
+        assert leases.lease_claim(leases.MEDIA, 123, "a-run")
+        assert leases.lease_held(leases.MEDIA, 123, "a-run")
+    assert JobLease.objects.get(kind=leases.MEDIA, object_id=123).tenant_id == school_a.tenant.pk
