@@ -351,6 +351,10 @@ def test_a_killed_worker_strands_no_upload_with_the_production_broker(own_school
         # Each upload processed once: one completed run each, one more start for the
         # stranded ones (the killed run), and one set of outputs with no temporary files.
         assert sorted(_ready_lines(logs[:2])) == sorted(m.pk for m in media.values())
+        # Every heartbeat of the runs (a transcode here outlasts one) renewed its lease.
+        worker_logs = "".join(log.read_text(errors="replace") for log in logs[:2])
+        assert "lease not renewed" not in worker_logs
+        assert "heartbeat failed" not in worker_logs
         for public_id, item in media.items():
             assert item.state == "ready"
             assert item.processing_attempts == (2 if public_id in stranded else 1)
