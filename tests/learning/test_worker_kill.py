@@ -74,6 +74,9 @@ app.conf.result_backend = None
 app.conf.broker_transport_options = settings.REDIS_BROKER_TRANSPORT_OPTIONS | {
     "global_keyprefix": os.environ["KILLTEST_PREFIX"],
 }
+if os.environ.get("KILLTEST_LEASE"):  # "lease,heartbeat" seconds, for one test only
+    from learning.jobs import leases
+    leases.LEASE_S, leases.HEARTBEAT_S = map(float, os.environ["KILLTEST_LEASE"].split(","))
 if sys.argv[1] == "worker":
     app.worker_main([
         "worker", "--pool=prefork", "--concurrency=2", "--loglevel=INFO",
@@ -140,7 +143,7 @@ def broker(monkeypatch):
         client.delete(key)
 
 
-def _clip(path: Path) -> Path:
+def _clip(path: Path, seconds: int = CLIP_SECONDS) -> Path:
     # 1080p, so it must be re-encoded (a browser-ready 720p clip is copied in a moment).
     subprocess.run(
         [
@@ -152,11 +155,11 @@ def _clip(path: Path) -> Path:
             "-f",
             "lavfi",
             "-i",
-            f"testsrc2=size=1920x1080:rate=30:duration={CLIP_SECONDS}",
+            f"testsrc2=size=1920x1080:rate=30:duration={seconds}",
             "-f",
             "lavfi",
             "-i",
-            f"sine=frequency=440:duration={CLIP_SECONDS}",
+            f"sine=frequency=440:duration={seconds}",
             "-c:v",
             "libx264",
             "-preset",
@@ -178,7 +181,9 @@ def _clip(path: Path) -> Path:
 class Process:
     """The worker or beat, in its own process group (ffmpeg and pool children die with it)."""
 
-    def __init__(self, role: str, *, broker: tuple[str, str], log: Path, scratch: Path):
+    def __init__(
+        self, role: str, *, broker: tuple[str, str], log: Path, scratch: Path, lease: str = ""
+    ):
         scratch.mkdir(parents=True, exist_ok=True)
         url, prefix = broker
         env = os.environ | {
@@ -190,6 +195,7 @@ class Process:
             "KILLTEST_BROKER_URL": url,
             "KILLTEST_PREFIX": prefix,
             "KILLTEST_SCHEDULE": str(scratch / "celerybeat-schedule"),
+            "KILLTEST_LEASE": lease,
         }
         env.pop("PRACTIKA_EMBEDDED_PG_DIR", None)
         self.log = log
@@ -370,6 +376,39 @@ def test_a_killed_worker_strands_no_upload_with_the_production_broker(own_school
     assert len(list(scratch.glob("practika-media-*"))) <= len(stranded)
     # Every lease was released: nothing is left for the watchdog.
     assert not JobLease.objects.filter(tenant=tenant).exists()
+
+
+def test_a_transcode_longer_than_its_lease_is_never_taken_over(own_school, broker, tmp_path):
+    # A real worker and beat, with leases of 3 s renewed every second (in those processes
+    # only): a transcode that outlasts many leases must keep its job, processed once.
+    tenant, student = own_school
+    data = _clip(tmp_path / "long.mp4", seconds=20).read_bytes()
+    client = client_for(student, f"{tenant.slug}.{settings.BASE_DOMAIN}")
+    scratch = tmp_path / "scratch"
+    logs = [tmp_path / "worker.log", tmp_path / "beat.log"]
+    beat = Process("beat", broker=broker, log=logs[1], scratch=scratch / "beat", lease="3,1")
+    worker = Process("worker", broker=broker, log=logs[0], scratch=scratch, lease="3,1")
+    try:
+        [media_id] = [_upload(client, data, "long.mp4")]
+        started = time.monotonic()
+        while _states(client, [media_id])[media_id] != "ready":
+            assert time.monotonic() - started < 240, worker.tail()
+            worker.alive()
+            beat.alive()
+            time.sleep(0.5)
+        took = time.monotonic() - started
+    finally:
+        worker.stop()
+        beat.stop()
+
+    worker_log = logs[0].read_text(errors="replace")
+    assert took > 3 * 3, f"the run ({took:.0f} s) did not outlast several leases"
+    assert "queued again" not in worker_log, worker_log[-4000:]
+    assert "lease not renewed" not in worker_log
+    with tenant_context(tenant):
+        media = MediaFile.objects.get(public_id=media_id)
+        assert (media.state, media.processing_attempts) == ("ready", 1)
+    assert _ready_lines([logs[0]]) == [media.pk]
 
 
 def test_a_long_run_keeps_its_lease_while_it_works(own_school, monkeypatch):
