@@ -125,6 +125,30 @@ class SpareSchema(models.Model):
         return self.schema_name
 
 
+class JobLease(models.Model):
+    """A running background job's lease: which run holds the job and until when (learning.jobs
+    renews and checks it). In the public schema so that one indexed query finds the lapsed
+    jobs of every tenant. `kind` (the task's name) and `object_id` (its argument) name the job;
+    they are values, not a foreign key into the tenant's schema."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=60)
+    object_id = models.BigIntegerField()
+    token = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "kind", "object_id"], name="job_lease_one_per_job"
+            ),
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="job_lease_expires")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} until {self.expires_at:%H:%M:%S}"
+
+
 class Domain(DomainMixin):
     """A host name that routes to a tenant (`<slug>.<base domain>`)."""
 

@@ -33,7 +33,9 @@ def test_terraform_fmt_is_clean():
     assert terraform, "terraform must be installed (infra checks need `terraform fmt`)"
     result = subprocess.run(
         [terraform, "fmt", "-check", "-recursive", "-diff", str(TERRAFORM)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -74,7 +76,8 @@ def test_ecs_runs_web_worker_and_beat_on_fargate_with_autoscaling(tf):
         assert definition["requires_compatibilities"] == ["FARGATE"]
         assert f'command = ["{role}"]' in definition["container_definitions"]
     policies = {
-        name: body for (type_, name), body in tf["resource"].items()
+        name: body
+        for (type_, name), body in tf["resource"].items()
         if type_ == "aws_appautoscaling_policy"
     }
     cpu = policies["web_cpu"]["target_tracking_scaling_policy_configuration"][0]
@@ -115,8 +118,12 @@ def test_redis_is_encrypted_in_transit_and_at_rest(tf):
 
 def test_media_bucket_is_private_encrypted_versioned_with_lifecycle_and_cors(tf):
     block = _resource(tf, "aws_s3_bucket_public_access_block", "media")
-    for setting in ("block_public_acls", "block_public_policy", "ignore_public_acls",
-                    "restrict_public_buckets"):
+    for setting in (
+        "block_public_acls",
+        "block_public_policy",
+        "ignore_public_acls",
+        "restrict_public_buckets",
+    ):
         assert block[setting] is True, setting
     encryption = _resource(tf, "aws_s3_bucket_server_side_encryption_configuration", "media")
     default = encryption["rule"][0]["apply_server_side_encryption_by_default"][0]
@@ -167,9 +174,17 @@ def test_every_size_is_a_variable_with_a_description(tf):
 
 def test_outputs_give_the_app_what_it_needs(tf):
     assert {
-        "media_bucket", "ecr_repository_url", "app_secret_arn", "database_endpoint",
-        "redis_endpoint", "cdn_domain", "ecs_cluster_name", "migrate_task_definition",
-        "cloudfront_key_id", "cloudfront_key_secret_arn", "ses_events_topic_arn",
+        "media_bucket",
+        "ecr_repository_url",
+        "app_secret_arn",
+        "database_endpoint",
+        "redis_endpoint",
+        "cdn_domain",
+        "ecs_cluster_name",
+        "migrate_task_definition",
+        "cloudfront_key_id",
+        "cloudfront_key_secret_arn",
+        "ses_events_topic_arn",
     } <= set(tf["output"])
 
 
@@ -273,3 +288,33 @@ def test_bounces_and_complaints_reach_the_webhook_over_https(tf):
         _resource(tf, "aws_secretsmanager_secret_version", "app")["secret_string"]
     )
     assert "ANYMAIL_WEBHOOK_SECRET" in tf["locals"]["app_secrets"]
+
+
+def test_the_queue_depth_that_autoscaling_and_alarms_read_is_the_one_the_app_publishes(tf):
+    # config.queue_metrics puts namespace/metric/dimension for every queue tasks are routed to
+    # (settings.PRACTIKA_QUEUE_METRICS_QUEUES); Terraform must read exactly those.
+    from django.conf import settings
+
+    from config import queue_metrics
+
+    published = set(settings.PRACTIKA_QUEUE_METRICS_QUEUES)
+    alarm = _resource(tf, "aws_cloudwatch_metric_alarm", "queue_depth")
+    assert (alarm["namespace"], alarm["metric_name"]) == (
+        queue_metrics.NAMESPACE,
+        queue_metrics.METRIC,
+    )
+    assert alarm["dimensions"] == {queue_metrics.DIMENSION: "${each.key}"}
+    assert set(re.findall(r'"(\w+)"', alarm["for_each"])) == published
+    assert alarm["treat_missing_data"] == "breaching", "a silent publisher must alarm"
+    # Every worker service scales on queues the app publishes, and together they take all.
+    workers = _default(tf, "${var.workers}")
+    consumed = {queue for worker in workers.values() for queue in worker["queues"].split(",")}
+    assert consumed == published
+    backlog = str(_resource(tf, "aws_appautoscaling_policy", "worker_queue_depth"))
+    for name in (queue_metrics.NAMESPACE, queue_metrics.METRIC, queue_metrics.DIMENSION):
+        assert name in backlog
+    # The task role may put metrics in that namespace (and only there).
+    policy = str(_resource(tf, "aws_iam_role_policy", "task")["policy"])
+    assert f'"cloudwatch:namespace" = "{queue_metrics.NAMESPACE}"' in policy
+    # Beat in production queues the publisher every minute.
+    assert "config.queue_depth_publish" in str(settings.QUEUE_METRICS_BEAT_SCHEDULE)

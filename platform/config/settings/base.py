@@ -301,8 +301,14 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
 # Without REDIS_URL the broker is kombu's filesystem transport: no server to run.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+# Redis hands an unacknowledged message (its worker was killed) out again after this long. It
+# must exceed the longest task (processing: 22 minutes), or a long task would run twice; the
+# media and alignment jobs are queued again within a minute by the lease watchdog instead
+# (learning.jobs, docs/architecture.md "Work that outlives its worker").
+# https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
+REDIS_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {}
+    dict(REDIS_BROKER_TRANSPORT_OPTIONS)
     if REDIS_URL or env.str("CELERY_BROKER_URL", default="")
     else {
         "data_folder_in": str(DATA_DIR / "broker"),
@@ -328,6 +334,24 @@ CELERY_TASK_ROUTES = {
     "learning.process_media": {"queue": "video"},
     "learning.align_reply": {"queue": "video"},
     "billing.tasks.*": {"queue": "billing"},
+}
+# Every queue a task goes to: the ones whose depth is published (config.queue_metrics).
+PRACTIKA_QUEUE_METRICS_QUEUES = sorted(
+    {CELERY_TASK_DEFAULT_QUEUE} | {route["queue"] for route in CELERY_TASK_ROUTES.values()}
+)
+# Queue depth to CloudWatch every minute (production turns it on: the workers' autoscaling
+# and the queue alarms read it). An endpoint other than AWS's: moto's server in tests.
+PRACTIKA_QUEUE_METRICS = env.bool("PRACTIKA_QUEUE_METRICS", default=False)
+PRACTIKA_QUEUE_METRICS_REGION = env.str(
+    "PRACTIKA_QUEUE_METRICS_REGION", default=env.str("AWS_REGION", default="us-east-1")
+)
+AWS_CLOUDWATCH_ENDPOINT_URL = env.str("AWS_CLOUDWATCH_ENDPOINT_URL", default="")
+QUEUE_METRICS_BEAT_SCHEDULE = {
+    "queue-depth-publish": {
+        "task": "config.queue_depth_publish",
+        "schedule": 60,
+        "options": {"expires": 60},
+    },
 }
 
 # --- Channels -------------------------------------------------------------------------------
@@ -397,6 +421,14 @@ AWS_CLOUDFRONT_KEY_ID = env.str("AWS_CLOUDFRONT_KEY_ID", default="")
 AWS_CLOUDFRONT_KEY = env.str("AWS_CLOUDFRONT_KEY", default="")
 # https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
 CELERY_BEAT_SCHEDULE = {
+    # Media and alignment jobs whose worker died are queued again within a minute, instead of
+    # after the broker's visibility timeout (learning.jobs; WATCHDOG_EVERY_S there). Each
+    # message expires when the next is due, so a stopped worker never gathers a backlog.
+    "learning-lapsed-jobs-requeue": {
+        "task": "learning.lapsed_jobs_requeue",
+        "schedule": 15,
+        "options": {"expires": 15},
+    },
     # Per tenant: stored objects no media file refers to, uploads abandoned for a day.
     "sweep-orphaned-media": {
         "task": "learning.sweep_orphaned_media",

@@ -13,9 +13,11 @@ from config.settings.base import (
     AWS_CLOUDFRONT_KEY,
     AWS_CLOUDFRONT_KEY_ID,
     AWS_STORAGE_BUCKET_NAME,
+    CELERY_BEAT_SCHEDULE,
     DATABASES,
     MIDDLEWARE,
     PRACTIKA_MEDIA_CDN_DOMAIN,
+    QUEUE_METRICS_BEAT_SCHEDULE,
     STORAGES,
     env,
 )
@@ -155,6 +157,14 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)  # noqa: F405
 # Keep Django's JSON log handler: Celery would otherwise replace the root logger's handlers.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Queue depth to CloudWatch (config.queue_metrics): ECS scales the workers on it.
+PRACTIKA_QUEUE_METRICS = env.bool("PRACTIKA_QUEUE_METRICS", default=True)
+PRACTIKA_QUEUE_METRICS_REGION = env.str(
+    "PRACTIKA_QUEUE_METRICS_REGION",
+    default=env.str("AWS_REGION", default=AWS_S3_REGION_NAME or "us-east-1"),
+)
+if PRACTIKA_QUEUE_METRICS:
+    CELERY_BEAT_SCHEDULE = CELERY_BEAT_SCHEDULE | QUEUE_METRICS_BEAT_SCHEDULE
 
 # --- Errors (optional Sentry) ---------------------------------------------------------------
 # Imported only when configured, so the image runs without the SDK installed.
