@@ -382,6 +382,8 @@ AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="us-east-1")
 AWS_S3_ADDRESSING_STYLE = env.str(
     "AWS_S3_ADDRESSING_STYLE", default="path" if AWS_S3_ENDPOINT_URL else "virtual"
 )
+# How long the emailed link to a finished export stays valid (learning.exports).
+PRACTIKA_EXPORT_LINK_SECONDS = env.int("PRACTIKA_EXPORT_LINK_SECONDS", default=24 * 3600)
 # Limits checked before an upload starts and again once the file is probed.
 PRACTIKA_MAX_UPLOAD_BYTES = env.int("PRACTIKA_MAX_UPLOAD_BYTES", default=2 * 1024**3)
 PRACTIKA_MAX_MEDIA_SECONDS = env.int("PRACTIKA_MAX_MEDIA_SECONDS", default=20 * 60)
@@ -429,6 +431,8 @@ PRACTIKA_PAGE_CHROME_PARTS = {
 # learning.activity calls these after each activity event commits (learning imports no
 # analytics code: the seam is this setting).
 PRACTIKA_ACTIVITY_HANDLERS = ["analytics.handlers.on_activity"]
+# learning.exports asks these for their tables of an export (learning imports no analytics).
+PRACTIKA_EXPORT_SECTIONS = ["analytics.exports.sections"]
 # https://posthog.com/docs/libraries/python — empty key: nothing is sent.
 POSTHOG_API_KEY = env.str("POSTHOG_API_KEY", default="")
 POSTHOG_HOST = env.str("POSTHOG_HOST", default="https://us.i.posthog.com")
