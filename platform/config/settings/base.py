@@ -267,6 +267,9 @@ SPECTACULAR_SETTINGS = {
         "PurposeEnum": "learning.models.MediaFile.Purpose",
         "TenantKindEnum": "tenants.models.Tenant.Kind",
         "PracticeKindEnum": [("playing", "playing"), ("recording", "recording")],
+        "ExportStateEnum": "learning.models.Export.State",
+        "MediaStateEnum": "learning.models.MediaFile.State",
+        "ExportScopeEnum": "learning.models.Export.Scope",
     },
 }
 
