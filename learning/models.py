@@ -309,6 +309,7 @@ class Export(TimeStamped):
         RUNNING = "running", "Being written"
         READY = "ready", "Ready"
         FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Deleted"  # the ZIP was removed after PRACTIKA_EXPORT_KEEP_DAYS
 
     scope = models.CharField(max_length=10, choices=Scope.choices)
     requested_by = models.ForeignKey(
@@ -332,7 +333,9 @@ class Export(TimeStamped):
                 condition=models.Q(scope__in=["tenant", "personal"]), name="export_scope_valid"
             ),
             models.CheckConstraint(
-                condition=models.Q(state__in=["queued", "running", "ready", "failed"]),
+                condition=models.Q(
+                    state__in=["queued", "running", "ready", "failed", "expired"]
+                ),
                 name="export_state_valid",
             ),
             models.CheckConstraint(condition=models.Q(progress__lte=100), name="export_progress"),
@@ -343,7 +346,10 @@ class Export(TimeStamped):
                 name="export_one_in_progress",
             ),
         ]
-        indexes = [models.Index(fields=["requested_by", "-created_at"])]
+        indexes = [
+            models.Index(fields=["requested_by", "-created_at"]),
+            models.Index(fields=["state", "finished_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.scope} export {self.public_id} ({self.state})"

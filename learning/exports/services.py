@@ -14,6 +14,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -332,6 +333,20 @@ def _write_pages(archive: ArchiveWriter, *, scope: Scope, media: dict[int, Media
     return listed
 
 
+def exports_expire(*, now=None) -> int:
+    """Delete the ZIPs of exports finished more than `PRACTIKA_EXPORT_KEEP_DAYS` ago (their
+    rows stay, marked expired, as the record that they were made)."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.PRACTIKA_EXPORT_KEEP_DAYS)
+    expired = 0
+    for export in Export.objects.filter(state=Export.State.READY, finished_at__lt=cutoff):
+        storage.delete_key(key=export.key)
+        export.state = Export.State.EXPIRED
+        export.key = ""
+        export.save(update_fields=["state", "key", "updated_at"])
+        expired += 1
+    return expired
+
+
 def export_fail(*, export_id: int, message: str) -> None:
     Export.objects.filter(pk=export_id).update(
         state=Export.State.FAILED, error_message=message[:500], updated_at=timezone.now()
@@ -397,6 +412,12 @@ def export_download_url(*, member: Membership, export: Export, token: str) -> st
     if export.scope == Export.Scope.TENANT and member.role not in ADMIN_ROLES:
         raise PermissionDenied(
             "Only the owner and admins can download the school's export.", code="export_forbidden"
+        )
+    if export.state == Export.State.EXPIRED:
+        raise ExportLinkInvalid(
+            f"This export was deleted {settings.PRACTIKA_EXPORT_KEEP_DAYS} days after it was "
+            "made. Ask for a new one.",
+            code="export_expired",
         )
     if export.state != Export.State.READY:
         raise DomainError("This export is not ready yet.", code="export_not_ready")

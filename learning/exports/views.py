@@ -5,6 +5,7 @@ API (templates/static/js/exports.js)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -47,6 +48,7 @@ def _page(request: HttpRequest, scope: str) -> HttpResponse:
             "personal": scope == Export.Scope.PERSONAL,
             "in_progress": any(e.in_progress for e in exports),
             "link_hours": max(1, services._link_seconds() // 3600),
+            "keep_days": settings.PRACTIKA_EXPORT_KEEP_DAYS,
         },
     )
 

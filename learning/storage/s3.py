@@ -242,7 +242,7 @@ class _S3Writer:
     def write(self, data) -> int:
         self.buffer += data
         while len(self.buffer) >= WRITE_PART_BYTES:
-            self._send(bytes(self.buffer[:WRITE_PART_BYTES]))
+            self._send(bytes(memoryview(self.buffer)[:WRITE_PART_BYTES]))
             del self.buffer[:WRITE_PART_BYTES]
         return len(data)
 

@@ -396,3 +396,26 @@ def test_media_of_an_unfinished_upload_is_left_out(school_a, in_tenant, queued):
     with in_tenant(school_a.tenant):
         names = archive_of(export).namelist()
     assert not [n for n in names if ".upload-" in n]
+
+
+def test_exports_past_their_keeping_time_are_deleted(school_a, in_tenant, queued, settings):
+    from datetime import timedelta
+
+    from learning import storage
+
+    export = _ready_export(school_a, in_tenant, queued, school_a.owner)
+    key = export.key
+    keep = timedelta(days=settings.PRACTIKA_EXPORT_KEEP_DAYS)
+    with in_tenant(school_a.tenant):
+        # A frozen clock: one second before the keeping time ends, then one second after.
+        assert services.exports_expire(now=export.finished_at + keep - timedelta(seconds=1)) == 0
+        assert storage.object_size(key) == export.size_bytes
+        assert services.exports_expire(now=export.finished_at + keep + timedelta(seconds=1)) == 1
+        assert storage.object_size(key) is None
+        export.refresh_from_db()
+        path = services.download_link(export).split(school_a.host, 1)[1]
+    assert export.state == Export.State.EXPIRED and export.key == ""
+    owner = client_for(school_a.owner, school_a.host)
+    api = owner.get(path.replace("/exports/", "/api/v1/exports/", 1))
+    assert api.status_code == 410 and api.json()["code"] == "export_expired"
+    assert owner.get(path).status_code == 410

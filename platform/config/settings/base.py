@@ -387,6 +387,8 @@ AWS_S3_ADDRESSING_STYLE = env.str(
 )
 # How long the emailed link to a finished export stays valid (learning.exports).
 PRACTIKA_EXPORT_LINK_SECONDS = env.int("PRACTIKA_EXPORT_LINK_SECONDS", default=24 * 3600)
+# How long a finished export's ZIP is kept before the daily expiry deletes it.
+PRACTIKA_EXPORT_KEEP_DAYS = env.int("PRACTIKA_EXPORT_KEEP_DAYS", default=7)
 # Limits checked before an upload starts and again once the file is probed.
 PRACTIKA_MAX_UPLOAD_BYTES = env.int("PRACTIKA_MAX_UPLOAD_BYTES", default=2 * 1024**3)
 PRACTIKA_MAX_MEDIA_SECONDS = env.int("PRACTIKA_MAX_MEDIA_SECONDS", default=20 * 60)
@@ -398,6 +400,11 @@ CELERY_BEAT_SCHEDULE = {
     # Per tenant: stored objects no media file refers to, uploads abandoned for a day.
     "sweep-orphaned-media": {
         "task": "learning.sweep_orphaned_media",
+        "schedule": 24 * 60 * 60,
+    },
+    # Per tenant: the ZIPs of exports older than PRACTIKA_EXPORT_KEEP_DAYS.
+    "expire-exports": {
+        "task": "learning.expire_exports_all",
         "schedule": 24 * 60 * 60,
     },
     # Sign-ups queue a refill themselves; this one catches up after a deploy or an outage.
