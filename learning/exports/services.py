@@ -110,7 +110,20 @@ def _archive_name(media: MediaFile, key: str) -> str:
 
 
 def _media_entries(scope: Scope) -> dict[int, MediaEntry]:
-    medias = MediaFile.objects.filter(scope.own("owner")).order_by("pk")
+    # Only what naming and playing need: a waveform is thousands of numbers per recording.
+    medias = (
+        MediaFile.objects.filter(scope.own("owner"))
+        .only(
+            "pk",
+            "public_id",
+            "original_name",
+            "source_key",
+            "renditions",
+            "poster_key",
+            "has_video",
+        )
+        .order_by("pk")
+    )
     by_public_id = {str(m.public_id): m for m in medias}
     media_root = f"{storage.tenant_prefix()}media/"
     if scope.personal:
