@@ -25,7 +25,7 @@ from learning.models import (
     MediaFile,
     Reply,
 )
-from tenants.models import Membership, Tenant, User
+from tenants.models import AuditEvent, Invitation, Membership, Tenant, User
 
 # Rows read from the database at a time. An alignment's time map holds about 20 numbers per
 # second of recording (a few thousand for a typical reply), so its section reads fewer.
@@ -94,6 +94,37 @@ def learning_sections(scope: Scope) -> list[Section]:
             "last_active_at",
             email=F("user__email"),
             full_name=F("user__full_name"),
+        ),
+        section(
+            "invitations",
+            "Invitations sent to join (their secret links left out).",
+            lambda: (
+                Invitation.objects.none()
+                if scope.personal
+                else Invitation.objects.filter(tenant=scope.tenant).order_by("created_at", "pk")
+            ),
+            "public_id",
+            "email",
+            "role",
+            "expires_at",
+            "accepted_at",
+            "revoked_at",
+            "created_at",
+            invited_by_email=F("invited_by__email"),
+            accepted_by_email=F("accepted_by__email"),
+        ),
+        section(
+            "audit_events",
+            "Who did what, when: role changes, removals, invitations, exports and more.",
+            lambda: (
+                AuditEvent.objects.none()
+                if scope.personal
+                else AuditEvent.objects.filter(tenant=scope.tenant).order_by("created_at", "pk")
+            ),
+            "action",
+            "data",
+            "created_at",
+            actor_email=F("actor__email"),
         ),
         section(
             "classes",

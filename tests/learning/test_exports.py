@@ -24,6 +24,8 @@ from tests.learning.test_storage_s3 import moto_endpoint, s3  # noqa: F401 - fix
 
 pytestmark = pytest.mark.django_db
 
+INVITEE = "invited-to-export@example.com"
+
 
 @pytest.fixture
 def queued(monkeypatch):
@@ -70,6 +72,11 @@ def _media_paths(archive: zipfile.ZipFile) -> set[str]:
 def test_a_tenant_export_holds_every_record_and_every_file(school_a, in_tenant, queued):
     with in_tenant(school_a.tenant):
         content = make_content(school_a)
+    from tenants import services as tenant_services
+
+    tenant_services.invitation_create(
+        tenant=school_a.tenant, email=INVITEE, role=Role.TEACHER, actor=school_a.owner
+    )
     answer = _ask(client_for(school_a.owner, school_a.host), "tenant")
     assert answer.status_code == 202, answer.content
     assert answer.json()["state"] == "queued"
@@ -115,6 +122,9 @@ def test_a_tenant_export_holds_every_record_and_every_file(school_a, in_tenant, 
         school_a.student.email,
         school_a.other_student.email,
     }
+    invited = _rows(archive, "invitations")
+    assert INVITEE in {i["email"] for i in invited} and "token" not in invited[0]
+    assert "export.requested" in {a["action"] for a in _rows(archive, "audit_events")}
     assert content.texts["invoice"] in {i["number"] for i in _rows(archive, "invoices")}
     assert [s["quantity"] for s in _rows(archive, "subscriptions")] == [2]
     assert [c["mrr_cents"] for c in _rows(archive, "subscription_changes")] == [1000]
@@ -207,6 +217,7 @@ def test_a_personal_export_holds_only_the_members_own_data(school_a, in_tenant, 
     assert {n["title"] for n in _rows(archive, "notifications")} == {f"notified 1 {tag}"}
     assert {a["actor_email"] for a in _rows(archive, "activity")} == {school_a.student.email}
     assert _rows(archive, "classes") == [] and _rows(archive, "invoices") == []
+    assert _rows(archive, "invitations") == [] and _rows(archive, "audit_events") == []
     assert {r["reason"] for r in _rows(archive, "alignments")} == {f"reason 1 {tag}"}
     # Their own recording only: not the teacher's demonstration, not the other student's.
     assert {p.split("/")[1] for p in _media_paths(archive)} == {str(own_reply.media.public_id)}
