@@ -276,7 +276,10 @@ def export_build(*, export_id: int) -> Export | None:
             scope=export.scope,
             size_bytes=export.size_bytes,
         )
-        transaction.on_commit(lambda: export_email_send(export=export))
+        from learning.exports import tasks
+
+        # A task of its own: a mail server that is down is retried without writing again.
+        transaction.on_commit(lambda: tasks.email_export_ready.delay(export.pk))
     return export
 
 
@@ -386,8 +389,11 @@ def download_link(export: Export, *, api: bool = False) -> str:
     return hosts.tenant_url(connection.tenant.slug, f"{path}?token={download_token(export)}")
 
 
-def export_email_send(*, export: Export) -> None:
+def export_email_send(*, export_id: int) -> None:
     """Email the requester that the export is ready, with the signed download link."""
+    export = Export.objects.select_related("requested_by").filter(pk=export_id).first()
+    if export is None or export.state != Export.State.READY:
+        return
     tenant = connection.tenant
     context = {
         "export": export,

@@ -49,6 +49,12 @@ def build_export(self, export_id: int) -> str:
     return outcome.state if outcome is not None else "skipped"
 
 
+@shared_task(name="learning.email_export_ready", soft_time_limit=60, time_limit=90, **RETRY_POLICY)
+def email_export_ready(export_id: int) -> None:
+    """Email the requester their download link (a refused connection is an OSError: retried)."""
+    services.export_email_send(export_id=export_id)
+
+
 @shared_task(
     name="learning.expire_exports_all",
     soft_time_limit=5 * 60,

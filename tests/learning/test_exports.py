@@ -29,9 +29,13 @@ INVITEE = "invited-to-export@example.com"
 
 @pytest.fixture
 def queued(monkeypatch):
-    """The ids the request would hand to Celery (the test runs the task's work itself)."""
+    """The ids the request would hand to Celery (the test runs the task's work itself); the
+    email task runs at once, in the tenant's schema like a worker would."""
     ids: list[int] = []
     monkeypatch.setattr(tasks.build_export, "delay", lambda export_id: ids.append(export_id))
+    monkeypatch.setattr(
+        tasks.email_export_ready, "delay", lambda export_id: tasks.email_export_ready(export_id)
+    )
     return ids
 
 
@@ -430,3 +434,45 @@ def test_exports_past_their_keeping_time_are_deleted(school_a, in_tenant, queued
     api = owner.get(path.replace("/exports/", "/api/v1/exports/", 1))
     assert api.status_code == 410 and api.json()["code"] == "export_expired"
     assert owner.get(path).status_code == 410
+
+
+def test_the_export_list_and_page_cost_the_same_queries_for_one_or_many(
+    school_a, in_tenant, queued
+):
+    from django.utils import timezone
+
+    from tests.support.sql_count import count_statements
+
+    owner = client_for(school_a.owner, school_a.host)
+
+    def make(n: int) -> None:
+        with in_tenant(school_a.tenant):
+            Export.objects.bulk_create(
+                [
+                    Export(
+                        scope=scope,
+                        requested_by=school_a.owner,
+                        state=Export.State.READY,
+                        progress=100,
+                        finished_at=timezone.now(),
+                        key="tenants/x/exports/y.zip",
+                    )
+                    for scope in ["tenant", "personal"] * n
+                ]
+            )
+
+    def cost() -> tuple[int, int]:
+        owner.get("/api/v1/exports/")  # warm the caches (the page chrome, the session)
+        owner.get("/manage/export/")
+        with count_statements() as api:
+            assert owner.get("/api/v1/exports/").status_code == 200
+        with count_statements() as page:
+            assert owner.get("/manage/export/").status_code == 200
+        return len(api), len(page)
+
+    make(1)
+    few = cost()
+    make(4)
+    many = cost()
+    assert many == few
+    assert len(owner.get("/api/v1/exports/").json()["results"]) == 10
