@@ -476,3 +476,39 @@ def test_the_export_list_and_page_cost_the_same_queries_for_one_or_many(
     many = cost()
     assert many == few
     assert len(owner.get("/api/v1/exports/").json()["results"]) == 10
+
+
+def test_a_streamed_write_to_s3_goes_up_in_parts_and_reads_back_whole(
+    school_a,
+    in_tenant,
+    s3,  # noqa: F811
+    monkeypatch,
+):
+    import hashlib
+    import os
+
+    from learning import storage
+    from learning.storage import s3 as s3_backend
+
+    monkeypatch.setattr(s3_backend, "WRITE_PART_BYTES", 5 * 1024 * 1024)  # S3's smallest part
+    data = os.urandom(12 * 1024 * 1024 + 12345)
+    with in_tenant(school_a.tenant):
+        key = f"{storage.tenant_prefix()}exports/parts-test.zip"
+        with storage.open_write(key=key, content_type="application/zip") as out:
+            for start in range(0, len(data), 1_000_003):  # writes that straddle the parts
+                out.write(data[start : start + 1_000_003])
+            assert len(out.parts) == 2  # two full parts sent; the rest goes on commit
+        digest = hashlib.sha256()
+        with storage.open_read(key) as source:
+            while chunk := source.read(1024 * 1024):
+                digest.update(chunk)
+        head = s3.head_object(Bucket="practika-test-media", Key=key)
+        # Then an error inside the block leaves nothing, not even a pending upload.
+        broken = f"{storage.tenant_prefix()}exports/broken.zip"
+        with pytest.raises(RuntimeError), storage.open_write(key=broken, content_type="x") as out:
+            out.write(data)
+            raise RuntimeError("stop")
+        assert storage.object_size(broken) is None
+    assert digest.hexdigest() == hashlib.sha256(data).hexdigest()
+    assert head["ContentLength"] == len(data) and head["ETag"].endswith('-3"')
+    assert not s3.list_multipart_uploads(Bucket="practika-test-media").get("Uploads")
