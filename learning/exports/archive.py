@@ -42,12 +42,21 @@ def _plain(value):
     return value
 
 
-def _cell(value) -> str:
+# A text cell that starts like a formula would run as one when the CSV is opened in a
+# spreadsheet (a comment reading "=HYPERLINK(…)"): it gets a leading apostrophe, which
+# spreadsheets hide (OWASP's advice on CSV injection). The JSON keeps the exact text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """How one value is written in the CSV files."""
     value = _plain(value)
     if value is None:
         return ""
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return str(value)
 
 
@@ -97,7 +106,7 @@ class ArchiveWriter:
             writer = csv.writer(out)
             writer.writerow(section.fields)
             for row in section.rows():
-                writer.writerow([_cell(row[name]) for name in section.fields])
+                writer.writerow([csv_cell(row[name]) for name in section.fields])
             out.flush()
             out.detach()
         return count

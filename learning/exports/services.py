@@ -47,7 +47,7 @@ class ExportLinkInvalid(DomainError):
     status_code = 410
 
 
-def _link_seconds() -> int:
+def link_seconds() -> int:
     return settings.PRACTIKA_EXPORT_LINK_SECONDS
 
 
@@ -399,7 +399,7 @@ def export_email_send(*, export_id: int) -> None:
         "export": export,
         "tenant": tenant,
         "link": download_link(export),
-        "hours": max(1, _link_seconds() // 3600),
+        "hours": max(1, link_seconds() // 3600),
     }
     send_mail(
         subject=f"Your Practika export of {tenant.name} is ready",
@@ -413,7 +413,7 @@ def export_download_url(*, member: Membership, export: Export, token: str) -> st
     """The short-lived storage URL of a ready export, for its requester holding a fresh link
     (ExportLinkInvalid otherwise); the download is recorded."""
     try:
-        payload = signing.loads(token, salt=LINK_SALT, max_age=_link_seconds())
+        payload = signing.loads(token, salt=LINK_SALT, max_age=link_seconds())
     except signing.SignatureExpired as error:
         raise ExportLinkInvalid(
             "This download link has expired. Open the export page for a fresh one.",

@@ -47,7 +47,7 @@ def _page(request: HttpRequest, scope: str) -> HttpResponse:
             "rows": rows,
             "personal": scope == Export.Scope.PERSONAL,
             "in_progress": any(e.in_progress for e in exports),
-            "link_hours": max(1, services._link_seconds() // 3600),
+            "link_hours": max(1, services.link_seconds() // 3600),
             "keep_days": settings.PRACTIKA_EXPORT_KEEP_DAYS,
         },
     )

@@ -128,6 +128,12 @@ def make_content(school) -> Content:
                 role="student",
                 practice_seconds=60,
             )
+        formula = f"=HYPERLINK(evil-{tag})"
+        comments.append(
+            Comment.objects.create(
+                reply=replies[0], author=school.student, at_ms=1600, body=formula
+            )
+        )
     subscription = Subscription.objects.create(
         tenant=school.tenant,
         plan_code="school",
@@ -159,7 +165,7 @@ def make_content(school) -> Content:
         comments=comments,
         media=media,
         files=files,
-        texts={"tag": tag, "invoice": f"INV-{tag}", "class": classroom.name},
+        texts={"formula": formula, "tag": tag, "invoice": f"INV-{tag}", "class": classroom.name},
     )
 
 

@@ -2,6 +2,7 @@
 // updates) through the API, and reload the page when one is done so that its link shows.
 
 const POLL_MS = 2000;
+const LABELS = { queued: "Queued", running: "Being written" };
 
 async function follow(row) {
   const url = row.dataset.exportStatus;
@@ -20,7 +21,7 @@ async function follow(row) {
     }
     if (bar) bar.value = body.progress;
     if (percent) percent.textContent = `${body.progress}%`;
-    if (state) state.textContent = body.state === "running" ? "Being written" : body.state;
+    if (state && LABELS[body.state]) state.textContent = LABELS[body.state];
     if (body.state === "ready" || body.state === "failed") {
       window.location.reload();
       return;
