@@ -6,6 +6,10 @@ and 1 GB of stored recordings, written as one ZIP into local private storage.
     BENCH export_peak_mb <value> MB             peak RSS of the process that wrote the export
     BENCH export_seconds <value> s              wall time of export_build
     BENCH export_zip_mb <value> MB              the archive's size (for reading the two above)
+    BENCH export_s3_peak_mb <value> MB          the same, written to S3 (moto's server) as a
+    BENCH export_s3_seconds <value> s           multipart upload, read from there too (the
+                                                time is mostly moto's: a Python server that
+                                                also joins the parts; BENCH_EXPORT_S3=0 skips)
 
 Runs against the embedded PostgreSQL in its own data folder (.data/postgres-bench). Rows are
 made fast with bulk_create: 200 students, 20 exercises, 2,000 replies (one recording each),
@@ -32,6 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +45,8 @@ REPLIES = int(os.environ.get("BENCH_EXPORT_REPLIES", "2000"))
 EXERCISES = 20
 MEDIA_BYTES = int(os.environ.get("BENCH_EXPORT_MEDIA_BYTES", str(1024**3)))
 CLIPS = 4
+# The same export once more with S3 (moto's server) as the storage: the multipart writer.
+S3 = os.environ.get("BENCH_EXPORT_S3", "1") == "1"
 
 
 def _setup_django(media_root: str) -> None:
@@ -263,6 +270,62 @@ def _cleanup(tenant, owner, students) -> None:
         cursor.execute(f"DELETE FROM {User._meta.db_table} WHERE id = ANY(%s)", [ids])  # noqa: S608
 
 
+def _run_export(tenant, export, media_root: Path, env: dict[str, str]) -> list[str]:
+    """Run the export in a child process; its figures: RSS before and at the peak (KiB),
+    seconds, ZIP bytes, files, records."""
+    result = subprocess.run(
+        [sys.executable, __file__, "--export", tenant.schema_name, str(export.pk), str(media_root)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    )
+    if result.returncode:
+        print(result.stderr[-3000:], file=sys.stderr)
+        raise SystemExit("the export failed")
+    return result.stdout.split()[-6:]
+
+
+@contextmanager
+def _moto_bucket(media_root: Path):
+    """moto's S3 server (in this process, on a free port) holding the same objects as the
+    local folder; yields the environment that points a child's settings at it."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    env = {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_STORAGE_BUCKET_NAME": "practika-bench-export",
+        "AWS_S3_ENDPOINT_URL": f"http://{host}:{port}",
+        "AWS_S3_REGION_NAME": "us-east-1",
+    }
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        client = boto3.client(
+            "s3", endpoint_url=env["AWS_S3_ENDPOINT_URL"], region_name="us-east-1"
+        )
+        client.create_bucket(Bucket=env["AWS_STORAGE_BUCKET_NAME"])
+        for path in sorted((media_root / "tenants").rglob("*")):
+            key = str(path.relative_to(media_root))
+            if path.is_file() and "/exports/" not in key:
+                client.upload_file(str(path), env["AWS_STORAGE_BUCKET_NAME"], key)
+        yield env
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        server.stop()
+
+
 def main() -> int:
     if sys.argv[1:2] == ["--export"]:
         _setup_django(sys.argv[4])
@@ -291,23 +354,9 @@ def main() -> int:
         _seed(tenant, owner, students, media_root, scratch)
         with tenant_context(tenant):
             export = Export.objects.create(scope="tenant", requested_by=owner)
-        result = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--export",
-                tenant.schema_name,
-                str(export.pk),
-                str(media_root),
-            ],
-            capture_output=True,
-            text=True,
-            env={**os.environ},
+        loaded_kb, peak_kb, seconds, size, files, records = _run_export(
+            tenant, export, media_root, {}
         )
-        if result.returncode:
-            print(result.stderr[-3000:], file=sys.stderr)
-            raise SystemExit("the export failed")
-        loaded_kb, peak_kb, seconds, size, files, records = result.stdout.split()[-6:]
         media = sum(
             p.stat().st_size
             for p in (media_root / "tenants").rglob("*")
@@ -326,6 +375,13 @@ def main() -> int:
         print(f"BENCH export_peak_mb {int(peak_kb) / 1024:.1f} MB", flush=True)
         print(f"BENCH export_seconds {float(seconds):.1f} s", flush=True)
         print(f"BENCH export_zip_mb {int(size) / 1e6:.0f} MB", flush=True)
+        if S3:
+            with tenant_context(tenant):
+                export = Export.objects.create(scope="tenant", requested_by=owner)
+            with _moto_bucket(media_root) as env:
+                _, peak_kb, seconds, *_ = _run_export(tenant, export, media_root, env)
+            print(f"BENCH export_s3_peak_mb {int(peak_kb) / 1024:.1f} MB", flush=True)
+            print(f"BENCH export_s3_seconds {float(seconds):.1f} s", flush=True)
     finally:
         _cleanup(tenant, owner, students)
         shutil.rmtree(scratch, ignore_errors=True)
