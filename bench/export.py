@@ -289,10 +289,10 @@ def _run_export(tenant, export, media_root: Path, env: dict[str, str]) -> list[s
 def _moto_bucket(media_root: Path):
     """moto's S3 server (in this process, on a free port) holding the same objects as the
     local folder; yields the environment that points a child's settings at it."""
+    import logging
+
     import boto3
     from moto.server import ThreadedMotoServer
-
-    import logging
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
