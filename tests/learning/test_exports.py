@@ -19,8 +19,8 @@ from learning.exports import services, tasks
 from learning.models import Export, MediaFile
 from tenants.models import AuditEvent, Membership, Role
 from tests.conftest import client_for, member, token_client_for
-from tests.learning.exports_content import archive_of, make_content
 from tests.learning.test_storage_s3 import moto_endpoint, s3  # noqa: F401 - fixtures
+from tests.support.export_content import archive_of, make_content
 
 pytestmark = pytest.mark.django_db
 

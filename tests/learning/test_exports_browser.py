@@ -13,9 +13,9 @@ from playwright.sync_api import expect
 
 from learning.exports import services
 from learning.models import Export
-from tests.learning.exports_content import archive_of, make_content
 from tests.learning.test_e2e_browser import _log_in
 from tests.support.browser import committed
+from tests.support.export_content import archive_of, make_content
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
