@@ -14,6 +14,7 @@ Layout of the archive:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -111,17 +112,21 @@ class ArchiveWriter:
             out.detach()
         return count
 
-    def stored_file(self, name: str, *, key: str, size: int) -> None:
-        """Copy the stored object `key` into the archive as `name`, a piece at a time.
-        Recordings are compressed already: they are stored, not deflated."""
-        info = self._info(name, zipfile.ZIP_STORED)
-        with (
-            storage.open_read(key) as source,
-            self.zip.open(info, "w", force_zip64=size >= ZIP64_FROM_BYTES) as entry,
-        ):
-            while chunk := source.read(COPY_CHUNK_BYTES):
-                entry.write(chunk)
-                self.on_bytes(len(chunk))
+    def stored_file(self, name: str, *, key: str, size: int) -> bool:
+        """Copy the stored object `key` into the archive as `name`, a piece at a time;
+        False when it is gone (a reply deleted while the export runs). Recordings are
+        compressed already: they are stored, not deflated."""
+        with contextlib.ExitStack() as stack:
+            try:
+                source = stack.enter_context(storage.open_read(key))
+            except storage.ObjectMissing:
+                return False
+            info = self._info(name, zipfile.ZIP_STORED)
+            with self.zip.open(info, "w", force_zip64=size >= ZIP64_FROM_BYTES) as entry:
+                while chunk := source.read(COPY_CHUNK_BYTES):
+                    entry.write(chunk)
+                    self.on_bytes(len(chunk))
+        return True
 
     def rows_text(self, name: str, lines: Iterable[str]) -> None:
         with self.zip.open(self._info(name, zipfile.ZIP_DEFLATED), "w") as raw:

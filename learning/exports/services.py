@@ -97,8 +97,17 @@ class MediaEntry:
     media: MediaFile
     files: dict[str, str]  # storage key → archive path
     sizes: dict[str, int]
-    play: str | None
-    poster: str | None
+
+    @property
+    def play(self) -> str | None:
+        """The rendition a page plays (the original upload when there is none)."""
+        renditions = [self.media.renditions.get(n) for n in ("720p", "360p", "audio")]
+        playable = [self.files[k] for k in renditions if k in self.files]
+        return playable[0] if playable else self.files.get(self.media.source_key)
+
+    @property
+    def poster(self) -> str | None:
+        return self.files.get(self.media.poster_key) if self.media.poster_key else None
 
 
 def _archive_name(media: MediaFile, key: str) -> str:
@@ -143,16 +152,7 @@ def _media_entries(scope: Scope) -> dict[int, MediaEntry]:
     for media_id, sizes in found.items():
         media = by_public_id[media_id]
         files = {key: _archive_name(media, key) for key in sorted(sizes)}
-        renditions = [media.renditions.get(n) for n in ("720p", "360p", "audio")]
-        playable = [files[k] for k in renditions if k in files]
-        source = files.get(media.source_key)
-        entries[media.pk] = MediaEntry(
-            media=media,
-            files=files,
-            sizes=sizes,
-            play=playable[0] if playable else source,
-            poster=files.get(media.poster_key) if media.poster_key else None,
-        )
+        entries[media.pk] = MediaEntry(media=media, files=files, sizes=sizes)
     return entries
 
 
@@ -232,8 +232,9 @@ def export_build(*, export_id: int) -> Export | None:
             records += counts[section.name]
             progress.set(RECORDS_SHARE * number // len(sections))
         for entry in media.values():
-            for key_, name in entry.files.items():
-                archive.stored_file(name, key=key_, size=entry.sizes[key_])
+            for key_, name in list(entry.files.items()):
+                if not archive.stored_file(name, key=key_, size=entry.sizes[key_]):
+                    del entry.files[key_]  # gone since the listing: the pages leave it out
         progress.set(RECORDS_SHARE + FILES_SHARE, force=True)
         pages = _write_pages(archive, scope=scope, media=media)
         context = {

@@ -522,3 +522,34 @@ def test_a_streamed_write_to_s3_goes_up_in_parts_and_reads_back_whole(
     assert digest.hexdigest() == hashlib.sha256(data).hexdigest()
     assert head["ContentLength"] == len(data) and head["ETag"].endswith('-3"')
     assert not s3.list_multipart_uploads(Bucket="practika-test-media").get("Uploads")
+
+
+def test_a_recording_deleted_while_the_export_runs_is_left_out(
+    school_a, in_tenant, queued, monkeypatch
+):
+    from learning import storage
+    from learning.exports import services as export_services
+
+    with in_tenant(school_a.tenant):
+        content = make_content(school_a)
+    gone = content.replies[1].media
+    listed = export_services._media_entries
+
+    def listed_then_deleted(scope):
+        entries = listed(scope)
+        # The student deletes their reply just after the export listed the stored files.
+        storage.delete_prefix(prefix=storage.media_prefix(gone.public_id))
+        return entries
+
+    monkeypatch.setattr(export_services, "_media_entries", listed_then_deleted)
+    _ask(client_for(school_a.owner, school_a.host), "tenant")
+    export = _build(school_a, in_tenant, queued[0])
+
+    assert export.state == Export.State.READY
+    with in_tenant(school_a.tenant):
+        archive = archive_of(export)
+    folders = {p.split("/")[1] for p in _media_paths(archive)}
+    assert str(gone.public_id) not in folders and str(content.demo.public_id) in folders
+    page = archive.read(f"exercises/{content.exercise.public_id}.html").decode()
+    assert str(gone.public_id) not in page
+    assert "The recording is not stored" in page
