@@ -11,43 +11,28 @@ from learning.models import Alignment
 from tests.conftest import client_for
 from tests.support.factories import ReplyFactory
 
-BANDS = [
-    {
-        "kind": "rushed",
-        "start_ms": 8000,
-        "end_ms": 12000,
-        "reply_start_ms": 9000,
-        "reply_end_ms": 12100,
-        "message": "About 30 % faster than the demonstration here.",
-    }
-]
+BANDS = [{
+    "kind": "rushed", "start_ms": 8000, "end_ms": 12000, "reply_start_ms": 9000,
+    "reply_end_ms": 12100, "message": "About 30 % faster than the demonstration here.",
+}]
 SUMMARY = {
-    "tempo_ratio": 1.0,
-    "timing_flagged_share": 0.2,
-    "pitch_checked": True,
-    "pitch_flagged_share": 0.0,
-    "median_abs_cents": 4.0,
+    "tempo_ratio": 1.0, "timing_flagged_share": 0.2, "pitch_checked": True,
+    "pitch_flagged_share": 0.0, "median_abs_cents": 4.0,
     "counts": {"rushed": 1, "dragged": 0, "missing": 0, "extra": 0, "flat": 0, "sharp": 0},
 }
 
 
 def _ready(school, *, attempt=1, student=None, exercise=None, **fields) -> Alignment:
     reply = ReplyFactory(
-        student=student or school.student,
-        attempt=attempt,
+        student=student or school.student, attempt=attempt,
         **({"exercise": exercise} if exercise else {"exercise__created_by": school.teacher}),
     )
     return Alignment.objects.create(
-        reply=reply,
-        status=Alignment.Status.READY,
-        confidence=0.8,
+        reply=reply, status=Alignment.Status.READY, confidence=0.8,
         time_map={"demo_ms": [0, 100, 200], "reply_ms": [1500, 1600, 1710]},
-        bands=BANDS,
-        summary=SUMMARY,
-        computed_at=timezone.now(),
+        bands=BANDS, summary=SUMMARY, computed_at=timezone.now(),
         demo_media_public_id=reply.exercise.demo.public_id,
-        reply_media_public_id=reply.media.public_id,
-        **fields,
+        reply_media_public_id=reply.media.public_id, **fields,
     )
 
 
@@ -89,12 +74,8 @@ def test_a_ready_alignment_with_an_empty_or_partial_summary_still_answers(school
         assert body["status"] == "ready" and body["summary"] is None
         assert [a["summary"] for a in body["attempts"]] == [
             {
-                "tempo_ratio": 1.02,
-                "timing_flagged_share": None,
-                "pitch_checked": None,
-                "pitch_flagged_share": None,
-                "median_abs_cents": None,
-                "counts": None,
+                "tempo_ratio": 1.02, "timing_flagged_share": None, "pitch_checked": None,
+                "pitch_flagged_share": None, "median_abs_cents": None, "counts": None,
             },
             None,
         ]
@@ -106,12 +87,9 @@ def test_the_teacher_hides_the_feedback_but_the_student_keeps_auto_sync(school_a
     teacher = client_for(school_a.teacher, school_a.host)
     student = client_for(school_a.student, school_a.host)
 
-    assert (
-        student.patch(
-            _url(alignment), {"visible_to_student": False}, content_type="application/json"
-        ).status_code
-        == 403
-    )
+    assert student.patch(
+        _url(alignment), {"visible_to_student": False}, content_type="application/json"
+    ).status_code == 403
     hidden = teacher.patch(
         _url(alignment), {"visible_to_student": False}, content_type="application/json"
     )

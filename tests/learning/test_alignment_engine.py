@@ -93,9 +93,8 @@ def test_a_rushed_passage_gets_a_rushed_band_where_it_is(results):
     assert rushed, result.bands
     # Score 8-14 s is demonstration 8.5-14.5 s; the 1.5 s tempo window blurs the edges.
     assert _covered(rushed, "rushed", 8.5 + 0.75, 14.5 - 0.75) >= 0.9
-    assert all(
-        b["start_ms"] / 1000 >= 8.5 - 1.0 and b["end_ms"] / 1000 <= 14.5 + 1.0 for b in rushed
-    )
+    assert all(b["start_ms"] / 1000 >= 8.5 - 1.0 and b["end_ms"] / 1000 <= 14.5 + 1.0
+               for b in rushed)
     assert "faster" in rushed[0]["message"]
     assert not [b for b in result.bands if b["kind"] != "rushed"]
 
@@ -111,9 +110,8 @@ def test_a_flat_passage_gets_a_flat_band_where_it_is(results):
     start = detuned[0].start_s + DEMO_LEAD_IN_S
     end = detuned[-1].start_s + detuned[-1].duration_s + DEMO_LEAD_IN_S
     assert _covered(flat, "flat", start + 0.5, end - 0.5) >= 0.8
-    assert all(
-        start - 0.5 <= b["start_ms"] / 1000 and b["end_ms"] / 1000 <= end + 0.5 for b in flat
-    )
+    assert all(start - 0.5 <= b["start_ms"] / 1000 and b["end_ms"] / 1000 <= end + 0.5
+               for b in flat)
     assert "cents flat" in flat[0]["message"]
     assert not [b for b in result.bands if b["kind"] != "flat"]
 

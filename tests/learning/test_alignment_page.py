@@ -27,13 +27,8 @@ def _reply_with(school, **fields):
 
 def _ready(school, **fields):
     return _reply_with(
-        school,
-        status=Alignment.Status.READY,
-        confidence=0.8,
-        time_map=TIME_MAP,
-        bands=[],
-        summary={},
-        **fields,
+        school, status=Alignment.Status.READY, confidence=0.8, time_map=TIME_MAP,
+        bands=[], summary={}, **fields,
     )
 
 
@@ -76,7 +71,7 @@ def test_a_student_does_not_see_the_analysis_the_teacher_hid(school_a):
     # Auto-sync is not feedback: the student keeps it.
     assert "data-autosync" in student_html
     assert "data-band-legend" in teacher_html and "data-analysis-hidden" not in teacher_html
-    assert "data-align-visible>" in teacher_html  # unchecked: hidden from the student
+    assert 'data-align-visible>' in teacher_html  # unchecked: hidden from the student
 
 
 def test_a_reply_that_could_not_be_aligned_shows_why_and_keeps_the_manual_sync(school_a):

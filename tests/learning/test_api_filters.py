@@ -28,9 +28,9 @@ def test_a_bad_filter_is_refused_in_the_error_shape(school_a, path, query):
 
 
 def test_the_filters_are_in_the_schema(school_a):
-    schema = (
-        client_for(school_a.teacher, school_a.host).get("/api/schema/", {"format": "json"}).json()
-    )
+    schema = client_for(school_a.teacher, school_a.host).get(
+        "/api/schema/", {"format": "json"}
+    ).json()
 
     def names(path):
         return {p["name"] for p in schema["paths"][path]["get"]["parameters"]}

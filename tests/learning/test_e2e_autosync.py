@@ -46,28 +46,11 @@ def _mp4(samples, folder: Path, name: str) -> Path:
     seconds = len(samples) / synthesis.SAMPLE_RATE
     subprocess.run(
         [
-            ffmpeg_exe(),
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"color=c=0x2b3a55:size=320x180:rate=15:duration={seconds:.2f}",
-            "-i",
-            str(wav),
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-ar",
-            "44100",
-            "-shortest",
-            str(out),
+            ffmpeg_exe(), "-v", "error", "-y",
+            "-f", "lavfi", "-i", f"color=c=0x2b3a55:size=320x180:rate=15:duration={seconds:.2f}",
+            "-i", str(wav),
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-ar", "44100", "-shortest", str(out),
         ],
         check=True,
         timeout=120,
@@ -139,7 +122,9 @@ def test_auto_sync_follows_the_time_map_and_comments_show_at_the_mapped_moment(
         student.click("[data-reply-submit]")
         expect(student.locator(".compare")).to_be_visible()
         reply_url = student.url
-        expect(student.locator("[data-media=right]")).to_be_attached(timeout=PROCESSING_TIMEOUT_MS)
+        expect(student.locator("[data-media=right]")).to_be_attached(
+            timeout=PROCESSING_TIMEOUT_MS
+        )
 
         # The worker aligns the reply once both recordings are processed.
         alignment = _wait_aligned(school.tenant, title)
@@ -165,8 +150,7 @@ def test_auto_sync_follows_the_time_map_and_comments_show_at_the_mapped_moment(
         teacher.click("[data-play]")
         teacher.wait_for_function(
             "(s) => window.PractikaCompare.positions().left > s",
-            arg=PLAYED_S,
-            timeout=PLAY_TIMEOUT_MS,
+            arg=PLAYED_S, timeout=PLAY_TIMEOUT_MS,
         )
         teacher.wait_for_function(
             "() => !document.querySelector('[data-media=right]').paused", timeout=PLAY_TIMEOUT_MS

@@ -44,28 +44,11 @@ def _video(path: Path, *, tone_hz: int) -> Path:
     """8 s of moving test pictures with a tone: what a phone would send, only smaller."""
     subprocess.run(
         [
-            ffmpeg_exe(),
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=640x360:rate=30:duration=8",
-            "-f",
-            "lavfi",
-            "-i",
-            f"sine=frequency={tone_hz}:sample_rate=48000:duration=8",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-            str(path),
+            ffmpeg_exe(), "-v", "error", "-y",
+            "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=8",
+            "-f", "lavfi", "-i", f"sine=frequency={tone_hz}:sample_rate=48000:duration=8",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-shortest", str(path),
         ],
         check=True,
         timeout=120,
@@ -174,7 +157,9 @@ def _core_loop(browser, stack, schools, videos, cleanup, viewport: dict) -> None
         student.click("[data-reply-submit]")
         expect(student.locator(".compare")).to_be_visible()
         reply_url = student.url
-        expect(student.locator("[data-media=right]")).to_be_attached(timeout=PROCESSING_TIMEOUT_MS)
+        expect(student.locator("[data-media=right]")).to_be_attached(
+            timeout=PROCESSING_TIMEOUT_MS
+        )
         expect(student.locator("[data-media=left]")).to_be_attached()
 
         # The teacher opens the reply from the inbox and lines it up: +210 ms, saved.
@@ -185,9 +170,9 @@ def _core_loop(browser, stack, schools, videos, cleanup, viewport: dict) -> None
         for step in NUDGES:
             teacher.click(f"[data-nudge='{step}']")
         expect(teacher.locator("[data-offset]")).to_have_text(f"{OFFSET_MS} ms")
-        expect(
-            teacher.locator(f"[data-compare][data-saved-offset-ms='{OFFSET_MS}']")
-        ).to_be_attached(timeout=10_000)
+        expect(teacher.locator(f"[data-compare][data-saved-offset-ms='{OFFSET_MS}']")).to_be_attached(
+            timeout=10_000
+        )
         teacher.reload()
         expect(teacher.locator("[data-compare][data-ready]")).to_be_attached()
         assert teacher.evaluate("window.PractikaCompare.positions().offset") == pytest.approx(
@@ -205,13 +190,11 @@ def _core_loop(browser, stack, schools, videos, cleanup, viewport: dict) -> None
         teacher.wait_for_function(
             """(s) => [...document.querySelectorAll('[data-media]')]
                 .every(m => !m.paused && m.currentTime > s)""",
-            arg=PLAYED_S - OFFSET_MS / 1000,
-            timeout=PLAY_TIMEOUT_MS,
+            arg=PLAYED_S - OFFSET_MS / 1000, timeout=PLAY_TIMEOUT_MS,
         )
         teacher.wait_for_function(
             "(s) => document.querySelector('[data-media=left]').currentTime > s",
-            arg=PLAYED_S,
-            timeout=PLAY_TIMEOUT_MS,
+            arg=PLAYED_S, timeout=PLAY_TIMEOUT_MS,
         )
         now = _positions(teacher)
         assert not now["leftPaused"] and not now["rightPaused"], now

@@ -35,9 +35,7 @@ def test_what_decides_a_copy_is_read_from_the_streams():
     hdr = probe(sample("hevc_hlg.mov"))
 
     assert (camera.video_profile, camera.video_level, camera.pixel_format) == (
-        "Constrained Baseline",
-        31,
-        "yuv420p",
+        "Constrained Baseline", 31, "yuv420p"
     )
     assert (camera.audio_profile, camera.interlaced) == ("LC", False)
     assert (screen.video_profile, screen.pixel_format) == ("High 4:4:4 Predictive", "yuv444p")
@@ -178,14 +176,8 @@ def test_within_the_limits_passes():
 
 @pytest.mark.parametrize(
     ("size", "text"),
-    [
-        (0, "0 bytes"),
-        (999, "999 bytes"),
-        (1000, "1 KB"),
-        (1_500_000, "1.5 MB"),
-        (2_000_000_000, "2 GB"),
-        (5_000_000_000_000, "5000 GB"),
-    ],
+    [(0, "0 bytes"), (999, "999 bytes"), (1000, "1 KB"), (1_500_000, "1.5 MB"),
+     (2_000_000_000, "2 GB"), (5_000_000_000_000, "5000 GB")],
 )
 def test_sizes_read_like_people_say_them(size, text):
     assert format_bytes(size) == text

@@ -264,29 +264,17 @@ def _codec_params(path) -> tuple:
         video = container.streams.video[0].codec_context
         audio = next(iter(container.streams.audio), None)
         return (
-            video.name,
-            video.profile,
-            video.level,
-            video.pix_fmt,
-            video.width,
-            video.height,
+            video.name, video.profile, video.level, video.pix_fmt, video.width, video.height,
             bytes(video.extradata or b""),
-            audio
-            and (
-                audio.codec_context.name,
-                audio.codec_context.profile,
-                audio.codec_context.sample_rate,
-                audio.codec_context.channels,
-            ),
+            audio and (audio.codec_context.name, audio.codec_context.profile,
+                       audio.codec_context.sample_rate, audio.codec_context.channels),
         )
 
 
 def _decodes_cleanly(path) -> bool:
     completed = subprocess.run(
         [ffmpeg_exe(), "-nostdin", "-v", "error", "-xerror", "-i", str(path), "-f", "null", "-"],
-        capture_output=True,
-        check=False,
-        timeout=60,
+        capture_output=True, check=False, timeout=60,
     )
     return completed.returncode == 0 and not completed.stderr
 
@@ -329,9 +317,7 @@ def test_an_upload_browsers_cannot_play_as_it_is_is_reencoded(name, reason, tran
     assert stream_digest(rendition.path, "video") != stream_digest(sample(name), "video")
     output = probe(rendition.path)
     assert (output.video_codec, output.video_profile, output.pixel_format) == (
-        "h264",
-        "High",
-        "yuv420p",
+        "h264", "High", "yuv420p"
     )
     assert output.audio_codec == "aac"
     assert _decodes_cleanly(rendition.path)

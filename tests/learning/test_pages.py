@@ -92,10 +92,9 @@ def test_a_student_cannot_open_another_students_reply(school_a):
 
     assert student.get(f"/replies/{mine.public_id}/").status_code == 200
     assert student.get(f"/replies/{theirs.public_id}/").status_code == 404
-    assert (
-        client_for(school_a.teacher, school_a.host).get(f"/replies/{theirs.public_id}/").status_code
-        == 200
-    )
+    assert client_for(school_a.teacher, school_a.host).get(
+        f"/replies/{theirs.public_id}/"
+    ).status_code == 200
 
 
 def test_students_do_not_see_unassigned_or_draft_exercises(school_a):
@@ -130,7 +129,7 @@ def test_instructions_are_rendered_as_markdown_without_scripts_or_javascript_lin
         school_a,
         instructions=(
             "Play **slowly**.\n\n<script>alert('owned')</script>\n\n"
-            '[click me](javascript:alert(1)) and <a href="javascript:alert(2)">me</a> '
+            "[click me](javascript:alert(1)) and <a href=\"javascript:alert(2)\">me</a> "
             "<img src=x onerror=alert(3)> [score](https://example.com/score.pdf)"
         ),
     )
@@ -150,12 +149,8 @@ def test_teacher_previews_instructions_safely(school_a):
 
     response = teacher.post(
         "/teach/exercises/new/",
-        {
-            "title": "Scales",
-            "instructions": "*soft* <script>x()</script>",
-            "assign": "all",
-            "preview": "1",
-        },
+        {"title": "Scales", "instructions": "*soft* <script>x()</script>", "assign": "all",
+         "preview": "1"},
     )
 
     html = response.content.decode()
@@ -260,8 +255,7 @@ def test_compare_page_carries_the_sync_offset_and_other_attempts(school_a):
 
     response = student.get(f"/replies/{second.public_id}/")
     config = json.loads(
-        response.content.decode()
-        .split('id="compare-config" type="application/json">')[1]
+        response.content.decode().split('id="compare-config" type="application/json">')[1]
         .split("</script>")[0]
     )
     assert config["offset_ms"] == 250 and config["mode"] == "demonstration"

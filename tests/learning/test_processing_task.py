@@ -24,12 +24,8 @@ from tests.support.media_samples import sample, stream_digest
 def _uploaded(school, name: str) -> MediaFile:
     """A media file in state `uploaded` whose source in storage is the sample `name`."""
     media = MediaFileFactory(
-        owner=school.student,
-        state=MediaFile.State.UPLOADED,
-        original_name=name,
-        has_audio=False,
-        has_video=False,
-        duration_s=None,
+        owner=school.student, state=MediaFile.State.UPLOADED, original_name=name,
+        has_audio=False, has_video=False, duration_s=None,
     )
     storage.upload(path=sample(name), key=media.source_key, content_type="video/mp4")
     return media
@@ -56,7 +52,9 @@ def _probe_output(key: str, *, source_name: str | None = None):
         ("h264_1080p.mp4", (1280, 720), False),  # scaled down to 720p
     ],
 )
-def test_videos_become_a_playable_h264_rendition(school_a, in_tenant, name, display_size, copied):
+def test_videos_become_a_playable_h264_rendition(
+    school_a, in_tenant, name, display_size, copied
+):
     with in_tenant(school_a.tenant):
         media = _uploaded(school_a, name)
 
@@ -65,7 +63,9 @@ def test_videos_become_a_playable_h264_rendition(school_a, in_tenant, name, disp
         media.refresh_from_db()
         assert set(media.renditions) == {"720p"}
         output, was_copied = _probe_output(media.renditions["720p"], source_name=name)
-        assert (output.container, output.video_codec, output.audio_codec) == ("mp4", "h264", "aac")
+        assert (output.container, output.video_codec, output.audio_codec) == (
+            "mp4", "h264", "aac"
+        )
         assert (output.display_width, output.display_height) == display_size
         assert output.rotation == 0
         assert was_copied == copied

@@ -153,19 +153,14 @@ def test_the_attempts_limit_is_checked_by_the_service_itself(school_a):
 @pytest.mark.parametrize("status", [Subscription.Status.ACTIVE, Subscription.Status.TRIALING])
 def test_a_student_on_the_student_plan_has_no_attempts_limit(school_a, status):
     Subscription.objects.create(
-        stripe_subscription_id=f"sub_student_{status}",
-        user=school_a.student,
-        plan_code=plans.STUDENT.code,
-        price_lookup_key=plans.STUDENT.prices[0].lookup_key,
-        status=status,
-        unit_amount=499,
-        stripe_version=1,
+        stripe_subscription_id=f"sub_student_{status}", user=school_a.student,
+        plan_code=plans.STUDENT.code, price_lookup_key=plans.STUDENT.prices[0].lookup_key,
+        status=status, unit_amount=499, stripe_version=1,
     )
     exercise = _used_up(school_a, school_a.student)
     with tenant_context(school_a.tenant):
-        by_api, by_page = (
-            MediaFileFactory(owner=school_a.student),
-            MediaFileFactory(owner=school_a.student),
+        by_api, by_page = MediaFileFactory(owner=school_a.student), MediaFileFactory(
+            owner=school_a.student
         )
     student = client_for(school_a.student, school_a.host)
 
@@ -183,8 +178,7 @@ def test_a_student_on_the_student_plan_has_no_attempts_limit(school_a, status):
 
 def _set_offset(client, reply: Reply, offset_ms: int):
     return client.post(
-        f"/api/v1/replies/{reply.public_id}/sync-offset/",
-        {"offset_ms": offset_ms},
+        f"/api/v1/replies/{reply.public_id}/sync-offset/", {"offset_ms": offset_ms},
         content_type="application/json",
     )
 
@@ -211,8 +205,7 @@ def test_only_the_replys_student_and_the_teachers_set_the_sync_offset(school_a, 
     # The service refuses another student even when handed the reply
     with tenant_context(school_a.tenant), pytest.raises(PermissionDenied):
         reply_services.reply_set_sync_offset(
-            member=_membership(school_a, school_a.other_student),
-            reply=reply,
+            member=_membership(school_a, school_a.other_student), reply=reply,
             offset_ms=5000,
         )
     assert _offset(school_a, reply) == 120

@@ -72,12 +72,8 @@ def _browser_upload(client, data: bytes, *, purpose="reply") -> tuple[dict, list
     """Start through the API, then PUT the parts straight to S3 as a browser would."""
     response = client.post(
         "/api/v1/uploads/",
-        {
-            "purpose": purpose,
-            "filename": "take.mp4",
-            "size": len(data),
-            "content_type": "video/mp4",
-        },
+        {"purpose": purpose, "filename": "take.mp4", "size": len(data),
+         "content_type": "video/mp4"},
         content_type="application/json",
     )
     assert response.status_code == 201, response.content
@@ -178,7 +174,9 @@ def test_resume_lists_the_parts_already_in_the_bucket(s3, school_a):
 
     status = client.get(_path(ticket["abort_url"])).json()
 
-    assert status["uploaded_parts"] == [{"number": 1, "etag": put.headers["ETag"], "size": 8 * MiB}]
+    assert status["uploaded_parts"] == [
+        {"number": 1, "etag": put.headers["ETag"], "size": 8 * MiB}
+    ]
     assert len(status["parts"]) == 2
 
 

@@ -48,17 +48,15 @@ def _maps() -> dict[str, timemap.TimeMap]:
         "dragging": _path(lambda r: r * 1.2),
     }
     maps = {name: timemap.from_path(path) for name, path in from_path.items()}
-    maps.update(
-        {
-            "single_point": timemap.TimeMap(demo_ms=[1000], reply_ms=[1500]),
-            "step_at_both_ends": timemap.TimeMap(
-                demo_ms=[0, 0, 1000, 2000, 2000], reply_ms=[0, 300, 1300, 2300, 2600]
-            ),
-            "flat_then_steep": timemap.TimeMap(
-                demo_ms=[0, 500, 1000, 1100, 3000], reply_ms=[100, 100, 100, 2000, 2100]
-            ),
-        }
-    )
+    maps.update({
+        "single_point": timemap.TimeMap(demo_ms=[1000], reply_ms=[1500]),
+        "step_at_both_ends": timemap.TimeMap(
+            demo_ms=[0, 0, 1000, 2000, 2000], reply_ms=[0, 300, 1300, 2300, 2600]
+        ),
+        "flat_then_steep": timemap.TimeMap(
+            demo_ms=[0, 500, 1000, 1100, 3000], reply_ms=[100, 100, 100, 2000, 2100]
+        ),
+    })
     return maps
 
 
@@ -79,14 +77,12 @@ def fixtures() -> dict:
     entries = []
     for name, time_map in _maps().items():
         demo, reply = time_map.demo_ms, time_map.reply_ms
-        entries.append(
-            {
-                "name": name,
-                "time_map": time_map.as_json(),
-                "reply_at": _read(demo, reply, _points(demo)),  # [demo_ms, reply_ms]
-                "demo_at": _read(reply, demo, _points(reply)),  # [reply_ms, demo_ms]
-            }
-        )
+        entries.append({
+            "name": name,
+            "time_map": time_map.as_json(),
+            "reply_at": _read(demo, reply, _points(demo)),  # [demo_ms, reply_ms]
+            "demo_at": _read(reply, demo, _points(reply)),  # [reply_ms, demo_ms]
+        })
     return {
         "about": "Written by tests/learning/test_timemap_fixtures.py from the Python time-map "
         "reader; read by tests/js/timemap.test.mjs. Do not edit by hand.",

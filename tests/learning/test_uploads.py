@@ -139,7 +139,9 @@ def test_uploaded_video_is_processed_into_renditions(
         assert _keys(prefix) == outputs
 
 
-def test_multipart_upload_joins_parts_in_order_and_text_fails_readably(school_a, in_tenant, queued):
+def test_multipart_upload_joins_parts_in_order_and_text_fails_readably(
+    school_a, in_tenant, queued
+):
     # Given a 2-part "video" that is really text, parts sent last first
     client = client_for(school_a.teacher, school_a.host)
     data = b"These are my practice notes, not a video.\n" * (9 * MiB // 42)
@@ -200,8 +202,7 @@ def test_declared_size_over_the_limit_is_refused_before_anything_exists(
 
     assert response.status_code == 403
     assert response.json() == {
-        "code": "file_too_large",
-        "message": "This file is 21 MB; the limit is 10.5 MB.",
+        "code": "file_too_large", "message": "This file is 21 MB; the limit is 10.5 MB.",
     }
     with in_tenant(school_a.tenant):
         assert MediaFile.objects.count() == before
@@ -275,8 +276,7 @@ def test_a_part_larger_than_planned_is_refused(school_a):
     ticket = _start(client, size=10).json()
 
     response = client.put(
-        _path(ticket["parts"][0]["url"]),
-        b"x" * (8 * MiB + 1),
+        _path(ticket["parts"][0]["url"]), b"x" * (8 * MiB + 1),
         content_type="application/octet-stream",
     )
 
@@ -583,8 +583,7 @@ def test_deleting_an_exercise_deletes_its_media_and_their_objects_after_commit(
 
     queued: list[tuple[str, list[str]]] = []
     monkeypatch.setattr(
-        tasks.delete_stored_objects,
-        "delay",
+        tasks.delete_stored_objects, "delay",
         lambda prefixes: queued.append((connection.schema_name, prefixes)),
     )
     # Given an exercise whose demonstration and two replies are stored, and another exercise

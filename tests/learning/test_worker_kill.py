@@ -124,33 +124,13 @@ def _clip(path: Path) -> Path:
     # 1080p, so it must be re-encoded (a browser-ready 720p clip is copied in a moment).
     subprocess.run(
         [
-            ffmpeg_exe(),
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"testsrc2=size=1920x1080:rate=30:duration={CLIP_SECONDS}",
-            "-f",
-            "lavfi",
-            "-i",
-            f"sine=frequency=440:duration={CLIP_SECONDS}",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-f",
-            "mp4",
-            str(path),
+            ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y",
+            "-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=30:duration={CLIP_SECONDS}",
+            "-f", "lavfi", "-i", f"sine=frequency=440:duration={CLIP_SECONDS}",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+            "-f", "mp4", str(path),
         ],
-        check=True,
-        timeout=120,
+        check=True, timeout=120,
     )
     return path
 
@@ -173,10 +153,7 @@ class Worker:
         self.log = log
         self.process = subprocess.Popen(
             [sys.executable, "-c", WORKER_SCRIPT],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log.open("ab"),
-            stderr=subprocess.STDOUT,
+            cwd=REPO_ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: ffmpeg dies with it
         )
 
@@ -233,22 +210,19 @@ def test_killed_worker_leaves_a_file_that_is_processed_on_redelivery(
     monkeypatch.setattr(tasks.process_media, "delay", lambda media_id: None)
     client = client_for(student, f"{tenant.slug}.{settings.BASE_DOMAIN}")
     ticket = client.post(
-        "/api/v1/uploads/",
-        {"purpose": "reply", "filename": "long.mp4", "size": len(data)},
+        "/api/v1/uploads/", {"purpose": "reply", "filename": "long.mp4", "size": len(data)},
         content_type="application/json",
     ).json()
     parts = []
     for part in ticket["parts"]:
         start = (part["number"] - 1) * ticket["part_size"]
         response = client.put(
-            "/" + part["url"].split("/", 3)[3],
-            data[start : start + ticket["part_size"]],
+            "/" + part["url"].split("/", 3)[3], data[start : start + ticket["part_size"]],
             content_type="application/octet-stream",
         )
         parts.append({"number": part["number"], "etag": response["ETag"]})
     completed = client.post(
-        "/" + ticket["complete_url"].split("/", 3)[3],
-        {"parts": parts},
+        "/" + ticket["complete_url"].split("/", 3)[3], {"parts": parts},
         content_type="application/json",
     )
     assert completed.json()["state"] == "uploaded", completed.content
@@ -292,7 +266,8 @@ def test_killed_worker_leaves_a_file_that_is_processed_on_redelivery(
         # Exactly one set of outputs, and nothing else in the school's folder: no duplicates,
         # no temporary files from the killed run.
         assert sorted(o.key for o in storage.list_objects(prefix=tenant_folder)) == sorted(
-            prefix + name for name in ("source", "720p.mp4", "poster.jpg", "waveform.json")
+            prefix + name
+            for name in ("source", "720p.mp4", "poster.jpg", "waveform.json")
         )
         assert media.renditions == {"720p": f"{prefix}720p.mp4"}
         assert abs(media.duration_s - CLIP_SECONDS) < 0.2
