@@ -441,6 +441,8 @@ def export_download_url(*, member: Membership, export: Export, token: str) -> st
         )
     if export.state != Export.State.READY:
         raise DomainError("This export is not ready yet.", code="export_not_ready")
+    # The one write behind a GET (the emailed link must be one): a record that the school's
+    # data left, as an access log would keep; nothing the member sees changes.
     audit(
         actor=member.user,
         tenant=connection.tenant,
