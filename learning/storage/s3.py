@@ -94,6 +94,9 @@ def _translate_s3(error: Exception) -> StorageError:
     return StorageUnavailable(f"S3 unreachable: {error}")
 
 
+# One part of a streamed write (open_write): 16 MiB allows objects up to 160 GB (10,000 parts).
+WRITE_PART_BYTES = 16 * 1024 * 1024
+
 _S3_FAILURES = (
     botocore.exceptions.ClientError,
     botocore.exceptions.BotoCoreError,  # EndpointConnectionError, timeouts, ...
@@ -232,4 +235,74 @@ class S3Backend:
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_s
         )
 
+    def download_url(self, key, filename, content_type, expires_s) -> str:
+        params = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "ResponseContentDisposition": f'attachment; filename="{filename}"',
+            "ResponseContentType": content_type,
+        }
+        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_s)
 
+    def open_read(self, key) -> _S3Reader:
+        return _S3Reader(self._call("get_object", Key=key)["Body"], key)
+
+    def open_write(self, key, content_type) -> _S3Writer:
+        return _S3Writer(self, key, content_type)
+
+
+class _S3Reader:
+    """A GetObject body read piece by piece: the object never sits whole in memory."""
+
+    def __init__(self, body, key: str):
+        self.body = body
+        self.key = key
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self.body.read(size if size >= 0 else None)
+        except (*_S3_FAILURES, OSError) as error:  # a connection dropped mid-body included
+            raise _translate_s3(error) from error
+
+    def close(self) -> None:
+        self.body.close()
+
+
+class _S3Writer:
+    """A write-only stream stored as a multipart upload: bytes are sent one part at a time, so
+    the writer holds at most one part (`WRITE_PART_BYTES`) in memory. Not seekable: Python's
+    zipfile then writes data descriptors instead of seeking back to fill in sizes."""
+
+    def __init__(self, backend: S3Backend, key: str, content_type: str):
+        self.backend = backend
+        self.key = key
+        self.upload_id = backend.multipart_start(key, content_type)
+        self.buffer = bytearray()
+        self.parts: list[tuple[int, str]] = []
+
+    def write(self, data) -> int:
+        self.buffer += data
+        while len(self.buffer) >= WRITE_PART_BYTES:
+            self._send(bytes(memoryview(self.buffer)[:WRITE_PART_BYTES]))
+            del self.buffer[:WRITE_PART_BYTES]
+        return len(data)
+
+    def flush(self) -> None:
+        """Parts go out when full (S3 refuses parts under 5 MiB except the last)."""
+
+    def _send(self, data: bytes) -> None:
+        number = len(self.parts) + 1
+        result = self.backend._call(
+            "upload_part", Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=data
+        )
+        self.parts.append((number, result["ETag"]))
+
+    def commit(self) -> None:
+        if self.buffer or not self.parts:
+            self._send(bytes(self.buffer))
+            self.buffer = bytearray()
+        self.backend.multipart_complete(self.key, self.upload_id, self.parts)
+
+    def abort(self) -> None:
+        self.buffer = bytearray()
+        self.backend.multipart_abort(self.key, self.upload_id)

@@ -267,6 +267,9 @@ SPECTACULAR_SETTINGS = {
         "PurposeEnum": "learning.models.MediaFile.Purpose",
         "TenantKindEnum": "tenants.models.Tenant.Kind",
         "PracticeKindEnum": [("playing", "playing"), ("recording", "recording")],
+        "ExportStateEnum": "learning.models.Export.State",
+        "MediaStateEnum": "learning.models.MediaFile.State",
+        "ExportScopeEnum": "learning.models.Export.Scope",
     },
 }
 
@@ -406,6 +409,10 @@ AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="us-east-1")
 AWS_S3_ADDRESSING_STYLE = env.str(
     "AWS_S3_ADDRESSING_STYLE", default="path" if AWS_S3_ENDPOINT_URL else "virtual"
 )
+# How long the emailed link to a finished export stays valid (learning.exports).
+PRACTIKA_EXPORT_LINK_SECONDS = env.int("PRACTIKA_EXPORT_LINK_SECONDS", default=24 * 3600)
+# How long a finished export's ZIP is kept before the daily expiry deletes it.
+PRACTIKA_EXPORT_KEEP_DAYS = env.int("PRACTIKA_EXPORT_KEEP_DAYS", default=7)
 # Limits checked before an upload starts and again once the file is probed.
 PRACTIKA_MAX_UPLOAD_BYTES = env.int("PRACTIKA_MAX_UPLOAD_BYTES", default=2 * 1024**3)
 PRACTIKA_MAX_MEDIA_SECONDS = env.int("PRACTIKA_MAX_MEDIA_SECONDS", default=20 * 60)
@@ -432,6 +439,11 @@ CELERY_BEAT_SCHEDULE = {
     # Per tenant: stored objects no media file refers to, uploads abandoned for a day.
     "sweep-orphaned-media": {
         "task": "learning.sweep_orphaned_media",
+        "schedule": 24 * 60 * 60,
+    },
+    # Per tenant: the ZIPs of exports older than PRACTIKA_EXPORT_KEEP_DAYS.
+    "expire-exports": {
+        "task": "learning.expire_exports_all",
         "schedule": 24 * 60 * 60,
     },
     # Sign-ups queue a refill themselves; this one catches up after a deploy or an outage.
@@ -468,6 +480,8 @@ PRACTIKA_PAGE_CHROME_PARTS = {
 # learning.activity calls these after each activity event commits (learning imports no
 # analytics code: the seam is this setting).
 PRACTIKA_ACTIVITY_HANDLERS = ["analytics.handlers.on_activity"]
+# learning.exports asks these for their tables of an export (learning imports no analytics).
+PRACTIKA_EXPORT_SECTIONS = ["analytics.exports.sections"]
 # https://posthog.com/docs/libraries/python — empty key: nothing is sent.
 POSTHOG_API_KEY = env.str("POSTHOG_API_KEY", default="")
 POSTHOG_HOST = env.str("POSTHOG_HOST", default="https://us.i.posthog.com")
