@@ -20,7 +20,7 @@ from allauth.socialaccount.models import SocialAccount
 from django_tenants.utils import tenant_context
 from playwright.sync_api import Page, expect
 
-from tenants.models import Membership, Role, SchoolSignOn, Tenant, User
+from tenants.models import LoginHandover, Membership, Role, SchoolSignOn, Tenant, User
 from tenants.sso import services as sso_services
 from tests.conftest import PASSWORD, enrol_totp, totp_code
 from tests.support import e2e_server
@@ -182,6 +182,7 @@ def teacher_with_mfa(school_a_sso, stack):
         Authenticator.objects.filter(user=teacher).delete()
         SocialAccount.objects.filter(user=teacher).delete()
         EmailAddress.objects.filter(user=teacher).delete()
+        LoginHandover.objects.filter(user=teacher).delete()
         # Linking an address the account never verified wipes its password (allauth), which
         # the other tests' shared teacher needs back.
         user = User.objects.get(pk=teacher.pk)
