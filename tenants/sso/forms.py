@@ -36,7 +36,7 @@ class SchoolServerForm(forms.Form):
     secret = forms.CharField(
         label="Client secret",
         required=False,
-        max_length=500,
+        max_length=191,  # allauth's SocialApp columns
         strip=False,
         # Never rendered back: a stored secret stays stored when this is left empty.
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),

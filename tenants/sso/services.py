@@ -124,7 +124,7 @@ def school_server_set(
     if not (secret or app.secret):
         raise DomainError("Enter the client secret your provider gave you.", code="sso_secret")
     app.provider_id = policy.school_provider_id(tenant=tenant)
-    app.name = tenant.name
+    app.name = tenant.name[:40]  # allauth's column; the login pages say the tenant's name
     app.client_id = client_id
     if secret:
         app.secret = secret.strip()

@@ -3,6 +3,7 @@ admin portal's sign-in page (`/manage/sign-in/`, owners and admins)."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from tenants.errors import DomainError
 from tenants.models import Tenant
 from tenants.sso import forms, policy, selectors, services
 
+SLUG = re.compile(r"[-a-z0-9_]{1,40}")
 # The providers the platform may configure for everyone (settings.SOCIALACCOUNT_PROVIDERS).
 PLATFORM_PROVIDERS = ("google", "microsoft")
 
@@ -37,8 +39,8 @@ def sso_find_school(request: HttpRequest) -> HttpResponse:
     """Public site: the login page's "your school's sign-in" box, by the school's address."""
     slug = request.GET.get("school", "").strip().lower()
     slug = slug.split(".", 1)[0]  # "my-school.practika.com" works as well as "my-school"
-    if not slug:
-        return redirect("account_login")
+    if not SLUG.fullmatch(slug):
+        return _not_set_up(request, "Type your school's Practika address, like my-school.")
     return redirect("tenants:sso_start", slug=slug)
 
 

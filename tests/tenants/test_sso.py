@@ -18,10 +18,11 @@ from allauth.socialaccount.models import SocialAccount, SocialApp
 from django.test import Client
 
 from tenants.errors import DomainError
-from tenants.models import Membership, Role, SchoolSignOn, User
+from tenants.models import Membership, Role, SchoolSignOn, Tenant, User
 from tenants.sso import policy
 from tenants.sso import services as sso_services
 from tests.conftest import PASSWORD, client_for
+from tests.support.handover import follow_handover
 from tests.support.oidc_provider import ProviderUser, running_provider
 
 IDP_PASSWORD = "idp-password-for-tests"
@@ -342,5 +343,22 @@ def test_the_public_sso_routes_refuse_what_is_not_set_up(school_a):
     assert client.get("/sso/school-a/facebook/").status_code == 404
     found = client.get("/sso/", {"school": "School-A.practika.test"})
     assert found["Location"] == "/sso/school-a/"
+    for bad in ["", "a/b", "../x", "x" * 41, "ü"]:
+        assert client.get("/sso/", {"school": bad}).status_code == 404, bad
     # Tenants' hosts do not route them, and allauth's own routes there are members-only.
     assert Client(HTTP_HOST=school_a.host).get("/sso/school-a/").status_code == 404
+
+
+def test_a_teacher_who_joined_by_sso_is_sent_to_enrolment_and_can_enrol(school_sso):
+    # No password to confirm: allauth asks an account with only a social login for none.
+    SchoolSignOn.objects.filter(tenant=school_sso.tenant).update(auto_join_role=Role.TEACHER)
+    Tenant.objects.filter(pk=school_sso.tenant.pk).update(mfa_required=True)
+    public, response = _sign_in(JOINER)
+    assert response["Location"] == "/go/school-a/"
+    tenant, done = follow_handover(public.get("/go/school-a/")["Location"], public=public)
+    assert done.status_code == 302 and done["Location"] == "/", done
+    home = tenant.get("/")
+    assert home.status_code == 302 and home["Location"] == "/accounts/2fa/totp/activate/"
+    enrolment = tenant.get("/accounts/2fa/totp/activate/")
+    assert enrolment.status_code == 200, enrolment
+    assert b"authenticator_secret" in enrolment.content
