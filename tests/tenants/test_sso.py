@@ -362,3 +362,33 @@ def test_a_teacher_who_joined_by_sso_is_sent_to_enrolment_and_can_enrol(school_s
     enrolment = tenant.get("/accounts/2fa/totp/activate/")
     assert enrolment.status_code == 200, enrolment
     assert b"authenticator_secret" in enrolment.content
+
+
+def test_platform_providers_appear_once_configured_and_start_for_the_school(school_a, settings):
+    login_page = Client(HTTP_HOST=school_a.host).get("/accounts/login/")
+    assert "Continue with Google" not in _message(login_page)
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        **settings.SOCIALACCOUNT_PROVIDERS,
+        "google": {"APPS": [{"client_id": "google-client", "secret": "google-secret"}]},
+    }
+    # A school's host offers Google through the public site, for that school.
+    login_page = Client(HTTP_HOST=school_a.host).get("/accounts/login/")
+    assert 'href="http://practika.test/sso/school-a/google/"' in _message(login_page)
+    start = Client(HTTP_HOST="practika.test").get("/sso/school-a/google/")
+    assert start["Location"] == "/accounts/google/login/?process=login&next=%2Fgo%2Fschool-a%2F"
+    # The public login page offers it straight, and never a school's own server.
+    sso_services.school_server_set(
+        tenant=school_a.tenant,
+        actor=school_a.owner,
+        issuer="http://127.0.0.1:9451/o",
+        client_id="c",
+        secret="s",
+    )
+    public_page = _message(Client(HTTP_HOST="practika.test").get("/accounts/login/"))
+    assert 'href="/accounts/google/login/?process=login"' in public_page
+    assert "school-school-a" not in public_page
+    # Nor does the page where a signed-in person connects providers (allauth's list).
+    connections = client_for(school_a.student, "practika.test").get("/accounts/3rdparty/")
+    assert connections.status_code == 200
+    assert "/accounts/google/login/" in _message(connections)
+    assert "school-school-a" not in _message(connections)
