@@ -120,7 +120,7 @@ def test_a_new_person_signs_in_by_the_schools_slug_and_lands_in_the_school(
     try:
         page.goto(_public(stack, "/accounts/login/"))
         page.fill("input[name=school]", "school-a")
-        page.get_by_role("button", name="Continue").click()
+        page.get_by_role("button", name="Continue with my school").click()
         page.wait_for_load_state()
         assert _path(page) == "/accounts/oidc/school-school-a/login/", page.url
         _sign_in_at_provider(page, NEW_EMAIL)
