@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from tenants import tokens
+from tenants.errors import DomainError
 from tenants.models import User
 from tenants.redirects import is_safe_redirect
 from tenants.sso import policy as sso_policy
@@ -51,6 +52,12 @@ class AccountAdapter(DefaultAccountAdapter):
         with transaction.atomic():
             super().set_password(user, password)
             tokens.api_tokens_revoke_all(user=user)
+
+
+def _refused(request, error: DomainError) -> ImmediateHttpResponse:
+    return ImmediateHttpResponse(
+        render(request, "tenants/sso_refused.html", {"message": error.message}, status=403)
+    )
 
 
 def _verified_emails(sociallogin) -> list[str]:
@@ -108,12 +115,8 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                     sso_services.sso_join(user=sociallogin.user, tenant=dest.tenant, role=role)
                 return
             self._check_new_account(sociallogin, role=role)
-        except sso_policy.Refusal as refusal:
-            raise ImmediateHttpResponse(
-                render(
-                    request, "tenants/sso_refused.html", {"message": refusal.message}, status=403
-                )
-            ) from refusal
+        except DomainError as error:  # our rules, or the membership policy (a full plan)
+            raise _refused(request, error) from error
 
     def _check_new_account(self, sociallogin, *, role: str | None) -> None:
         emails = {sociallogin.user.email.lower()} if sociallogin.user.email else set()
@@ -151,9 +154,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return user
 
     def save_user(self, request, sociallogin, form=None):
-        with transaction.atomic():
-            user = super().save_user(request, sociallogin, form)
-            dest, role = _join_role(sociallogin)
-            if role is not None:
-                sso_services.sso_join(user=user, tenant=dest.tenant, role=role)
+        try:
+            with transaction.atomic():
+                user = super().save_user(request, sociallogin, form)
+                dest, role = _join_role(sociallogin)
+                if role is not None:
+                    sso_services.sso_join(user=user, tenant=dest.tenant, role=role)
+        except DomainError as error:  # the account is not kept without its membership
+            raise _refused(request, error) from error
         return user

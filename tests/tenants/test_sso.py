@@ -392,3 +392,24 @@ def test_platform_providers_appear_once_configured_and_start_for_the_school(scho
     assert connections.status_code == 200
     assert "/accounts/google/login/" in _message(connections)
     assert "school-school-a" not in _message(connections)
+
+
+class FullSchool:
+    """A membership policy (the PRACTIKA_MEMBERSHIP_POLICY seam billing fills) that is full."""
+
+    @staticmethod
+    def check_join(*, tenant, user, role):
+        raise DomainError(f"{tenant.name} has no free places left.", code="limit_reached")
+
+    @staticmethod
+    def changed(*, tenant):
+        raise AssertionError("nobody joined")
+
+
+def test_a_full_school_refuses_the_join_and_keeps_no_account(school_sso, settings):
+    settings.PRACTIKA_MEMBERSHIP_POLICY = f"{__name__}.FullSchool"
+    _, response = _sign_in(JOINER)
+    assert response.status_code == 403
+    assert "School A has no free places left." in _message(response)
+    assert not User.objects.filter(email=JOINER).exists()
+    assert not SocialAccount.objects.exists()
