@@ -1,6 +1,7 @@
 from django.urls import path
 
 from tenants.mfa import views as mfa_views
+from tenants.sso import views as sso_views
 from tenants.views import entering, joining, portal
 
 app_name = "tenants"
@@ -26,4 +27,5 @@ urlpatterns = [
     path("manage/join-code/rotate/", portal.join_code_rotate, name="join_code_rotate"),
     path("manage/settings/", portal.tenant_settings, name="settings"),
     path("manage/settings/mfa/", mfa_views.tenant_mfa_setting, name="mfa_setting"),
+    path("manage/sign-in/", sso_views.sign_on_settings, name="sign_on"),
 ]
