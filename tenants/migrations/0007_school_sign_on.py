@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("socialaccount", "0006_alter_socialaccount_extra_data"),
-        ("tenants", "0005_email_suppression"),
+        ("tenants", "0006_job_leases"),
     ]
 
     operations = [
