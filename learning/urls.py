@@ -2,7 +2,7 @@
 add the role: `teach/…` is for teachers, `exercises/` and `replies/` for students, and the
 compare page for the reply's student and the tenant's teachers."""
 
-from django.urls import path
+from django.urls import include, path
 
 from learning.exercises import views as exercises
 from learning.replies import views as replies
@@ -37,4 +37,6 @@ urlpatterns = [
     path("replies/<uuid:public_id>/", replies.compare, name="compare"),
     path("replies/<uuid:public_id>/review/", replies.reply_review, name="reply_review"),
     path("replies/<uuid:public_id>/delete/", replies.reply_delete, name="reply_delete"),
+    # LTI 1.3 (learning.lti): the LMS's endpoints, the admin's registrations, course rosters
+    path("", include("learning.lti.urls")),
 ]
