@@ -14,9 +14,13 @@ class RegistrationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="One per line.",
     )
-    auth_login_url = forms.URLField(max_length=500, label="Authorization (OIDC auth) URL")
-    access_token_url = forms.URLField(max_length=500, label="Access token URL")
-    jwks_url = forms.URLField(max_length=500, label="Keyset (JWKS) URL")
+    auth_login_url = forms.URLField(
+        max_length=500, assume_scheme="https", label="Authorization (OIDC auth) URL"
+    )
+    access_token_url = forms.URLField(
+        max_length=500, assume_scheme="https", label="Access token URL"
+    )
+    jwks_url = forms.URLField(max_length=500, assume_scheme="https", label="Keyset (JWKS) URL")
 
     def clean_deployment_ids(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["deployment_ids"].splitlines()]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from learning.errors import DomainError, PermissionDenied
@@ -23,8 +22,6 @@ from learning.models import (
 from tenants.models import Membership, Role, User
 from tenants.services import audit
 from tenants.services.members import membership_join
-
-logger = logging.getLogger(__name__)
 
 # An LMS that shares no email address (or one an account here already uses: an LMS cannot
 # vouch for an address another account owns) gets an account under this reserved domain
@@ -331,7 +328,7 @@ def roster_sync(*, context_id: int) -> RosterResult:
     if context.classroom is None:
         name = (context.title or context.context_id)[:120]
         context.classroom, _ = Classroom.objects.get_or_create(name=name)
-    students, skipped, joined = [], 0, 0
+    students, skipped, joined, refusals = [], 0, 0, []
     for entry in members:
         role = tool.role_of(entry.get("roles") or [])
         if entry.get("status", "Active") != "Active" or role is None or not entry.get("user_id"):
@@ -346,8 +343,8 @@ def roster_sync(*, context_id: int) -> RosterResult:
         try:
             with transaction.atomic():
                 member = membership_join(user=user, tenant=connection.tenant, role=role)
-        except (DomainError, IntegrityError) as error:  # a plan's seat limit, say
-            logger.warning("roster sync: %s not joined: %s", user.pk, error)
+        except DomainError as error:  # a plan's limit on students, say
+            refusals.append(error.message)
             skipped += 1
             continue
         joined += 1
@@ -355,7 +352,11 @@ def roster_sync(*, context_id: int) -> RosterResult:
             students.append(user)
     context.classroom.students.add(*students)
     context.roster_synced_at = timezone.now()
-    context.roster_error = ""
+    context.roster_error = (
+        f"{len(refusals)} of the course's people could not join: {refusals[0]}"[:300]
+        if refusals
+        else ""
+    )
     context.save(update_fields=["classroom", "roster_synced_at", "roster_error", "updated_at"])
     return RosterResult(members=joined, students=len(students), skipped=skipped)
 
