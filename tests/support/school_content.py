@@ -25,8 +25,9 @@ from analytics import notifications
 from analytics.models import Notification
 from learning import storage
 from learning.exercises import services as exercises
+from learning.lti import services as lti
 from learning.media import services as media_services
-from learning.models import ActivityEvent, Alignment, MediaFile
+from learning.models import ActivityEvent, Alignment, LtiContext, MediaFile
 from learning.replies import services as replies
 from learning.uploads import services as uploads
 from tenants import services as tenants
@@ -171,6 +172,18 @@ def populate(school) -> SchoolContent:
             user=school.student, kind=Notification.Kind.EXERCISE_ASSIGNED
         ))
         content.add("upload_token", upload.token)
+        lms = lti.registration_create(
+            member=member(school.owner, school.tenant), name=secret("lti-registration"),
+            issuer=f"https://{secret('lti-issuer')}.example", client_id=secret("lti-client"),
+            deployment_ids=["1"], auth_login_url="https://lms.example/auth",
+            access_token_url="https://lms.example/token", jwks_url="https://lms.example/jwks",
+        )
+        course = LtiContext.objects.create(
+            registration=lms, context_id="course-1", title=secret("lti-course"),
+            memberships_url="https://lms.example/memberships", classroom=classroom,
+        )
+        content.add("lti_registration", lms.public_id)
+        content.add("lti_course", course.public_id)
 
         content.add("classroom", classroom.public_id)
         content.add("exercise", exercise.public_id)
@@ -196,6 +209,8 @@ def populate(school) -> SchoolContent:
         secret("instrument"), secret("reply-note"), secret("comment-body"),
         secret("comment-answer-body"), secret("alignment-reason"), secret("notification-title"),
         secret("notification-body"), secret("upload"), INVITEE_EMAIL,
+        secret("lti-registration"), secret("lti-issuer"), secret("lti-client"),
+        secret("lti-course"),
     ]
     return content
 

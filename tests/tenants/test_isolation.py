@@ -98,6 +98,13 @@ OPEN_BY_DESIGN = {
     # Under /api/, so the middleware leaves it to the view; only a real token of school B
     # (which the walk now has) shows that it answers outsiders.
     "analytics:unsubscribe",
+    # LTI 1.3 (learning.lti): the LMS's login initiation and signed launch, whose credential
+    # is the platform-signed id_token bound to our state and nonce, and the tool's public keys
+    # (public by nature). tests/learning/test_lti.py checks that another school's LMS is
+    # unknown here.
+    "learning:lti:login",
+    "learning:lti:launch",
+    "learning:lti:jwks",
     # Load balancer probes.
     "healthz",
     "readyz",
@@ -238,6 +245,10 @@ ROUTES_TAKING: dict[str, tuple[str, ...]] = {
     "playback_token": ("media-signed",),
     "unsubscribe_token": ("analytics:unsubscribe",),
     "api_token": ("api_token",),
+    "lti_registration": (
+        "learning:lti:registration_edit", "learning:lti:registration_delete",
+    ),
+    "lti_course": ("learning:lti:course_sync",),
 }
 # Kinds with no route of their own (an alignment is reached through its reply, the activity
 # outbox and the tenant's id are never in a URL): they must never be shown either, and are
