@@ -346,8 +346,10 @@ class LtiIdentity(TimeStamped):
     issuer = models.CharField(max_length=255)
     sub = models.CharField(max_length=255)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The registration that first saw the person; an LMS disconnected and connected again
+    # finds its people by issuer and `sub` all the same.
     registration = models.ForeignKey(
-        LtiRegistration, on_delete=models.CASCADE, related_name="identities"
+        LtiRegistration, on_delete=models.SET_NULL, null=True, related_name="identities"
     )
 
     class Meta:

@@ -13,6 +13,7 @@ from html import unescape
 from urllib.parse import urlsplit
 
 import pytest
+from celery.exceptions import Retry
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
@@ -21,11 +22,16 @@ from billing import plans
 from billing.models import Subscription
 from config.celery_app import app as celery_app
 from learning.lti import services as lti_services
+from learning.lti import tasks as lti_tasks
 from learning.models import Classroom, LtiContext, LtiGradeTarget, LtiIdentity, LtiRegistration
+from learning.replies import services as reply_services
+from learning.retries import MAX_RETRIES
 from tenants.models import AuditEvent, Membership, Role, User
 from tests.conftest import client_for, member
 from tests.support.factories import ExerciseFactory, ReplyFactory
 from tests.support.lti_platform import (
+    DOWN_LINE_ITEM,
+    GONE_LINE_ITEM,
     INSTRUCTOR,
     LEARNER,
     MENTOR,
@@ -377,3 +383,66 @@ def test_an_nrps_sync_fills_the_courses_class_once(
     # Students may not ask for a sync.
     student = client_for(school_a.student, school_a.host)
     assert student.post(f"/teach/lms-courses/{course.public_id}/sync/").status_code == 403
+
+
+def _reviewed_reply_from(lms, school, in_tenant, lineitem: str):
+    """A learner launched with `lineitem`; their reply, reviewed (its task not run)."""
+    exercise = _exercise(school, in_tenant)
+    student = Client(HTTP_HOST=school.host)
+    learner_lms = LmsUser(sub=f"lms-learner-{lineitem}", roles=[LEARNER])
+    _launch(lms, student, learner_lms, exercise=str(exercise.public_id), lineitem=lineitem)
+    learner = User.objects.get(pk=student.session["_auth_user_id"])
+    with in_tenant(school.tenant):
+        reply = ReplyFactory(exercise=exercise, student=learner)
+        reply_services.reply_review(
+            member=member(school.teacher, school.tenant), reply=reply, status="reviewed"
+        )
+    return reply
+
+
+def test_a_platform_that_is_down_is_retried_and_then_given_up_on(lms, school_a, in_tenant):
+    reply = _reviewed_reply_from(lms, school_a, in_tenant, lms.lineitem_url(DOWN_LINE_ITEM))
+    with in_tenant(school_a.tenant):
+        with pytest.raises(Retry):
+            lti_tasks.lti_post_score.apply(args=[reply.pk], throw=True).get()
+        assert LtiGradeTarget.objects.get().last_error == ""
+
+        last = lti_tasks.lti_post_score.apply(args=[reply.pk], retries=MAX_RETRIES).get()
+        assert last == "failed"
+        target = LtiGradeTarget.objects.get()
+    assert target.last_error == lti_tasks.GAVE_UP and target.last_posted_at is None
+    assert lms.received.scores == []
+
+
+def test_a_line_item_the_lms_deleted_is_a_recorded_refusal_not_a_retry(lms, school_a, in_tenant):
+    reply = _reviewed_reply_from(lms, school_a, in_tenant, lms.lineitem_url(GONE_LINE_ITEM))
+    with in_tenant(school_a.tenant):
+        assert lti_tasks.lti_post_score.apply(args=[reply.pk], throw=True).get() == "refused"
+        target = LtiGradeTarget.objects.get()
+    assert "refused the request (404)" in target.last_error
+
+
+def test_an_lms_disconnected_and_connected_again_finds_its_people(lms, school_a, in_tenant):
+    first = Client(HTTP_HOST=school_a.host)
+    assert _launch(lms, first, TEACHER).status_code == 302
+    with in_tenant(school_a.tenant):
+        registration = LtiRegistration.objects.get()
+    owner = client_for(school_a.owner, school_a.host)
+    deleted = owner.post(f"/manage/lms/{registration.public_id}/delete/")
+    assert deleted.status_code == 302
+    refused = Client(HTTP_HOST=school_a.host)
+    url = urlsplit(lms.login_initiation(TEACHER))
+    assert refused.get(f"{url.path}?{url.query}").status_code == 400  # no longer known
+
+    with in_tenant(school_a.tenant):
+        lti_services.registration_create(
+            member=member(school_a.owner, school_a.tenant), **lms.registration_fields()
+        )
+    jwks = Client(HTTP_HOST=school_a.host).get("/lti/jwks/").json()  # a new key
+    base = f"http://{school_a.host}"
+    lms.register_tool(
+        login_url=f"{base}/lti/login/", launch_url=f"{base}/lti/launch/", tool_key_set=jwks
+    )
+    again = Client(HTTP_HOST=school_a.host)
+    assert _launch(lms, again, TEACHER).status_code == 302
+    assert again.session["_auth_user_id"] == first.session["_auth_user_id"]

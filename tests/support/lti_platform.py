@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from lti1p3platform.exceptions import LineItemNotFoundException
 from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
 from lti1p3platform.membership import Context
 from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
@@ -38,6 +39,9 @@ DEPLOYMENT_ID = "deployment-1"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 MENTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor"
+# Line items on which the platform answers a score with 404 (deleted in the LMS) or 503.
+GONE_LINE_ITEM = "gone"
+DOWN_LINE_ITEM = "down"
 
 
 def rsa_pem_pair() -> tuple[str, str]:
@@ -141,6 +145,8 @@ class _Ags(AssignmentsGradesService):
         return None
 
     def update_score(self, line_item_id, score):
+        if line_item_id == GONE_LINE_ITEM:
+            raise LineItemNotFoundException()
         self.received.scores.append((line_item_id, score))
         return UpdateScoreStatus.SUCCESS
 
@@ -315,6 +321,8 @@ class Platform:
                     return self._send(200, token)
                 parts = request["path"].strip("/").split("/")
                 if len(parts) == 3 and parts[0] == "lineitems" and parts[2] == "scores":
+                    if parts[1] == DOWN_LINE_ITEM:
+                        return self._send(503, {"error": "maintenance"})
                     service = _Ags(
                         _Request(request),
                         conf,
