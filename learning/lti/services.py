@@ -219,6 +219,10 @@ def deep_link_exercise(*, member: Membership, public_id) -> Exercise:
     """The published exercise a teacher picks as an LMS assignment."""
     if not member.is_teacher:
         raise PermissionDenied("Only teachers can add exercises to a course.")
+    try:
+        public_id = uuid.UUID(str(public_id))
+    except ValueError:
+        raise DomainError("Pick one of the published exercises.", code="exercise_missing") from None
     exercise = Exercise.objects.filter(
         public_id=public_id, status=Exercise.Status.PUBLISHED
     ).first()

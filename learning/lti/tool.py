@@ -13,6 +13,7 @@ has checked out, with an atomic cache add, so the second use of a launch is refu
 
 from __future__ import annotations
 
+import logging
 import typing as t
 from dataclasses import dataclass
 
@@ -34,6 +35,8 @@ from pylti1p3.tool_config.abstract import ToolConfAbstract
 from learning.lti.keys import public_jwk
 from learning.models import LtiRegistration
 from tenants.models import Role
+
+logger = logging.getLogger(__name__)
 
 # How long a spent nonce is remembered: as long as pylti1p3 keeps the nonces it issues.
 NONCE_LIFETIME_S = 24 * 60 * 60
@@ -160,6 +163,41 @@ class LaunchData:
         return self.body.get(NRPS_CLAIM) or {}
 
 
+# pylti1p3's reasons, in words for people. Its own text is shown only where it carries no
+# fetched content: a JWKS URL answering with something other than JSON has its body in the
+# message, which must never reach a page (an admin could point the URL inside our network).
+REASONS = (
+    ("Missing state param", "it carries no state. Open the link in your LMS again."),
+    (
+        "State not found",
+        "it did not start from a login here, or took too long. Open the link in your LMS again.",
+    ),
+    ('"nonce" is empty', "it carries no nonce."),
+    ("Invalid Nonce", "its nonce is not one Practika issued."),
+    ("This launch was already used", None),
+    ("Registration not found", "this LMS is not connected to this school."),
+    ("Client id not registered", "this LMS is not connected to this school."),
+    ("Unable to find deployment", "this LMS deployment is not connected to this school."),
+    ("Unable to find public key", "the LMS signed it with a key its keyset does not publish."),
+    ("Can't decode id_token: ", None),  # then pyjwt's short reason (a bad signature, expiry)
+    ("Invalid response from", "Practika could not read the LMS's keyset (JWKS URL)."),
+    ("Error during fetch URL", "Practika could not reach the LMS's keyset (JWKS URL)."),
+)
+
+
+def _reason(error: Exception) -> str:
+    text = str(error)
+    for prefix, sentence in REASONS:
+        if text.startswith(prefix):
+            if sentence is not None:
+                return sentence
+            if prefix.startswith("Can't decode"):
+                return f"its signature does not check out ({text.removeprefix(prefix)})."
+            return text
+    logger.warning("LTI launch refused: %s", text)
+    return "it could not be verified."
+
+
 def launch_validate(request) -> LaunchData:
     """Step two: the id_token the LMS posted, checked by pylti1p3 (state, signature against
     the platform's JWKS, registration, deployment, message) and its nonce spent once."""
@@ -168,7 +206,7 @@ def launch_validate(request) -> LaunchData:
         launch = Launch(request, conf, launch_data_storage=_storage())
         body = launch.get_launch_data()
     except (LtiException, OIDCException, requests.RequestException) as error:
-        raise LaunchRefused(str(error)) from error
+        raise LaunchRefused(_reason(error)) from error
     assert conf.matched is not None  # validation found the registration
     return LaunchData(registration=conf.matched, launch_id=launch.get_launch_id(), body=body)
 

@@ -91,8 +91,8 @@ def deep_link(request):
                 title=exercise.title,
                 resource_id=str(exercise.public_id),
             )
-        except (DomainError, ValueError) as error:
-            messages.error(request, getattr(error, "message", "Pick one of the exercises."))
+        except DomainError as error:
+            messages.error(request, error.message)
             return redirect("learning:lti:deep_link")
         except tool.LaunchRefused as error:
             return _refused(request, error.message, status=400)

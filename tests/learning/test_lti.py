@@ -30,9 +30,11 @@ from tenants.models import AuditEvent, Membership, Role, User
 from tests.conftest import client_for, member
 from tests.support.factories import ExerciseFactory, ReplyFactory
 from tests.support.lti_platform import (
+    DEPLOYMENT_ID,
     DOWN_LINE_ITEM,
     GONE_LINE_ITEM,
     INSTRUCTOR,
+    INTERNAL_SECRET,
     LEARNER,
     MENTOR,
     LmsUser,
@@ -446,3 +448,38 @@ def test_an_lms_disconnected_and_connected_again_finds_its_people(lms, school_a,
     again = Client(HTTP_HOST=school_a.host)
     assert _launch(lms, again, TEACHER).status_code == 302
     assert again.session["_auth_user_id"] == first.session["_auth_user_id"]
+
+
+def test_a_keyset_url_pointed_inside_the_network_shows_nothing_of_what_it_fetched(
+    lms, school_a, in_tenant
+):
+    with in_tenant(school_a.tenant):
+        LtiRegistration.objects.update(jwks_url=f"{lms.base}/internal")
+    refused = _launch(lms, Client(HTTP_HOST=school_a.host), TEACHER)
+    assert refused.status_code == 403
+    html = refused.content.decode()
+    assert (
+        "could not read the LMS&#x27;s keyset" in html or "could not read the LMS's keyset" in html
+    )
+    assert INTERNAL_SECRET not in html
+
+
+def test_bad_input_on_the_pages_gets_a_sentence(lms, school_a):
+    owner = client_for(school_a.owner, school_a.host)
+    bad = owner.post("/manage/lms/", {**lms.registration_fields(), "jwks_url": "not a url"})
+    assert bad.status_code == 400 and "Enter a valid URL" in bad.content.decode()
+    taken = owner.post(
+        "/manage/lms/", {**lms.registration_fields(), "deployment_ids": DEPLOYMENT_ID}
+    )
+    assert taken.status_code == 400 and "registered already" in taken.content.decode()
+    none = owner.post(
+        "/manage/lms/", {**lms.registration_fields(), "client_id": "x", "deployment_ids": " \n "}
+    )
+    assert none.status_code == 400 and "This field is required" in none.content.decode()
+
+    teacher = Client(HTTP_HOST=school_a.host)
+    _launch(lms, teacher, TEACHER, deep_link_return_url=f"{lms.base}/r")
+    picked = teacher.post(reverse("learning:lti:deep_link"), {"exercise": "not-an-id"}, follow=True)
+    assert "Pick one of the published exercises." in picked.content.decode()
+    # Without a deep-linking launch in the session, the picker says where to start.
+    assert client_for(school_a.teacher, school_a.host).get("/lti/deep-link/").status_code == 400

@@ -42,6 +42,7 @@ MENTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor"
 # Line items on which the platform answers a score with 404 (deleted in the LMS) or 503.
 GONE_LINE_ITEM = "gone"
 DOWN_LINE_ITEM = "down"
+INTERNAL_SECRET = "AWS-SECRET-ACCESS-KEY-of-the-instance"
 
 
 def rsa_pem_pair() -> tuple[str, str]:
@@ -301,6 +302,14 @@ class Platform:
                 conf = platform.conf
                 if request["path"] == "/jwks":
                     return self._send(200, conf.get_jwks())
+                if request["path"] == "/internal":  # what an address inside a network holds
+                    body = INTERNAL_SECRET.encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/plain")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return None
                 if request["path"] == "/memberships":
                     platform.received.roster_requests += 1
                     service = _Nrps(_Request(request), conf, f"{platform.base}/memberships")
