@@ -14,6 +14,7 @@ import json
 import threading
 import typing as t
 from dataclasses import dataclass, field
+from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -177,6 +178,9 @@ class Platform:
         self.members: list[LmsUser] = []
         self.context = Context(id="course-101", label="VLN101", title="Violin 101")
         self.conf: PlatformConf | None = None
+        # For browsers: who logs in next with each login hint (their `sub`), and the claims
+        # of their launch; the platform's /auth page signs it and auto-posts it to the tool.
+        self.expected: dict[str, tuple[LmsUser, dict]] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -282,6 +286,14 @@ class Platform:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _html(self, html: str):
+                data = html.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def _request(self, method: str) -> dict:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode() if length else ""
@@ -302,6 +314,10 @@ class Platform:
                 conf = platform.conf
                 if request["path"] == "/jwks":
                     return self._send(200, conf.get_jwks())
+                if request["path"] == "/auth":
+                    user, claims = platform.expected[request["query"]["login_hint"]]
+                    launch = platform.sign_launch(request["query"], user, **claims)
+                    return self._html(_auto_post_form(launch))
                 if request["path"] == "/internal":  # what an address inside a network holds
                     body = INTERNAL_SECRET.encode()
                     self.send_response(200)
@@ -353,6 +369,17 @@ class Platform:
                 return self._send(response.code, body, response.media_type)
 
         return Handler
+
+
+def _auto_post_form(launch: dict) -> str:
+    """The LMS's page that posts the signed launch to the tool, as platforms do."""
+    action, token, state = (escape(launch[k]) for k in ("launch_url", "id_token", "state"))
+    return (
+        f'<!doctype html><form method="post" action="{action}">'
+        f'<input type="hidden" name="id_token" value="{token}">'
+        f'<input type="hidden" name="state" value="{state}"></form>'
+        "<script>document.forms[0].submit()</script>"
+    )
 
 
 def follow_login(client, url: str) -> dict:
