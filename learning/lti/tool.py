@@ -38,8 +38,11 @@ from tenants.models import Role
 
 logger = logging.getLogger(__name__)
 
-# How long a spent nonce is remembered: as long as pylti1p3 keeps the nonces it issues.
-NONCE_LIFETIME_S = 24 * 60 * 60
+# How long a login's nonce and a launch's data are kept (pylti1p3's default is a day; an
+# hour bounds what anonymous login requests can put in the cache, and is plenty to pick an
+# exercise). A spent nonce is remembered as long, so it cannot be used again while valid.
+LAUNCH_DATA_LIFETIME_S = 60 * 60
+NONCE_LIFETIME_S = LAUNCH_DATA_LIFETIME_S
 SERVICE_TIMEOUT_S = 20
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -127,7 +130,8 @@ def oidc_login_redirect(request, *, launch_url: str):
     """Step one: the LMS's login initiation, answered with a redirect to its authorisation
     endpoint carrying a fresh state (cookie) and nonce."""
     try:
-        login = DjangoOIDCLogin(request, ToolConf(), launch_data_storage=_storage())
+        login = DjangoOIDCLogin(request, ToolConf())
+        login.set_launch_data_storage(_storage()).set_launch_data_lifetime(LAUNCH_DATA_LIFETIME_S)
         return login.redirect(launch_url)
     except (OIDCException, LtiException) as error:
         raise LaunchRefused(str(error)) from error
@@ -204,6 +208,7 @@ def launch_validate(request) -> LaunchData:
     conf = ToolConf()
     try:
         launch = Launch(request, conf, launch_data_storage=_storage())
+        launch.set_launch_data_lifetime(LAUNCH_DATA_LIFETIME_S)
         body = launch.get_launch_data()
     except (LtiException, OIDCException, requests.RequestException) as error:
         raise LaunchRefused(_reason(error)) from error
