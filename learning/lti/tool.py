@@ -28,7 +28,7 @@ from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
 from pylti1p3.names_roles import NamesRolesProvisioningService
 from pylti1p3.registration import Registration
-from pylti1p3.roles import StaffRole, StudentRole, TeacherRole
+from pylti1p3.roles import AbstractRole
 from pylti1p3.service_connector import ServiceConnector
 from pylti1p3.tool_config.abstract import ToolConfAbstract
 
@@ -216,13 +216,29 @@ def launch_validate(request) -> LaunchData:
     return LaunchData(registration=conf.matched, launch_id=launch.get_launch_id(), body=body)
 
 
+class _Teaching(AbstractRole):
+    _common_roles = ("Instructor", "Administrator", "TeachingAssistant")
+    _system_roles = ("Administrator", "SysAdmin")
+    _institution_roles = ("Administrator", "Faculty", "Instructor")
+    _context_roles = ("Instructor", "Administrator", "TeachingAssistant")
+
+
+class _Learning(AbstractRole):
+    # Not pylti1p3's StudentRole: it counts the system role "User" (everyone has it, a
+    # mentor too) and "Member" as students.
+    _common_roles = ("Learner",)
+    _institution_roles = ("Learner", "Student")
+    _context_roles = ("Learner",)
+
+
 def role_of(roles: list[str]) -> str | None:
-    """Practika's role for a list of LTI roles: Instructor or Administrator teaches, a
-    Learner studies; anything else (a mentor, a guest) gets none."""
+    """Practika's role for a list of LTI roles (full LIS URIs or short names): Instructor
+    (and its teaching-assistant sub-role) or Administrator teaches, a Learner studies;
+    anything else (a mentor, a content developer, a guest) gets none."""
     body = {CLAIM + "roles": roles}
-    if TeacherRole(body).check() or StaffRole(body).check():
+    if _Teaching(body).check():
         return Role.TEACHER
-    if StudentRole(body).check():
+    if _Learning(body).check():
         return Role.STUDENT
     return None
 

@@ -23,6 +23,7 @@ from billing.models import Subscription
 from config.celery_app import app as celery_app
 from learning.lti import services as lti_services
 from learning.lti import tasks as lti_tasks
+from learning.lti import tool as lti_tool
 from learning.models import Classroom, LtiContext, LtiGradeTarget, LtiIdentity, LtiRegistration
 from learning.replies import services as reply_services
 from learning.retries import MAX_RETRIES
@@ -483,3 +484,28 @@ def test_bad_input_on_the_pages_gets_a_sentence(lms, school_a):
     assert "Pick one of the published exercises." in picked.content.decode()
     # Without a deep-linking launch in the session, the picker says where to start.
     assert client_for(school_a.teacher, school_a.host).get("/lti/deep-link/").status_code == 400
+
+
+LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
+
+
+@pytest.mark.parametrize(
+    ("roles", "role"),
+    [
+        ([f"{LIS}membership#Instructor"], Role.TEACHER),
+        ([f"{LIS}membership/Instructor#TeachingAssistant"], Role.TEACHER),
+        ([f"{LIS}membership#Administrator"], Role.TEACHER),
+        ([f"{LIS}institution/person#Administrator"], Role.TEACHER),
+        ([f"{LIS}system/person#Administrator"], Role.TEACHER),
+        (["Instructor"], Role.TEACHER),  # the short form some platforms send
+        ([f"{LIS}membership#Learner"], Role.STUDENT),
+        (["Learner"], Role.STUDENT),
+        ([f"{LIS}membership#Learner", f"{LIS}membership#Instructor"], Role.TEACHER),
+        ([f"{LIS}membership#Mentor"], None),
+        ([f"{LIS}membership#Mentor", f"{LIS}system/person#User"], None),
+        ([f"{LIS}membership#ContentDeveloper"], None),
+        ([], None),
+    ],
+)
+def test_lti_roles_map_to_practikas(roles, role):
+    assert lti_tool.role_of(roles) == role
