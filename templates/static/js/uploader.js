@@ -78,6 +78,9 @@ class Uploader {
     this.pauseButton.addEventListener("click", () => this.pauseOrResume());
     this.cancelButton.addEventListener("click", () => this.cancel());
     root.uploader = this;
+    // A file chosen while the page's scripts were still loading (a slow connection): no
+    // change event is coming for it.
+    if (this.input.files[0]) this.upload(this.input.files[0]);
   }
 
   say(text) { this.status.textContent = text; }
