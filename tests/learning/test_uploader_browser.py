@@ -13,6 +13,9 @@ per part (e2e_server.PartPutLog), and moto's server here is wrapped to note each
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -45,6 +48,17 @@ PARTS = 8
 HELD_AFTER = 4  # parts let through before the reload: about half the file
 BUCKET = "practika-uploader-test"
 UPLOAD_TIMEOUT_MS = 180_000
+FORM = "/teach/exercises/new/"
+
+# Prints the Content Security Policy that the production settings send, with `origin` (moto's
+# server) as the media bucket's origin.
+POLICY = """
+import django
+django.setup()
+from django.conf import settings
+from csp.utils import build_policy
+print(build_policy(config=settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]))
+"""
 
 
 @pytest.fixture(scope="module")
@@ -113,8 +127,54 @@ def moto():
 
 
 @pytest.fixture(scope="module")
-def s3_stack(schools, django_db_blocker, tmp_path_factory, moto):
-    """The live stack in S3 mode: uploads and media in a bucket on moto's server."""
+def production_policy(moto) -> str:
+    """The production settings' Content Security Policy, which the live stacks here send on
+    every page (e2e_server.PolicyHeader): the uploader must work under it (no inline script or
+    style, no eval, parts sent only to the page's own host or the bucket)."""
+    _server, endpoint = moto
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "uploader-policy-test-" + "p" * 40,
+        "PRACTIKA_BASE_DOMAIN": e2e_server.BASE_DOMAIN,
+        "DATABASE_URL": "postgresql://nobody@localhost/none",
+        "PRACTIKA_CSP_MEDIA_ORIGINS": endpoint,
+        "PYTHONPATH": os.pathsep.join([str(e2e_server.ROOT / "platform"), str(e2e_server.ROOT)]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", POLICY],
+        cwd=e2e_server.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    policy = result.stdout.strip().splitlines()[-1]
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy, policy
+    return policy
+
+
+def _live_stack(django_db_blocker, data: Path, env: dict[str, str]):
+    with django_db_blocker.unblock():
+        database = e2e_server.database_url(connection.settings_dict)
+    return e2e_server.live_stack(database=database, data=data, extra_env=env)
+
+
+@pytest.fixture(scope="module")
+def local_stack(schools, django_db_blocker, tmp_path_factory, production_policy):
+    """The live stack in the embedded default's mode (parts to the local endpoint), under the
+    production policy."""
+    env = {"PRACTIKA_E2E_CONTENT_SECURITY_POLICY": production_policy}
+    with _live_stack(django_db_blocker, tmp_path_factory.mktemp("live-local"), env) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def s3_stack(schools, django_db_blocker, tmp_path_factory, moto, production_policy):
+    """The live stack in S3 mode (uploads and media in a bucket on moto's server), under the
+    production policy."""
     _server, endpoint = moto
     credentials = {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -134,11 +194,9 @@ def s3_stack(schools, django_db_blocker, tmp_path_factory, moto):
         "AWS_S3_ENDPOINT_URL": endpoint,
         "AWS_S3_REGION_NAME": "us-east-1",
         "AWS_S3_ADDRESSING_STYLE": "path",
+        "PRACTIKA_E2E_CONTENT_SECURITY_POLICY": production_policy,
     }
-    with django_db_blocker.unblock():
-        database = e2e_server.database_url(connection.settings_dict)
-    data = tmp_path_factory.mktemp("live-s3")
-    with e2e_server.live_stack(database=database, data=data, extra_env=env) as live:
+    with _live_stack(django_db_blocker, tmp_path_factory.mktemp("live-s3"), env) as live:
         # The browser PUTs parts straight to the bucket from the tenant's pages, and reads
         # each part's ETag: the bucket's CORS allows it, as infra/terraform/s3.tf does.
         client.put_bucket_cors(
@@ -156,6 +214,21 @@ def s3_stack(schools, django_db_blocker, tmp_path_factory, moto):
             },
         )
         yield live, client
+
+
+def _open_form(browser, stack, schools):
+    """A logged-in teacher's page, its console collected (the policy's violations show there)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: console.append(f"error: {error}"))
+    _log_in(page, stack, schools.a.teacher)
+    return context, page, console
+
+
+def _violations(console: list[str]) -> list[str]:
+    return [line for line in console if "Content Security Policy" in line]
 
 
 # --- The test -----------------------------------------------------------------------------------
@@ -220,14 +293,10 @@ def _resumable_state_saved(page: Page) -> bool:
     )
 
 
-def _upload_interrupted_by_reload(browser, stack, schools, big_file, part_puts) -> MediaFile:
+def _upload_interrupted_by_reload(browser, stack, schools, big_file, part_puts):
     """Upload `big_file` as a teacher's demonstration, reload at half way, let it resume.
     `part_puts()` reads the server's record of part PUTs. Returns the stored media file."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    console: list[str] = []
-    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: console.append(f"error: {error}"))
+    context, page, console = _open_form(browser, stack, schools)
     held, let_through, reloaded = [], [], threading.Event()
 
     def parts(route):
@@ -239,9 +308,8 @@ def _upload_interrupted_by_reload(browser, stack, schools, big_file, part_puts) 
         route.continue_()
 
     try:
-        _log_in(page, stack, schools.a.teacher)
         page.route(_is_part, parts)
-        page.goto(stack.url("school-a", "/teach/exercises/new/"))
+        page.goto(stack.url("school-a", FORM))
         page.set_input_files("[data-upload-input]", str(big_file))
 
         # Four parts stored, the fifth held in the browser: about half way.
@@ -277,6 +345,7 @@ def _upload_interrupted_by_reload(browser, stack, schools, big_file, part_puts) 
     finally:
         context.close()
 
+    assert not _violations(console), console
     after = [p for p in part_puts() if p["start"] >= reloaded_at]
     stored = {p["part"] for p in before}
     assert len(before) == len(stored) == HELD_AFTER, before
@@ -298,14 +367,20 @@ def _stored_media(schools, media_id: str) -> MediaFile:
 
 def _upload_straight(browser, stack, schools, big_file, part_puts) -> MediaFile:
     """Upload `big_file` with nothing in the way: the parts go up several at a time."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+    context, page, console = _open_form(browser, stack, schools)
     try:
-        _log_in(page, stack, schools.a.teacher)
-        page.goto(stack.url("school-a", "/teach/exercises/new/"))
+        page.goto(stack.url("school-a", FORM))
         page.set_input_files("[data-upload-input]", str(big_file))
         expect(page.locator("#id_demo")).not_to_have_value("", timeout=UPLOAD_TIMEOUT_MS)
         media_id = page.locator("#id_demo").input_value()
+        assert not _violations(console), console
+        # The policy was in force: an inline style is refused.
+        page.evaluate(
+            "document.head.append(Object.assign(document.createElement('style'),"
+            " {textContent: 'body { color: red; }'}))"
+        )
+        page.wait_for_timeout(200)
+        assert _violations(console), console
     finally:
         context.close()
     puts = part_puts()
@@ -344,7 +419,7 @@ def backend(request, schools, forget_uploads):
     """The live stack with the record of part PUTs (since now) and a reader of stored objects,
     on the local endpoint (the embedded default) or on moto's S3 server."""
     if request.param == "local":
-        live = request.getfixturevalue("stack")
+        live = request.getfixturevalue("local_stack")
         start = len(live.part_puts())
         yield SimpleNamespace(
             stack=live,

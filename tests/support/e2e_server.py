@@ -125,15 +125,42 @@ class PartPutLog:
                 log.write(json.dumps(entry) + "\n")
 
 
+class PolicyHeader:
+    """Sends `policy` as every response's Content-Security-Policy: a test passes the production
+    settings' policy (PRACTIKA_E2E_CONTENT_SECURITY_POLICY) to check pages under it, although
+    the stack runs the development settings, which send none."""
+
+    def __init__(self, app, policy: str):
+        self.app = app
+        self.policy = policy.encode()
+
+    async def __call__(self, scope, receive, send):
+        async def send_with_policy(message):
+            if message["type"] == "http.response.start":
+                headers = [
+                    h
+                    for h in message.get("headers", [])
+                    if h[0].lower() != b"content-security-policy"
+                ]
+                headers.append((b"content-security-policy", self.policy))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_policy if scope["type"] == "http" else send)
+
+
 def _serve_web(port: int, data: Path) -> None:
     import uvicorn
     from django.conf import settings
 
     from config.asgi import application
 
+    app = PartPutLog(application, data / "part-puts.jsonl")
+    if policy := os.environ.get("PRACTIKA_E2E_CONTENT_SECURITY_POLICY"):
+        app = PolicyHeader(app, policy)
     # The same trusted proxies as production's web command (PRACTIKA_TRUSTED_PROXIES).
     uvicorn.run(
-        PartPutLog(application, data / "part-puts.jsonl"),
+        app,
         host="127.0.0.1", port=port, log_level="warning", lifespan="off",
         proxy_headers=True, forwarded_allow_ips=",".join(settings.TRUSTED_PROXIES),
     )
