@@ -293,43 +293,60 @@ def _resumable_state_saved(page: Page) -> bool:
     )
 
 
-def _upload_interrupted_by_reload(browser, stack, schools, big_file, part_puts):
-    """Upload `big_file` as a teacher's demonstration, reload at half way, let it resume.
-    `part_puts()` reads the server's record of part PUTs. Returns the stored media file."""
-    context, page, console = _open_form(browser, stack, schools)
-    held, let_through, reloaded = [], [], threading.Event()
+def _start_and_hold_at_half(page: Page, stack, big_file, part_puts, console) -> threading.Event:
+    """Open the form, choose `big_file`, and return once the server has stored HELD_AFTER
+    parts while the browser holds the next ones back (`page.route`: they never leave it)
+    and golden-retriever has saved the upload. Setting the returned event lets parts through
+    again."""
+    held, let_through, release = [], [], threading.Event()
 
     def parts(route):
-        if route.request.method == "PUT" and not reloaded.is_set():
+        if route.request.method == "PUT" and not release.is_set():
             if len(let_through) >= HELD_AFTER:
-                held.append(route)  # never answered: the reload cancels it in the browser
+                held.append(route)  # never answered: a reload or a pause cancels it
                 return
             let_through.append(route.request.url)
         route.continue_()
 
+    def state():
+        status = page.locator("[data-upload-status]").text_content()
+        return f"parts {part_puts()}, status {status!r}, console {console}\n{stack.logs()}"
+
+    page.route(_is_part, parts)
+    page.goto(stack.url("school-a", FORM))
+    page.set_input_files("[data-upload-input]", str(big_file))
+    _wait_for(
+        page,
+        lambda: sum(p["status"] == 200 for p in part_puts()) >= HELD_AFTER,
+        timeout=120,
+        what=lambda: f"{HELD_AFTER} stored parts: {state()}",
+    )
+    _wait_for(page, lambda: held, timeout=30, what=lambda: f"a held part: {state()}")
+    _wait_for(
+        page,
+        lambda: _resumable_state_saved(page),
+        timeout=30,
+        what=lambda: f"golden-retriever's state: {state()}",
+    )
+    return release
+
+
+def _assert_resumed(before: list[dict], after: list[dict], part_puts) -> None:
+    """The parts stored before the interruption were not sent again; the others once each."""
+    stored = {p["part"] for p in before}
+    assert len(before) == len(stored) == HELD_AFTER, before
+    assert all(p["status"] == 200 for p in before), before
+    assert sorted(p["part"] for p in after) == sorted(set(range(1, PARTS + 1)) - stored), after
+    assert all(p["status"] == 200 for p in after), after
+    assert len(part_puts()) == PARTS, part_puts()
+
+
+def _upload_interrupted_by_reload(browser, stack, schools, big_file, part_puts):
+    """Upload `big_file` as a teacher's demonstration, reload at half way, let it resume.
+    `part_puts()` reads the server's record of part PUTs. Returns the stored media file."""
+    context, page, console = _open_form(browser, stack, schools)
     try:
-        page.route(_is_part, parts)
-        page.goto(stack.url("school-a", FORM))
-        page.set_input_files("[data-upload-input]", str(big_file))
-
-        # Four parts stored, the fifth held in the browser: about half way.
-        def state():
-            status = page.locator("[data-upload-status]").text_content()
-            return f"parts {part_puts()}, status {status!r}, console {console}\n{stack.logs()}"
-
-        _wait_for(
-            page,
-            lambda: sum(p["status"] == 200 for p in part_puts()) >= HELD_AFTER,
-            timeout=120,
-            what=lambda: f"{HELD_AFTER} stored parts: {state()}",
-        )
-        _wait_for(page, lambda: held, timeout=30, what=lambda: f"a held part: {state()}")
-        _wait_for(
-            page,
-            lambda: _resumable_state_saved(page),
-            timeout=30,
-            what=lambda: f"golden-retriever's state: {state()}",
-        )
+        reloaded = _start_and_hold_at_half(page, stack, big_file, part_puts, console)
         before = list(part_puts())
         assert not page.locator("#id_demo").input_value()
 
@@ -347,14 +364,73 @@ def _upload_interrupted_by_reload(browser, stack, schools, big_file, part_puts):
 
     assert not _violations(console), console
     after = [p for p in part_puts() if p["start"] >= reloaded_at]
-    stored = {p["part"] for p in before}
-    assert len(before) == len(stored) == HELD_AFTER, before
-    assert all(p["status"] == 200 for p in before), before
     # Resumed from the stored parts: only the others were sent, each once.
-    assert sorted(p["part"] for p in after) == sorted(set(range(1, PARTS + 1)) - stored), after
-    assert all(p["status"] == 200 for p in after), after
-    assert len(part_puts()) == PARTS, part_puts()
+    _assert_resumed(before, after, part_puts)
     return _stored_media(schools, media_id)
+
+
+def _upload_paused_and_resumed(browser, stack, schools, big_file, part_puts):
+    """Pause at half way, then resume: the server is asked what it has, the rest is sent."""
+    context, page, console = _open_form(browser, stack, schools)
+    pause = page.locator("[data-upload-pause]")
+    try:
+        release = _start_and_hold_at_half(page, stack, big_file, part_puts, console)
+        before = list(part_puts())
+        expect(pause).to_have_text("Pause")
+        pause.click()
+        expect(pause).to_have_text("Resume")
+        expect(page.locator("[data-upload-status]")).to_contain_text("Paused")
+        release.set()
+        page.wait_for_timeout(1000)
+        assert part_puts() == before, "a paused upload sent parts"
+        resumed_at = time.time()
+        pause.click()
+        expect(page.locator("#id_demo")).not_to_have_value("", timeout=UPLOAD_TIMEOUT_MS)
+        media_id = page.locator("#id_demo").input_value()
+    finally:
+        context.close()
+    assert not _violations(console), console
+    _assert_resumed(before, [p for p in part_puts() if p["start"] >= resumed_at], part_puts)
+    return _stored_media(schools, media_id)
+
+
+def _teachers_unfinished_upload(schools) -> MediaFile | None:
+    def find():
+        with tenant_context(schools.a.tenant):
+            media = MediaFile.objects.filter(
+                owner=schools.a.teacher, state=MediaFile.State.AWAITING_UPLOAD, declared_bytes=SIZE
+            )
+            return media.order_by("-pk").first()
+
+    return committed(find)
+
+
+def _upload_cancelled(browser, stack, schools, big_file, part_puts, pending) -> None:
+    """Cancel at half way: the page calls our abort, and the upload is gone on the server:
+    its media file, and its parts in storage (`pending(key)` lists an unfinished upload's)."""
+    context, page, console = _open_form(browser, stack, schools)
+    try:
+        _start_and_hold_at_half(page, stack, big_file, part_puts, console)
+        media = _teachers_unfinished_upload(schools)
+        assert media is not None
+        assert pending(media.source_key), "the upload's parts are in storage"
+        page.click("[data-upload-cancel]")
+        expect(page.locator("[data-upload-status]")).to_have_text("Upload cancelled.")
+        _wait_for(
+            page,
+            lambda: _teachers_unfinished_upload(schools) is None,
+            timeout=30,
+            what="the upload's media file to be deleted",
+        )
+        # A reload does not bring a cancelled upload back.
+        page.reload()
+        page.wait_for_timeout(1500)
+        expect(page.locator("[data-upload-progress]")).to_be_hidden()
+    finally:
+        context.close()
+    assert not _violations(console), console
+    assert len(part_puts()) == HELD_AFTER, part_puts()
+    assert pending(media.source_key) == []
 
 
 def _stored_media(schools, media_id: str) -> MediaFile:
@@ -425,6 +501,11 @@ def backend(request, schools, forget_uploads):
             stack=live,
             part_puts=lambda: live.part_puts()[start:],
             read=lambda key: (live.data / "private-media" / key).read_bytes(),
+            # The local backend keeps an unfinished upload's parts in <key>.upload-<id>/.
+            pending=lambda key: sorted(
+                folder.name
+                for folder in (live.data / "private-media" / key).parent.glob("*.upload-*")
+            ),
         )
     else:
         live, client = request.getfixturevalue("s3_stack")
@@ -434,6 +515,11 @@ def backend(request, schools, forget_uploads):
             stack=live,
             part_puts=lambda: server.puts[start:],
             read=lambda key: client.get_object(Bucket=BUCKET, Key=key)["Body"].read(),
+            pending=lambda key: [
+                u["UploadId"]
+                for u in client.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])
+                if u["Key"] == key
+            ],
         )
 
 
@@ -449,3 +535,12 @@ def test_upload_resumes_after_a_reload_without_sending_stored_parts_again(
         browser, backend.stack, schools, big_file, backend.part_puts
     )
     assert _md5(backend.read(media.source_key)) == _md5(big_file.read_bytes())
+
+
+def test_pause_then_resume_sends_only_the_missing_parts(browser, backend, schools, big_file):
+    media = _upload_paused_and_resumed(browser, backend.stack, schools, big_file, backend.part_puts)
+    assert _md5(backend.read(media.source_key)) == _md5(big_file.read_bytes())
+
+
+def test_cancel_aborts_the_upload_on_the_server(browser, backend, schools, big_file):
+    _upload_cancelled(browser, backend.stack, schools, big_file, backend.part_puts, backend.pending)
