@@ -1,13 +1,16 @@
-"""The page's uploader (templates/static/js/uploader.js, Uppy) in a real browser, on the live
-stack (tests/support/e2e_server.py), against both storage backends: the local endpoint of
-the embedded default, and moto's S3 server with presigned URLs, as in production.
+"""The page's uploader (templates/static/js/uploader.js, Uppy) in a real browser, on a live
+stack (tests/support/e2e_server.py) for each storage backend: the local endpoint of the
+embedded default, and moto's S3 server with presigned URLs, as in production. Both stacks
+send the production settings' Content Security Policy, and no page breaks it.
 
-A 60 MB file goes up in 8 parts, four at a time. Playwright holds back every part after the
-fourth (`page.route`: the request never leaves the browser), the page is reloaded once the
-server has stored four, and the upload resumes by itself (golden-retriever kept the file and
-the upload; `listParts` tells it what the server has): the server then receives parts 5 to 8
-only, each once. The part PUTs are counted where they arrive: the local endpoint writes a line
-per part (e2e_server.PartPutLog), and moto's server here is wrapped to note each UploadPart.
+A 60 MB file goes up in 8 parts, several at a time. To stop it at about half way, Playwright
+holds back every part after the fourth (`page.route`: the request never leaves the browser)
+once the server has stored four. Then the page is reloaded, and the upload resumes by itself
+(golden-retriever kept the file and the upload; `listParts` tells it what the server has); or
+it is paused and resumed; or cancelled. Either way the server receives the other four parts
+only, each once, or, cancelled, nothing more, and the upload is gone. The part PUTs are
+counted where they arrive: the local endpoint writes a line per part (e2e_server.PartPutLog),
+and moto's server here is wrapped to note each UploadPart.
 """
 
 from __future__ import annotations

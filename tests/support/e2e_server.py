@@ -264,10 +264,18 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=5)
 
 
+VENDOR = ROOT / "templates" / "static" / "vendor"
+
+
 @contextmanager
 def live_stack(*, database: str, data: Path, extra_env: dict[str, str] | None = None):
     """Start the web server and a worker on `database` (with `extra_env` added to their
     environment, e.g. a bucket for S3 mode); stop both afterwards."""
+    # The pages load Uppy and uPlot from the folder `make` builds (frontend/build.mjs).
+    built = ("uppy.js", "uplot/uPlot.iife.min.js")
+    missing = [name for name in built if not (VENDOR / name).exists()]
+    if missing:
+        raise RuntimeError(f"templates/static/vendor lacks {missing}: run `make frontend` first")
     port = free_port()
     env = dict(os.environ) | (extra_env or {})
     env["DATABASE_URL"] = database
