@@ -1,4 +1,5 @@
-// Weekly charts of the dashboards, drawn with uPlot (templates/static/vendor/uplot) from the
+// Weekly charts of the dashboards, drawn with uPlot (templates/static/vendor/uplot, built by
+// `make` from frontend/package-lock.json) from the
 // JSON next to each chart. The table beside each chart carries the same figures for screen
 // readers and for pages without JavaScript.
 //
