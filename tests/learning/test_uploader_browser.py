@@ -7,7 +7,8 @@ A 60 MB file goes up in 8 parts, several at a time. To stop it at about half way
 holds back every part after the fourth (`page.route`: the request never leaves the browser)
 once the server has stored four. Then the page is reloaded, and the upload resumes by itself
 (golden-retriever kept the file and the upload; `listParts` tells it what the server has); or
-it is paused and resumed; or cancelled. Either way the server receives the other four parts
+it is paused and resumed; or the browser goes offline, the parts in flight fail, and the
+upload goes on once it is back online; or it is cancelled. Either way the server receives the other four parts
 only, each once, or, cancelled, nothing more, and the upload is gone. The part PUTs are
 counted where they arrive: the local endpoint writes a line per part (e2e_server.PartPutLog),
 and moto's server here is wrapped to note each UploadPart.
@@ -296,11 +297,11 @@ def _resumable_state_saved(page: Page) -> bool:
     )
 
 
-def _start_and_hold_at_half(page: Page, stack, big_file, part_puts, console) -> threading.Event:
+def _start_and_hold_at_half(page: Page, stack, big_file, part_puts, console):
     """Open the form, choose `big_file`, and return once the server has stored HELD_AFTER
     parts while the browser holds the next ones back (`page.route`: they never leave it)
-    and golden-retriever has saved the upload. Setting the returned event lets parts through
-    again."""
+    and golden-retriever has saved the upload. Returns an event that lets parts through
+    again once set, and the routes held so far."""
     held, let_through, release = [], [], threading.Event()
 
     def parts(route):
@@ -331,7 +332,7 @@ def _start_and_hold_at_half(page: Page, stack, big_file, part_puts, console) -> 
         timeout=30,
         what=lambda: f"golden-retriever's state: {state()}",
     )
-    return release
+    return release, held
 
 
 def _assert_resumed(before: list[dict], after: list[dict], part_puts) -> None:
@@ -349,7 +350,7 @@ def _upload_interrupted_by_reload(browser, stack, schools, big_file, part_puts):
     `part_puts()` reads the server's record of part PUTs. Returns the stored media file."""
     context, page, console = _open_form(browser, stack, schools)
     try:
-        reloaded = _start_and_hold_at_half(page, stack, big_file, part_puts, console)
+        reloaded, _held = _start_and_hold_at_half(page, stack, big_file, part_puts, console)
         before = list(part_puts())
         assert not page.locator("#id_demo").input_value()
 
@@ -377,7 +378,7 @@ def _upload_paused_and_resumed(browser, stack, schools, big_file, part_puts):
     context, page, console = _open_form(browser, stack, schools)
     pause = page.locator("[data-upload-pause]")
     try:
-        release = _start_and_hold_at_half(page, stack, big_file, part_puts, console)
+        release, _held = _start_and_hold_at_half(page, stack, big_file, part_puts, console)
         before = list(part_puts())
         expect(pause).to_have_text("Pause")
         pause.click()
@@ -394,6 +395,32 @@ def _upload_paused_and_resumed(browser, stack, schools, big_file, part_puts):
         context.close()
     assert not _violations(console), console
     _assert_resumed(before, [p for p in part_puts() if p["start"] >= resumed_at], part_puts)
+    return _stored_media(schools, media_id)
+
+
+def _upload_through_a_lost_connection(browser, stack, schools, big_file, part_puts):
+    """At half way the browser goes offline and the parts in flight fail: the upload waits,
+    and goes on by itself once the connection is back, sending each missing part once."""
+    context, page, console = _open_form(browser, stack, schools)
+    try:
+        release, held = _start_and_hold_at_half(page, stack, big_file, part_puts, console)
+        before = list(part_puts())
+        context.set_offline(True)
+        release.set()
+        for route in list(held):
+            route.abort("internetdisconnected")
+        expect(page.locator("[data-upload-status]")).to_contain_text("Offline")
+        page.wait_for_timeout(1000)
+        assert part_puts() == before, "parts went up while offline"
+        assert not page.locator("#id_demo").input_value()
+        back_at = time.time()
+        context.set_offline(False)
+        expect(page.locator("#id_demo")).not_to_have_value("", timeout=UPLOAD_TIMEOUT_MS)
+        media_id = page.locator("#id_demo").input_value()
+    finally:
+        context.close()
+    assert not _violations(console), console
+    _assert_resumed(before, [p for p in part_puts() if p["start"] >= back_at], part_puts)
     return _stored_media(schools, media_id)
 
 
@@ -547,3 +574,10 @@ def test_pause_then_resume_sends_only_the_missing_parts(browser, backend, school
 
 def test_cancel_aborts_the_upload_on_the_server(browser, backend, schools, big_file):
     _upload_cancelled(browser, backend.stack, schools, big_file, backend.part_puts, backend.pending)
+
+
+def test_upload_goes_on_after_a_lost_connection(browser, backend, schools, big_file):
+    media = _upload_through_a_lost_connection(
+        browser, backend.stack, schools, big_file, backend.part_puts
+    )
+    assert _md5(backend.read(media.source_key)) == _md5(big_file.read_bytes())
