@@ -1,7 +1,7 @@
 from django.urls import path
 
 from tenants.mfa import views as mfa_views
-from tenants.views import entering, joining, portal
+from tenants.views import deletion, entering, joining, portal
 
 app_name = "tenants"
 
@@ -26,4 +26,9 @@ urlpatterns = [
     path("manage/join-code/rotate/", portal.join_code_rotate, name="join_code_rotate"),
     path("manage/settings/", portal.tenant_settings, name="settings"),
     path("manage/settings/mfa/", mfa_views.tenant_mfa_setting, name="mfa_setting"),
+    path("manage/settings/data/", deletion.data_policy, name="data_policy"),
+    # Deletion: the owner's page (open while the deletion is scheduled), a member's own.
+    path("manage/deletion/", deletion.tenant_deletion, name="deletion"),
+    path("manage/members/<uuid:public_id>/delete/", deletion.member_delete, name="member_delete"),
+    path("me/delete/", deletion.member_self_delete, name="member_self_delete"),
 ]

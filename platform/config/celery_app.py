@@ -14,4 +14,4 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each app's `tasks` module, and learning's per-feature ones: this is what imports every task
 # module for the worker (no module imports another just to register its tasks).
 app.autodiscover_tasks()
-app.autodiscover_tasks(["learning.media", "learning.alignment"])
+app.autodiscover_tasks(["learning.media", "learning.alignment", "learning.replies"])
