@@ -265,7 +265,11 @@ def tenant_purge(*, tenant: Tenant, now: datetime | None = None) -> PurgeResult:
             event.save(update_fields=["tenant", "data"])
         counts["audit_events"] = AuditEvent.objects.filter(tenant=tenant).delete()[0]
         # The schema (DROP SCHEMA … CASCADE) and, through Django's cascade, the domains,
-        # memberships, invitations and login handovers.
+        # memberships, invitations and login handovers. PostgreSQL refuses to drop a table with
+        # deferred constraint checks still pending in this transaction: run them first.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         tenant.delete(force_drop=True)
         counts["accounts"] = sum(
             1
@@ -376,9 +380,12 @@ def _account_delete(user: User) -> None:
     # that still point at it raise IntegrityError inside the caller's savepoint).
     user.groups.clear()
     user.user_permissions.clear()
-    for relation in User._meta.related_objects:
+    # Hidden relations too (related_name="+": audit events, invitations, login handovers).
+    for relation in User._meta.get_fields(include_hidden=True):
+        if not (relation.auto_created and not relation.concrete) or relation.many_to_many:
+            continue
         model = relation.related_model
-        if relation.many_to_many or not _public_model(model):
+        if not _public_model(model):
             continue
         rows = model._base_manager.filter(**{relation.field.name: user.pk})
         if relation.on_delete is models.SET_NULL:
