@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (pytest fixtures imported from their modules are parameters here)
 """A tenant's deletion, end to end, against real storage (a folder, and moto's S3 server with the
 real boto3) and the real stripe SDK talking to the local Stripe stand-in: the owner asks with a
 typed confirmation, the tenant closes, the grace period runs on an advanced clock, and the beat
@@ -28,7 +29,7 @@ SLUG = "doomed-school"
 
 
 @pytest.fixture
-def doomed(db, school_a, stripe_server, real_storage, tmp_path):  # noqa: F811
+def doomed(db, school_a, stripe_server, real_storage, tmp_path):
     """A school with content, stored objects, a logo, an invitation, a Stripe subscription and
     billing history; its teacher also teaches at school A."""
     owner = User.objects.create_user(email="owner@doomed.example.com", password=PASSWORD)
@@ -135,7 +136,7 @@ def _rows_pointing_at(tenant_pk: int) -> dict[str, int]:
     return found
 
 
-def _everything_there(doomed, real_storage) -> None:  # noqa: F811
+def _everything_there(doomed, real_storage) -> None:
     tenant = doomed.tenant
     assert schema_exists(tenant.schema_name)
     assert tenant_rows(tenant) == {"replies": 1, "comments": 2, "media": 2, "classes": 0}
@@ -149,7 +150,7 @@ def _everything_there(doomed, real_storage) -> None:  # noqa: F811
 def test_owner_schedules_the_deletion_and_the_tenant_closes(
     doomed,
     real_storage,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     tenant = _request_deletion(doomed, django_capture_on_commit_callbacks)
     assert tenant.is_closing
@@ -226,7 +227,7 @@ def test_after_the_grace_period_nothing_of_the_tenant_is_left(
     real_storage,
     stripe_server,
     monkeypatch,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     tenant = _request_deletion(doomed, django_capture_on_commit_callbacks)
     public_id, pk, schema = str(tenant.public_id), tenant.pk, tenant.schema_name
@@ -289,7 +290,7 @@ def test_staff_restore_within_the_grace_period_brings_everything_back(
     real_storage,
     public_host,
     monkeypatch,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     tenant = _request_deletion(doomed, django_capture_on_commit_callbacks)
     due = tenant.deletion_due_at
