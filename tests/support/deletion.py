@@ -60,6 +60,8 @@ class Storage:
 
 def _files(root: Path, prefix: str) -> list[str]:
     base = root / prefix
+    if base.is_file():
+        return [prefix]
     if not base.exists():
         return []
     return [str(p.relative_to(root)) for p in base.rglob("*") if p.is_file()]
