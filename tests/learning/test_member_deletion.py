@@ -65,7 +65,7 @@ def _expected_after(before, scene: Scene, *, comments_deleted: bool) -> dict[str
         "exercises": before["exercises"],
         "replies": before["replies"] - set(scene.leaving.reply_ids),
         "comments": before["comments"] - gone_comments,
-        "media": before["media"] - {m for m in scene.leaving.media_ids[1:]},
+        "media": before["media"] - set(scene.leaving.media_ids[1:]),
     }
 
 
