@@ -337,3 +337,12 @@ def _reply_public_id(tenant):
 
     with tenant_context(tenant):
         return Reply.objects.get().public_id
+
+
+def test_the_beat_entries_name_registered_tasks():
+    from config.celery_app import app
+
+    app.loader.import_default_modules()  # what a worker does at start-up
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"tenants.deletions_purge", "learning.replies_retention_all"} <= scheduled
+    assert scheduled <= set(app.tasks)
