@@ -1,4 +1,3 @@
-# ruff: noqa: F811 (pytest fixtures imported from their modules are parameters here)
 """A member's deletion against real storage (a folder, and moto's S3 server): their replies and
 recordings go from the rows and from storage, their comments are kept anonymised or deleted as
 the school's policy says, their account goes when it belongs to no other tenant, and the
@@ -15,7 +14,7 @@ from analytics.models import MemberProgress, Notification
 from learning.models import Comment, Exercise, MediaFile, Reply
 from tenants.models import AuditEvent, CommentsOnDeletion, Membership, Role, User
 from tests.conftest import client_for, token_client_for
-from tests.support.deletion import Content, fill, moto_endpoint, real_storage  # noqa: F401
+from tests.support.deletion import Content, fill
 from tests.support.factories import CommentFactory
 
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 (pytest fixtures imported from their modules are parameters here)
 """The school's retention of replies, on a frozen clock and real storage: exactly the replies
 whose classes all ended more than the retention's days ago go, rows and stored objects, and the
 run is recorded with its counts."""
@@ -16,7 +15,7 @@ from learning.models import Classroom, Comment, Exercise, MediaFile, Reply
 from learning.replies import retention, tasks
 from tenants.models import AuditEvent
 from tests.conftest import mfa_client_for, token_client_for
-from tests.support.deletion import fill, moto_endpoint, real_storage  # noqa: F401
+from tests.support.deletion import fill
 
 ENDED = date(2026, 6, 1)
 DAYS = 30

@@ -1,4 +1,4 @@
-# ruff: noqa: F811 (pytest fixtures imported from their modules are parameters here)
+# ruff: noqa: F811 (the Stripe stand-in fixture, imported from billing's conftest, is a parameter)
 """A tenant's deletion, end to end, against real storage (a folder, and moto's S3 server with the
 real boto3) and the real stripe SDK talking to the local Stripe stand-in: the owner asks with a
 typed confirmation, the tenant closes, the grace period runs on an advanced clock, and the beat
@@ -23,7 +23,7 @@ from tenants.models import AuditEvent, Domain, Invitation, Membership, Role, Ten
 from tenants.storage import tenant_storage_prefix
 from tests.billing.conftest import stripe_server, subscription_obj  # noqa: F401
 from tests.conftest import PASSWORD, client_for, mfa_client_for, token_client_for
-from tests.support.deletion import fill, logo_save, moto_endpoint, real_storage, tenant_rows  # noqa: F401
+from tests.support.deletion import fill, logo_save, tenant_rows
 
 SLUG = "doomed-school"
 
