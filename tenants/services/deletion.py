@@ -238,7 +238,9 @@ def tenant_purge(*, tenant: Tenant, now: datetime | None = None) -> PurgeResult:
     counts["branding_files"] = _branding_delete(tenant)
 
     with transaction.atomic():
-        tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        tenant = Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+        if tenant is None:  # another run purged it meanwhile
+            return PurgeResult(tenant_public_id=public_id, counts=counts)
         if not tenant.is_closing or tenant.deletion_due_at > now:  # restored meanwhile
             raise DomainError("This tenant's deletion is not due.", code="deletion_not_due")
         recipients = _owner_emails(tenant)

@@ -15,7 +15,7 @@ from learning.models import Comment, Exercise, MediaFile, Reply
 from tenants.models import AuditEvent, CommentsOnDeletion, Membership, Role, User
 from tests.conftest import client_for, token_client_for
 from tests.support.deletion import Content, fill
-from tests.support.factories import CommentFactory
+from tests.support.factories import CommentFactory, ExerciseFactory, ReplyFactory
 
 
 @dataclass
@@ -203,3 +203,27 @@ def test_who_may_delete_whom(school_a, school_b, scene):
     )
     assert last.status_code == 400 and last.json()["code"] == "last_owner"
     assert Membership.objects.filter(tenant=tenant).count() == 4
+
+
+def test_an_account_still_named_in_another_schema_stays(
+    school_a, school_b, scene, django_capture_on_commit_callbacks
+):
+    # The student once belonged to school B and was removed without deletion: a reply of theirs
+    # is still there, so their account must stay (and school B's data with it).
+    with tenant_context(school_b.tenant):
+        kept = ReplyFactory(
+            exercise=ExerciseFactory(created_by=school_b.teacher), student=school_a.student
+        ).pk
+    with django_capture_on_commit_callbacks(execute=True):
+        response = token_client_for(school_a.student, school_a.host).post(
+            "/api/v1/members/me/deletion/",
+            {"confirmation": school_a.student.email},
+            content_type="application/json",
+        )
+    assert response.status_code == 200 and response.json()["counts"]["account"] == 0
+    assert User.objects.filter(pk=school_a.student.pk).exists()
+    with tenant_context(school_b.tenant):
+        assert Reply.objects.filter(pk=kept).exists()
+    # The deletion in school A went through all the same, and the transaction is healthy.
+    assert not Membership.objects.filter(user=school_a.student, tenant=school_a.tenant).exists()
+    assert AuditEvent.objects.filter(tenant=school_a.tenant, action="member.deleted").exists()
