@@ -103,6 +103,17 @@ def _deletion_clear(tenant: Tenant) -> None:
     )
 
 
+def _require_within_grace(tenant: Tenant) -> None:
+    if not tenant.is_closing:
+        raise DomainError("No deletion is scheduled.", code="deletion_not_requested")
+    # Past the date the purge may be running (it deletes storage and cancels Stripe before its
+    # transaction): stopping it then could leave a tenant without its recordings.
+    if tenant.deletion_due_at <= timezone.now():
+        raise DomainError(
+            "The grace period is over: the deletion is under way.", code="deletion_under_way"
+        )
+
+
 # --- A tenant: request, cancel, restore ---------------------------------------------------
 
 
@@ -162,8 +173,7 @@ def tenant_deletion_request(
 def tenant_deletion_cancel(*, tenant: Tenant, actor: User) -> Tenant:
     """An owner takes back the deletion during the grace period; the tenant reopens as it was."""
     _require_owner(tenant=tenant, actor=actor)
-    if not tenant.is_closing:
-        raise DomainError("No deletion is scheduled.", code="deletion_not_requested")
+    _require_within_grace(tenant)
     due = tenant.deletion_due_at
     _deletion_clear(tenant)
     audit(actor=actor, tenant=tenant, action="tenant.deletion_cancelled", due_at=due.isoformat())
@@ -176,8 +186,7 @@ def tenant_restore(*, tenant: Tenant, actor: User, reason: str = "") -> Tenant:
     back, since nothing is deleted before the grace period ends."""
     if not actor.is_staff:
         raise PermissionDenied("Only Practika staff can restore a tenant.", code="forbidden")
-    if not tenant.is_closing:
-        raise DomainError("No deletion is scheduled.", code="deletion_not_requested")
+    _require_within_grace(tenant)
     due = tenant.deletion_due_at
     _deletion_clear(tenant)
     audit(

@@ -19,6 +19,7 @@ from django_tenants.utils import schema_exists
 
 from billing.models import BillingCustomer, Invoice, Subscription, SubscriptionChange, WebhookEvent
 from tenants import hosts, services, tasks
+from tenants.errors import DomainError
 from tenants.models import AuditEvent, Domain, Invitation, Membership, Role, Tenant, User
 from tenants.storage import tenant_storage_prefix
 from tests.billing.conftest import stripe_server, subscription_obj  # noqa: F401
@@ -220,6 +221,21 @@ def test_the_owner_cancels_through_the_api_and_the_tenant_reopens(doomed):
     assert AuditEvent.objects.filter(
         tenant=doomed.tenant, action="tenant.deletion_cancelled", actor=doomed.owner
     ).exists()
+
+
+def test_past_the_date_neither_owner_nor_staff_can_stop_it(
+    doomed, monkeypatch, django_capture_on_commit_callbacks
+):
+    tenant = _request_deletion(doomed, django_capture_on_commit_callbacks)
+    staff = User.objects.create_user(email="ops@practika.example", is_staff=True)
+    _at(monkeypatch, tenant.deletion_due_at + timedelta(seconds=1))
+    for call in (
+        lambda: services.tenant_restore(tenant=tenant, actor=staff, reason="late"),
+        lambda: services.tenant_deletion_cancel(tenant=tenant, actor=doomed.owner),
+    ):
+        with pytest.raises(DomainError) as raised:
+            call()
+        assert raised.value.code == "deletion_under_way"
 
 
 def test_after_the_grace_period_nothing_of_the_tenant_is_left(
