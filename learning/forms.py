@@ -49,6 +49,7 @@ class ExerciseForm(forms.Form):
 
 class ClassroomForm(forms.Form):
     name = forms.CharField(max_length=120)
+    ends_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     students = forms.MultipleChoiceField(
         required=False, widget=forms.CheckboxSelectMultiple, choices=()
     )

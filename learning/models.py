@@ -29,6 +29,8 @@ class Classroom(TimeStamped):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # The course's last day: the school's retention (Tenant.reply_retention_days) counts from it.
+    ends_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -210,7 +212,10 @@ class Comment(TimeStamped):
         REPLY = "reply", "Reply"
 
     reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None once its author was deleted and the school keeps comments anonymised.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     parent = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
     )

@@ -9,7 +9,7 @@ from django.conf import settings
 
 from tenants import selectors, services
 from tenants.errors import DomainError, SlugUnavailable
-from tenants.models import Role, Tenant
+from tenants.models import CommentsOnDeletion, Role, Tenant
 
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_FORMATS = frozenset({"PNG", "JPEG", "GIF", "WEBP"})
@@ -192,4 +192,30 @@ class SuspendForm(forms.Form):
     reason = forms.CharField(
         label="Reason", max_length=255, required=False,
         help_text="Kept in the audit log and shown to staff.",
+    )
+
+
+class ConfirmationForm(forms.Form):
+    """A typed confirmation before something that cannot be undone (a deletion)."""
+
+    confirmation = forms.CharField(max_length=254, strip=True)
+
+
+class DataPolicyForm(forms.Form):
+    member_comments = forms.ChoiceField(
+        label="When a member is deleted, their comments are",
+        choices=CommentsOnDeletion.choices,
+        widget=forms.RadioSelect,
+    )
+    reply_retention_days = forms.IntegerField(
+        label="Days replies are kept after a class ends",
+        required=False, min_value=0, max_value=10 * 366,
+        help_text="Leave empty to keep them until someone deletes them.",
+    )
+
+
+class RestoreForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason", max_length=255,
+        help_text="Why staff restore it (the owner asked support, say); kept in the audit log.",
     )

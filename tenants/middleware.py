@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from tenants import chrome, services
+from tenants.models import Role
 
 # URL names on a tenant's host that people who are not (yet) members may open.
 OPEN_URL_NAMES = frozenset(
@@ -50,6 +51,20 @@ OPEN_URL_NAMES = frozenset(
         "learning:lti:jwks",
     }
 )
+
+# What opens while a tenant's deletion is scheduled (tenants.services.deletion): logging in and
+# out, and, for owners, the page that cancels it. Everything else shows the closing notice.
+CLOSING_OPEN_URL_NAMES = frozenset(
+    {
+        "account_login",
+        "account_logout",
+        "mfa_authenticate",
+        "tenants:handover",
+        "healthz",
+        "readyz",
+    }
+)
+CLOSING_OWNER_URL_NAMES = frozenset({"tenants:deletion"})
 
 
 def is_public(request: HttpRequest) -> bool:
@@ -104,8 +119,14 @@ class TenantAccessMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if is_public(request) or request.path.startswith("/api/"):
+        if is_public(request):
             return None
+        if request.tenant.is_closing and not request.path.startswith("/api/"):
+            closed = self._closing(request)
+            if closed is not None:
+                return closed
+        if request.path.startswith("/api/"):
+            return None  # tenants.permissions applies the same rules to the API
         match = request.resolver_match
         if match is not None and match.view_name in OPEN_URL_NAMES:
             return None
@@ -118,3 +139,18 @@ class TenantAccessMiddleware:
                 request, "tenants/no_access.html", {"tenant": request.tenant}, status=403
             )
         return None
+
+    def _closing(self, request: HttpRequest) -> HttpResponse | None:
+        if request.path.startswith((settings.STATIC_URL, settings.MEDIA_URL)):
+            return None
+        match = request.resolver_match
+        name = match.view_name if match is not None else ""
+        if name in CLOSING_OPEN_URL_NAMES:
+            return None
+        is_owner = request.membership is not None and request.membership.role == Role.OWNER
+        if is_owner and name in CLOSING_OWNER_URL_NAMES:
+            return None
+        return render(
+            request, "tenants/closing.html", {"tenant": request.tenant, "is_owner": is_owner},
+            status=403,
+        )

@@ -24,6 +24,13 @@ def tenant_logo_path(tenant: Tenant, filename: str) -> str:
     return f"tenants/{tenant.public_id}/branding/logo-{uuid.uuid4().hex[:8]}.{extension}"
 
 
+class CommentsOnDeletion(models.TextChoices):
+    """What a school does with a deleted member's comments."""
+
+    ANONYMISE = "anonymise", "Keep them, without the author's name"
+    DELETE = "delete", "Delete them"
+
+
 class Tenant(TenantMixin):
     """A school or a teacher's studio; each has its own PostgreSQL schema."""
 
@@ -46,6 +53,20 @@ class Tenant(TenantMixin):
     suspension_reason = models.CharField(max_length=255, blank=True)
     # Set by an owner: owners, admins and teachers need two-factor authentication here.
     mfa_required = models.BooleanField(default=False)
+    # Deletion asked for by an owner (tenants.services.deletion): closed to members until
+    # `deletion_due_at`, when the beat task purges it; cancelled by an owner or restored by staff
+    # before then.
+    deletion_requested_at = models.DateTimeField(null=True, blank=True)
+    deletion_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deletion_requested_by = models.ForeignKey(
+        "User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The school's data policies: what happens to a deleted member's comments, and how many days
+    # after a class ends its replies are kept (None: kept until deleted).
+    member_comments_on_deletion = models.CharField(
+        max_length=10, choices=CommentsOnDeletion.choices, default=CommentsOnDeletion.ANONYMISE
+    )
+    reply_retention_days = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -61,6 +82,15 @@ class Tenant(TenantMixin):
             models.CheckConstraint(
                 condition=models.Q(status__in=["active", "suspended"]), name="tenant_status_valid"
             ),
+            models.CheckConstraint(
+                condition=models.Q(member_comments_on_deletion__in=["anonymise", "delete"]),
+                name="tenant_member_comments_policy_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(deletion_due_at__isnull=True)
+                | models.Q(deletion_requested_at__isnull=False),
+                name="tenant_deletion_due_needs_request",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -69,6 +99,11 @@ class Tenant(TenantMixin):
     @property
     def is_suspended(self) -> bool:
         return self.status == self.Status.SUSPENDED
+
+    @property
+    def is_closing(self) -> bool:
+        """Deletion is scheduled: closed to members, purged at `deletion_due_at`."""
+        return self.deletion_due_at is not None
 
     def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
         """A spare schema renamed into place, or a clone of the migrated template schema

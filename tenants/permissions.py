@@ -28,6 +28,11 @@ class IsTenantMember(BasePermission):
         if request.tenant.is_suspended:
             self.message = "This school or studio is suspended."
             return False
+        if request.tenant.is_closing and not getattr(view, "open_while_closing", False):
+            self.message = (
+                "This school or studio is scheduled for deletion; only its owner can cancel it."
+            )
+            return False
         return api_membership(request) is not None
 
 
@@ -71,6 +76,7 @@ class IsAuthenticatedOnActiveTenant(BasePermission):
             request.user and request.user.is_authenticated
             and request.tenant.schema_name != "public"
             and not request.tenant.is_suspended
+            and not request.tenant.is_closing
         )
 
 

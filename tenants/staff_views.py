@@ -1,4 +1,5 @@
-"""Practika staff pages on the public site: every tenant, its members, and suspension."""
+"""Practika staff pages on the public site: every tenant, its members, suspension, and restoring
+a tenant whose deletion is scheduled."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tenants import forms, hosts, selectors, services
 from tenants.decorators import require_staff
+from tenants.errors import DomainError
 from tenants.models import Tenant
 
 PAGE_SIZE = 50
@@ -54,6 +56,7 @@ def tenant_detail(request: HttpRequest, public_id) -> HttpResponse:
             "events": selectors.audit_events_for_tenant(tenant=tenant),
             "tenant_url": hosts.tenant_url(tenant.slug),
             "suspend_form": forms.SuspendForm(),
+            "restore_form": forms.RestoreForm(),
         },
     )
 
@@ -75,4 +78,24 @@ def tenant_reactivate(request: HttpRequest, public_id) -> HttpResponse:
     tenant = _tenant_or_404(public_id)
     services.tenant_reactivate(tenant=tenant, actor=request.user)
     messages.success(request, f"{tenant.name} is active again.")
+    return redirect("staff:tenant_detail", public_id=tenant.public_id)
+
+
+@require_staff
+@require_POST
+def tenant_restore(request: HttpRequest, public_id) -> HttpResponse:
+    """Stop a scheduled deletion within its grace period, with a written reason."""
+    tenant = _tenant_or_404(public_id)
+    form = forms.RestoreForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason for restoring it.")
+        return redirect("staff:tenant_detail", public_id=tenant.public_id)
+    try:
+        services.tenant_restore(
+            tenant=tenant, actor=request.user, reason=form.cleaned_data["reason"]
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{tenant.name} is restored: its deletion is cancelled.")
     return redirect("staff:tenant_detail", public_id=tenant.public_id)

@@ -5,10 +5,13 @@ it must run in that tenant's schema (tenant-schemas-celery carries the schema in
 headers). A deployment check or an operator queues it for a tenant and compares the answer;
 the services test suite does the same against a real worker and broker.
 
-`spare_schemas_refill` keeps the pool of spare schemas full (tenants.schema_pool).
+`spare_schemas_refill` keeps the pool of spare schemas full (tenants.schema_pool);
+`deletions_purge` purges the tenants whose deletion is due (tenants.services.deletion).
 """
 
 from __future__ import annotations
+
+import logging
 
 from celery import shared_task
 from celery.result import AsyncResult
@@ -17,6 +20,8 @@ from django_tenants.utils import tenant_context
 
 from tenants import schema_pool
 from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, soft_time_limit=20, time_limit=30, ignore_result=False)
@@ -48,3 +53,24 @@ def spare_schemas_refill() -> dict[str, int]:
     concurrent runs take turns)."""
     refill = schema_pool.spares_refill()
     return {"discarded": refill.discarded, "created": refill.created}
+
+
+@shared_task(
+    name="tenants.deletions_purge", acks_late=True, soft_time_limit=50 * 60, time_limit=55 * 60
+)
+def deletions_purge() -> dict[str, int]:
+    """Beat: purge every tenant whose deletion grace period is over (tenants.services.deletion).
+    A tenant that fails part-way (Stripe or storage unreachable) stays closed and is tried again
+    on the next run; the others go on."""
+    from tenants.services import deletion  # the services import this module
+
+    purged = failed = 0
+    for tenant in deletion.tenants_due_for_purge():
+        try:
+            deletion.tenant_purge(tenant=tenant)
+        except Exception:
+            logger.exception("purge of tenant %s failed; tried again next run", tenant.public_id)
+            failed += 1
+        else:
+            purged += 1
+    return {"purged": purged, "failed": failed}

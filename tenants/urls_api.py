@@ -2,13 +2,20 @@
 
 from django.urls import path
 
-from tenants.apis import invitations, members
+from tenants.apis import deletion, invitations, members
 
 app_name = "api"
 
 urlpatterns = [
     path("tenant/", members.TenantDetailApi.as_view(), name="tenant"),
+    path("tenant/deletion/", deletion.TenantDeletionApi.as_view(), name="tenant_deletion"),
+    path("tenant/data-policy/", deletion.DataPolicyApi.as_view(), name="data_policy"),
     path("members/", members.MemberListApi.as_view(), name="members"),
+    path("members/me/deletion/", deletion.MyDeletionApi.as_view(), name="my_deletion"),
+    path(
+        "members/<uuid:public_id>/deletion/", deletion.MemberDeletionApi.as_view(),
+        name="member_deletion",
+    ),
     path("members/<uuid:public_id>/", members.MemberUpdateApi.as_view(), name="member"),
     path("invitations/", invitations.InvitationListCreateApi.as_view(), name="invitations"),
     path(

@@ -14,4 +14,5 @@ urlpatterns = [
         "tenants/<uuid:public_id>/reactivate/", staff_views.tenant_reactivate,
         name="tenant_reactivate",
     ),
+    path("tenants/<uuid:public_id>/restore/", staff_views.tenant_restore, name="tenant_restore"),
 ]

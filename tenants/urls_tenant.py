@@ -2,7 +2,7 @@ from django.urls import path
 
 from tenants.mfa import views as mfa_views
 from tenants.sso import views as sso_views
-from tenants.views import entering, joining, portal
+from tenants.views import deletion, entering, joining, portal
 
 app_name = "tenants"
 
@@ -21,11 +21,17 @@ urlpatterns = [
     path("manage/members/<uuid:public_id>/remove/", portal.member_remove, name="member_remove"),
     path("manage/invitations/", portal.invitation_create, name="invitation_create"),
     path(
-        "manage/invitations/<uuid:public_id>/revoke/", portal.invitation_revoke,
+        "manage/invitations/<uuid:public_id>/revoke/",
+        portal.invitation_revoke,
         name="invitation_revoke",
     ),
     path("manage/join-code/rotate/", portal.join_code_rotate, name="join_code_rotate"),
     path("manage/settings/", portal.tenant_settings, name="settings"),
     path("manage/settings/mfa/", mfa_views.tenant_mfa_setting, name="mfa_setting"),
     path("manage/sign-in/", sso_views.sign_on_settings, name="sign_on"),
+    path("manage/settings/data/", deletion.data_policy, name="data_policy"),
+    # Deletion: the owner's page (open while the deletion is scheduled), a member's own.
+    path("manage/deletion/", deletion.tenant_deletion, name="deletion"),
+    path("manage/members/<uuid:public_id>/delete/", deletion.member_delete, name="member_delete"),
+    path("me/delete/", deletion.member_self_delete, name="member_self_delete"),
 ]

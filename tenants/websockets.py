@@ -54,7 +54,8 @@ class _MembershipGate:
 
     async def __call__(self, scope, receive, send):
         membership = await _membership(scope["user"], scope["tenant"])
-        if membership is None or scope["tenant"].is_suspended:
+        tenant = scope["tenant"]
+        if membership is None or tenant.is_suspended or tenant.is_closing:
             await _refuse(send, CLOSE_FORBIDDEN)
             return None
         scope["membership"] = membership

@@ -19,8 +19,9 @@ from django.test.utils import setup_databases
 from tenants import hosts
 from tenants.models import Membership, Role, Tenant, User
 
-# The browser tests' fixtures (`browser`, `stack`), shared by tests/learning and tests/analytics.
-pytest_plugins = ["tests.support.browser"]
+# The browser tests' fixtures (`browser`, `stack`), shared by tests/learning and tests/analytics;
+# real storage in both modes (`real_storage`, one moto server per session) for the deletion tests.
+pytest_plugins = ["tests.support.browser", "tests.support.deletion"]
 
 PASSWORD = "correct-horse-battery-staple"
 

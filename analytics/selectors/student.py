@@ -121,7 +121,7 @@ def student_dashboard(*, user, now: datetime | None = None) -> StudentDashboard:
         FeedbackItem(
             at=comment.created_at, kind="comment", exercise_title=comment.reply.exercise.title,
             reply_id=str(comment.reply.public_id), text=comment.body[:280],
-            author=comment.author.display_name,
+            author=comment.author.display_name if comment.author else "Former member",
         )
         for comment in comments
     ]

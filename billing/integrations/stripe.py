@@ -204,6 +204,18 @@ def subscription_get(subscription_id: str) -> dict:
 
 
 @_our_errors
+def subscription_cancel(subscription_id: str) -> dict | None:
+    """Cancel a subscription now (`DELETE /v1/subscriptions/{id}`); None if Stripe has none by
+    that id (cancelled and gone already)."""
+    try:
+        return _plain(_client().v1.subscriptions.cancel(subscription_id))
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404:
+            return None
+        raise
+
+
+@_our_errors
 def subscription_item_set_quantity(*, item_id: str, quantity: int, proration: str) -> dict:
     """Change a subscription item's quantity (a school's seats), prorated."""
     params = {"quantity": quantity, "proration_behavior": proration}

@@ -23,6 +23,9 @@ from tenants.permissions import api_membership
 # --- Output shapes ------------------------------------------------------------------------
 
 
+FORMER_MEMBER = "Former member"
+
+
 class UserOut(serializers.Serializer):
     public_id = serializers.UUIDField()
     display_name = serializers.CharField()
@@ -58,6 +61,7 @@ class ExerciseOut(serializers.Serializer):
 class ClassroomOut(serializers.Serializer):
     public_id = serializers.UUIDField()
     name = serializers.CharField()
+    ends_on = serializers.DateField(allow_null=True)
     student_count = serializers.IntegerField(required=False)
 
 
@@ -75,9 +79,23 @@ class ReplyOut(serializers.Serializer):
     reviewed_at = serializers.DateTimeField(allow_null=True)
 
 
+class AuthorOut(serializers.Serializer):
+    """A comment's author; `public_id` is null, and the name "Former member", once the author
+    was deleted and the school keeps their comments anonymised (learning.deletion)."""
+
+    public_id = serializers.UUIDField(allow_null=True)
+    display_name = serializers.CharField()
+
+    def to_representation(self, instance):
+        author = instance.author  # the comment itself (source="*"): DRF skips None fields
+        if author is None:
+            return {"public_id": None, "display_name": FORMER_MEMBER}
+        return super().to_representation(author)
+
+
 class CommentOut(serializers.Serializer):
     public_id = serializers.UUIDField()
-    author = UserOut()
+    author = AuthorOut(source="*")
     side = serializers.ChoiceField(choices=Comment.Side.choices)
     at_ms = serializers.IntegerField()
     body = serializers.CharField()  # plain text: clients must render it as text, never HTML
@@ -203,6 +221,7 @@ class ExercisePublishApi(APIView):
 class ClassroomIn(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     students = serializers.ListField(child=serializers.UUIDField(), required=False)
+    ends_on = serializers.DateField(required=False, allow_null=True, default=None)
 
 
 class ClassroomListApi(PaginatedListMixin, APIView):
@@ -223,6 +242,7 @@ class ClassroomListApi(PaginatedListMixin, APIView):
             student_ids=User.objects.filter(
                 public_id__in=data.validated_data.get("students", [])
             ).values_list("pk", flat=True),
+            ends_on=data.validated_data["ends_on"],
         )
         return Response(ClassroomOut(classroom).data, status=status.HTTP_201_CREATED)
 

@@ -9,7 +9,7 @@ transaction and queue side effects after commit.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -45,8 +45,10 @@ def classroom_save(
     name: str,
     student_ids: Iterable[int],
     classroom: Classroom | None = None,
+    ends_on: date | None = None,
 ) -> Classroom:
-    """Create or rename a class and set its students."""
+    """Create or rename a class and set its students and its end date (from which the school's
+    retention of replies counts)."""
     roles.require_teacher(member)
     name = name.strip()
     if not name:
@@ -54,10 +56,11 @@ def classroom_save(
     if Classroom.objects.filter(name=name).exclude(pk=getattr(classroom, "pk", None)).exists():
         raise DomainError(f"There is already a class called “{name}”.", code="name_taken")
     if classroom is None:
-        classroom = Classroom.objects.create(name=name, created_by=member.user)
+        classroom = Classroom.objects.create(name=name, created_by=member.user, ends_on=ends_on)
     else:
         classroom.name = name
-        classroom.save(update_fields=["name", "updated_at"])
+        classroom.ends_on = ends_on
+        classroom.save(update_fields=["name", "ends_on", "updated_at"])
     classroom.students.set(_members_by_id(student_ids))
     return classroom
 

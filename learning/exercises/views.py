@@ -251,6 +251,7 @@ def _classroom_form(request, classroom: Classroom | None) -> HttpResponse:
                     classroom=classroom,
                     name=form.cleaned_data["name"],
                     student_ids=_student_ids(request, form.cleaned_data["students"]),
+                    ends_on=form.cleaned_data["ends_on"],
                 )
                 messages.success(request, f"Class “{classroom.name}” is saved.")
                 return redirect("learning:classes")
@@ -261,6 +262,7 @@ def _classroom_form(request, classroom: Classroom | None) -> HttpResponse:
         if classroom is not None:
             initial = {
                 "name": classroom.name,
+                "ends_on": classroom.ends_on,
                 "students": [str(u.public_id) for u in classroom.students.all()],
             }
         form = ClassroomForm(initial=initial, **choices)

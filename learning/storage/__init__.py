@@ -78,6 +78,7 @@ __all__ = [
     "pending_uploads",
     "playback_url",
     "tenant_prefix",
+    "tenant_purge",
     "upload",
 ]
 
@@ -150,6 +151,14 @@ def delete_prefix(*, prefix: str) -> int:
     if not prefix.endswith("/") or prefix == tenant_prefix():
         raise KeyRefused(f"Refusing to delete a whole tenant or a partial name: {prefix!r}")
     return _backend().delete_prefix(prefix)
+
+
+def tenant_purge(*, tenant) -> int:
+    """Delete every object under `tenant`'s folder, unfinished uploads included (the tenant's
+    deletion, once its grace period is over); return how many objects went. The one operation
+    that takes a whole tenant's folder, and it names the tenant explicitly."""
+    prefix = tenant_prefix(tenant)
+    return _backend().delete_prefix(check_key(prefix, tenant=tenant))
 
 
 def delete_key(*, key: str) -> None:

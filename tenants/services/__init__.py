@@ -6,12 +6,22 @@ use `from tenants import services` and the names re-exported here.
 - users: accounts; members: roles, removal, activity, and the one path every join takes
 - invitations: invitations by email; join_codes: a tenant's join code
 - auditing: the audit trail
+- deletion: a tenant's deletion (grace period, cancel, staff restore, purge), a member's
+  deletion, accounts that belong to no tenant, and the school's data policies
 
 Each service takes the acting user where there is one, runs in a transaction, leaves an
 audit entry, and queues side effects (email) only after commit.
 """
 
 from tenants.services.auditing import audit
+from tenants.services.deletion import (
+    member_delete,
+    tenant_data_policy_set,
+    tenant_deletion_cancel,
+    tenant_deletion_request,
+    tenant_purge,
+    tenant_restore,
+)
 from tenants.services.invitations import (
     invitation_accept,
     invitation_accept_with_signup,
@@ -67,6 +77,7 @@ __all__ = [
     "join_signup_start",
     "join_with_code",
     "join_with_code_signup",
+    "member_delete",
     "membership_change_role",
     "membership_remove",
     "membership_touch",
@@ -76,8 +87,13 @@ __all__ = [
     "signup_with_tenant",
     "slug_check",
     "tenant_create",
+    "tenant_data_policy_set",
+    "tenant_deletion_cancel",
+    "tenant_deletion_request",
+    "tenant_purge",
     "tenant_reactivate",
     "tenant_require_mfa",
+    "tenant_restore",
     "tenant_suspend",
     "tenant_update",
     "user_create",

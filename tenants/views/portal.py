@@ -140,4 +140,16 @@ def tenant_settings(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Settings saved.")
             return redirect("tenants:settings")
-    return render(request, "tenants/manage/settings.html", {"form": form})
+    policy_form = forms.DataPolicyForm(
+        initial={
+            "member_comments": tenant.member_comments_on_deletion,
+            "reply_retention_days": tenant.reply_retention_days,
+        }
+    )
+    return render(
+        request, "tenants/manage/settings.html",
+        {
+            "form": form, "policy_form": policy_form,
+            "acting_is_owner": request.membership.role == Role.OWNER,
+        },
+    )

@@ -92,6 +92,12 @@ class StripeServer:
         if parts[:1] == ["subscription_items"]:
             return 200, {"id": parts[1], "object": "subscription_item",
                          "quantity": int(params["quantity"])}
+        if parts[:1] == ["subscriptions"] and len(parts) == 2 and method == "DELETE":
+            subscription = self.subscriptions.get(parts[1])
+            if subscription is None:
+                return 404, _error("No such subscription: " + parts[1])
+            subscription.update(status="canceled", canceled_at=1_800_000_000)
+            return 200, subscription
         if parts[:1] == ["subscriptions"] and len(parts) == 2:
             return 200, self.subscriptions[parts[1]]
         if parts == ["invoices", "create_preview"]:

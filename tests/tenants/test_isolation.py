@@ -225,7 +225,10 @@ def resolves_to(path: str, route: Route) -> bool:
 # Every kind of object school B holds for the walk, and the routes whose URLs take its ids.
 # The walk must have collected ids of each kind and put them into each of these routes.
 ROUTES_TAKING: dict[str, tuple[str, ...]] = {
-    "membership": ("tenants:member_role", "tenants:member_remove", "api:member"),
+    "membership": (
+        "tenants:member_role", "tenants:member_remove", "api:member",
+        "tenants:member_delete", "api:member_deletion",
+    ),
     "invitation": ("tenants:invitation_revoke", "api:invitation"),
     "invitation_token": ("tenants:invitation_accept", "api:invitation_accept"),
     "join_code": ("tenants:join",),
@@ -291,6 +294,7 @@ def bodies(content: SchoolContent) -> dict[str, dict]:
     first |= {kind: ids[0] for kind, ids in content.ids.items() if ids}
     return {
         "api:member": {"role": "teacher"},
+        "api:member_deletion": {"confirmation": "student@school-b.example.com"},
         "api-exercise": {"title": "Renamed"},
         "api-exercises": {
             "title": "Mine",

@@ -200,3 +200,25 @@ def test_personal_events_reach_only_that_user_in_that_tenant(schools: Schools):
         await socket_student.disconnect()
 
     run(scenario)
+
+
+def test_a_member_is_refused_while_the_school_is_being_deleted(schools: Schools):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenants.models import Tenant
+
+    tenant = Tenant.objects.get(pk=schools.a.tenant.pk)  # the shared object stays as it was
+    tenant.deletion_requested_at = timezone.now()
+    tenant.deletion_due_at = timezone.now() + timedelta(days=30)
+    tenant.save(update_fields=["deletion_requested_at", "deletion_due_at"])
+    cookie = login_cookie(schools.a.student, schools.a.host)
+
+    async def scenario():
+        socket = communicator(schools.a.host, cookie)
+        connected, code = await socket.connect()
+        assert not connected
+        assert code == CLOSE_FORBIDDEN
+
+    run(scenario)

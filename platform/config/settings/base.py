@@ -514,6 +514,19 @@ PRACTIKA_SEAT_SYNC_DEBOUNCE_S = env.int("PRACTIKA_SEAT_SYNC_DEBOUNCE_S", default
 # Asked by tenants.services before anyone joins (plan limits), and told of changes (seats).
 PRACTIKA_MEMBERSHIP_POLICY = "billing.policies.MembershipPolicy"
 
+# --- Deletion and retention (docs/data-deletion.md) -----------------------------------------
+# Days between an owner's request to delete a tenant and its purge (cancellable until then).
+PRACTIKA_TENANT_DELETION_GRACE_DAYS = env.int("PRACTIKA_TENANT_DELETION_GRACE_DAYS", default=30)
+# The apps' parts of a tenant's, a member's or an account's deletion (tenants imports no app).
+PRACTIKA_DATA_DELETION_HOOKS = ["billing.deletion", "analytics.deletion", "learning.deletion"]
+CELERY_BEAT_SCHEDULE |= {
+    "tenants-deletions-purge": {"task": "tenants.deletions_purge", "schedule": 60 * 60},
+    "learning-replies-retention": {
+        "task": "learning.replies_retention_all",
+        "schedule": crontab(minute=15, hour=2),
+    },
+}
+
 # --- Page chrome -----------------------------------------------------------------------------
 # Cached with the membership and read in the same cache round trip (tenants.chrome): the bell
 # and the billing banner, each dropped by its own app when its rows change.

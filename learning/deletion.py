@@ -1,0 +1,116 @@
+"""learning's part of deleting data (tenants.services.deletion calls it through
+`PRACTIKA_DATA_DELETION_HOOKS`): a purged tenant's stored objects, and a deleted member's
+replies, recordings and comments.
+
+What a deleted member leaves: their replies go with their recordings, alignments and the
+comments on them; their comments elsewhere are kept without an author or deleted, as the school
+chose (`Tenant.member_comments_on_deletion`), and answers others wrote to a deleted comment are
+kept (moved up to the top of the thread). Exercises and classes a teacher made are the school's
+teaching material: they stay, handed to an owner, with their demonstration recordings.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django_tenants.utils import tenant_context
+
+from learning import storage
+from learning.media import cleanup
+from learning.models import ActivityEvent, Classroom, Comment, Exercise, MediaFile, Reply
+from tenants.models import CommentsOnDeletion, Membership, Role
+
+logger = logging.getLogger(__name__)
+
+
+def tenant_purge(*, tenant) -> dict[str, int]:
+    """Delete every stored object under the tenant's folder (both backends), unfinished uploads
+    included."""
+    return {"stored_objects": storage.tenant_purge(tenant=tenant)}
+
+
+def media_folder(media: MediaFile) -> str | None:
+    return media.source_key.rsplit("/", 1)[0] + "/" if media.source_key else None
+
+
+def stored_objects_delete_after_commit(prefixes: list[str]) -> None:
+    """Delete these media folders once the rows are gone: at once if storage answers, else by
+    the retried task (and, failing that, the daily sweep, which removes objects no row names)."""
+    if not prefixes:
+        return
+    tenant = connection.tenant
+
+    def delete() -> None:
+        with tenant_context(tenant):
+            try:
+                cleanup.stored_objects_delete(prefixes=prefixes)
+            except storage.StorageUnavailable:
+                from learning.media import tasks
+
+                tasks.delete_stored_objects.delay(prefixes)
+
+    transaction.on_commit(delete)
+
+
+def _heir(member: Membership):
+    """Who takes over a departing teacher's exercises: another owner, else whoever deletes."""
+    owner = (
+        Membership.objects.filter(tenant=member.tenant, role=Role.OWNER)
+        .exclude(user_id=member.user_id)
+        .select_related("user")
+        .first()
+    )
+    return owner.user if owner else None
+
+
+@transaction.atomic
+def member_purge(*, member: Membership, comments: str) -> dict[str, int]:
+    """Delete `member`'s replies and recordings in the current tenant, and their comments as
+    `comments` says ("anonymise" or "delete"); runs inside the member's tenant."""
+    user_id = member.user_id
+    replies = Reply.objects.filter(student_id=user_id)
+    reply_media_ids = list(replies.values_list("media_id", flat=True))
+    reply_ids = [str(pid) for pid in replies.values_list("public_id", flat=True)]
+    reply_count = len(reply_ids)
+    # Comments others wrote on these replies go with them (cascade); the member's own comments
+    # elsewhere follow the policy.
+    own = Comment.objects.filter(author_id=user_id).exclude(reply__student_id=user_id)
+    if comments == CommentsOnDeletion.DELETE:
+        Comment.objects.filter(parent__in=own).exclude(author_id=user_id).update(parent=None)
+        comment_count = own.delete()[0]
+    else:
+        comment_count = own.update(author=None)
+    replies.delete()
+
+    heir = _heir(member)
+    demo_ids = set(Exercise.objects.exclude(demo=None).values_list("demo_id", flat=True))
+    handed_over = 0
+    if heir is not None:
+        handed_over = Exercise.objects.filter(created_by_id=user_id).update(created_by=heir)
+        MediaFile.objects.filter(owner_id=user_id, pk__in=demo_ids).update(owner=heir)
+    Reply.objects.filter(reviewed_by_id=user_id).update(reviewed_by=None)
+    Classroom.objects.filter(created_by_id=user_id).update(created_by=None)
+    Classroom.students.through.objects.filter(user_id=user_id).delete()
+    Exercise.assigned_students.through.objects.filter(user_id=user_id).delete()
+    # The outbox: what they did and what was done to their replies (rollups are rebuilt from
+    # what remains).
+    events = ActivityEvent.objects.filter(
+        Q(actor_id=user_id) | Q(data__reply__in=reply_ids) | Q(data__student_id=user_id)
+    ).delete()[0]
+
+    media = list(
+        MediaFile.objects.filter(pk__in=reply_media_ids)
+        | MediaFile.objects.filter(owner_id=user_id).exclude(pk__in=demo_ids)
+    )
+    prefixes = [p for p in (media_folder(m) for m in media) if p]
+    MediaFile.objects.filter(pk__in=[m.pk for m in media]).delete()
+    stored_objects_delete_after_commit(prefixes)
+    return {
+        "replies": reply_count,
+        "comments": comment_count,
+        "recordings": len(media),
+        "activity_events": events,
+        "exercises_handed_over": handed_over,
+    }
