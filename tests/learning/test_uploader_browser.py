@@ -10,8 +10,8 @@ once the server has stored four. Then the page is reloaded, and the upload resum
 it is paused and resumed; or the browser goes offline, the parts in flight fail, and the
 upload goes on once it is back online; or it is cancelled. Either way the server receives the
 other four parts only, each once, or, cancelled, nothing more, and the upload is gone. The
-part PUTs are counted where they arrive: the local endpoint writes a line per part (e2e_server.PartPutLog),
-and moto's server here is wrapped to note each UploadPart.
+part PUTs are counted where they arrive: the local endpoint writes a line per part
+(e2e_server.PartPutLog), and moto's server here is wrapped to note each UploadPart.
 """
 
 from __future__ import annotations
