@@ -22,7 +22,6 @@ from learning.roster import parsing
 from learning.roster.parsing import Person, Roster, RowError
 from tenants import services as tenants_services
 from tenants.models import ADMIN_ROLES, Invitation, Membership, Role
-from tenants.services.roster import RosterEntry
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
@@ -359,7 +358,9 @@ def roster_import(
         actor=member.user,
         sign_in=roster_import.sign_in,
         entries=[
-            RosterEntry(email=person.email, full_name=person.full_name, role=person.role)
+            tenants_services.RosterEntry(
+                email=person.email, full_name=person.full_name, role=person.role
+            )
             for person in preview.good_people
         ],
     )

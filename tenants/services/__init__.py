@@ -5,7 +5,7 @@ use `from tenants import services` and the names re-exported here.
 - signup: sign-up in two steps (the emailed link finishes it), for a new tenant or a join code
 - users: accounts; members: roles, removal, activity, and the one path every join takes
 - invitations: invitations by email; join_codes: a tenant's join code
-- auditing: the audit trail
+- auditing: the audit trail; roster: many people at once (a roster import)
 
 Each service takes the acting user where there is one, runs in a transaction, leaves an
 audit entry, and queues side effects (email) only after commit.
@@ -39,6 +39,7 @@ from tenants.services.members import (
     membership_remove,
     membership_touch,
 )
+from tenants.services.roster import RosterEntry, members_import
 from tenants.services.signup import (
     JOIN_KIND,
     PendingSignup,
@@ -54,6 +55,7 @@ from tenants.services.users import user_create
 __all__ = [
     "JOIN_KIND",
     "PendingSignup",
+    "RosterEntry",
     "SignupResult",
     "audit",
     "invitation_accept",
@@ -67,6 +69,7 @@ __all__ = [
     "join_signup_start",
     "join_with_code",
     "join_with_code_signup",
+    "members_import",
     "membership_change_role",
     "membership_remove",
     "membership_touch",

@@ -61,17 +61,16 @@ def members_import(
         user.set_unusable_password()
     for user in User.objects.bulk_create(new_users):
         users[user.email] = user
+    students = [entry for entry in entries if entry.role == Role.STUDENT]
     policy = membership_policy()
-    joined = []
-    for entry in entries:
-        if policy is not None and entry.role == Role.STUDENT:
-            # One by one, as every join: the policy counts the students already in.
-            policy.check_join(tenant=tenant, user=users[entry.email], role=entry.role)
-            Membership.objects.create(user=users[entry.email], tenant=tenant, role=entry.role)
-        else:
-            joined.append(Membership(user=users[entry.email], tenant=tenant, role=entry.role))
+    if policy is not None and students:
+        # All at once (the policy's check_joins), under the same lock as a single join.
+        policy.check_joins(tenant=tenant, role=Role.STUDENT, count=len(students))
+    joined = [
+        Membership(user=users[entry.email], tenant=tenant, role=entry.role) for entry in entries
+    ]
     Membership.objects.bulk_create(joined)
-    if any(entry.role == Role.STUDENT for entry in entries):
+    if students:
         _students_changed(tenant)
     return {email: users[email] for email in [*members, *(entry.email for entry in entries)]}
 
