@@ -334,7 +334,9 @@ def test_importing_the_same_file_twice_changes_nothing(school_a, layout):
     page = client.get(preview_path)
     preview = page.context["preview"]
     assert not preview.changes_anything
-    assert preview.counts["people_created"] == 0 and preview.counts["people_unchanged"] == (60 if layout == "simple" else 61)
+    assert preview.counts["people_created"] == 0 and preview.counts["people_unchanged"] == (
+        60 if layout == "simple" else 61
+    )
     assert "This file changes nothing" in page.content.decode()
     confirm(client, preview_path)
 
