@@ -40,6 +40,7 @@ IMPORTED_ROLES = ("teacher", "student")
 ONEROSTER_SKIPPED_ROLES = ("administrator", "aide", "guardian", "parent", "proctor", "relative")
 MAX_ROWS = 20_000
 MAX_NAME = 120
+MAX_TEXT = 50 * 1024 * 1024
 
 
 class RosterFileError(ValueError):
@@ -110,6 +111,8 @@ def read_files(uploads: list[tuple[str, bytes]]) -> dict[str, str]:
             files[base] = _text(base, content)
     if not files:
         raise RosterFileError("Choose a CSV file, or a OneRoster ZIP.")
+    if sum(len(text) for text in files.values()) > MAX_TEXT:
+        raise RosterFileError("The roster's files hold more than 50 MB of text. Split them.")
     return files
 
 

@@ -20,8 +20,13 @@ def roster_upload(request: HttpRequest) -> HttpResponse:
     error = ""
     sign_in = request.POST.get("sign_in", RosterImport.SignIn.INVITATION)
     if request.method == "POST":
-        uploads = [(f.name, f.read()) for f in request.FILES.getlist("files")]
+        chosen = request.FILES.getlist("files")
+        # Read only what the service would accept (it checks the bytes read again).
+        too_large = sum(f.size for f in chosen) > services.MAX_UPLOAD_BYTES
+        uploads = [] if too_large else [(f.name, f.read()) for f in chosen]
         try:
+            if too_large:
+                raise DomainError("The roster is larger than 10 MB. Split it.", code="too_large")
             if not uploads:
                 raise DomainError("Choose a CSV file, or a OneRoster ZIP.", code="file_required")
             roster_import = services.roster_upload(

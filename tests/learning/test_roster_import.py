@@ -457,3 +457,22 @@ def test_the_preview_reads_in_bulk_whatever_the_files_length(school_a):
 
     assert counts[0] == counts[1], counts
     assert counts[1] <= 25
+
+
+def test_oneroster_files_uploaded_without_their_zip_are_read_too(school_a):
+    school_plan(school_a.tenant)
+    archive = zipfile.ZipFile(io.BytesIO(oneroster_zip(4, classes=2)))
+    files = [
+        _file(info.filename.rsplit("/", 1)[-1], archive.read(info))
+        for info in archive.infolist()
+        if info.filename.endswith(("users.csv", "classes.csv", "enrollments.csv"))
+    ]
+    client = client_for(school_a.owner, school_a.host)
+    response = client.post("/manage/roster/", {"sign_in": "sso", "files": files})
+    assert response.status_code == 302
+
+    preview = client.get(response["Location"]).context["preview"]
+
+    assert preview.layout == "oneroster" and preview.errors == []
+    assert preview.counts["people_created"] == 5 and preview.counts["classes_created"] == 2
+    assert preview.counts["enrolments_created"] == 4
