@@ -28,6 +28,7 @@ from learning.exercises import services as exercises
 from learning.media import services as media_services
 from learning.models import ActivityEvent, Alignment, MediaFile
 from learning.replies import services as replies
+from learning.roster import services as roster
 from learning.uploads import services as uploads
 from tenants import services as tenants
 from tenants import tokens
@@ -171,6 +172,14 @@ def populate(school) -> SchoolContent:
             user=school.student, kind=Notification.Kind.EXERCISE_ASSIGNED
         ))
         content.add("upload_token", upload.token)
+        roster_import = roster.roster_upload(
+            member=member(school.owner, school.tenant), sign_in="invitation",
+            uploads=[(f"{secret('roster-file')}.csv", (
+                f"email,first_name,role\r\nroster.person@example.org,{secret('roster-name')},"
+                "student\r\n"
+            ).encode())],
+        )
+        content.add("roster_import", roster_import.public_id)
 
         content.add("classroom", classroom.public_id)
         content.add("exercise", exercise.public_id)
@@ -195,7 +204,7 @@ def populate(school) -> SchoolContent:
         secret("class-name"), secret("exercise-title"), secret("exercise-instructions"),
         secret("instrument"), secret("reply-note"), secret("comment-body"),
         secret("comment-answer-body"), secret("alignment-reason"), secret("notification-title"),
-        secret("notification-body"), secret("upload"), INVITEE_EMAIL,
+        secret("notification-body"), secret("upload"), INVITEE_EMAIL, secret("roster-file"),
     ]
     return content
 

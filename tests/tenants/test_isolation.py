@@ -238,6 +238,7 @@ ROUTES_TAKING: dict[str, tuple[str, ...]] = {
     "playback_token": ("media-signed",),
     "unsubscribe_token": ("analytics:unsubscribe",),
     "api_token": ("api_token",),
+    "roster_import": ("learning:roster_preview", "learning:roster_confirm"),
 }
 # Kinds with no route of their own (an alignment is reached through its reply, the activity
 # outbox and the tenant's id are never in a URL): they must never be shown either, and are
