@@ -21,6 +21,13 @@ class MembershipPolicy:
             services.check_can_add_student(tenant=tenant)
 
     @staticmethod
+    def check_joins(*, tenant: Tenant, role: str, count: int) -> None:
+        """Raise LimitReached when `tenant` cannot take `count` more students (a roster)."""
+        if role == Role.STUDENT and count:
+            Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+            services.check_can_add_student(tenant=tenant, count=count)
+
+    @staticmethod
     def changed(*, tenant: Tenant) -> None:
         """Students joined or left: bring the school's seats in step (debounced)."""
         services.seats_sync_schedule(tenant=tenant)

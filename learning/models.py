@@ -477,3 +477,72 @@ class LtiGradeTarget(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.exercise_id} · {self.sub} → {self.lineitem_url}"
+
+
+class RosterImport(TimeStamped):
+    """An uploaded roster file, kept between its preview and the admin's confirmation."""
+
+    class SignIn(models.TextChoices):
+        INVITATION = "invitation", "Email an invitation"
+        SSO = "sso", "School sign-in (single sign-on) only"
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", "Previewed"
+        IMPORTED = "imported", "Imported"
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    file_names = models.CharField(max_length=500)
+    files = models.JSONField()  # {lower-case file name: text}
+    sign_in = models.CharField(max_length=12, choices=SignIn.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PREVIEWED)
+    counts = models.JSONField(default=dict, blank=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sign_in__in=["invitation", "sso"]),
+                name="roster_import_sign_in_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["previewed", "imported"]),
+                name="roster_import_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.file_names
+
+
+class RosterPerson(TimeStamped):
+    """Someone a roster named: matched by their OneRoster sourcedId or their email on the next
+    import. `user` is empty while their invitation waits; `pending_class_ids` are the classes
+    they join when they accept it. `sign_in` "sso" marks an account made for the school's identity
+    provider (it has no usable password)."""
+
+    sourced_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    email = models.EmailField(unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    sign_in = models.CharField(max_length=12, choices=RosterImport.SignIn.choices)
+    pending_class_ids = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class RosterClass(TimeStamped):
+    """A class a OneRoster file named, by its sourcedId (its title may change)."""
+
+    sourced_id = models.CharField(max_length=255, unique=True)
+    classroom = models.OneToOneField(Classroom, on_delete=models.CASCADE, related_name="roster")
+
+    def __str__(self) -> str:
+        return self.sourced_id

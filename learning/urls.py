@@ -7,6 +7,7 @@ from django.urls import include, path
 from learning.exercises import views as exercises
 from learning.exports import views as exports
 from learning.replies import views as replies
+from learning.roster import views as roster
 
 app_name = "learning"
 
@@ -30,6 +31,11 @@ urlpatterns = [
     path("teach/classes/new/", exercises.classroom_create, name="classroom_create"),
     path("teach/classes/<uuid:public_id>/", exercises.classroom_edit, name="classroom_edit"),
     path("teach/inbox/", replies.inbox, name="inbox"),
+    # Admin portal: roster import (owners and admins)
+    path("manage/roster/", roster.roster_upload, name="roster_upload"),
+    path("manage/roster/template.csv", roster.roster_template, name="roster_template"),
+    path("manage/roster/<uuid:public_id>/", roster.roster_preview, name="roster_preview"),
+    path("manage/roster/<uuid:public_id>/import/", roster.roster_confirm, name="roster_confirm"),
     # Students
     path("exercises/", exercises.my_exercises, name="my_exercises"),
     path("exercises/<uuid:public_id>/", exercises.student_exercise, name="student_exercise"),

@@ -29,13 +29,13 @@ def _refuse_when_read_only(tenant: Tenant, entitlements: selectors.TenantEntitle
         )
 
 
-def check_can_add_student(*, tenant: Tenant) -> None:
-    """Raise LimitReached if `tenant` cannot take one more student on its plan."""
+def check_can_add_student(*, tenant: Tenant, count: int = 1) -> None:
+    """Raise LimitReached if `tenant` cannot take `count` more students on its plan."""
     tenant = _tenant(tenant)
     entitlements = selectors.entitlements_for_tenant(tenant)
     _refuse_when_read_only(tenant, entitlements)
     limit = entitlements.limits.students
-    if limit is not None and selectors.student_count(tenant=tenant) >= limit:
+    if limit is not None and selectors.student_count(tenant=tenant) + count > limit:
         raise LimitReached(
             f"{tenant.name} has reached the {entitlements.plan.name} plan's limit of {limit} "
             "students. The owner can upgrade to add more.",

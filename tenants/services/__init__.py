@@ -5,7 +5,7 @@ use `from tenants import services` and the names re-exported here.
 - signup: sign-up in two steps (the emailed link finishes it), for a new tenant or a join code
 - users: accounts; members: roles, removal, activity, and the one path every join takes
 - invitations: invitations by email; join_codes: a tenant's join code
-- auditing: the audit trail
+- auditing: the audit trail; roster: many people at once (a roster import)
 - deletion: a tenant's deletion (grace period, cancel, staff restore, purge), a member's
   deletion, accounts that belong to no tenant, and the school's data policies
 
@@ -49,6 +49,7 @@ from tenants.services.members import (
     membership_remove,
     membership_touch,
 )
+from tenants.services.roster import RosterEntry, members_import
 from tenants.services.signup import (
     JOIN_KIND,
     PendingSignup,
@@ -64,6 +65,7 @@ from tenants.services.users import user_create
 __all__ = [
     "JOIN_KIND",
     "PendingSignup",
+    "RosterEntry",
     "SignupResult",
     "audit",
     "invitation_accept",
@@ -78,6 +80,7 @@ __all__ = [
     "join_with_code",
     "join_with_code_signup",
     "member_delete",
+    "members_import",
     "membership_change_role",
     "membership_remove",
     "membership_touch",

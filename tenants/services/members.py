@@ -114,6 +114,10 @@ def membership_join(*, user: User, tenant: Tenant, role: str) -> Membership:
     )
     if created:
         audit(actor=user, tenant=tenant, action="member.joined", role=role)
+        for path in getattr(settings, "PRACTIKA_MEMBER_JOINED_HOOKS", ()):
+            # Other apps' follow-ups (learning's roster puts the person into their classes).
+            hook = import_string(path)
+            transaction.on_commit(lambda hook=hook: hook(membership=membership))
         if role == Role.STUDENT:
             _students_changed(tenant)
     return membership

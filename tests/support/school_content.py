@@ -29,6 +29,7 @@ from learning.lti import services as lti
 from learning.media import services as media_services
 from learning.models import ActivityEvent, Alignment, Export, LtiContext, MediaFile
 from learning.replies import services as replies
+from learning.roster import services as roster
 from learning.uploads import services as uploads
 from tenants import services as tenants
 from tenants import tokens
@@ -228,6 +229,20 @@ def populate(school) -> SchoolContent:
         )
         content.add("lti_registration", lms.public_id)
         content.add("lti_course", course.public_id)
+        roster_import = roster.roster_upload(
+            member=member(school.owner, school.tenant),
+            sign_in="invitation",
+            uploads=[
+                (
+                    f"{secret('roster-file')}.csv",
+                    (
+                        f"email,first_name,role\r\nroster.person@example.org,{secret('roster-name')},"
+                        "student\r\n"
+                    ).encode(),
+                )
+            ],
+        )
+        content.add("roster_import", roster_import.public_id)
 
         content.add("classroom", classroom.public_id)
         content.add("exercise", exercise.public_id)
@@ -282,6 +297,7 @@ def populate(school) -> SchoolContent:
         secret("lti-issuer"),
         secret("lti-client"),
         secret("lti-course"),
+        secret("roster-file"),
     ]
     return content
 

@@ -226,8 +226,11 @@ def resolves_to(path: str, route: Route) -> bool:
 # The walk must have collected ids of each kind and put them into each of these routes.
 ROUTES_TAKING: dict[str, tuple[str, ...]] = {
     "membership": (
-        "tenants:member_role", "tenants:member_remove", "api:member",
-        "tenants:member_delete", "api:member_deletion",
+        "tenants:member_role",
+        "tenants:member_remove",
+        "api:member",
+        "tenants:member_delete",
+        "api:member_deletion",
     ),
     "invitation": ("tenants:invitation_revoke", "api:invitation"),
     "invitation_token": ("tenants:invitation_accept", "api:invitation_accept"),
@@ -266,6 +269,7 @@ ROUTES_TAKING: dict[str, tuple[str, ...]] = {
         "learning:lti:registration_delete",
     ),
     "lti_course": ("learning:lti:course_sync",),
+    "roster_import": ("learning:roster_preview", "learning:roster_confirm"),
 }
 # Kinds with no route of their own (an alignment is reached through its reply, the activity
 # outbox and the tenant's id are never in a URL): they must never be shown either, and are

@@ -513,6 +513,9 @@ PRACTIKA_BILLING_GRACE_DAYS = env.int("PRACTIKA_BILLING_GRACE_DAYS", default=14)
 PRACTIKA_SEAT_SYNC_DEBOUNCE_S = env.int("PRACTIKA_SEAT_SYNC_DEBOUNCE_S", default=60)
 # Asked by tenants.services before anyone joins (plan limits), and told of changes (seats).
 PRACTIKA_MEMBERSHIP_POLICY = "billing.policies.MembershipPolicy"
+# Called after commit with the new membership whenever someone joins a tenant (tenants imports
+# no other app): a roster's invitee is put into the classes the roster named.
+PRACTIKA_MEMBER_JOINED_HOOKS = ["learning.roster.hooks.on_member_joined"]
 
 # --- Deletion and retention (docs/data-deletion.md) -----------------------------------------
 # Days between an owner's request to delete a tenant and its purge (cancellable until then).
