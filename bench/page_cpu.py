@@ -1,6 +1,6 @@
 """CPU per page request, in one process, through the production ASGI application.
 
-    make bench                                   (or: PYTHONPATH=platform:. python bench/page_cpu.py)
+    make bench                             (or: PYTHONPATH=platform:. python bench/page_cpu.py)
     BENCH page_<name>_cpu_ms <value> ms          median CPU of one request (ASGI, production)
     BENCH page_<name>_wsgi_cpu_ms <value> ms     the same request through Django's WSGI handler
     BENCH page_bare_cpu_ms <value> ms            a bare Django view (bench/bare_site), ASGI
