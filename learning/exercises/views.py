@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from learning.errors import DomainError
@@ -25,6 +25,7 @@ from learning.pages import (
     id_path,
     media_sources,
     media_state,
+    short_date,
     student_page,
     teacher_page,
 )
@@ -85,8 +86,8 @@ def _exercise_rows(exercises) -> list[dict]:
                 "title": exercise["title"],
                 "instrument": exercise["instrument"],
                 "tags": exercise["tags"],
-                "due": due_at and dateformat.format(timezone.localtime(due_at), "j M, H:i"),
-                "created": dateformat.format(timezone.localtime(exercise["created_at"]), "j M"),
+                "due": due_at and short_date(due_at),
+                "created": short_date(exercise["created_at"], time=False),
                 "status": exercise["status"],
                 "status_label": statuses.get(exercise["status"], exercise["status"]),
                 "replies": f"{count} {'reply' if count == 1 else 'replies'}",

@@ -10,7 +10,7 @@ from django.db.models import Max, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST
 
@@ -24,6 +24,7 @@ from learning.pages import (
     id_path,
     media_sources,
     media_state,
+    short_date,
     student_page,
     teacher_page,
     waveform,
@@ -76,9 +77,9 @@ def _inbox_rows(page) -> list[dict]:
                 # As User.display_name.
                 "student": reply["student__full_name"] or reply["student__email"].split("@")[0],
                 "exercise": reply["exercise__title"],
-                "attempt": reply["attempt"],
+                "attempt": str(reply["attempt"]),  # no number localisation per row
                 "note": note if len(note) <= 80 else f"{note[:79]}…",
-                "sent": dateformat.format(timezone.localtime(reply["created_at"]), "j M Y, H:i"),
+                "sent": short_date(reply["created_at"], year=True),
                 "waited": timesince(reply["created_at"], now),
                 "state": reply["media__state"] or "",
                 "state_label": states.get(reply["media__state"], ""),
