@@ -198,7 +198,7 @@ def _bare_cpu_ms(requests: int) -> float:
     return float(result.stdout.strip().splitlines()[-1])
 
 
-def _profile(client, page, *, sort: str, limit: int) -> None:
+def _profile(client, page, *, sort: str, limit: int, dump: str | None) -> None:
     _check(client, page)
     for _ in range(WARMUP):
         client.get(page)
@@ -207,6 +207,8 @@ def _profile(client, page, *, sort: str, limit: int) -> None:
     for _ in range(REQUESTS):
         client.get(page)
     profiler.disable()
+    if dump:
+        profiler.dump_stats(dump)  # for pstats' callers and callees
     stats = pstats.Stats(profiler, stream=sys.stdout)
     print(f"# {page.name}: {REQUESTS} requests; totals are for all of them")
     stats.strip_dirs().sort_stats(sort).print_stats(limit)
@@ -217,6 +219,7 @@ def main() -> int:
     parser.add_argument("--profile", metavar="PAGE", help="profile one page instead")
     parser.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative)")
     parser.add_argument("--limit", type=int, default=50)
+    parser.add_argument("--dump", metavar="FILE", help="also write the profile to FILE")
     parser.add_argument("--pages", help="comma-separated page names (default: all)")
     args = parser.parse_args()
 
@@ -250,7 +253,7 @@ def main() -> int:
                 return 2
             # Through WSGI: cProfile sees only its own thread, and under ASGI the page runs in
             # the worker thread sync_to_async hands it to.
-            _profile(WsgiClient(), page, sort=args.sort, limit=args.limit)
+            _profile(WsgiClient(), page, sort=args.sort, limit=args.limit, dump=args.dump)
             return 0
         through_asgi = _cpu_ms(asgi, pages, REQUESTS)
         through_wsgi = _cpu_ms(WsgiClient(), pages, REQUESTS)

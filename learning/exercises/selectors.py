@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from learning import roles
 from learning.errors import NotFound
 from learning.models import Classroom, Exercise, Reply
+from learning.querysets import unique_or_none
 from tenants.models import Membership
 
 
@@ -59,7 +60,7 @@ def exercise_get(*, member: Membership, public_id) -> Exercise:
     exercises = Exercise.objects.select_related("demo", "created_by")
     if not roles.is_teacher(member):
         exercises = exercises.filter(pk__in=_assigned_to(member.user).values("pk"))
-    exercise = exercises.filter(public_id=public_id).first()
+    exercise = unique_or_none(exercises.filter(public_id=public_id))
     if exercise is None:
         raise NotFound("This exercise does not exist or is not assigned to you.", code="not_found")
     return exercise

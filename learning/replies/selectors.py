@@ -9,6 +9,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from learning import roles
 from learning.errors import NotFound
 from learning.models import Comment, MediaFile, Reply
+from learning.querysets import unique_or_none
 from tenants.models import Membership
 
 
@@ -28,7 +29,7 @@ def reply_get(*, member: Membership, public_id) -> Reply:
     # The same visibility as the lists without their per-row comment count: one reply needs
     # no GROUP BY over five tables' columns (a third of the compare page's CPU went to building
     # and running it; docs/scaling.md).
-    reply = _visible_to(member).filter(public_id=public_id).first()
+    reply = unique_or_none(_visible_to(member).filter(public_id=public_id))
     if reply is None:
         raise NotFound("This reply does not exist or is not yours.", code="not_found")
     return reply
