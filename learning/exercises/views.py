@@ -347,11 +347,7 @@ def student_exercise(request: HttpRequest, public_id) -> HttpResponse:
                 return redirect("learning:compare", public_id=reply.public_id)
             except DomainError as error:
                 form.add_error(None, error.message)
-    attempts = (
-        reply_selectors.replies_visible_to(member=request.membership)
-        .filter(exercise=exercise)
-        .order_by("-attempt")
-    )
+    attempts = reply_selectors.attempts_listed(member=request.membership, exercise=exercise)
     return render(
         request,
         "learning/student/exercise.html",
