@@ -13,9 +13,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from learning import page_parts
 from learning.errors import DomainError
 from learning.exercises import selectors, services
 from learning.forms import ClassroomForm, ExerciseForm, ReplyForm
@@ -59,14 +61,24 @@ def _class_choices() -> list[tuple[str, str]]:
 
 @teacher_page
 def exercise_list(request: HttpRequest) -> HttpResponse:
-    exercises = selectors.exercises_for_teacher()
     status = request.GET.get("status", "")
-    if status in Exercise.Status.values:
-        exercises = exercises.filter(status=status)
+    if status not in Exercise.Status.values:
+        status = ""
+
+    def rendered() -> str:
+        exercises = selectors.exercises_for_teacher()
+        if status:
+            exercises = exercises.filter(status=status)
+        return render_to_string(
+            "learning/teacher/_exercise_list_rows.html", {"rows": _exercise_rows(exercises)}
+        )
+
+    # The list is cached per version of the rows it shows (learning.page_parts).
+    listing = page_parts.part(f"exercises:{status}", rendered)
     return render(
         request,
         "learning/teacher/exercise_list.html",
-        {"rows": _exercise_rows(exercises), "status": status, "statuses": Exercise.Status.choices},
+        {"listing": listing, "status": status, "statuses": Exercise.Status.choices},
     )
 
 

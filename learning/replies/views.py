@@ -9,12 +9,13 @@ from django.core.paginator import Paginator
 from django.db.models import Max, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST
 
-from learning import roles
+from learning import page_parts, roles
 from learning.alignment import selectors as alignment_selectors
 from learning.errors import DomainError
 from learning.forms import ReviewForm
@@ -54,10 +55,18 @@ INBOX_PAGE_SIZE = 50
 def inbox(request: HttpRequest) -> HttpResponse:
     # A page at a time: a school with thousands of replies waiting would otherwise render them
     # all (1.4 MB, 3 s at 3,300 waiting replies; docs/scaling.md).
-    page = Paginator(selectors.replies_awaiting_feedback(), INBOX_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "learning/teacher/inbox.html", {"rows": _inbox_rows(page), "page": page})
+    number = request.GET.get("page", "1")
+    # One cached list per page number: anything else is the first page (as Paginator would).
+    number = number if number.isdigit() and len(number) <= 6 else "1"
+
+    def rendered() -> str:
+        page = Paginator(selectors.replies_awaiting_feedback(), INBOX_PAGE_SIZE).get_page(number)
+        context = {"rows": _inbox_rows(page), "page": page}
+        return render_to_string("learning/teacher/_inbox_list.html", context)
+
+    # The list is cached per version of the rows it shows (learning.page_parts).
+    listing = page_parts.part(f"inbox:{number}", rendered)
+    return render(request, "learning/teacher/inbox.html", {"listing": listing})
 
 
 def _inbox_rows(page) -> list[dict]:
