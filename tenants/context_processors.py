@@ -31,6 +31,10 @@ LAYOUT_LINKS = {
     "login": "account_login",
     "signup": "tenants:signup",
     "api_docs": "api-docs",
+    # The bell (templates/analytics/_bell.html, included by the layout).
+    "notifications": "analytics:notifications",
+    "notifications_read_all": "analytics:notifications_read_all",
+    "notification_preferences": "analytics:preferences",
 }
 # `assets.<key>`: the static files every page links to.
 LAYOUT_ASSETS = {
@@ -38,6 +42,9 @@ LAYOUT_ASSETS = {
     "css": "practika.css",
     "noscript_css": "noscript.css",
     "behaviours_js": "js/behaviours.js",
+    "bell_css": "analytics/bell.css",
+    "live_js": "js/live.js",
+    "practice_js": "js/practice.js",
 }
 
 
