@@ -473,3 +473,22 @@ def test_list_dates_read_as_the_date_filter_writes_them(settings, fmt, year, tim
         with timezone.override("Europe/Paris"):
             expected = dateformat.format(timezone.localtime(value), fmt)
             assert short_date(value, year=year, time=time) == expected
+
+
+def test_a_student_opens_an_exercise_assigned_to_them_or_to_their_class(school_a):
+    from learning.models import Classroom
+
+    mine = _exercise(school_a, assign_to_all=False)
+    my_class = _exercise(school_a, assign_to_all=False)
+    with tenant_context(school_a.tenant):
+        mine.assigned_students.set([school_a.student])
+        classroom = Classroom.objects.create(name="Tuesday strings")
+        classroom.students.set([school_a.student])
+        my_class.assigned_classes.set([classroom])
+    student = client_for(school_a.student, school_a.host)
+    other = client_for(school_a.other_student, school_a.host)
+
+    assert student.get(f"/exercises/{mine.public_id}/").status_code == 200
+    assert student.get(f"/exercises/{my_class.public_id}/").status_code == 200
+    assert other.get(f"/exercises/{mine.public_id}/").status_code == 404
+    assert other.get(f"/exercises/{my_class.public_id}/").status_code == 404
