@@ -87,6 +87,10 @@ def sample_exercise_ensure(*, member: Membership) -> Exercise | None:
 
 
 ONBOARDING_MILESTONE = "onboarding_done"
+# The tenant's onboarding is done for good (its milestone row is never deleted): remembered in
+# the tenant's cache too, so a teacher's dashboard costs no statement for it.
+ONBOARDING_DONE_KEY = "analytics:onboarding-done"
+ONBOARDING_DONE_SECONDS = 24 * 60 * 60
 
 
 def onboarding_checklist_for(*, member: Membership) -> list:
@@ -94,7 +98,10 @@ def onboarding_checklist_for(*, member: Membership) -> list:
     established tenants do not pay its queries on every dashboard view)."""
     from analytics import selectors
 
-    if not roles.is_teacher(member) or Milestone.objects.filter(key=ONBOARDING_MILESTONE).exists():
+    if not roles.is_teacher(member) or cache.get(ONBOARDING_DONE_KEY):
+        return []
+    if Milestone.objects.filter(key=ONBOARDING_MILESTONE).exists():
+        cache.set(ONBOARDING_DONE_KEY, True, ONBOARDING_DONE_SECONDS)
         return []
     steps = selectors.onboarding_checklist()
     if all(step.done for step in steps):

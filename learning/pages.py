@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from functools import wraps
+from datetime import datetime
+from functools import lru_cache, wraps
 
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.dates import MONTHS_3
 
 from learning import roles
 from learning.errors import NotFound
@@ -96,3 +99,19 @@ def id_path(name: str) -> Callable[[object], str]:
     """`reverse(name, args=[public_id])` for many rows: reversed once, then filled in."""
     prefix, suffix = reverse(name, args=[_ANY_ID]).split(str(_ANY_ID))
     return lambda public_id: f"{prefix}{public_id}{suffix}"
+
+
+@lru_cache(maxsize=8)
+def _month_abbreviations(language: str | None) -> tuple[str, ...]:
+    # As the `M` date format: MONTHS_3 (translated) in title case.
+    return ("", *(str(MONTHS_3[month]).title() for month in range(1, 13)))
+
+
+def short_date(value: datetime, *, year: bool = False, time: bool = True) -> str:
+    """The `date` filter's "j M", "j M Y" with ", H:i" after, in the current time zone, for many
+    rows: Django's dateformat costs about 0.1 ms a call (a list page's 50 rows, 5 ms)."""
+    local = timezone.localtime(value)
+    text = f"{local.day} {_month_abbreviations(translation.get_language())[local.month]}"
+    if year:
+        text = f"{text} {local.year}"
+    return f"{text}, {local.hour:02d}:{local.minute:02d}" if time else text

@@ -13,9 +13,13 @@ token authentication happens inside DRF.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.middleware import (
+    AuthenticationMiddleware as DjangoAuthenticationMiddleware,
+)
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from tenants import chrome, services
@@ -89,6 +93,21 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
 
         request.tenant = Tenant(schema_name="public", name="Practika", slug="", kind="studio")
         self.setup_url_routing(request=request, force_public=True)
+
+
+class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
+    """Django's, with the signed-in user's row read from the cache (tenants.chrome)."""
+
+    def process_request(self, request):
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _session_user(request))
+
+
+def _session_user(request):
+    # As django.contrib.auth.middleware.get_user: once per request.
+    if not hasattr(request, "_cached_user"):
+        request._cached_user = chrome.user_for_session(request)
+    return request._cached_user
 
 
 class TenantAccessMiddleware:

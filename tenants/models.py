@@ -244,6 +244,20 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.email
 
+    # The signed-in user's cached copy (tenants.chrome.user_for_session) is dropped on every
+    # write: a new password, a deactivation or a new email counts on the very next request.
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        from tenants import chrome
+
+        chrome.forget_session_user(self.pk)
+
+    def delete(self, *args, **kwargs):
+        from tenants import chrome
+
+        chrome.forget_session_user(self.pk)
+        return super().delete(*args, **kwargs)
+
     @property
     def display_name(self) -> str:
         return self.full_name or self.email.split("@")[0]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from learning.models import Alignment, MediaFile, Reply
+from learning.querysets import unique_or_none
 
 NO_DEMO = "The exercise has no demonstration to align to."
 NO_DEMO_AUDIO = "The demonstration has no sound, so it cannot be aligned automatically."
@@ -46,7 +47,7 @@ def alignment_status(*, reply: Reply) -> Alignment:
 
 
 def alignment_of(*, reply: Reply) -> Alignment | None:
-    return Alignment.objects.filter(reply=reply).first()
+    return unique_or_none(Alignment.objects.filter(reply=reply))
 
 
 def attempt_alignments(*, reply: Reply) -> QuerySet[Alignment]:

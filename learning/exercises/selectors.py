@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from learning import roles
 from learning.errors import NotFound
 from learning.models import Classroom, Exercise, Reply
+from learning.querysets import unique_or_none
 from tenants.models import Membership
 
 
@@ -53,13 +54,28 @@ def exercises_visible_to(*, member: Membership) -> QuerySet[Exercise]:
     return exercises_for_student(student=member.user)
 
 
+def _is_assigned(exercise: Exercise, student) -> bool:
+    """`_assigned_to(student)`'s rule for one exercise already read: most are published to
+    everyone, which needs no query (building the rule's OR over two many-to-many joins cost a
+    quarter of the student exercise page; docs/scaling.md)."""
+    if exercise.status != Exercise.Status.PUBLISHED:
+        return False
+    if exercise.assign_to_all:
+        return True
+    return (
+        Exercise.objects.filter(pk=exercise.pk)
+        .filter(Q(assigned_students=student) | Q(assigned_classes__students=student))
+        .exists()
+    )
+
+
 def exercise_get(*, member: Membership, public_id) -> Exercise:
-    # The same visibility as the lists, without their per-row counts: one exercise needs no
-    # GROUP BY (a third of the student exercise page's time went to it; docs/scaling.md).
-    exercises = Exercise.objects.select_related("demo", "created_by")
-    if not roles.is_teacher(member):
-        exercises = exercises.filter(pk__in=_assigned_to(member.user).values("pk"))
-    exercise = exercises.filter(public_id=public_id).first()
+    # The same visibility as the lists, without their per-row counts.
+    exercise = unique_or_none(
+        Exercise.objects.select_related("demo", "created_by").filter(public_id=public_id)
+    )
+    if exercise is not None and not roles.is_teacher(member):
+        exercise = exercise if _is_assigned(exercise, member.user) else None
     if exercise is None:
         raise NotFound("This exercise does not exist or is not assigned to you.", code="not_found")
     return exercise

@@ -13,9 +13,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import dateformat, timezone
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from learning import page_parts
 from learning.errors import DomainError
 from learning.exercises import selectors, services
 from learning.forms import ClassroomForm, ExerciseForm, ReplyForm
@@ -25,6 +27,7 @@ from learning.pages import (
     id_path,
     media_sources,
     media_state,
+    short_date,
     student_page,
     teacher_page,
 )
@@ -58,14 +61,24 @@ def _class_choices() -> list[tuple[str, str]]:
 
 @teacher_page
 def exercise_list(request: HttpRequest) -> HttpResponse:
-    exercises = selectors.exercises_for_teacher()
     status = request.GET.get("status", "")
-    if status in Exercise.Status.values:
-        exercises = exercises.filter(status=status)
+    if status not in Exercise.Status.values:
+        status = ""
+
+    def rendered() -> str:
+        exercises = selectors.exercises_for_teacher()
+        if status:
+            exercises = exercises.filter(status=status)
+        return render_to_string(
+            "learning/teacher/_exercise_list_rows.html", {"rows": _exercise_rows(exercises)}
+        )
+
+    # The list is cached per version of the rows it shows (learning.page_parts).
+    listing = page_parts.part(f"exercises:{status}", rendered)
     return render(
         request,
         "learning/teacher/exercise_list.html",
-        {"rows": _exercise_rows(exercises), "status": status, "statuses": Exercise.Status.choices},
+        {"listing": listing, "status": status, "statuses": Exercise.Status.choices},
     )
 
 
@@ -85,8 +98,8 @@ def _exercise_rows(exercises) -> list[dict]:
                 "title": exercise["title"],
                 "instrument": exercise["instrument"],
                 "tags": exercise["tags"],
-                "due": due_at and dateformat.format(timezone.localtime(due_at), "j M, H:i"),
-                "created": dateformat.format(timezone.localtime(exercise["created_at"]), "j M"),
+                "due": due_at and short_date(due_at),
+                "created": short_date(exercise["created_at"], time=False),
                 "status": exercise["status"],
                 "status_label": statuses.get(exercise["status"], exercise["status"]),
                 "replies": f"{count} {'reply' if count == 1 else 'replies'}",
@@ -348,11 +361,7 @@ def student_exercise(request: HttpRequest, public_id) -> HttpResponse:
                 return redirect("learning:compare", public_id=reply.public_id)
             except DomainError as error:
                 form.add_error(None, error.message)
-    attempts = (
-        reply_selectors.replies_visible_to(member=request.membership)
-        .filter(exercise=exercise)
-        .order_by("-attempt")
-    )
+    attempts = reply_selectors.attempts_listed(member=request.membership, exercise=exercise)
     return render(
         request,
         "learning/student/exercise.html",

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from learning import storage
+from learning import page_parts, storage
 from learning.models import Exercise, MediaFile, Reply
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ def media_sweep(*, older_than_s: int = 24 * 3600) -> SweepResult:
         storage.multipart_abort(key=media.source_key)
         storage.delete_prefix(prefix=storage.media_prefix(media.public_id))
         Exercise.objects.filter(demo=media).update(demo=None)
+        page_parts.bump()  # an update() sends no signal (learning.page_parts)
         if not Reply.objects.filter(media=media).exists():
             media.delete()
             stale += 1

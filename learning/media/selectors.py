@@ -8,6 +8,7 @@ from learning import roles
 from learning.errors import NotFound
 from learning.exercises import selectors as exercise_selectors
 from learning.models import MediaFile, Reply
+from learning.querysets import unique_or_none
 from tenants.models import Membership
 
 
@@ -25,7 +26,7 @@ def media_visible_to(*, member: Membership | None) -> QuerySet[MediaFile]:
 
 
 def media_get(*, member: Membership | None, public_id) -> MediaFile:
-    media = media_visible_to(member=member).filter(public_id=public_id).first()
+    media = unique_or_none(media_visible_to(member=member).filter(public_id=public_id))
     if media is None:
         raise NotFound("This recording does not exist or is not yours.", code="media_not_found")
     return media

@@ -13,7 +13,7 @@ from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from billing import services as billing_services
-from learning import activity, roles
+from learning import activity, page_parts, roles
 from learning.alignment import services as alignment_services
 from learning.errors import DomainError, PermissionDenied
 from learning.exercises import selectors as exercise_selectors
@@ -211,6 +211,7 @@ def reply_mark_seen(*, member: Membership, reply: Reply) -> None:
     """The student has seen the feedback on their reply (clears the unread mark)."""
     if reply.student_id == member.user_id:
         Reply.objects.filter(pk=reply.pk).update(student_seen_at=timezone.now())
+        page_parts.bump()  # an update() sends no signal (learning.page_parts)
 
 
 # --- Comments -----------------------------------------------------------------------------

@@ -9,12 +9,13 @@ from django.core.paginator import Paginator
 from django.db.models import Max, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST
 
-from learning import roles
+from learning import page_parts, roles
 from learning.alignment import selectors as alignment_selectors
 from learning.errors import DomainError
 from learning.forms import ReviewForm
@@ -24,6 +25,7 @@ from learning.pages import (
     id_path,
     media_sources,
     media_state,
+    short_date,
     student_page,
     teacher_page,
     waveform,
@@ -53,10 +55,18 @@ INBOX_PAGE_SIZE = 50
 def inbox(request: HttpRequest) -> HttpResponse:
     # A page at a time: a school with thousands of replies waiting would otherwise render them
     # all (1.4 MB, 3 s at 3,300 waiting replies; docs/scaling.md).
-    page = Paginator(selectors.replies_awaiting_feedback(), INBOX_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "learning/teacher/inbox.html", {"rows": _inbox_rows(page), "page": page})
+    number = request.GET.get("page", "1")
+    # One cached list per page number: anything else is the first page (as Paginator would).
+    number = number if number.isdigit() and len(number) <= 6 else "1"
+
+    def rendered() -> str:
+        page = Paginator(selectors.replies_awaiting_feedback(), INBOX_PAGE_SIZE).get_page(number)
+        context = {"rows": _inbox_rows(page), "page": page}
+        return render_to_string("learning/teacher/_inbox_list.html", context)
+
+    # The list is cached per version of the rows it shows (learning.page_parts).
+    listing = page_parts.part(f"inbox:{number}", rendered)
+    return render(request, "learning/teacher/inbox.html", {"listing": listing})
 
 
 def _inbox_rows(page) -> list[dict]:
@@ -76,9 +86,9 @@ def _inbox_rows(page) -> list[dict]:
                 # As User.display_name.
                 "student": reply["student__full_name"] or reply["student__email"].split("@")[0],
                 "exercise": reply["exercise__title"],
-                "attempt": reply["attempt"],
+                "attempt": str(reply["attempt"]),  # no number localisation per row
                 "note": note if len(note) <= 80 else f"{note[:79]}…",
-                "sent": dateformat.format(timezone.localtime(reply["created_at"]), "j M Y, H:i"),
+                "sent": short_date(reply["created_at"], year=True),
                 "waited": timesince(reply["created_at"], now),
                 "state": reply["media__state"] or "",
                 "state_label": states.get(reply["media__state"], ""),

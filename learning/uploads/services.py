@@ -26,7 +26,7 @@ from django.core import signing
 from django.db import connection, transaction
 
 from billing import services as billing_services
-from learning import roles, storage
+from learning import page_parts, roles, storage
 from learning.errors import LimitReached, NotFound, PermissionDenied, UploadRejected
 from learning.media.pipeline.probing import format_bytes
 from learning.models import Exercise, MediaFile
@@ -301,4 +301,5 @@ def upload_abort(*, member: Membership | None, token: str) -> None:
         raise UploadRejected("This upload is already complete.", code="upload_finished")
     storage.multipart_abort(key=media.source_key, upload_id=grant.upload_id)
     Exercise.objects.filter(demo=media).update(demo=None)
+    page_parts.bump()  # an update() sends no signal (learning.page_parts)
     media.delete()

@@ -451,3 +451,44 @@ def test_instructions_follow_an_edit_though_renderings_are_kept(school_a):
     html = _html(student, f"/exercises/{exercise.public_id}/")
     assert "<em>fast</em>" in html
     assert "<strong>slowly</strong>" not in html
+
+
+@pytest.mark.parametrize(
+    ("fmt", "year", "time"),
+    [("j M Y, H:i", True, True), ("j M, H:i", False, True), ("j M", False, False)],
+)
+def test_list_dates_read_as_the_date_filter_writes_them(settings, fmt, year, time):
+    from datetime import UTC, datetime
+
+    from django.utils import dateformat
+
+    from learning.pages import short_date
+
+    settings.TIME_ZONE = "Europe/Paris"  # a zone that moves the day and the hour
+    for value in (
+        datetime(2026, 1, 1, 0, 5, tzinfo=UTC),
+        datetime(2026, 3, 29, 23, 59, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 30, tzinfo=UTC),
+    ):
+        with timezone.override("Europe/Paris"):
+            expected = dateformat.format(timezone.localtime(value), fmt)
+            assert short_date(value, year=year, time=time) == expected
+
+
+def test_a_student_opens_an_exercise_assigned_to_them_or_to_their_class(school_a):
+    from learning.models import Classroom
+
+    mine = _exercise(school_a, assign_to_all=False)
+    my_class = _exercise(school_a, assign_to_all=False)
+    with tenant_context(school_a.tenant):
+        mine.assigned_students.set([school_a.student])
+        classroom = Classroom.objects.create(name="Tuesday strings")
+        classroom.students.set([school_a.student])
+        my_class.assigned_classes.set([classroom])
+    student = client_for(school_a.student, school_a.host)
+    other = client_for(school_a.other_student, school_a.host)
+
+    assert student.get(f"/exercises/{mine.public_id}/").status_code == 200
+    assert student.get(f"/exercises/{my_class.public_id}/").status_code == 200
+    assert other.get(f"/exercises/{mine.public_id}/").status_code == 404
+    assert other.get(f"/exercises/{my_class.public_id}/").status_code == 404

@@ -76,3 +76,29 @@ def test_a_suspension_is_refused_on_the_next_request_in_another_process(
         finally:
             services.tenant_reactivate(tenant=school.tenant, actor=school.owner)
         assert _status_in_another_process(redis_url, school.host, session_key) == 200
+
+
+@pytest.mark.services
+def test_a_new_password_signs_the_session_out_in_another_process(
+    redis_url, schools, django_db_blocker, settings
+):
+    """The signed-in user's row is cached in Redis too (tenants.chrome.user_for_session)."""
+    from tenants.models import User
+    from tests.conftest import PASSWORD
+
+    settings.CACHES = {"default": {**settings.CACHES["default"], **_redis_cache(redis_url)}}
+    school = schools.a
+    with django_db_blocker.unblock():
+        client = client_for(school.student, school.host)
+        session_key = client.cookies[settings.SESSION_COOKIE_NAME].value
+        assert _status_in_another_process(redis_url, school.host, session_key) == 200
+        assert _status_in_another_process(redis_url, school.host, session_key) == 200  # cached
+
+        user = User.objects.get(pk=school.student.pk)
+        user.set_password("changed-in-this-process")
+        user.save()
+        try:
+            assert _status_in_another_process(redis_url, school.host, session_key) == 302
+        finally:
+            user.set_password(PASSWORD)
+            user.save()

@@ -119,7 +119,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the signed-in user's row from the cache (tenants.chrome.user_for_session).
+    "tenants.middleware.AuthenticationMiddleware",
     # After tenant routing and authentication: binds request id, tenant and user to log lines.
     "config.structured_logging.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

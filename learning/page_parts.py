@@ -1,0 +1,90 @@
+"""The rendered lists of the teachers' inbox and exercise list, cached per version of the rows
+they show.
+
+A list is the larger part of its page's CPU (its query, 50 rows through the template); the page
+around it (the member's chrome, the CSRF token of the logout form, the CSP nonce) is rendered on
+every request as before. A part holds no form, no token, no nonce and no signed media URL, and is
+rendered without the request.
+
+`version()` names the state of the tenant's exercises, replies and recordings and of its members'
+names. It changes whenever one of them is written, in any process, before the writer's
+transaction commits and again when it does (a request that read the old rows in between stores
+them under a version that is already gone):
+
+- any save or delete of an `Exercise`, `Reply` or `MediaFile` (post_save / post_delete: unlike
+  a model's `delete()` they fire for cascades and `QuerySet.delete()` too);
+- the `QuerySet.update()` and bulk calls of learning, which send no signal and call `bump()`
+  themselves (tests/learning/test_page_parts.py fails on one that does not);
+- a save of a user, in every tenant they belong to (the inbox shows students' names).
+
+Parts also expire after a minute: "waiting 3 hours" moves on without a write. A tenant's keys
+carry its schema (config.cache_keys), so tenants never share a part.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils.safestring import SafeString
+
+VERSION_KEY = "learning:page-parts:version"
+PART_SECONDS = 60
+
+
+def version() -> str:
+    current = cache.get(VERSION_KEY)
+    if current is None:
+        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        current = cache.get(VERSION_KEY) or uuid.uuid4().hex
+    return current
+
+
+def bump() -> None:
+    """The current tenant's shown rows changed: every cached part is stale."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None))
+
+
+def part(name: str, render: Callable[[], str]) -> SafeString:
+    """`render()`'s HTML for this version of the rows (our own template's autoescaped output)."""
+    key = f"learning:page-parts:{name}:{version()}"
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        cache.set(key, html, PART_SECONDS)
+    return SafeString(html)
+
+
+# --- What bumps the version (connected in learning.apps) ------------------------------------
+
+
+def on_row_written(sender, **kwargs) -> None:
+    bump()
+
+
+def on_user_saved(sender, instance, **kwargs) -> None:
+    from django_tenants.utils import schema_context
+
+    from tenants.models import Tenant
+
+    schemas = Tenant.objects.filter(memberships__user=instance).values_list(
+        "schema_name", flat=True
+    )
+    for schema in schemas:
+        with schema_context(schema):
+            bump()
+
+
+def connect() -> None:
+    from django.contrib.auth import get_user_model
+    from django.db.models.signals import post_delete, post_save
+
+    from learning.models import Exercise, MediaFile, Reply
+
+    for model in (Exercise, Reply, MediaFile):
+        post_save.connect(on_row_written, sender=model, dispatch_uid=f"page-parts-{model}")
+        post_delete.connect(on_row_written, sender=model, dispatch_uid=f"page-parts-d-{model}")
+    post_save.connect(on_user_saved, sender=get_user_model(), dispatch_uid="page-parts-user")
