@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django_tenants.utils import tenant_context
 
-from learning import storage
+from learning import page_parts, storage
 from learning.media import cleanup
 from learning.models import ActivityEvent, Classroom, Comment, Exercise, MediaFile, Reply
 from tenants.models import CommentsOnDeletion, Membership, Role
@@ -70,6 +70,7 @@ def member_purge(*, member: Membership, comments: str) -> dict[str, int]:
     """Delete `member`'s replies and recordings in the current tenant, and their comments as
     `comments` says ("anonymise" or "delete"); runs inside the member's tenant."""
     user_id = member.user_id
+    page_parts.bump()  # the bulk writes below send no signal
     replies = Reply.objects.filter(student_id=user_id)
     reply_media_ids = list(replies.values_list("media_id", flat=True))
     reply_ids = [str(pid) for pid in replies.values_list("public_id", flat=True)]

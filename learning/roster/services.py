@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing import selectors as billing_selectors
+from learning import page_parts
 from learning.errors import DomainError, LimitReached, PermissionDenied
 from learning.models import Classroom, RosterClass, RosterImport, RosterPerson
 from learning.roster import parsing
@@ -330,6 +331,7 @@ def roster_import(
         raise LimitReached(preview.limit_message, code="student_limit")
 
     classroom_ids = dict(preview.classroom_ids)
+    page_parts.bump()  # classes and enrolments are bulk-written: no signal
     created = Classroom.objects.bulk_create(
         [Classroom(name=name, created_by=member.user) for name in preview.classes_new]
     )
@@ -436,6 +438,7 @@ def roster_enrol_pending(*, user) -> int:
     class_ids = list(
         Classroom.objects.filter(pk__in=record.pending_class_ids).values_list("pk", flat=True)
     )
+    page_parts.bump()  # a bulk write: no signal
     through.objects.bulk_create(
         [through(classroom_id=pk, user_id=user.pk) for pk in class_ids], ignore_conflicts=True
     )

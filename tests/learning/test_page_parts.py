@@ -139,9 +139,25 @@ def _enclosing_functions(tree: ast.AST):
             yield node
 
 
+# Models whose rows no cached list shows: bulk writes to them need no bump. A model missing
+# here is assumed shown, so a new one fails the test below until someone decides.
+NOT_SHOWN = (
+    "Export.",
+    "JobLease.",
+    "LtiContext.",
+    "LtiRegistration.",
+    "LtiIdentity.",
+    "LtiGradeTarget.",
+    "RosterImport.",
+    "RosterPerson.",
+    "RosterClass.",
+)
+
+
 def test_every_update_or_bulk_write_in_learning_bumps_the_version():
     """`QuerySet.update()`, `bulk_create()` and `bulk_update()` send no signal: a function that
-    calls one on a queryset (`….objects…` or `….filter(…)`) must call `page_parts.bump()`."""
+    calls one on a queryset (`….objects…` or `….filter(…)`) must call `page_parts.bump()`,
+    unless the queryset is of a model in NOT_SHOWN."""
     missing = []
     for path in sorted(LEARNING.rglob("*.py")):
         if "migrations" in path.parts:
@@ -156,6 +172,8 @@ def test_every_update_or_bulk_write_in_learning_bumps_the_version():
                     bumps = True
                 elif node.func.attr in ("update", "bulk_create", "bulk_update"):
                     source = ast.unparse(node.func.value)
+                    if source.startswith(NOT_SHOWN):
+                        continue
                     if ".objects" in source or ".filter(" in source or ".exclude(" in source:
                         writes.append(node.lineno)
             if writes and not bumps:
