@@ -29,6 +29,9 @@ class Classroom(TimeStamped):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # The class sign-in code for students without email (learning.class_signin); none until
+    # a teacher turns it on, and a rotation replaces it.
+    signin_code = models.CharField(max_length=8, unique=True, null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -3,10 +3,12 @@ and API tokens revoked whenever a password is set, changed or reset."""
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from tenants import tokens
+from tenants.models import ManagedAccount
 from tenants.redirects import is_safe_redirect
 
 
@@ -41,6 +43,9 @@ class AccountAdapter(DefaultAccountAdapter):
     def set_password(self, user, password) -> None:
         # allauth sets every new password through here: the password change and reset pages,
         # and the API's (tenants.apis.auth). A token taken with the old password dies with it.
+        # A student account without email has no password: its teachers manage its code.
+        if ManagedAccount.objects.filter(user=user).exists():
+            raise PermissionDenied("This account's sign-in is managed by its teachers.")
         with transaction.atomic():
             super().set_password(user, password)
             tokens.api_tokens_revoke_all(user=user)

@@ -160,6 +160,28 @@ INVITABLE_ROLES = [(r.value, r.label) for r in (Role.STUDENT, Role.TEACHER, Role
 class InviteForm(forms.Form):
     email = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "off"}))
     role = forms.ChoiceField(label="Role", choices=INVITABLE_ROLES, initial=Role.STUDENT)
+    # Studios only: a student under 13 needs a parent's or guardian's consent to upload.
+    under_13 = forms.BooleanField(label="This student is under 13", required=False)
+    guardian_email = forms.EmailField(
+        label="Parent's or guardian's email", required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("under_13") and not data.get("guardian_email"):
+            self.add_error("guardian_email", "Give a parent's or guardian's email address.")
+        return data
+
+
+class GuardianConsentForm(DomainErrorsMixin, forms.Form):
+    guardian_name = forms.CharField(
+        label="Your name", max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    confirm = forms.BooleanField(
+        label="I am this student's parent or guardian and I agree to what is described above."
+    )
 
 
 class RoleForm(forms.Form):

@@ -1,11 +1,12 @@
 from django.urls import path
 
 from tenants.mfa import views as mfa_views
-from tenants.views import entering, joining, portal
+from tenants.views import entering, guardians, joining, portal
 
 app_name = "tenants"
 
-# Open to non-members: handover, invitation_accept, join, no_access (tenants.middleware).
+# Open to non-members: handover, invitation_accept, join, no_access, the guardian's pages
+# (tenants.middleware).
 urlpatterns = [
     path("", entering.tenant_home, name="home"),
     path("after-login/", entering.tenant_home, name="after_login"),
@@ -14,6 +15,11 @@ urlpatterns = [
     path("invitations/<str:token>/", joining.invitation_accept, name="invitation_accept"),
     path("join/", joining.join, name="join"),
     path("join/<str:code>/", joining.join, name="join"),
+    path("guardian/<str:token>/", guardians.consent, name="guardian_consent"),
+    path(
+        "guardian/<str:token>/withdraw/", guardians.consent_withdraw,
+        name="guardian_consent_withdraw",
+    ),
     # Admin portal: owners and admins (tenants.decorators.require_admin).
     path("manage/members/", portal.members, name="members"),
     path("manage/members/<uuid:public_id>/role/", portal.member_role, name="member_role"),

@@ -531,6 +531,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Practika <hello@prac
 
 # --- Invitations ----------------------------------------------------------------------------
 INVITATION_TTL_DAYS = env.int("PRACTIKA_INVITATION_TTL_DAYS", default=7)
+# Wrong personal codes in a row before a student account without email locks (a teacher's
+# new code unlocks it); tenants.services.managed_accounts.
+PRACTIKA_MANAGED_PIN_MAX_FAILURES = env.int("PRACTIKA_MANAGED_PIN_MAX_FAILURES", default=5)
 LOGIN_HANDOVER_TTL_SECONDS = 60
 
 LANGUAGE_CODE = "en-us"
