@@ -178,4 +178,10 @@ def managed_signin(*, account: ManagedAccount, pin: str, ip: str | None) -> User
             ip=ip,
         )
     # Raised after the transaction so the count and the audit entry are kept.
+    if account.locked_at:
+        raise SignInRefused(
+            "That code is not right, and this account is now locked. Ask your teacher for a new "
+            "code.",
+            code="account_locked",
+        )
     raise SignInRefused("That code is not right. Try again.", code="pin_wrong")
