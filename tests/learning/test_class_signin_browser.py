@@ -56,9 +56,7 @@ def young_class(schools):
     committed(remove)
 
 
-def test_a_student_without_email_signs_in_with_a_class_code_on_a_phone(
-    browser, stack, young_class
-):
+def test_a_student_without_email_signs_in_with_a_class_code_on_a_phone(browser, stack, young_class):
     code, pin = young_class
     wrong = "000000" if pin != "000000" else "111111"
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
