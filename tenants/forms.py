@@ -4,12 +4,13 @@ views attach to the field they concern with `add_domain_error`."""
 
 from __future__ import annotations
 
+from allauth.account import forms as allauth_forms
 from django import forms
 from django.conf import settings
 
 from tenants import selectors, services
 from tenants.errors import DomainError, SlugUnavailable
-from tenants.models import Role, Tenant
+from tenants.models import ManagedAccount, Role, Tenant
 
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_FORMATS = frozenset({"PNG", "JPEG", "GIF", "WEBP"})
@@ -215,3 +216,15 @@ class SuspendForm(forms.Form):
         label="Reason", max_length=255, required=False,
         help_text="Kept in the audit log and shown to staff.",
     )
+
+
+class AddEmailForm(allauth_forms.AddEmailForm):
+    """allauth's "add an email address" (ACCOUNT_FORMS), refused to a student account without
+    email: its teachers manage it, and an address would open the emailed flows to it."""
+
+    def clean_email(self) -> str:
+        if ManagedAccount.objects.filter(user=self.user).exists():
+            raise forms.ValidationError(
+                "Your teachers manage this account; it cannot have an email address."
+            )
+        return super().clean_email()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.cache import cache
 from django.test import Client
@@ -227,6 +228,47 @@ def test_accounts_without_email_get_no_mail_and_cannot_set_a_password(school_a, 
     )
     assert response.status_code == 403
     assert not User.objects.get(pk=user.pk).has_usable_password()
+    # Nor add an email address (which would open the emailed flows to it).
+    response = client.post("/accounts/email/", {"action_add": "", "email": "mine@example.com"})
+    assert "cannot have an email address" in response.content.decode()
+    # (allauth lists the account's own internal address there; nothing else is added.)
+    assert not EmailAddress.objects.filter(user=user).exclude(email=user.email).exists()
+    assert User.objects.get(pk=user.pk).email == user.email
+
+
+def test_a_teacher_adds_a_student_without_email_on_the_class_page(school_a, klass):
+    teacher = client_for(school_a.teacher, school_a.host)
+    classroom = klass["classroom"]
+    page = teacher.get(f"/teach/classes/{classroom.public_id}/sign-in/").content.decode()
+    assert klass["code"] in page and "Ada Lovelace" in page and "Bo Diddley" in page
+    assert (
+        f"/teach/classes/{classroom.public_id}/sign-in/"
+        in teacher.get("/teach/classes/").content.decode()
+    )
+    response = teacher.post(
+        f"/teach/classes/{classroom.public_id}/sign-in/students/",
+        {"full_name": "Cy Twombly"},
+        follow=True,
+    )
+    said = response.content.decode()
+    pin = re.search(r"sign in as cy\.twombly with the code (\d{6})", said).group(1)
+    assert "Cy Twombly" in said
+    response = _sign_in(
+        Client(HTTP_HOST=school_a.host), code=klass["code"], pick="cy.twombly", pin=pin, typed=True
+    )
+    assert response.status_code == 302
+    # A taken username is refused in plain words.
+    response = teacher.post(
+        f"/teach/classes/{classroom.public_id}/sign-in/students/",
+        {"full_name": "Bo Again", "username": "bo"},
+        follow=True,
+    )
+    assert "The username bo is taken here." in response.content.decode()
+    # A new class code: the old one stops working.
+    old = klass["code"]
+    teacher.post(f"/teach/classes/{classroom.public_id}/sign-in/code/")
+    response = Client(HTTP_HOST=school_a.host).post("/sign-in/class/", {"code": old})
+    assert "not right" in response.content.decode()
 
 
 # --- A studio's student under 13 ------------------------------------------------------------

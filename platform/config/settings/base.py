@@ -176,6 +176,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = env.str("PRACTIKA_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "tenants.adapters.AccountAdapter"
+# A student account without email cannot add one (tenants.forms.AddEmailForm).
+ACCOUNT_FORMS = {"add_email": "tenants.forms.AddEmailForm"}
 # Login guessing is slowed by allauth's rate limits (kept in the cache, per IP and per key).
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
