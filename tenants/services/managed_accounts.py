@@ -153,7 +153,13 @@ def managed_signin(*, account: ManagedAccount, pin: str, ip: str | None) -> User
                 "code.",
                 code="account_locked",
             )
-        if check_password(pin.strip(), account.pin_hash) and account.user.is_active:
+        still_member = Membership.objects.filter(user=account.user, tenant=account.tenant)
+        if (
+            check_password(pin.strip(), account.pin_hash)
+            and account.user.is_active
+            # Removed from the portal's members page, the account no longer signs in either.
+            and still_member.exists()
+        ):
             if account.failed_attempts:
                 account.failed_attempts = 0
                 account.save(update_fields=["failed_attempts", "updated_at"])

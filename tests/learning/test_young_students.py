@@ -174,6 +174,13 @@ def test_a_teacher_of_another_class_cannot_manage_the_students_admins_can(school
     )
     assert response.status_code == 302
     assert User.objects.get(pk=ada.account.user_id).full_name == "Ada King"
+    # Removed as a member in the admin portal: the code stops working too.
+    bo = klass["bo"]
+    Membership.objects.get(user=bo.account.user, tenant=school_a.tenant).delete()
+    response = _sign_in(
+        Client(HTTP_HOST=school_a.host), code=klass["code"], pick="bo", pin=bo.pin, typed=True
+    )
+    assert response.status_code == 200
     owner.post(f"/teach/students/{ada.account.public_id}/remove/")
     assert not ManagedAccount.objects.filter(pk=ada.account.pk).exists()
     assert not User.objects.get(pk=ada.account.user_id).is_active
