@@ -2,9 +2,11 @@
 
 For students (open to non-members on the school's host, tenants.middleware): enter the class
 code, then pick your name (or type your username) and enter your personal code. Each wrong
-code or PIN counts against allauth's `login_failed` limit (per address, and per class or
-account), the same limit the email login uses; a student's account also locks after
-PRACTIKA_MANAGED_PIN_MAX_FAILURES wrong codes in a row (tenants.services.managed_accounts).
+class code or personal code counts against allauth's limits (ACCOUNT_RATE_LIMITS
+`class_code_failed` per address, `class_pin_failed` per address and per account: a class
+often shares one address, so it allows more than the email login's `login_failed`); a
+student's account also locks after PRACTIKA_MANAGED_PIN_MAX_FAILURES wrong codes in a row
+(tenants.services.managed_accounts).
 
 For teachers: a class's code, its students without email, their cards (PDF).
 """
@@ -34,11 +36,11 @@ def _client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def _limit(request: HttpRequest, *, key: str, dry_run: bool) -> bool:
+def _limit(request: HttpRequest, *, action: str, key: str | None, dry_run: bool) -> bool:
     # Counted in the public schema, like the email login's (tenants.adapters), so that every
     # host shares one allowance.
     with schema_context(get_public_schema_name()):
-        return ratelimit.consume(request, action="login_failed", key=key, dry_run=dry_run)
+        return ratelimit.consume(request, action=action, key=key, dry_run=dry_run)
 
 
 def _too_many(request: HttpRequest, template: str, context: dict) -> HttpResponse:
@@ -53,12 +55,11 @@ def class_signin(request: HttpRequest) -> HttpResponse:
     form = ClassCodeForm(request.POST or None)
     context = {"form": form}
     if request.method == "POST" and form.is_valid():
-        key = f"class-code:{request.tenant.pk}"
-        if not _limit(request, key=key, dry_run=True):
+        if not _limit(request, action="class_code_failed", key=None, dry_run=True):
             return _too_many(request, "learning/class_signin/code.html", context)
         classroom = selectors.classroom_for_code(code=form.cleaned_data["code"])
         if classroom is None:
-            _limit(request, key=key, dry_run=False)
+            _limit(request, action="class_code_failed", key=None, dry_run=False)
             form.add_error("code", "That class code is not right. Check it with your teacher.")
         else:
             # The code, not the class: a rotated code ends a half-finished sign-in too.
@@ -81,8 +82,8 @@ def class_signin_pick(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         pick = form.cleaned_data["student"] or form.cleaned_data["username"]
         account = selectors.account_in_classroom(classroom=classroom, pick=pick)
-        key = f"class-pin:{account.pk if account else classroom.pk}"
-        if not _limit(request, key=key, dry_run=True):
+        key = f"class-pin:{account.pk}" if account else f"class-pin:{classroom.pk}:{pick.lower()}"
+        if not _limit(request, action="class_pin_failed", key=key, dry_run=True):
             return _too_many(request, "learning/class_signin/pick.html", context)
         try:
             if account is None:
@@ -93,7 +94,7 @@ def class_signin_pick(request: HttpRequest) -> HttpResponse:
                 account=account, pin=form.cleaned_data["pin"], ip=_client_ip(request)
             )
         except DomainError as error:
-            _limit(request, key=key, dry_run=False)
+            _limit(request, action="class_pin_failed", key=key, dry_run=False)
             context["error"] = error.message
             context["picked"] = pick
         else:

@@ -96,6 +96,12 @@ def test_a_wrong_class_code_and_another_schools_host_are_refused(school_a, schoo
     client = Client(HTTP_HOST=school_a.host)
     response = client.post("/sign-in/class/", {"code": "NOPE42"})
     assert "That class code is not right" in response.content.decode()
+    # Guessing is limited per address (a class shares one, so it allows 60 in 5 minutes).
+    for _ in range(59):
+        client.post("/sign-in/class/", {"code": "NOPE42"})
+    response = client.post("/sign-in/class/", {"code": klass["code"]})
+    assert response.status_code == 429 and "Too many wrong tries" in response.content.decode()
+    cache.clear()
     # School A's class code means nothing on school B's host.
     response = Client(HTTP_HOST=school_b.host).post("/sign-in/class/", {"code": klass["code"]})
     assert response.status_code == 200 and "not right" in response.content.decode()

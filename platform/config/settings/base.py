@@ -188,6 +188,11 @@ ACCOUNT_RATE_LIMITS = {
     "signup_email": "3/15m/key",
     # Per client and per address (the address gets at most 3 emails in 15 minutes).
     "reset_password": "20/m/ip,3/15m/key",
+    # Students without email (learning.class_signin): a whole class often shares one address,
+    # so the address gets more tries than the email login's; a personal code gets as few (the
+    # account also locks after PRACTIKA_MANAGED_PIN_MAX_FAILURES in a row).
+    "class_code_failed": "60/5m/ip",
+    "class_pin_failed": "60/5m/ip,5/5m/key",
 }
 # Password reset: the same answer and an email either way (a note to an unknown address).
 ACCOUNT_PREVENT_ENUMERATION = True
