@@ -419,3 +419,31 @@ def test_guardian_consent_is_for_studios_and_needs_a_guardian_address(school_a, 
         "/manage/invitations/", {"email": "kid4@example.com", "role": "student", "under_13": "on"}
     )
     assert not Invitation.objects.filter(email="kid4@example.com").exists()
+
+
+def test_the_class_pages_query_count_does_not_grow_with_the_students(school_a, klass):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    classroom = klass["classroom"]
+    teacher = client_for(school_a.teacher, school_a.host)
+    pupil = Client(HTTP_HOST=school_a.host)
+    pupil.post("/sign-in/class/", {"code": klass["code"]})
+
+    def counts() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as page:
+            assert teacher.get(f"/teach/classes/{classroom.public_id}/sign-in/").status_code == 200
+        with CaptureQueriesContext(connection) as listing:
+            assert pupil.get("/sign-in/class/pick/").status_code == 200
+        return len(page), len(listing)
+
+    counts()  # the page chrome's cache is filled on the first request
+    before = counts()
+    with tenant_context(school_a.tenant):
+        for name in ("Cy One", "Di Two", "Ed Three"):
+            class_services.classroom_student_create(
+                member=member(school_a.teacher, school_a.tenant),
+                classroom=classroom,
+                full_name=name,
+            )
+    assert counts() == before
