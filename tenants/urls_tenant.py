@@ -30,6 +30,10 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path("manage/join-code/rotate/", portal.join_code_rotate, name="join_code_rotate"),
+    path(
+        "manage/guardian-consents/<uuid:public_id>/resend/", guardians.consent_resend,
+        name="guardian_consent_resend",
+    ),
     path("manage/settings/", portal.tenant_settings, name="settings"),
     path("manage/settings/mfa/", mfa_views.tenant_mfa_setting, name="mfa_setting"),
 ]

@@ -158,3 +158,10 @@ def guardian_consent_required(*, tenant: Tenant, user: User) -> bool:
         .first()
     )
     return consent is not None and not consent.is_given
+
+
+def guardian_consents_for(*, tenant: Tenant) -> list[GuardianConsent]:
+    """The studio's consent requests, for its members page (none in a school: no query)."""
+    if tenant.kind != Tenant.Kind.STUDIO:
+        return []
+    return list(GuardianConsent.objects.filter(tenant=tenant).order_by("student_email"))

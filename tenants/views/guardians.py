@@ -3,12 +3,15 @@ open to anyone with the signed link the guardian was emailed, which is the crede
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants import forms
+from tenants.decorators import require_admin
 from tenants.errors import DomainError, NotFound
+from tenants.models import GuardianConsent
 from tenants.services import guardian_consent
 from tenants.views.common import link_invalid
 
@@ -53,3 +56,24 @@ def consent_withdraw(request: HttpRequest, token: str) -> HttpResponse:
         return link_invalid(request, error)
     guardian_consent.guardian_consent_withdraw(consent=found, ip=_client(request)[0])
     return render(request, "tenants/guardian/withdrawn.html", {"consent": found})
+
+
+@require_admin
+@require_POST
+def consent_resend(request: HttpRequest, public_id) -> HttpResponse:
+    """The studio's owner or admin asks the guardian again (a new link; earlier ones die)."""
+    found = GuardianConsent.objects.filter(tenant=request.tenant, public_id=public_id).first()
+    if found is None:
+        raise Http404("This consent request does not exist.")
+    try:
+        guardian_consent.guardian_consent_request(
+            tenant=request.tenant,
+            student_email=found.student_email,
+            guardian_email=found.guardian_email,
+            actor=request.user,
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"We asked {found.guardian_email} for consent again.")
+    return redirect("tenants:members")

@@ -32,6 +32,7 @@ def members(request: HttpRequest) -> HttpResponse:
             "invite_form": forms.InviteForm(),
             "join_url": hosts.tenant_url(tenant.slug, f"/join/{tenant.join_code}/"),
             "acting_is_owner": request.membership.role == Role.OWNER,
+            "guardian_consents": guardian_consent.guardian_consents_for(tenant=tenant),
         },
     )
 

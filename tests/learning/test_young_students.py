@@ -377,11 +377,28 @@ def test_a_studios_student_under_13_uploads_only_after_the_guardian_consents(
     assert feedback.status_code == 200
     assert "Lovely bowing, Kid!" in feedback.content.decode()
 
+    members = owner.get("/manage/members/").content.decode()
+    assert "Given by Pat Parent" in members
+
     # Withdrawn: uploads stop again and the link is dead.
     assert guardian.post(path + "withdraw/").status_code == 200
     assert _upload_start(student).json()["code"] == "guardian_consent_required"
     assert guardian.get(path + "feedback/").status_code == 410
     assert guardian.get(path).status_code == 410
+    assert "no uploads" in owner.get("/manage/members/").content.decode()
+
+    # The owner asks again: a new link, which works.
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner.post(f"/manage/guardian-consents/{consent.public_id}/resend/")
+    assert response.status_code == 302
+    again = re.search(r"http://\S+/guardian/\S+/", mail.outbox[0].body).group(0)
+    again_path = "/guardian/" + again.split("/guardian/", 1)[1]
+    assert again_path != path
+    assert guardian.post(again_path, {"guardian_name": "Pat", "confirm": "on"}).status_code == 302
+    assert _upload_start(student).status_code == 201
+    # Only the studio's owners and admins ask.
+    assert student.post(f"/manage/guardian-consents/{consent.public_id}/resend/").status_code == 403
 
 
 def test_guardian_consent_is_for_studios_and_needs_a_guardian_address(school_a, studio):

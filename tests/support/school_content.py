@@ -122,6 +122,7 @@ def populate(school) -> SchoolContent:
     )
     content.add("guardian_token", guardian_consent.guardian_link_token(consent=consent))
     content.objects["guardian_consent"] = consent
+    content.add("guardian_consent", consent.public_id)
 
     # Run the on-commit work (activity handlers, notifications, live pushes) at once, as a
     # request's commit would, although the caller's transaction never commits.

@@ -237,6 +237,7 @@ ROUTES_TAKING: dict[str, tuple[str, ...]] = {
     "managed_account": (
         "learning:managed_pin_reset", "learning:managed_rename", "learning:managed_remove",
     ),
+    "guardian_consent": ("tenants:guardian_consent_resend",),
     "guardian_token": (
         "tenants:guardian_consent", "tenants:guardian_consent_withdraw",
         "learning:guardian_feedback",
