@@ -31,6 +31,9 @@ class Classroom(TimeStamped):
     )
     # The course's last day: the school's retention (Tenant.reply_retention_days) counts from it.
     ends_on = models.DateField(null=True, blank=True)
+    # The class sign-in code for students without email (learning.class_signin); none until
+    # a teacher turns it on, and a rotation replaces it.
+    signin_code = models.CharField(max_length=8, unique=True, null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

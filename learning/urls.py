@@ -4,14 +4,21 @@ compare page for the reply's student and the tenant's teachers."""
 
 from django.urls import include, path
 
+from learning.class_signin import views as class_signin
 from learning.exercises import views as exercises
 from learning.exports import views as exports
+from learning.guardians import views as guardians
 from learning.replies import views as replies
 from learning.roster import views as roster
 
 app_name = "learning"
 
 urlpatterns = [
+    # Students without email sign in here (open to non-members, tenants.middleware).
+    path("sign-in/class/", class_signin.class_signin, name="class_signin"),
+    path("sign-in/class/pick/", class_signin.class_signin_pick, name="class_signin_pick"),
+    # A guardian's read-only view, with the signed link as credential.
+    path("guardian/<str:token>/feedback/", guardians.guardian_feedback, name="guardian_feedback"),
     # Teachers
     path("teach/exercises/", exercises.exercise_list, name="teacher_exercises"),
     path("teach/exercises/new/", exercises.exercise_create, name="exercise_create"),
@@ -30,6 +37,34 @@ urlpatterns = [
     path("teach/classes/", exercises.classroom_list, name="classes"),
     path("teach/classes/new/", exercises.classroom_create, name="classroom_create"),
     path("teach/classes/<uuid:public_id>/", exercises.classroom_edit, name="classroom_edit"),
+    path(
+        "teach/classes/<uuid:public_id>/sign-in/", class_signin.classroom_signin,
+        name="classroom_signin",
+    ),
+    path(
+        "teach/classes/<uuid:public_id>/sign-in/code/", class_signin.classroom_code_rotate,
+        name="classroom_code_rotate",
+    ),
+    path(
+        "teach/classes/<uuid:public_id>/sign-in/students/", class_signin.classroom_student_create,
+        name="classroom_student_create",
+    ),
+    path(
+        "teach/classes/<uuid:public_id>/sign-in/cards.pdf", class_signin.classroom_cards,
+        name="classroom_cards",
+    ),
+    path(
+        "teach/students/<uuid:public_id>/code/", class_signin.account_pin_reset,
+        name="managed_pin_reset",
+    ),
+    path(
+        "teach/students/<uuid:public_id>/rename/", class_signin.account_rename,
+        name="managed_rename",
+    ),
+    path(
+        "teach/students/<uuid:public_id>/remove/", class_signin.account_remove,
+        name="managed_remove",
+    ),
     path("teach/inbox/", replies.inbox, name="inbox"),
     # Admin portal: roster import (owners and admins)
     path("manage/roster/", roster.roster_upload, name="roster_upload"),

@@ -6,13 +6,14 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import render
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from tenants import tokens
 from tenants.errors import DomainError
-from tenants.models import User
+from tenants.models import ManagedAccount, User
 from tenants.redirects import is_safe_redirect
 from tenants.sso import policy as sso_policy
 from tenants.sso import services as sso_services
@@ -49,6 +50,9 @@ class AccountAdapter(DefaultAccountAdapter):
     def set_password(self, user, password) -> None:
         # allauth sets every new password through here: the password change and reset pages,
         # and the API's (tenants.apis.auth). A token taken with the old password dies with it.
+        # A student account without email has no password: its teachers manage its code.
+        if ManagedAccount.objects.filter(user=user).exists():
+            raise PermissionDenied("This account's sign-in is managed by its teachers.")
         with transaction.atomic():
             super().set_password(user, password)
             tokens.api_tokens_revoke_all(user=user)

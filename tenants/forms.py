@@ -4,12 +4,13 @@ views attach to the field they concern with `add_domain_error`."""
 
 from __future__ import annotations
 
+from allauth.account import forms as allauth_forms
 from django import forms
 from django.conf import settings
 
 from tenants import selectors, services
 from tenants.errors import DomainError, SlugUnavailable
-from tenants.models import CommentsOnDeletion, Role, Tenant
+from tenants.models import CommentsOnDeletion, ManagedAccount, Role, Tenant
 
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_FORMATS = frozenset({"PNG", "JPEG", "GIF", "WEBP"})
@@ -89,7 +90,8 @@ class SignupForm(TenantForm):
     password is chosen from the emailed link (SignupFinishForm)."""
 
     full_name = forms.CharField(
-        label="Your name", max_length=150,
+        label="Your name",
+        max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
@@ -123,7 +125,8 @@ class SignupFinishForm(TenantForm):
 
 class InvitationSignupForm(DomainErrorsMixin, forms.Form):
     full_name = forms.CharField(
-        label="Your name", max_length=150,
+        label="Your name",
+        max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     password = _password_field()
@@ -131,7 +134,8 @@ class InvitationSignupForm(DomainErrorsMixin, forms.Form):
 
 class JoinCodeForm(DomainErrorsMixin, forms.Form):
     code = forms.CharField(
-        label="Join code", max_length=16,
+        label="Join code",
+        max_length=16,
         widget=forms.TextInput(
             attrs={"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"}
         ),
@@ -146,7 +150,8 @@ class JoinSignupForm(DomainErrorsMixin, forms.Form):
     link, as for self-serve sign-up)."""
 
     full_name = forms.CharField(
-        label="Your name", max_length=150,
+        label="Your name",
+        max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
@@ -160,6 +165,30 @@ INVITABLE_ROLES = [(r.value, r.label) for r in (Role.STUDENT, Role.TEACHER, Role
 class InviteForm(forms.Form):
     email = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "off"}))
     role = forms.ChoiceField(label="Role", choices=INVITABLE_ROLES, initial=Role.STUDENT)
+    # Studios only: a student under 13 needs a parent's or guardian's consent to upload.
+    under_13 = forms.BooleanField(label="This student is under 13", required=False)
+    guardian_email = forms.EmailField(
+        label="Parent's or guardian's email",
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("under_13") and not data.get("guardian_email"):
+            self.add_error("guardian_email", "Give a parent's or guardian's email address.")
+        return data
+
+
+class GuardianConsentForm(DomainErrorsMixin, forms.Form):
+    guardian_name = forms.CharField(
+        label="Your name",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    confirm = forms.BooleanField(
+        label="I am this student's parent or guardian and I agree to what is described above."
+    )
 
 
 class RoleForm(forms.Form):
@@ -171,7 +200,8 @@ class TenantSettingsForm(forms.Form):
     # ImageField opens the upload with Pillow: anything that is not a real image is refused,
     # whatever its extension or declared type (SVG included, which Pillow does not read).
     logo = forms.ImageField(
-        label="Logo", required=False,
+        label="Logo",
+        required=False,
         help_text="PNG, JPEG, GIF or WebP, up to 2 MB. Shown at the top of every page.",
         widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}),
     )
@@ -190,7 +220,9 @@ class TenantSettingsForm(forms.Form):
 
 class SuspendForm(forms.Form):
     reason = forms.CharField(
-        label="Reason", max_length=255, required=False,
+        label="Reason",
+        max_length=255,
+        required=False,
         help_text="Kept in the audit log and shown to staff.",
     )
 
@@ -209,13 +241,28 @@ class DataPolicyForm(forms.Form):
     )
     reply_retention_days = forms.IntegerField(
         label="Days replies are kept after a class ends",
-        required=False, min_value=0, max_value=10 * 366,
+        required=False,
+        min_value=0,
+        max_value=10 * 366,
         help_text="Leave empty to keep them until someone deletes them.",
     )
 
 
 class RestoreForm(forms.Form):
     reason = forms.CharField(
-        label="Reason", max_length=255,
+        label="Reason",
+        max_length=255,
         help_text="Why staff restore it (the owner asked support, say); kept in the audit log.",
     )
+
+
+class AddEmailForm(allauth_forms.AddEmailForm):
+    """allauth's "add an email address" (ACCOUNT_FORMS), refused to a student account without
+    email: its teachers manage it, and an address would open the emailed flows to it."""
+
+    def clean_email(self) -> str:
+        if ManagedAccount.objects.filter(user=self.user).exists():
+            raise forms.ValidationError(
+                "Your teachers manage this account; it cannot have an email address."
+            )
+        return super().clean_email()

@@ -44,6 +44,13 @@ OPEN_URL_NAMES = frozenset(
         "tenants:invitation_accept",
         "tenants:join",
         "tenants:no_access",
+        # A guardian's pages and the class-code sign-in: the signed link, or the code and PIN,
+        # are the credential (tenants.services.guardian_consent, learning.class_signin).
+        "tenants:guardian_consent",
+        "tenants:guardian_consent_withdraw",
+        "learning:guardian_feedback",
+        "learning:class_signin",
+        "learning:class_signin_pick",
         "healthz",
         "readyz",
         # Like S3's presigned URLs, these carry a signed, tenant-bound token as their credential.

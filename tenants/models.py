@@ -468,3 +468,86 @@ class SchoolSignOn(models.Model):
 
     def __str__(self) -> str:
         return f"Sign-on of {self.tenant_id}"
+
+
+# An account made by a school for a young student has no mailbox: its address is internal,
+# `<tenant slug>.<username>@` this domain, so the unique email column still identifies it.
+# `.invalid` is reserved (RFC 2606): nothing can be delivered there, and the email backend
+# drops it before trying (tenants.email.backend).
+MANAGED_EMAIL_DOMAIN = "students.practika.invalid"
+
+
+class ManagedAccount(models.Model):
+    """A student account without email, made and reset by the school's teachers.
+
+    Signs in on the school's host with a class code, their name and a personal code (PIN);
+    the user's password is unusable, so the email login and every emailed flow do not apply.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="managed_account")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="managed_accounts")
+    username = models.CharField(max_length=60)
+    pin_hash = models.CharField(max_length=128)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            models.UniqueConstraint(
+                "tenant", Lower("username"), name="managed_account_username_per_tenant"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} ({self.tenant_id})"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+
+class GuardianConsent(models.Model):
+    """A parent's or guardian's consent for a student under 13 in a studio.
+
+    Keyed by the student's address in the tenant (asked for with the invitation, before the
+    account exists). Until it is given, the student cannot upload; the guardian's signed link
+    (its `nonce` inside) confirms it, shows the child's feedback, and withdraws it, which
+    changes the nonce so that every earlier link stops working.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="guardian_consents")
+    student_email = models.EmailField()
+    guardian_email = models.EmailField()
+    nonce = models.CharField(max_length=32, default=new_join_code)
+    requested_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    given_at = models.DateTimeField(null=True, blank=True)
+    given_by_name = models.CharField(max_length=150, blank=True)
+    given_from_ip = models.GenericIPAddressField(null=True, blank=True)
+    given_user_agent = models.CharField(max_length=300, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "student_email"], name="guardian_consent_one_per_student"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(student_email=Lower("student_email")),
+                name="guardian_consent_student_lower_case",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"consent for {self.student_email} in {self.tenant_id}"
+
+    @property
+    def is_given(self) -> bool:
+        return self.given_at is not None and self.withdrawn_at is None

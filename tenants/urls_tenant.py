@@ -2,11 +2,12 @@ from django.urls import path
 
 from tenants.mfa import views as mfa_views
 from tenants.sso import views as sso_views
-from tenants.views import deletion, entering, joining, portal
+from tenants.views import deletion, entering, guardians, joining, portal
 
 app_name = "tenants"
 
-# Open to non-members: handover, invitation_accept, join, no_access (tenants.middleware).
+# Open to non-members: handover, invitation_accept, join, no_access, the guardian's pages
+# (tenants.middleware).
 urlpatterns = [
     path("", entering.tenant_home, name="home"),
     path("after-login/", entering.tenant_home, name="after_login"),
@@ -15,6 +16,12 @@ urlpatterns = [
     path("invitations/<str:token>/", joining.invitation_accept, name="invitation_accept"),
     path("join/", joining.join, name="join"),
     path("join/<str:code>/", joining.join, name="join"),
+    path("guardian/<str:token>/", guardians.consent, name="guardian_consent"),
+    path(
+        "guardian/<str:token>/withdraw/",
+        guardians.consent_withdraw,
+        name="guardian_consent_withdraw",
+    ),
     # Admin portal: owners and admins (tenants.decorators.require_admin).
     path("manage/members/", portal.members, name="members"),
     path("manage/members/<uuid:public_id>/role/", portal.member_role, name="member_role"),
@@ -26,6 +33,11 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path("manage/join-code/rotate/", portal.join_code_rotate, name="join_code_rotate"),
+    path(
+        "manage/guardian-consents/<uuid:public_id>/resend/",
+        guardians.consent_resend,
+        name="guardian_consent_resend",
+    ),
     path("manage/settings/", portal.tenant_settings, name="settings"),
     path("manage/settings/mfa/", mfa_views.tenant_mfa_setting, name="mfa_setting"),
     path("manage/sign-in/", sso_views.sign_on_settings, name="sign_on"),

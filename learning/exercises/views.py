@@ -33,6 +33,7 @@ from learning.pages import (
 )
 from learning.replies import selectors as reply_selectors
 from learning.replies import services as reply_services
+from learning.uploads import services as upload_services
 from tenants import selectors as tenant_selectors
 
 # --- Helpers for the forms ----------------------------------------------------------------
@@ -372,5 +373,6 @@ def student_exercise(request: HttpRequest, public_id) -> HttpResponse:
             "demo_sources": media_sources(exercise.demo),
             "demo_state": media_state(exercise.demo),
             "max_upload_bytes": settings.PRACTIKA_MAX_UPLOAD_BYTES,
+            "upload_refused": upload_services.upload_refusal(member=request.membership),
         },
     )

@@ -30,7 +30,8 @@ from learning import page_parts, roles, storage
 from learning.errors import LimitReached, NotFound, PermissionDenied, UploadRejected
 from learning.media.pipeline.probing import format_bytes
 from learning.models import Exercise, MediaFile
-from tenants.models import Membership
+from tenants.models import Membership, Role
+from tenants.services import guardian_consent
 
 UPLOAD_TOKEN_SALT = "practika.uploads.upload"  # noqa: S105 - a namespace, not a secret
 MAX_FILENAME_CHARS = 255
@@ -79,6 +80,30 @@ def upload_allowed(*, member: Membership | None, size: int) -> None:
         )
     user = getattr(member, "user", None)
     billing_services.check_upload_allowed(tenant=connection.tenant, size_bytes=size, user=user)
+
+
+def guardian_consent_check(*, member: Membership) -> None:
+    """Raise PermissionDenied (`guardian_consent_required`) while a studio's student under 13
+    waits for a parent's or guardian's consent (tenants.services.guardian_consent)."""
+    if member.role == Role.STUDENT and guardian_consent.guardian_consent_required(
+        tenant=connection.tenant, user=member.user
+    ):
+        raise PermissionDenied(
+            "You can upload once your parent or guardian has agreed. We emailed them a link; "
+            "ask them to open it, or ask your teacher to send it again.",
+            code="guardian_consent_required",
+        )
+
+
+def upload_refusal(*, member: Membership | None) -> PermissionDenied | None:
+    """Why `member` may not upload at all right now (for the pages to say), or None."""
+    if member is None:
+        return None
+    try:
+        guardian_consent_check(member=member)
+    except PermissionDenied as error:
+        return error
+    return None
 
 
 # --- Tokens -------------------------------------------------------------------------------
@@ -145,6 +170,7 @@ def upload_start(
         raise PermissionDenied("Only members can upload.", code="members_only")
     if size < 0:
         raise UploadRejected("The file size is not valid.", code="size_invalid")
+    guardian_consent_check(member=member)
     upload_allowed(member=member, size=size)
     media = MediaFile(
         owner=member.user,

@@ -22,7 +22,7 @@ REDACTED = "[redacted]"
 
 # A path segment after one of these is a credential.
 TOKEN_SEGMENTS = (
-    "invitations", "uploads", "unsubscribe", "join", "media-signed", "confirm-email",
+    "invitations", "uploads", "unsubscribe", "join", "media-signed", "confirm-email", "guardian",
 )
 # Every segment after these is (a password reset link: uid, then the key).
 TOKEN_TAILS = ("reset/confirm", "reset/key")

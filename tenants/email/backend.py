@@ -17,6 +17,7 @@ from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 
 from tenants.email.selectors import suppressed_among
+from tenants.models import MANAGED_EMAIL_DOMAIN
 
 logger = logging.getLogger(__name__)
 
@@ -40,9 +41,11 @@ class SuppressingEmailBackend(BaseEmailBackend):
 
     def send_messages(self, email_messages):
         messages = list(email_messages or [])
-        suppressed = suppressed_among(
-            emails=[_address(r) for message in messages for r in message.recipients()]
-        )
+        addresses = [_address(r) for message in messages for r in message.recipients()]
+        # Accounts without email (tenants.models.ManagedAccount) have an internal address.
+        suppressed = suppressed_among(emails=addresses) | {
+            a for a in addresses if a.endswith(f"@{MANAGED_EMAIL_DOMAIN}")
+        }
         deliverable = [message for message in messages if self._keep(message, suppressed)]
         if not deliverable:
             return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -11,6 +12,7 @@ from tenants import forms, hosts, selectors, services
 from tenants.decorators import require_admin
 from tenants.errors import DomainError
 from tenants.models import Role
+from tenants.services import guardian_consent
 
 
 @require_admin
@@ -30,6 +32,7 @@ def members(request: HttpRequest) -> HttpResponse:
             "invite_form": forms.InviteForm(),
             "join_url": hosts.tenant_url(tenant.slug, f"/join/{tenant.join_code}/"),
             "acting_is_owner": request.membership.role == Role.OWNER,
+            "guardian_consents": guardian_consent.guardian_consents_for(tenant=tenant),
         },
     )
 
@@ -90,10 +93,16 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
             messages.error(request, " ".join(errors))
         return _back_to_members(request)
     try:
-        invitation = services.invitation_create(
-            tenant=request.tenant, email=form.cleaned_data["email"],
-            role=form.cleaned_data["role"], actor=request.user,
-        )
+        with transaction.atomic():
+            invitation = services.invitation_create(
+                tenant=request.tenant, email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"], actor=request.user,
+            )
+            if form.cleaned_data["under_13"] and invitation.role == Role.STUDENT:
+                guardian_consent.guardian_consent_request(
+                    tenant=request.tenant, student_email=invitation.email,
+                    guardian_email=form.cleaned_data["guardian_email"], actor=request.user,
+                )
     except DomainError as error:
         messages.error(request, error.message)
     else:

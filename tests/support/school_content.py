@@ -3,7 +3,8 @@
 `populate(school)` creates, through the services (so the activity outbox, its handlers and
 the notifications run as they do for a request): a class, an exercise with a stored
 demonstration, a reply with a stored recording, a teacher's comment, the reply's alignment,
-notifications, an invitation, an upload in progress, playback URLs and an unsubscribe link.
+notifications, an invitation, an upload in progress, playback URLs and an unsubscribe link;
+a student without email in the class (its sign-in code on) and a guardian's consent link.
 Every title and body contains SECRET_MARK and the kind of object, so a leak is found by
 searching a response for it.
 
@@ -24,6 +25,7 @@ from django_tenants.utils import tenant_context
 from analytics import notifications
 from analytics.models import Notification
 from learning import storage
+from learning.class_signin import services as class_signin
 from learning.exercises import services as exercises
 from learning.lti import services as lti
 from learning.media import services as media_services
@@ -33,7 +35,8 @@ from learning.roster import services as roster
 from learning.uploads import services as uploads
 from tenants import services as tenants
 from tenants import tokens
-from tenants.models import Membership, Role
+from tenants.models import GuardianConsent, Membership, Role
+from tenants.services import guardian_consent
 from tests.conftest import member
 from tests.support.media_samples import sample
 
@@ -127,6 +130,15 @@ def populate(school) -> SchoolContent:
     content.add("invitation", invitation.public_id)
     content.add("invitation_token", invitation.token)
     content.objects["invitation"] = invitation
+    # Made directly: a school asks no consent (studios do), but its link is a credential all
+    # the same, which must open nothing on another host.
+    consent = GuardianConsent.objects.create(
+        tenant=school.tenant, student_email="school-b-child@example.com",
+        guardian_email="school-b-guardian@example.com", requested_by=school.owner,
+    )
+    content.add("guardian_token", guardian_consent.guardian_link_token(consent=consent))
+    content.objects["guardian_consent"] = consent
+    content.add("guardian_consent", consent.public_id)
 
     # Run the on-commit work (activity handlers, notifications, live pushes) at once, as a
     # request's commit would, although the caller's transaction never commits.
@@ -134,6 +146,12 @@ def populate(school) -> SchoolContent:
         classroom = exercises.classroom_save(
             member=teacher, name=secret("class-name"), student_ids=[school.student.pk]
         )
+        class_signin.classroom_code_rotate(member=teacher, classroom=classroom)
+        managed = class_signin.classroom_student_create(
+            member=teacher, classroom=classroom, full_name=secret("managed-student-name")
+        )
+        content.add("managed_account", managed.account.public_id)
+        content.objects["managed_account"] = managed.account
         demo = _stored_media(
             owner=school.teacher,
             purpose=MediaFile.Purpose.DEMONSTRATION,

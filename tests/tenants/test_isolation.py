@@ -46,7 +46,7 @@ from analytics.models import Notification, NotificationPreference
 from learning.models import Classroom, Comment, Exercise, MediaFile, Reply
 from learning.replies import services as replies
 from tenants import middleware
-from tenants.models import ApiToken, Invitation, Membership
+from tenants.models import ApiToken, GuardianConsent, Invitation, ManagedAccount, Membership
 from tenants.websockets import CLOSE_FORBIDDEN, tenant_group, websocket_urlpatterns
 from tests.conftest import School, Schools, client_for, member, token_client_for
 from tests.support.school_content import SchoolContent, populate, secret, uuid_forms
@@ -108,6 +108,16 @@ OPEN_BY_DESIGN = {
     # Load balancer probes.
     "healthz",
     "readyz",
+    # Students without email sign in with a class code, their name and their personal code
+    # (learning.class_signin: rate-limited, the account locks); the code is the credential
+    # for the class list.
+    "learning:class_signin",
+    "learning:class_signin_pick",
+    # A guardian's consent, its withdrawal and the child's feedback: the signed link, bound
+    # to its tenant, is the credential (tenants.services.guardian_consent).
+    "tenants:guardian_consent",
+    "tenants:guardian_consent_withdraw",
+    "learning:guardian_feedback",
 }
 
 PLACEHOLDER_UUID = "00000000-0000-4000-8000-000000000001"
@@ -235,7 +245,24 @@ ROUTES_TAKING: dict[str, tuple[str, ...]] = {
     "invitation": ("tenants:invitation_revoke", "api:invitation"),
     "invitation_token": ("tenants:invitation_accept", "api:invitation_accept"),
     "join_code": ("tenants:join",),
-    "classroom": ("learning:classroom_edit",),
+    "classroom": (
+        "learning:classroom_edit",
+        "learning:classroom_signin",
+        "learning:classroom_code_rotate",
+        "learning:classroom_student_create",
+        "learning:classroom_cards",
+    ),
+    "managed_account": (
+        "learning:managed_pin_reset",
+        "learning:managed_rename",
+        "learning:managed_remove",
+    ),
+    "guardian_consent": ("tenants:guardian_consent_resend",),
+    "guardian_token": (
+        "tenants:guardian_consent",
+        "tenants:guardian_consent_withdraw",
+        "learning:guardian_feedback",
+    ),
     "exercise": (
         "learning:teacher_exercise",
         "learning:exercise_edit",
@@ -287,6 +314,7 @@ PARAMETER = {
     "playback_token": "token",
     "unsubscribe_token": "token",
     "join_code": "code",
+    "guardian_token": "token",
 }
 
 
@@ -542,7 +570,10 @@ def assert_school_b_unchanged(schools: Schools, content: SchoolContent) -> None:
     """Nothing school A's members sent changed school B: members, invitation, the core loop,
     notifications, preferences and the upload in progress are as populate() left them."""
     b = schools.b
-    assert Membership.objects.filter(tenant=b.tenant).count() == 4
+    assert Membership.objects.filter(tenant=b.tenant).count() == 5  # four, and one without email
+    managed = content.objects["managed_account"]
+    assert ManagedAccount.objects.get(pk=managed.pk).pin_hash == managed.pin_hash
+    assert not GuardianConsent.objects.get(pk=content.objects["guardian_consent"].pk).given_at
     assert not Membership.objects.filter(
         user__in=[schools.a.owner, schools.a.teacher, schools.a.student], tenant=b.tenant
     ).exists()
@@ -676,8 +707,8 @@ def test_a_member_of_school_a_is_refused_every_route_of_school_b(
     # School B's ids were really tried, not only placeholders: in every route that takes one.
     taking = {name for names in ROUTES_TAKING.values() for name in names}
     assert with_real_ids == taking - OPEN_BY_DESIGN
-    # Nothing was changed on the way: school B still has its four members.
-    assert Membership.objects.filter(tenant=schools.b.tenant).count() == 4
+    # Nothing was changed on the way: school B still has its members.
+    assert Membership.objects.filter(tenant=schools.b.tenant).count() == 5
     assert not Membership.objects.filter(user=schools.a.owner, tenant=schools.b.tenant).exists()
     assert_school_b_unchanged(schools, school_b_data.content)
 
@@ -709,6 +740,9 @@ HOME_REFUSES_CREDENTIAL = {
     "upload-part": (403, 404, 405),  # nor does its upload URL store anything
     "analytics:unsubscribe": (404,),
     "tenants:invitation_accept": (405, 410),  # "this link is not valid" (tenants.views.joining)
+    "tenants:guardian_consent": (405, 410),  # "this link is not valid" (tenants.views.guardians)
+    "tenants:guardian_consent_withdraw": (405, 410),
+    "learning:guardian_feedback": (405, 410),
     "api:invitation_accept": (400, 403, 404, 405, 410),
 }
 

@@ -181,6 +181,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = env.str("PRACTIKA_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "tenants.adapters.AccountAdapter"
+# A student account without email cannot add one (tenants.forms.AddEmailForm).
+ACCOUNT_FORMS = {"add_email": "tenants.forms.AddEmailForm"}
 # Login guessing is slowed by allauth's rate limits (kept in the cache, per IP and per key).
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
@@ -191,6 +193,11 @@ ACCOUNT_RATE_LIMITS = {
     "signup_email": "3/15m/key",
     # Per client and per address (the address gets at most 3 emails in 15 minutes).
     "reset_password": "20/m/ip,3/15m/key",
+    # Students without email (learning.class_signin): a whole class often shares one address,
+    # so the address gets more tries than the email login's; a personal code gets as few (the
+    # account also locks after PRACTIKA_MANAGED_PIN_MAX_FAILURES in a row).
+    "class_code_failed": "60/5m/ip",
+    "class_pin_failed": "60/5m/ip,5/5m/key",
 }
 # Password reset: the same answer and an email either way (a note to an unknown address).
 ACCOUNT_PREVENT_ENUMERATION = True
@@ -594,6 +601,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Practika <hello@prac
 
 # --- Invitations ----------------------------------------------------------------------------
 INVITATION_TTL_DAYS = env.int("PRACTIKA_INVITATION_TTL_DAYS", default=7)
+# Wrong personal codes in a row before a student account without email locks (a teacher's
+# new code unlocks it); tenants.services.managed_accounts.
+PRACTIKA_MANAGED_PIN_MAX_FAILURES = env.int("PRACTIKA_MANAGED_PIN_MAX_FAILURES", default=5)
 LOGIN_HANDOVER_TTL_SECONDS = 60
 
 LANGUAGE_CODE = "en-us"
