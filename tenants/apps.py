@@ -23,3 +23,15 @@ class TenantsConfig(AppConfig):
 
         for signal in (authenticator_added, authenticator_removed, authenticator_reset):
             signal.connect(forget_user_on_authenticator_change, dispatch_uid="tenants.chrome")
+        # Two-factor changes go to the audit log of each of the user's tenants.
+        from tenants.mfa import auditing as mfa_auditing
+
+        authenticator_added.connect(
+            mfa_auditing.authenticator_added_audited, dispatch_uid="tenants.audit.mfa_added"
+        )
+        authenticator_removed.connect(
+            mfa_auditing.authenticator_removed_audited, dispatch_uid="tenants.audit.mfa_removed"
+        )
+        authenticator_reset.connect(
+            mfa_auditing.authenticator_reset_audited, dispatch_uid="tenants.audit.mfa_reset"
+        )

@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from tenants import chrome, services
+from tenants.services import auditing
 
 # URL names on a tenant's host that people who are not (yet) members may open.
 OPEN_URL_NAMES = frozenset(
@@ -41,11 +42,35 @@ OPEN_URL_NAMES = frozenset(
         "tenants:no_access",
         "healthz",
         "readyz",
+        # Platform staff (no members) on their way into a support session; the views check
+        # the staff member's own pending request (tenants.impersonation).
+        "tenants:support_start",
+        "hijack:acquire",
+        "hijack:release",
         # Like S3's presigned URLs, these carry a signed, tenant-bound token as their credential.
         "upload-part",
         "media-signed",
     }
 )
+
+
+class AuditOriginMiddleware:
+    """Where this request comes from, for the audit entries its services write: the client's
+    address as Django reads it (REMOTE_ADDR: the web server believes X-Forwarded-For only from
+    PRACTIKA_TRUSTED_PROXIES, docs/deployment.md) and its user agent."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = auditing.origin_begin(
+            ip_address=request.META.get("REMOTE_ADDR"),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+        try:
+            return self.get_response(request)
+        finally:
+            auditing.origin_end(token)
 
 
 def is_public(request: HttpRequest) -> bool:

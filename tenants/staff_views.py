@@ -9,8 +9,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from tenants import forms, hosts, selectors, services
+from tenants import handover as login_handover
 from tenants.decorators import require_staff
+from tenants.errors import DomainError
 from tenants.models import Tenant
+from tenants.services.impersonation import impersonation_minutes
 
 PAGE_SIZE = 50
 
@@ -54,6 +57,7 @@ def tenant_detail(request: HttpRequest, public_id) -> HttpResponse:
             "events": selectors.audit_events_for_tenant(tenant=tenant),
             "tenant_url": hosts.tenant_url(tenant.slug),
             "suspend_form": forms.SuspendForm(),
+            "impersonation_minutes": impersonation_minutes(),
         },
     )
 
@@ -76,3 +80,31 @@ def tenant_reactivate(request: HttpRequest, public_id) -> HttpResponse:
     services.tenant_reactivate(tenant=tenant, actor=request.user)
     messages.success(request, f"{tenant.name} is active again.")
     return redirect("staff:tenant_detail", public_id=tenant.public_id)
+
+
+@require_staff
+@require_POST
+def tenant_impersonate(request: HttpRequest, public_id) -> HttpResponse:
+    """Act as a member of this tenant, with a written reason (tenants.services.impersonation):
+    on to the tenant's host through the login handover, where the session starts."""
+    tenant = _tenant_or_404(public_id)
+    form = forms.ImpersonateForm(request.POST)
+    member = (
+        selectors.member_in_tenant(tenant=tenant, public_id=form.cleaned_data["member"])
+        if form.is_valid() else None
+    )
+    if member is None:
+        messages.error(request, "Choose a member of this tenant.")
+        return redirect("staff:tenant_detail", public_id=tenant.public_id)
+    try:
+        impersonation = services.impersonation_request(
+            staff=request.user, tenant=tenant, member=member, reason=form.cleaned_data["reason"]
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("staff:tenant_detail", public_id=tenant.public_id)
+    return redirect(
+        login_handover.handover_create(
+            user=request.user, tenant=tenant, next_path=f"/support/{impersonation.public_id}/"
+        )
+    )

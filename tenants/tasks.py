@@ -48,3 +48,13 @@ def spare_schemas_refill() -> dict[str, int]:
     concurrent runs take turns)."""
     refill = schema_pool.spares_refill()
     return {"discarded": refill.discarded, "created": refill.created}
+
+
+@shared_task(
+    name="tenants.expire_impersonations", acks_late=True, soft_time_limit=60, time_limit=90
+)
+def expire_impersonations() -> int:
+    """Log the end of support sessions past their time limit (idempotent: each ends once)."""
+    from tenants.services.impersonation import impersonations_expire
+
+    return impersonations_expire()

@@ -14,4 +14,8 @@ urlpatterns = [
         "tenants/<uuid:public_id>/reactivate/", staff_views.tenant_reactivate,
         name="tenant_reactivate",
     ),
+    path(
+        "tenants/<uuid:public_id>/impersonate/", staff_views.tenant_impersonate,
+        name="tenant_impersonate",
+    ),
 ]

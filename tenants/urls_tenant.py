@@ -1,7 +1,7 @@
 from django.urls import path
 
 from tenants.mfa import views as mfa_views
-from tenants.views import entering, joining, portal
+from tenants.views import audit_log, entering, joining, portal, support
 
 app_name = "tenants"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("invitations/<str:token>/", joining.invitation_accept, name="invitation_accept"),
     path("join/", joining.join, name="join"),
     path("join/<str:code>/", joining.join, name="join"),
+    # Platform staff starting a support session (tenants.impersonation).
+    path("support/<uuid:public_id>/", support.support_start, name="support_start"),
     # Admin portal: owners and admins (tenants.decorators.require_admin).
     path("manage/members/", portal.members, name="members"),
     path("manage/members/<uuid:public_id>/role/", portal.member_role, name="member_role"),
@@ -26,4 +28,7 @@ urlpatterns = [
     path("manage/join-code/rotate/", portal.join_code_rotate, name="join_code_rotate"),
     path("manage/settings/", portal.tenant_settings, name="settings"),
     path("manage/settings/mfa/", mfa_views.tenant_mfa_setting, name="mfa_setting"),
+    path("manage/settings/support-access/", support.support_access, name="support_access"),
+    path("manage/audit/", audit_log.audit_log, name="audit_log"),
+    path("manage/audit/export.csv", audit_log.audit_log_csv, name="audit_log_csv"),
 ]

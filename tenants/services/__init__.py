@@ -5,13 +5,20 @@ use `from tenants import services` and the names re-exported here.
 - signup: sign-up in two steps (the emailed link finishes it), for a new tenant or a join code
 - users: accounts; members: roles, removal, activity, and the one path every join takes
 - invitations: invitations by email; join_codes: a tenant's join code
-- auditing: the audit trail
+- auditing: the audit trail (the action names: tenants.audit_actions)
+- impersonation: platform staff acting as a member, with a reason and a time limit
 
 Each service takes the acting user where there is one, runs in a transaction, leaves an
 audit entry, and queues side effects (email) only after commit.
 """
 
-from tenants.services.auditing import audit
+from tenants.services.auditing import audit, audit_for_tenants_of, import_record
+from tenants.services.impersonation import (
+    impersonation_end,
+    impersonation_request,
+    impersonation_start,
+    impersonations_expire,
+)
 from tenants.services.invitations import (
     invitation_accept,
     invitation_accept_with_signup,
@@ -31,6 +38,7 @@ from tenants.services.lifecycle import (
     tenant_create,
     tenant_reactivate,
     tenant_require_mfa,
+    tenant_set_support_access,
     tenant_suspend,
     tenant_update,
 )
@@ -56,6 +64,12 @@ __all__ = [
     "PendingSignup",
     "SignupResult",
     "audit",
+    "audit_for_tenants_of",
+    "impersonation_end",
+    "impersonation_request",
+    "impersonation_start",
+    "impersonations_expire",
+    "import_record",
     "invitation_accept",
     "invitation_accept_with_signup",
     "invitation_check",
@@ -78,6 +92,7 @@ __all__ = [
     "tenant_create",
     "tenant_reactivate",
     "tenant_require_mfa",
+    "tenant_set_support_access",
     "tenant_suspend",
     "tenant_update",
     "user_create",

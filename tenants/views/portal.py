@@ -11,6 +11,7 @@ from tenants import forms, hosts, selectors, services
 from tenants.decorators import require_admin
 from tenants.errors import DomainError
 from tenants.models import Role
+from tenants.services.impersonation import impersonation_minutes
 
 
 @require_admin
@@ -140,4 +141,7 @@ def tenant_settings(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Settings saved.")
             return redirect("tenants:settings")
-    return render(request, "tenants/manage/settings.html", {"form": form})
+    return render(
+        request, "tenants/manage/settings.html",
+        {"form": form, "impersonation_minutes": impersonation_minutes()},
+    )
