@@ -17,9 +17,11 @@ inline script or style (the production CSP allows neither), and no "hide" button
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth import logout
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from hijack import views as hijack_views
@@ -70,17 +72,18 @@ class AcquireView(hijack_views.AcquireUserView):
         tenant = _current_tenant()
         if tenant is None or not self.request.user.is_authenticated:
             return None
+        try:
+            public_id = uuid.UUID(self.request.POST.get("impersonation", ""))
+        except ValueError:
+            return None
         return impersonation_services.impersonation_pending(
-            public_id=self.request.POST.get("impersonation", ""),
-            staff=self.request.user,
-            tenant=tenant,
+            public_id=public_id, staff=self.request.user, tenant=tenant
         )
 
     def dispatch(self, request, *args, **kwargs):
-        try:
-            self.impersonation = self._pending()
-        except (ValueError, DomainError):  # not a UUID
-            self.impersonation = None
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        self.impersonation = self._pending()
         if self.impersonation is None:
             return render(
                 request,
@@ -125,17 +128,13 @@ class ReleaseView(hijack_views.ReleaseUserView):
 
 
 def _session_impersonation(request: HttpRequest) -> Impersonation | None:
-    public_id = request.session.get(SESSION_KEY)
-    if not public_id:
-        return None
     try:
-        return (
-            Impersonation.objects.select_related("staff", "tenant")
-            .filter(public_id=public_id)
-            .first()
-        )
-    except (ValueError, DomainError):
+        public_id = uuid.UUID(str(request.session.get(SESSION_KEY, "")))
+    except ValueError:
         return None
+    return (
+        Impersonation.objects.select_related("staff", "tenant").filter(public_id=public_id).first()
+    )
 
 
 class ImpersonationMiddleware:

@@ -31,7 +31,7 @@ from learning.replies import services as replies
 from learning.uploads import services as uploads
 from tenants import services as tenants
 from tenants import tokens
-from tenants.models import Membership, Role
+from tenants.models import Membership, Role, User
 from tests.conftest import member
 from tests.support.media_samples import sample
 
@@ -111,6 +111,16 @@ def populate(school) -> SchoolContent:
     content.add("invitation", invitation.public_id)
     content.add("invitation_token", invitation.token)
     content.objects["invitation"] = invitation
+
+    # A platform staff member's pending support request (tenants.impersonation), with a reason
+    # that no other school's host may show.
+    support, _ = User.objects.get_or_create(
+        email=f"support-for-{school.tenant.slug}@practika.example", defaults={"is_staff": True}
+    )
+    impersonation = tenants.impersonation_request(
+        staff=support, tenant=school.tenant, member=student, reason=secret("support-reason")
+    )
+    content.add("impersonation", impersonation.public_id)
 
     # Run the on-commit work (activity handlers, notifications, live pushes) at once, as a
     # request's commit would, although the caller's transaction never commits.

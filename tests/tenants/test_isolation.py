@@ -98,6 +98,13 @@ OPEN_BY_DESIGN = {
     # Under /api/, so the middleware leaves it to the view; only a real token of school B
     # (which the walk now has) shows that it answers outsiders.
     "analytics:unsubscribe",
+    # Platform staff (members of no tenant) on their way into a support session: the page and
+    # hijack's acquire act only on the staff member's own pending request for this tenant,
+    # release only on a session that is one (tenants.impersonation; tests/tenants/
+    # test_impersonation.py).
+    "tenants:support_start",
+    "hijack:acquire",
+    "hijack:release",
     # Load balancer probes.
     "healthz",
     "readyz",
@@ -238,6 +245,7 @@ ROUTES_TAKING: dict[str, tuple[str, ...]] = {
     "playback_token": ("media-signed",),
     "unsubscribe_token": ("analytics:unsubscribe",),
     "api_token": ("api_token",),
+    "impersonation": ("tenants:support_start",),
 }
 # Kinds with no route of their own (an alignment is reached through its reply, the activity
 # outbox and the tenant's id are never in a URL): they must never be shown either, and are
