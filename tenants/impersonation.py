@@ -27,12 +27,28 @@ from django.utils import timezone
 from hijack import views as hijack_views
 
 from tenants import hosts, services
+from tenants.decorators import forbidden
 from tenants.errors import DomainError
 from tenants.models import Impersonation, User
 from tenants.services import auditing
 from tenants.services import impersonation as impersonation_services
 
 SESSION_KEY = "practika_impersonation"
+# What a support session may not open as the member: the member's sign-in stays theirs
+# (password, email addresses, second factor, API tokens), whatever the support needs.
+ACCOUNT_URL_NAMES = frozenset(
+    {
+        "account_change_password",
+        "account_set_password",
+        "account_email",
+        "account_reauthenticate",
+        "rest_login",
+        "rest_password_change",
+        "rest_user_details",
+        "api_tokens",
+        "api_token",
+    }
+)
 
 
 def _current_tenant():
@@ -163,6 +179,25 @@ class ImpersonationMiddleware:
         request.impersonation = impersonation
         auditing.origin_impersonated_by(impersonation.staff_id)
         return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        impersonation = getattr(request, "impersonation", None)
+        if impersonation is None:
+            return None
+        match = request.resolver_match
+        name = match.view_name if match is not None else ""
+        if name == "account_logout" and request.method == "POST":
+            # Logging out ends the session too: say so in the log now, not at its time limit.
+            services.impersonation_end(impersonation=impersonation, why="released")
+            return None
+        if name in ACCOUNT_URL_NAMES or name.startswith("mfa_"):
+            message = "A support session cannot change the member's sign-in or second factor."
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"code": "impersonation_forbidden", "message": message}, status=403
+                )
+            return forbidden(request, message)
+        return None
 
     @staticmethod
     def _ended(request, impersonation: Impersonation | None, tenant) -> str | None:

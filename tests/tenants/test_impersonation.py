@@ -259,3 +259,28 @@ def test_staff_act_as_a_teacher_of_a_school_that_requires_two_factor(school_a, s
     page = tenant.get("/")
     assert page.status_code == 200  # not sent to set up the teacher's authenticator
     assert page.wsgi_request.user.pk == school_a.teacher.pk
+
+
+def test_a_support_session_cannot_change_the_members_sign_in(school_a, staff_public):
+    tenant = _start(staff_public, school_a, school_a.student)
+    for path in [
+        "/accounts/password/change/",
+        "/accounts/email/",
+        "/accounts/2fa/",
+        "/accounts/2fa/totp/activate/",
+    ]:
+        for method in ("get", "post"):
+            response = getattr(tenant, method)(path)
+            assert response.status_code == 403, (method, path)
+    api = tenant.post("/api/v1/auth/password/change/", {})
+    assert api.status_code == 403 and api.json()["code"] == "impersonation_forbidden"
+    assert tenant.get("/api/v1/auth/tokens/").status_code == 403
+    assert tenant.get("/").status_code == 200  # the rest of the member's pages open
+
+
+def test_logging_out_ends_the_support_session_in_the_log(school_a, staff_public):
+    tenant = _start(staff_public, school_a, school_a.student)
+    tenant.post("/accounts/logout/")
+    ended = _events(school_a, "staff.impersonation_ended")
+    assert [e.data["why"] for e in ended] == ["released"]
+    assert tenant.get("/")["Location"].startswith("/accounts/login/")
