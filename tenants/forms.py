@@ -222,7 +222,7 @@ class AuditFilterForm(forms.Form):
     """The audit log's filters (GET)."""
 
     action = forms.ChoiceField(required=False)
-    actor = forms.EmailField(label="Who (email)", required=False)
+    actor = forms.CharField(label="Who (email)", required=False, max_length=254)
     since = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -35,7 +35,10 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def _filtered(request: HttpRequest) -> tuple[forms.AuditFilterForm, QuerySet[AuditEvent]]:
     form = forms.AuditFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters: dict = {}
+    if form.is_bound:
+        form.is_valid()  # the valid filters apply; the page says why the others do not
+        filters = form.cleaned_data
     events = selectors.audit_events(
         tenant=request.tenant,
         action=filters.get("action") or "",
