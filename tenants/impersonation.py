@@ -22,7 +22,7 @@ import uuid
 from django.contrib.auth import logout
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 from hijack import views as hijack_views
 
@@ -173,9 +173,20 @@ class ImpersonationMiddleware:
             message = "The support session has ended."
             if request.path.startswith("/api/"):
                 return JsonResponse({"code": "impersonation_ended", "message": message}, status=401)
-            if impersonation is None:
-                return redirect(hosts.public_url("/staff/"))
-            return redirect(staff_tenant_url(impersonation.tenant))
+            # A page with a link, not a redirect to the public site: the request may be a form's
+            # POST, and the production CSP's form-action allows no other host.
+            return render(
+                request,
+                "tenants/support_ended.html",
+                {
+                    "impersonation": impersonation,
+                    "why": why,
+                    "staff_url": staff_tenant_url(impersonation.tenant)
+                    if impersonation
+                    else hosts.public_url("/staff/"),
+                },
+                status=403,
+            )
         request.impersonation = impersonation
         auditing.origin_impersonated_by(impersonation.staff_id)
         return self.get_response(request)

@@ -7,7 +7,7 @@ from datetime import date
 from django.db.models import Count, Q, QuerySet
 
 from tenants import slugs
-from tenants.models import AuditEvent, Invitation, Membership, Role, Tenant, User
+from tenants.models import AuditEvent, Impersonation, Invitation, Membership, Role, Tenant, User
 
 
 def membership_for(*, user: User, tenant: Tenant) -> Membership | None:
@@ -135,3 +135,17 @@ def audit_events(
     if until:
         events = events.filter(created_at__date__lte=until)
     return events
+
+
+def impersonation_pending_for_staff(*, public_id, staff: User) -> Impersonation | None:
+    """`staff`'s own support request, if it has not started, ended or expired."""
+    from django.utils import timezone
+
+    return (
+        Impersonation.objects.select_related("user", "tenant")
+        .filter(
+            public_id=public_id, staff=staff, started_at__isnull=True, ended_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
+    )

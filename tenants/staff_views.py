@@ -103,8 +103,25 @@ def tenant_impersonate(request: HttpRequest, public_id) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("staff:tenant_detail", public_id=tenant.public_id)
+    # A page with a link rather than a redirect to the tenant's host: browsers apply the
+    # production CSP's `form-action 'self'` to every redirect that follows a form's POST.
+    return render(request, "staff/impersonation_ready.html", {"impersonation": impersonation})
+
+
+@require_staff
+@require_GET
+def impersonation_go(request: HttpRequest, public_id) -> HttpResponse:
+    """The link on to the tenant's host: a fresh login handover (it lives a minute) to the page
+    there that starts the session."""
+    impersonation = selectors.impersonation_pending_for_staff(
+        public_id=public_id, staff=request.user
+    )
+    if impersonation is None:
+        messages.error(request, "That support session was already used or has expired.")
+        return redirect("staff:tenant_list")
     return redirect(
         login_handover.handover_create(
-            user=request.user, tenant=tenant, next_path=f"/support/{impersonation.public_id}/"
+            user=request.user, tenant=impersonation.tenant,
+            next_path=f"/support/{impersonation.public_id}/",
         )
     )

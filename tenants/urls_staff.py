@@ -18,4 +18,8 @@ urlpatterns = [
         "tenants/<uuid:public_id>/impersonate/", staff_views.tenant_impersonate,
         name="tenant_impersonate",
     ),
+    path(
+        "impersonations/<uuid:public_id>/go/", staff_views.impersonation_go,
+        name="impersonation_go",
+    ),
 ]

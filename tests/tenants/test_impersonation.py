@@ -44,13 +44,24 @@ def _messages(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
+def _go(staff_public: Client, asked, school) -> str:
+    """The page the request answers (a link, not a redirect: the production CSP's form-action),
+    then its link: the login handover to the school's host."""
+    assert asked.status_code == 200, asked.status_code
+    impersonation = Impersonation.objects.get(staff__email="support@practika.example")
+    link = f"/staff/impersonations/{impersonation.public_id}/go/"
+    assert f'href="{link}"' in asked.content.decode()
+    go = staff_public.get(link)
+    assert go.status_code == 302
+    assert urlsplit(go["Location"]).hostname == school.host
+    return go["Location"]
+
+
 def _start(staff_public: Client, school, member_user: User) -> Client:
     """The whole way in: the staff area's form, the login handover to the tenant's host, the
     start page and its button (hijack's acquire)."""
     asked = _ask(staff_public, school, member_user)
-    assert asked.status_code == 302
-    assert urlsplit(asked["Location"]).hostname == school.host
-    tenant, response = follow_handover(asked["Location"], public=staff_public)
+    tenant, response = follow_handover(_go(staff_public, asked, school), public=staff_public)
     assert response.status_code == 302, response.content[:300]
     start_path = response["Location"]
     assert start_path.startswith("/support/")
@@ -142,8 +153,9 @@ def test_support_access_off_refuses_and_ends_a_running_session(school_a, staff_p
     # The owner switches it off in the portal: the session ends at its next request.
     client_for(school_a.owner, school_a.host).post("/manage/settings/support-access/", {})
     cut = tenant.get("/")
-    assert cut.status_code == 302
-    assert cut["Location"].endswith(f"/staff/tenants/{school_a.tenant.public_id}/")
+    assert cut.status_code == 403
+    assert "switched support access off" in cut.content.decode()
+    assert f"/staff/tenants/{school_a.tenant.public_id}/" in cut.content.decode()
     ended = _events(school_a, "staff.impersonation_ended")
     assert [e.data["why"] for e in ended] == ["revoked"]
     assert tenant.get("/")["Location"].startswith("/accounts/login/")
@@ -151,7 +163,7 @@ def test_support_access_off_refuses_and_ends_a_running_session(school_a, staff_p
 
 def test_a_pending_request_cannot_start_once_support_access_is_off(school_a, staff_public):
     asked = _ask(staff_public, school_a, school_a.student)
-    tenant, _ = follow_handover(asked["Location"], public=staff_public)
+    tenant, _ = follow_handover(_go(staff_public, asked, school_a), public=staff_public)
     school_a.tenant.support_access = False
     school_a.tenant.save()
     impersonation = Impersonation.objects.get()
@@ -201,7 +213,7 @@ def test_only_staff_may_ask_or_start(school_a, schools, public_host, staff, staf
     assert other_host.post("/support/hijack/acquire/", data).status_code == 403
 
     # The staff member's own: the target is the request's member, never a `user_pk` sent along.
-    tenant, _ = follow_handover(asked["Location"], public=staff_public)
+    tenant, _ = follow_handover(_go(staff_public, asked, school_a), public=staff_public)
     acquired = tenant.post("/support/hijack/acquire/", data)
     assert acquired.status_code == 302
     assert tenant.get("/").wsgi_request.user.pk == school_a.student.pk
@@ -226,8 +238,8 @@ def test_the_time_limit_logs_the_session_out(school_a, staff_public, settings):
     Impersonation.objects.filter(pk=impersonation.pk).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
-    cut = tenant.get("/")
-    assert cut.status_code == 302 and "/staff/tenants/" in cut["Location"]
+    cut = tenant.post("/manage/members/", {})  # a form's POST, as a page would send it
+    assert cut.status_code == 403 and "reached its time limit" in cut.content.decode()
     assert [e.data["why"] for e in _events(school_a, "staff.impersonation_ended")] == ["expired"]
     assert tenant.get("/")["Location"].startswith("/accounts/login/")
     api = tenant.get("/api/v1/tenant/")
@@ -284,3 +296,19 @@ def test_logging_out_ends_the_support_session_in_the_log(school_a, staff_public)
     ended = _events(school_a, "staff.impersonation_ended")
     assert [e.data["why"] for e in ended] == ["released"]
     assert tenant.get("/")["Location"].startswith("/accounts/login/")
+
+
+def test_the_link_on_works_only_for_the_staff_member_and_while_pending(
+    school_a, public_host, staff_public
+):
+    _ask(staff_public, school_a, school_a.student)
+    impersonation = Impersonation.objects.get()
+    link = f"/staff/impersonations/{impersonation.public_id}/go/"
+    colleague = User.objects.create_user(
+        email="ops3@practika.example", password=None, is_staff=True
+    )
+    other = mfa_client_for(colleague, public_host).get(link)
+    assert other.status_code == 302 and other["Location"] == "/staff/"
+    assert client_for(school_a.owner, public_host).get(link).status_code == 403
+    Impersonation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert staff_public.get(link)["Location"] == "/staff/"

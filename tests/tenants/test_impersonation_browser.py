@@ -99,10 +99,12 @@ def test_staff_impersonation_needs_a_reason_is_bannered_logged_and_honours_suppo
         expect(page.locator(".messages")).to_contain_text("Write why")
         assert not committed(lambda: Impersonation.objects.filter(staff=staff).exists())
 
-        # With one: through the handover to the school's host, then the start button.
+        # With one: a link on, the handover to the school's host, then the start button.
         form = _act_as_form(page, school.student.email)
         form.locator("textarea").fill(REASON)
         form.get_by_role("button").click()
+        page.wait_for_load_state()
+        page.get_by_role("link", name=f"Continue to {school.tenant.name}").click()
         page.wait_for_load_state()
         assert urlsplit(page.url).hostname == school.host, page.url
         assert urlsplit(page.url).path.startswith("/support/"), page.url
