@@ -77,6 +77,21 @@ def test_a_role_change_and_a_removal_are_audited_with_who_and_from_where(school_
     assert removed.data["member"] == str(member.user.public_id)
 
 
+def test_the_api_records_the_same_events_with_the_token_user_and_origin(school_a):
+    member = _new_member(school_a, "audit-api-role@school-a.example.com")
+    api = token_client_for(school_a.owner, school_a.host)
+    api.defaults.update(HTTP_USER_AGENT=USER_AGENT, REMOTE_ADDR=ADDRESS)
+    changed = api.patch(
+        f"/api/v1/members/{member.public_id}/",
+        {"role": "teacher"},
+        content_type="application/json",
+    )
+    assert changed.status_code == 200
+    _assert_from_the_request(_event(school_a.tenant, "member.role_changed"), school_a.owner)
+    assert api.delete(f"/api/v1/members/{member.public_id}/").status_code == 204
+    _assert_from_the_request(_event(school_a.tenant, "member.removed"), school_a.owner)
+
+
 def test_invitations_sent_accepted_and_withdrawn_are_audited(school_a):
     owner = _client(school_a.owner, school_a.host)
     owner.post("/manage/invitations/", {"email": "audit-invitee@example.com", "role": "teacher"})
