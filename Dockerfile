@@ -12,12 +12,22 @@ FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /build
+# binutils for `strip` (infra/docker/prune-packages.sh); the build stage only. Debian's
+# current binutils: the stage is thrown away, nothing of it reaches the image but the venv.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends binutils \
+    && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 COPY requirements.lock .
-# --no-deps: the lock file is the whole dependency closure; nothing unlocked may slip in.
+COPY infra/docker/prune-packages.sh /usr/local/bin/prune-packages
+# --require-hashes: every file must be the one the lock names; --no-deps: the lock file is the
+# whole dependency closure, nothing unlocked may slip in. The test suites that numpy, scipy
+# and numba ship are removed (bench/runtime_image.py weighs the result).
 # ffmpeg comes inside the imageio-ffmpeg wheel (libx264, aac, opus, vpx): no apt package.
-RUN pip install --no-cache-dir --no-deps -r requirements.lock \
+RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock \
+    && prune-packages /opt/venv/lib/python3.11/site-packages \
     && python -c "import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())"
 
 # --- runtime ---------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 #   make test   run the test suite (embedded PostgreSQL in its own data folder)
 #
 # Only Python 3.11+ and make are required. The virtualenv lives in .venv and is filled from
-# the lock files; a stamp per lock file (a copy of the lock that was installed, dated from
+# requirements-dev.lock (requirements.lock is the production image's); a stamp (a copy of the lock that was installed, dated from
 # before the install began) makes a second run skip the install, and a lock edited since
 # makes the next run install again.
 
@@ -28,19 +28,14 @@ $(PY):
 	$(PYTHON) -c 'import sys; sys.exit("Practika needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed-runtime: requirements.lock | $(PY)
-	@cp requirements.lock $@.tmp
-	$(PY) -m pip install --quiet -r $@.tmp
-	@mv $@.tmp $@
-
 $(VENV)/.installed-dev: requirements-dev.lock | $(PY)
 	@cp requirements-dev.lock $@.tmp
-	$(PY) -m pip install --quiet -r $@.tmp
+	$(PY) -m pip install --quiet --require-hashes -r $@.tmp
 	@mv $@.tmp $@
 
 # `exec` so that the launcher is make's direct child: make passes SIGTERM on to it, and the
 # launcher stops the web server, the worker and the embedded PostgreSQL before it exits.
-dev: $(VENV)/.installed-runtime
+dev: $(VENV)/.installed-dev
 	@PYTHONPATH=platform exec $(PY) -m config.devserver
 
 chromium:

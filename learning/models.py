@@ -294,3 +294,66 @@ class Alignment(TimeStamped):
 
     def __str__(self) -> str:
         return f"alignment of {self.reply_id} ({self.status})"
+
+
+class Export(TimeStamped):
+    """One ZIP of a tenant's data (owners and admins) or of one member's own (anyone), built by
+    the task `learning.build_export` into private storage (learning.exports)."""
+
+    class Scope(models.TextChoices):
+        TENANT = "tenant", "The whole school or studio"
+        PERSONAL = "personal", "My own data"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Being written"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Deleted"  # the ZIP was removed after PRACTIKA_EXPORT_KEEP_DAYS
+
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent, written by the task
+    error_message = models.CharField(max_length=500, blank=True)
+    key = models.CharField(max_length=500, blank=True)  # tenants/<uuid>/exports/<public_id>.zip
+    size_bytes = models.BigIntegerField(default=0)
+    records = models.PositiveIntegerField(default=0)
+    files = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(scope__in=["tenant", "personal"]), name="export_scope_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    state__in=["queued", "running", "ready", "failed", "expired"]
+                ),
+                name="export_state_valid",
+            ),
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="export_progress"),
+            # One export in the making per person and scope: asking twice does not queue twice.
+            models.UniqueConstraint(
+                fields=["requested_by", "scope"],
+                condition=models.Q(state__in=["queued", "running"]),
+                name="export_one_in_progress",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["requested_by", "-created_at"]),
+            models.Index(fields=["state", "finished_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} export {self.public_id} ({self.state})"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)

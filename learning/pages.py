@@ -56,7 +56,7 @@ def media_sources(media: MediaFile | None) -> dict | None:
     if playback is None or not playback.renditions:
         return None
     urls = playback.renditions
-    main = urls.get("720p") or urls.get("360p") or urls.get("audio") or next(iter(urls.values()))
+    main = urls.get("720p") or urls.get("audio") or next(iter(urls.values()))
     return {
         "src": main,
         "poster": playback.poster,

@@ -10,7 +10,10 @@ row is what pages read. On its last attempt a task gives up the same way. Tasks 
 row run their work through `run_recording_failures`.
 
 Every task also acknowledges its message only when done (`acks_late`): a killed worker's task
-is delivered again, so tasks take ids and are safe to run twice.
+is delivered again, so tasks take ids and are safe to run twice. The broker does so only after
+its visibility timeout (an hour); the media and alignment jobs do not wait for it: they hold a
+lease that a watchdog watches (learning.jobs). While a retry waits, `hold(seconds)` keeps that
+lease, so the watchdog does not cut the backoff short.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.utils.time import get_exponential_backoff_interval
 
 from learning.media.pipeline import ProcessingTimeout
 from learning.storage import StorageUnavailable
@@ -63,18 +67,28 @@ def run_recording_failures(
     too_slow: str,
     gave_up: str,
     crashed: str,
+    hold: Callable[[float], None] | None = None,
 ) -> T | str:
     """Run `work()` for `task` under the policy above; `fail(message)` records a failure on
-    the row. Returns what `work` returned, or FAILED once the failure is recorded; re-raises
-    a transient error while retries are left, for autoretry to schedule the next attempt."""
+    the row. Returns what `work` returned, or FAILED once the failure is recorded; on a
+    transient error while retries are left, `hold(countdown)` and schedule the next attempt
+    (the countdown autoretry would choose; raises celery's Retry)."""
     try:
         return work()
     except SoftTimeLimitExceeded:
         fail(too_slow)
     except TRANSIENT_ERRORS as error:
         if retries_left(task):
-            logger.warning("%s: transient failure, retrying: %s", what, error)
-            raise
+            countdown = get_exponential_backoff_interval(
+                factor=RETRY_POLICY["retry_backoff"],
+                retries=task.request.retries,
+                maximum=RETRY_POLICY["retry_backoff_max"],
+                full_jitter=RETRY_POLICY["retry_jitter"],
+            )
+            logger.warning("%s: transient failure, retrying in %s s: %s", what, countdown, error)
+            if hold is not None:
+                hold(countdown)
+            raise task.retry(exc=error, countdown=countdown) from error
         logger.exception("%s: giving up after %s retries", what, task.max_retries)
         fail(gave_up)
     except Exception:

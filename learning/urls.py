@@ -5,6 +5,7 @@ compare page for the reply's student and the tenant's teachers."""
 from django.urls import path
 
 from learning.exercises import views as exercises
+from learning.exports import views as exports
 from learning.replies import views as replies
 
 app_name = "learning"
@@ -37,4 +38,10 @@ urlpatterns = [
     path("replies/<uuid:public_id>/", replies.compare, name="compare"),
     path("replies/<uuid:public_id>/review/", replies.reply_review, name="reply_review"),
     path("replies/<uuid:public_id>/delete/", replies.reply_delete, name="reply_delete"),
+    # Exports: the school's (owners and admins, in the admin portal) and one's own
+    path("manage/export/", exports.tenant_export, name="tenant_export"),
+    path("my-data/", exports.my_data, name="my_data"),
+    path(
+        "exports/<uuid:public_id>/download/", exports.export_download, name="export_download"
+    ),
 ]

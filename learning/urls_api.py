@@ -5,6 +5,7 @@ from django.urls import path
 
 from learning.alignment import apis as alignment
 from learning.exercises import apis as exercises
+from learning.exports import apis as exports
 from learning.media import apis as media
 from learning.replies import apis as replies
 from learning.uploads import apis as uploads
@@ -59,4 +60,12 @@ urlpatterns = [
         name="api-upload-complete",
     ),
     path("media/<uuid:public_id>/", media.MediaDetailApi.as_view(), name="api-media"),
+    # Exports
+    path("exports/", exports.ExportListApi.as_view(), name="api-exports"),
+    path("exports/<uuid:public_id>/", exports.ExportDetailApi.as_view(), name="api-export"),
+    path(
+        "exports/<uuid:public_id>/download/",
+        exports.ExportDownloadApi.as_view(),
+        name="api-export-download",
+    ),
 ]

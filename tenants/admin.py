@@ -1,7 +1,16 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from tenants.models import AuditEvent, Domain, Impersonation, Invitation, Membership, Tenant, User
+from tenants.models import (
+    AuditEvent,
+    Domain,
+    EmailSuppression,
+    Impersonation,
+    Invitation,
+    Membership,
+    Tenant,
+    User,
+)
 
 
 class DomainInline(admin.TabularInline):
@@ -84,3 +93,12 @@ class ImpersonationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# Deleting a suppression lets mail go to the address again (once its owner has fixed it).
+@admin.register(EmailSuppression)
+class EmailSuppressionAdmin(admin.ModelAdmin):
+    list_display = ["email", "reason", "created_at", "updated_at"]
+    list_filter = ["reason"]
+    search_fields = ["email"]
+    readonly_fields = ["email", "reason", "detail", "created_at", "updated_at"]

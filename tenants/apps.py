@@ -23,6 +23,12 @@ class TenantsConfig(AppConfig):
 
         for signal in (authenticator_added, authenticator_removed, authenticator_reset):
             signal.connect(forget_user_on_authenticator_change, dispatch_uid="tenants.chrome")
+        # SES bounces and complaints reach us as anymail tracking events (tenants.email).
+        from anymail.signals import tracking
+
+        from tenants.email.webhooks import suppress_on_bounce_or_complaint
+
+        tracking.connect(suppress_on_bounce_or_complaint, dispatch_uid="tenants.email.suppress")
         # Two-factor changes go to the audit log of each of the user's tenants.
         from tenants.mfa import auditing as mfa_auditing
 

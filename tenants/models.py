@@ -128,6 +128,30 @@ class SpareSchema(models.Model):
         return self.schema_name
 
 
+class JobLease(models.Model):
+    """A running background job's lease: which run holds the job and until when (learning.jobs
+    renews and checks it). In the public schema so that one indexed query finds the lapsed
+    jobs of every tenant. `kind` (the task's name) and `object_id` (its argument) name the job;
+    they are values, not a foreign key into the tenant's schema."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=60)
+    object_id = models.BigIntegerField()
+    token = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "kind", "object_id"], name="job_lease_one_per_job"
+            ),
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="job_lease_expires")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} until {self.expires_at:%H:%M:%S}"
+
+
 class Domain(DomainMixin):
     """A host name that routes to a tenant (`<slug>.<base domain>`)."""
 
@@ -392,3 +416,32 @@ class ApiToken(AbstractAuthToken):
 
     def __str__(self) -> str:
         return f"API token {self.public_id} of {self.user_id}"
+
+
+class EmailSuppression(models.Model):
+    """An address we no longer send to: it bounced for good, or its owner called us spam.
+
+    Written by the SES tracking webhook (tenants.email); every outgoing message drops it
+    (tenants.email.backend). Addresses are stored lower-cased.
+    """
+
+    class Reason(models.TextChoices):
+        BOUNCED = "bounced", "The address bounced"
+        COMPLAINED = "complained", "Marked our email as spam"
+
+    email = models.EmailField(unique=True)
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    # The receiving server's answer (a bounce's diagnostic) or the complaint's feedback type.
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email")), name="email_suppression_lower_case"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.reason})"

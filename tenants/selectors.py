@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Lower
 
 from tenants import slugs
-from tenants.models import AuditEvent, Impersonation, Invitation, Membership, Role, Tenant, User
+from tenants.models import (
+    AuditEvent,
+    EmailSuppression,
+    Impersonation,
+    Invitation,
+    Membership,
+    Role,
+    Tenant,
+    User,
+)
 
 
 def membership_for(*, user: User, tenant: Tenant) -> Membership | None:
@@ -25,7 +35,14 @@ def memberships_for_user(*, user: User) -> QuerySet[Membership]:
 
 
 def members_for_tenant(*, tenant: Tenant, role: str | None = None) -> QuerySet[Membership]:
-    members = Membership.objects.filter(tenant=tenant).select_related("user")
+    """The tenant's members with their users; `email_suppressed` is the suppression's reason
+    (EmailSuppression.Reason) when we no longer email them, else None. One query."""
+    suppression = EmailSuppression.objects.filter(email=Lower(OuterRef("user__email")))
+    members = (
+        Membership.objects.filter(tenant=tenant)
+        .select_related("user")
+        .annotate(email_suppressed=Subquery(suppression.values("reason")[:1]))
+    )
     if role:
         members = members.filter(role=role)
     return members.order_by("role", "user__email")

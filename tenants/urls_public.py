@@ -1,5 +1,6 @@
 from django.urls import path
 
+from tenants.email.webhooks import SesTrackingWebhookView
 from tenants.models import Tenant
 from tenants.views import entering, signup
 
@@ -15,4 +16,10 @@ urlpatterns = [
     path("after-login/", entering.after_login, name="after_login"),
     path("go/<slug:slug>/", entering.enter_tenant, name="enter"),
     path("auth/handover/vouch/", entering.handover_vouch, name="handover_vouch"),
+    # Amazon SNS posts SES bounces and complaints here (tenants.email.webhooks): on the public
+    # site only, tenants' hosts do not route it.
+    path(
+        "webhooks/email/ses/tracking/", SesTrackingWebhookView.as_view(),
+        name="ses_tracking_webhook",
+    ),
 ]

@@ -56,8 +56,14 @@ locals {
     { name = "AWS_S3_REGION_NAME", value = var.region },
     { name = "PRACTIKA_STATIC_URL", value = "https://${local.cdn_domain}/static/" },
     { name = "PRACTIKA_STATIC_ORIGIN", value = "https://${local.cdn_domain}" },
-    { name = "EMAIL_HOST", value = "email-smtp.${var.region}.amazonaws.com" },
-    { name = "EMAIL_PORT", value = "587" },
+    # Playback through the CDN: signed CloudFront URLs (learning.storage); the private key is a
+    # secret below, the public key's id names the key in the distribution's trusted key group.
+    { name = "PRACTIKA_MEDIA_CDN_DOMAIN", value = local.cdn_domain },
+    { name = "AWS_CLOUDFRONT_KEY_ID", value = aws_cloudfront_public_key.media.id },
+    # Email through the SES API with the task role (ses.tf); bounces and complaints arrive
+    # from this topic only, signed by SNS in this region.
+    { name = "AWS_SES_REGION_NAME", value = var.region },
+    { name = "PRACTIKA_SES_EVENTS_TOPIC_ARNS", value = aws_sns_topic.ses_events.arn },
     { name = "DEFAULT_FROM_EMAIL", value = "Practika <hello@${var.domain_name}>" },
     { name = "DJANGO_LOG_LEVEL", value = "INFO" },
     # The load balancer reaches the tasks from inside the VPC: only its X-Forwarded-For entries
@@ -65,10 +71,13 @@ locals {
     { name = "PRACTIKA_TRUSTED_PROXIES", value = var.vpc_cidr },
   ]
 
-  app_secrets = [
-    for key in ["DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD"] :
-    { name = key, valueFrom = "${aws_secretsmanager_secret.app.arn}:${key}::" }
-  ]
+  app_secrets = concat(
+    [
+      for key in ["DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ANYMAIL_WEBHOOK_SECRET"] :
+      { name = key, valueFrom = "${aws_secretsmanager_secret.app.arn}:${key}::" }
+    ],
+    [{ name = "AWS_CLOUDFRONT_KEY", valueFrom = aws_secretsmanager_secret.cloudfront_key.arn }],
+  )
 
   # The root filesystem is read-only; /tmp (uploads being transcoded, beat's schedule) is not.
   container_base = {
@@ -129,7 +138,8 @@ resource "aws_iam_role_policy" "execution_secrets" {
   })
 }
 
-# Used by the app: media objects in its bucket, and its own queue-depth metric.
+# Used by the app: media objects in its bucket, its own queue-depth metric, sending email from
+# its SES identity, and confirming the SES-events subscription (anymail's auto-confirm).
 resource "aws_iam_role" "task" {
   name               = "${local.name}-task"
   assume_role_policy = data.aws_iam_policy_document.ecs_assume.json
@@ -155,6 +165,16 @@ resource "aws_iam_role_policy" "task" {
         Effect   = "Allow"
         Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
         Resource = [aws_kms_key.main.arn]
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["ses:SendEmail", "ses:SendRawEmail"]
+        Resource = [aws_ses_domain_identity.main.arn]
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["sns:ConfirmSubscription"]
+        Resource = [aws_sns_topic.ses_events.arn]
       },
       {
         Effect    = "Allow"

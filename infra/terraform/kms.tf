@@ -1,5 +1,5 @@
 # One customer-managed key ($1/month) encrypts the database, Redis, the media bucket, secrets,
-# logs, the alarm topic and the image registry.
+# logs, the alarm and SES-event topics and the image registry.
 resource "aws_kms_key" "main" {
   description             = "${local.name} data at rest"
   enable_key_rotation     = true
@@ -44,10 +44,29 @@ data "aws_iam_policy_document" "kms" {
       type        = "Service"
       identifiers = ["cloudfront.amazonaws.com"]
     }
+    # StringLike: the ARN is a pattern (this account's distributions). With StringEquals the
+    # "*" is literal, no distribution matches and CloudFront cannot read a KMS-encrypted object.
+    # The bucket policy names the one distribution.
     condition {
-      test     = "StringEquals"
+      test     = "StringLike"
       variable = "AWS:SourceArn"
       values   = ["arn:aws:cloudfront::${data.aws_caller_identity.current.account_id}:distribution/*"]
+    }
+  }
+
+  # SES publishes bounces and complaints to the encrypted ses-events topic (ses.tf).
+  statement {
+    sid       = "SesPublishesEvents"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["ses.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "AWS:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 

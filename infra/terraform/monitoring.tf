@@ -73,9 +73,9 @@ resource "aws_cloudwatch_metric_alarm" "queue_depth" {
   evaluation_periods  = 2
   threshold           = var.alarm_queue_depth
   comparison_operator = "GreaterThanThreshold"
-  # notBreaching until the QueueDepth publisher runs everywhere (docs/deployment.md); then
-  # switch to "breaching" so that a silent publisher (beat down) raises the alarm too.
-  treat_missing_data = "notBreaching"
+  # The publisher (config.queue_metrics, from beat every minute) puts zeros too, so missing
+  # data means beat or the default worker is down: that raises the alarm as well.
+  treat_missing_data = "breaching"
   alarm_actions      = [aws_sns_topic.alarms.arn]
   ok_actions         = [aws_sns_topic.alarms.arn]
 }

@@ -63,7 +63,7 @@ output "redis_endpoint" {
 }
 
 output "app_secret_arn" {
-  description = "Secrets Manager secret with DJANGO_SECRET_KEY, DATABASE_URL, REDIS_URL and the SMTP credentials."
+  description = "Secrets Manager secret with DJANGO_SECRET_KEY, DATABASE_URL, REDIS_URL and the email webhook's credentials."
   value       = aws_secretsmanager_secret.app.arn
 }
 
@@ -72,9 +72,9 @@ output "cloudfront_key_secret_arn" {
   value       = aws_secretsmanager_secret.cloudfront_key.arn
 }
 
-output "ses_smtp_host" {
-  description = "SES SMTP endpoint (EMAIL_HOST)."
-  value       = "email-smtp.${var.region}.amazonaws.com"
+output "ses_events_topic_arn" {
+  description = "SNS topic of SES bounces and complaints (subscribed: the app's tracking webhook)."
+  value       = aws_sns_topic.ses_events.arn
 }
 
 output "alarm_topic_arn" {

@@ -17,16 +17,16 @@ resource "aws_secretsmanager_secret" "app" {
 resource "aws_secretsmanager_secret_version" "app" {
   secret_id = aws_secretsmanager_secret.app.id
   secret_string = jsonencode({
-    DJANGO_SECRET_KEY   = random_password.django_secret_key.result
-    DATABASE_URL        = "postgresql://${aws_db_instance.main.username}:${random_password.db.result}@${aws_db_instance.main.address}:${aws_db_instance.main.port}/${aws_db_instance.main.db_name}?sslmode=require"
-    REDIS_URL           = "rediss://:${random_password.redis.result}@${aws_elasticache_replication_group.main.primary_endpoint_address}:6379/0?ssl_cert_reqs=required"
-    EMAIL_HOST_USER     = aws_iam_access_key.smtp.id
-    EMAIL_HOST_PASSWORD = aws_iam_access_key.smtp.ses_smtp_password_v4
+    DJANGO_SECRET_KEY      = random_password.django_secret_key.result
+    DATABASE_URL           = "postgresql://${aws_db_instance.main.username}:${random_password.db.result}@${aws_db_instance.main.address}:${aws_db_instance.main.port}/${aws_db_instance.main.db_name}?sslmode=require"
+    REDIS_URL              = "rediss://:${random_password.redis.result}@${aws_elasticache_replication_group.main.primary_endpoint_address}:6379/0?ssl_cert_reqs=required"
+    ANYMAIL_WEBHOOK_SECRET = local.ses_webhook_secret
   })
 }
 
 # The private half of the CloudFront signing key pair is created outside Terraform
 # (openssl) and stored here with `aws secretsmanager put-secret-value`, so it is never in state.
+# ECS injects the whole secret string (the PEM) as AWS_CLOUDFRONT_KEY (ecs.tf).
 resource "aws_secretsmanager_secret" "cloudfront_key" {
   #checkov:skip=CKV2_AWS_57:A key pair cannot be rotated by Lambda; rotate by adding a second public key to the key group.
   name                    = "${local.name}/cloudfront-key"

@@ -1,4 +1,7 @@
-# Email (invitations, password resets) through Amazon SES over SMTP, from the apex domain.
+# Email (invitations, password resets, digests) through the Amazon SES API, from the apex
+# domain. The app sends with its ECS task role (django-anymail's Amazon SES backend, boto3):
+# no SMTP user, no long-lived key. Bounces and complaints come back through an SNS topic to
+# the app's tracking webhook, which suppresses the address (docs/deployment.md).
 resource "aws_ses_domain_identity" "main" {
   domain = var.domain_name
 }
@@ -29,27 +32,73 @@ resource "aws_route53_record" "ses_dkim" {
   records = ["${aws_ses_domain_dkim.main.dkim_tokens[count.index]}.dkim.amazonses.com"]
 }
 
-# SES SMTP needs credentials derived from an IAM access key; the key may only send mail
-# from this domain, and its SMTP password lives in Secrets Manager.
-resource "aws_iam_user" "smtp" {
-  #checkov:skip=CKV_AWS_273:SES SMTP authentication requires an IAM user's access key; it can only send email (see its policy).
-  name = "${local.name}-ses-smtp"
+# --- Bounces and complaints -------------------------------------------------------------------
+
+resource "aws_sns_topic" "ses_events" {
+  name              = "${local.name}-ses-events"
+  kms_master_key_id = aws_kms_key.main.arn
 }
 
-resource "aws_iam_user_policy" "smtp" {
-  #checkov:skip=CKV_AWS_40:SES SMTP credentials belong to a user; the policy is inline so it cannot be reused elsewhere.
-  name   = "send-email"
-  user   = aws_iam_user.smtp.name
-  policy = data.aws_iam_policy_document.smtp.json
+# Only SES, for this account's identity, may publish to the topic.
+resource "aws_sns_topic_policy" "ses_events" {
+  arn    = aws_sns_topic.ses_events.arn
+  policy = data.aws_iam_policy_document.ses_events.json
 }
 
-data "aws_iam_policy_document" "smtp" {
+data "aws_iam_policy_document" "ses_events" {
   statement {
-    actions   = ["ses:SendRawEmail"]
-    resources = [aws_ses_domain_identity.main.arn]
+    sid       = "SesPublishes"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.ses_events.arn]
+    principals {
+      type        = "Service"
+      identifiers = ["ses.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "AWS:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "AWS:SourceArn"
+      values   = [aws_ses_domain_identity.main.arn]
+    }
   }
 }
 
-resource "aws_iam_access_key" "smtp" {
-  user = aws_iam_user.smtp.name
+resource "aws_ses_identity_notification_topic" "events" {
+  for_each                 = toset(["Bounce", "Complaint"])
+  identity                 = aws_ses_domain_identity.main.domain
+  notification_type        = each.key
+  topic_arn                = aws_sns_topic.ses_events.arn
+  include_original_headers = false
+  depends_on               = [aws_sns_topic_policy.ses_events]
+}
+
+# The webhook's basic-auth credentials ("user:password"): in the SNS subscription's URL and in
+# the app secret (ANYMAIL_WEBHOOK_SECRET). Amazon SNS signs each message as well; the app checks
+# that signature against Amazon's certificate (tenants/email/sns.py).
+resource "random_password" "ses_webhook" {
+  length  = 40
+  special = false
+}
+
+locals {
+  ses_webhook_user   = "ses"
+  ses_webhook_secret = "${local.ses_webhook_user}:${random_password.ses_webhook.result}"
+  ses_webhook_path   = "/webhooks/email/ses/tracking/"
+}
+
+# HTTPS to the public site (the apex: the webhook is not routed on tenants' hosts). The app
+# confirms the subscription itself when SNS asks (anymail's auto-confirm, authenticated with the
+# task role), so the web service must be running for the first apply to finish.
+resource "aws_sns_topic_subscription" "ses_events_webhook" {
+  topic_arn                       = aws_sns_topic.ses_events.arn
+  protocol                        = "https"
+  endpoint                        = "https://${local.ses_webhook_secret}@${var.domain_name}${local.ses_webhook_path}"
+  endpoint_auto_confirms          = true
+  confirmation_timeout_in_minutes = 10
+  raw_message_delivery            = false
+  depends_on                      = [aws_ecs_service.web]
 }

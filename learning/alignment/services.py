@@ -22,6 +22,7 @@ from learning.alignment.selectors import (  # the reasons are read there, writte
     UNREADABLE,
     alignment_blocker,
 )
+from learning.jobs import leases
 from learning.media.pipeline import MediaError
 from learning.models import Alignment, MediaFile, Reply
 from tenants.models import Membership
@@ -29,7 +30,7 @@ from tenants.models import Membership
 logger = logging.getLogger(__name__)
 
 # Smallest first: the analysis needs only the sound, at 22,050 Hz mono.
-AUDIO_SOURCES = ("audio", "360p", "720p")
+AUDIO_SOURCES = ("audio", "720p")
 DECODE_TIMEOUT_S = 180.0
 
 CRASHED = "Automatic alignment failed. Use the manual sync instead."
@@ -84,6 +85,8 @@ def alignment_request(*, reply: Reply) -> Alignment:
         reply_id = reply.pk
         transaction.on_commit(lambda: tasks.align_reply.delay(reply_id))
     alignment.save(update_fields=["status", "reason", "updated_at"])
+    # A run still busy with the old inputs loses its lease: the new message's run wins.
+    leases.lease_release(leases.ALIGNMENT, reply.pk)
     return alignment
 
 
@@ -96,26 +99,54 @@ def alignment_recompute(*, reply: Reply) -> Alignment:
     alignment.status = Alignment.Status.PENDING
     alignment.reason = ""
     alignment.save(update_fields=["status", "reason", "updated_at"])
+    leases.lease_release(leases.ALIGNMENT, reply.pk)  # the new message's run wins
     reply_id = reply.pk
     transaction.on_commit(lambda: tasks.align_reply.delay(reply_id, force=True))
     return alignment
 
 
-def _store(alignment_id: int, **fields) -> Alignment:
+def _store(
+    alignment_id: int, token: str | None, *, unclaimed: bool = False, **fields
+) -> Alignment:
+    """Write a run's result, if the run holding `token` still holds the alignment (with
+    `unclaimed`, also if no live run holds it; without a token, always)."""
     with transaction.atomic():
         alignment = Alignment.objects.select_for_update().get(pk=alignment_id)
+        reply_id = alignment.reply_id
+        ours = (
+            token is None
+            or leases.lease_held(leases.ALIGNMENT, reply_id, token)
+            or (unclaimed and leases.lease_claimable(leases.ALIGNMENT, reply_id, token))
+        )
+        if not ours:
+            # Requested again (a new demonstration, a teacher's retry) or taken over by the
+            # watchdog's run after this one's lease lapsed: that run's result is the one to keep.
+            logger.info("alignment %s: lease lost; this run's result is dropped", alignment_id)
+            return alignment
         for name, value in fields.items():
             setattr(alignment, name, value)
         alignment.runs += 1
         alignment.computed_at = timezone.now()
         alignment.save()
+        leases.lease_release(leases.ALIGNMENT, reply_id)
     return alignment
 
 
-def alignment_compute(*, reply_id: int, force: bool = False) -> Alignment | None:
+def _claim(alignment_id: int, token: str) -> bool:
+    """Take the alignment's lease for the run holding `token`, unless another run holds it."""
+    with transaction.atomic():
+        alignment = Alignment.objects.select_for_update().get(pk=alignment_id)
+        return leases.lease_claim(leases.ALIGNMENT, alignment.reply_id, token)
+
+
+def alignment_compute(
+    *, reply_id: int, force: bool = False, token: str | None = None
+) -> Alignment | None:
     """Compute and store the alignment of one reply; a current result is kept (idempotent).
 
-    Returns None when the reply no longer exists. Raises storage.StorageUnavailable only.
+    `token` is the run's lease token (the task id; learning.jobs.leases). Returns None when
+    the reply no longer exists or another run is computing it. Raises
+    storage.StorageUnavailable only.
     """
     from learning.alignment import engine  # numpy, numba: only where the work happens
 
@@ -125,6 +156,10 @@ def alignment_compute(*, reply_id: int, force: bool = False) -> Alignment | None
     alignment, _ = Alignment.objects.get_or_create(reply=reply)
     if not force and _is_current(alignment, reply, engine.ALGORITHM):
         return alignment
+    token = leases.lease_token(token)
+    if not _claim(alignment.pk, token):
+        logger.info("alignment of reply %s is being computed by another run", reply_id)
+        return None
     demo = reply.exercise.demo
     inputs = {
         "demo_media_public_id": demo.public_id if demo else None,
@@ -134,25 +169,27 @@ def alignment_compute(*, reply_id: int, force: bool = False) -> Alignment | None
     blocker = alignment_blocker(reply=reply)
     if blocker is not None:
         status, reason = blocker
-        return _store(alignment.pk, status=status, reason=reason, **_empty(), **inputs)
+        return _store(alignment.pk, token, status=status, reason=reason, **_empty(), **inputs)
     try:
-        result = _analyse(demo, reply.media, engine)
+        with leases.lease_kept(leases.ALIGNMENT, reply.pk, token):
+            result = _analyse(demo, reply.media, engine)
     except storage.ObjectMissing:
         logger.info("alignment of reply %s: a recording's file is missing", reply_id)
-        return _store(alignment.pk, status=Alignment.Status.NOT_ALIGNED, reason=FILE_MISSING,
+        return _store(alignment.pk, token, status=Alignment.Status.NOT_ALIGNED, reason=FILE_MISSING,
                       **_empty(), **inputs)
     except MediaError as error:
         if error.transient:
             raise
         logger.info("alignment of reply %s: unreadable sound: %s", reply_id, error.message)
-        return _store(alignment.pk, status=Alignment.Status.NOT_ALIGNED, reason=UNREADABLE,
+        return _store(alignment.pk, token, status=Alignment.Status.NOT_ALIGNED, reason=UNREADABLE,
                       **_empty(), **inputs)
     if not result.aligned:
         fields = {**_empty(), "confidence": result.confidence}
-        return _store(alignment.pk, status=Alignment.Status.NOT_ALIGNED, reason=result.reason,
-                      **fields, **inputs)
+        return _store(alignment.pk, token, status=Alignment.Status.NOT_ALIGNED,
+                      reason=result.reason, **fields, **inputs)
     return _store(
         alignment.pk,
+        token,
         status=Alignment.Status.READY,
         reason="",
         time_map=result.time_map.as_json(),
@@ -178,13 +215,20 @@ def _analyse(demo: MediaFile, reply_media: MediaFile, engine):
         return engine.analyse_files(demo_path, reply_path, timeout_s=DECODE_TIMEOUT_S)
 
 
-def alignment_fail(*, reply_id: int, reason: str = CRASHED) -> None:
-    """Give up on a reply's alignment with a reason for the compare page."""
+def alignment_fail(*, reply_id: int, reason: str = CRASHED, token: str | None = None) -> None:
+    """Give up on a reply's alignment with a reason for the compare page; with `token`, only
+    while that run still holds it."""
     reply = Reply.objects.filter(pk=reply_id).first()
     if reply is None:
         return
     alignment, _ = Alignment.objects.get_or_create(reply=reply)
-    _store(alignment.pk, status=Alignment.Status.FAILED, reason=reason)
+    # A run may fail before it claimed the alignment: it may record that on a free row.
+    _store(alignment.pk, token, unclaimed=True, status=Alignment.Status.FAILED, reason=reason)
+
+
+def alignment_lease_hold(*, reply_id: int, token: str, seconds: float) -> None:
+    """Keep the run's lease while its retry waits `seconds`, so the watchdog leaves it be."""
+    leases.lease_extend(leases.ALIGNMENT, reply_id, token, seconds=seconds + leases.LEASE_S)
 
 
 @transaction.atomic

@@ -27,14 +27,19 @@ TOO_SLOW = "Automatic alignment took too long. Use the manual sync instead."
 )
 def align_reply(self, reply_id: int, force: bool = False) -> str:
     """Align one reply to its exercise's demonstration (see services.alignment_compute)."""
+    # The task id is the run's lease token: a retry keeps it, the watchdog's message names it.
+    token = self.request.id
     outcome = run_recording_failures(
         self,
-        lambda: services.alignment_compute(reply_id=reply_id, force=force),
+        lambda: services.alignment_compute(reply_id=reply_id, force=force, token=token),
         what=f"alignment of reply {reply_id}",
-        fail=lambda reason: services.alignment_fail(reply_id=reply_id, reason=reason),
+        fail=lambda reason: services.alignment_fail(reply_id=reply_id, reason=reason, token=token),
         too_slow=TOO_SLOW,
         gave_up=services.CRASHED,
         crashed=services.CRASHED,
+        hold=lambda seconds: services.alignment_lease_hold(
+            reply_id=reply_id, token=token, seconds=seconds
+        ),
     )
     if outcome == FAILED:
         return FAILED

@@ -23,6 +23,7 @@ from django.utils import timezone
 from billing import services as billing_services
 from learning import storage
 from learning.errors import LimitReached
+from learning.jobs import leases
 from learning.media import pipeline
 from learning.models import MediaFile, Reply
 
@@ -39,6 +40,11 @@ OUTPUT_CONTENT_TYPES = {
 }
 
 
+# The renditions processing makes now (learning.media.pipeline.transcoding): the only ones a
+# page plays. Media processed by earlier versions may list others; they are never handed out.
+PLAYED_RENDITIONS = ("720p", "audio")
+
+
 @dataclass(frozen=True)
 class Playback:
     renditions: dict[str, str]
@@ -53,7 +59,9 @@ def media_playback(*, media: MediaFile, expires_s: int | None = None) -> Playbac
     expires_s = expires_s or settings.PRACTIKA_PLAYBACK_URL_EXPIRES_S
     return Playback(
         renditions={
-            name: storage.playback_url(key, expires_s) for name, key in media.renditions.items()
+            name: storage.playback_url(key, expires_s)
+            for name, key in media.renditions.items()
+            if name in PLAYED_RENDITIONS
         },
         poster=storage.playback_url(media.poster_key, expires_s) if media.poster_key else None,
         expires_at=timezone.now() + timedelta(seconds=expires_s),
@@ -63,9 +71,11 @@ def media_playback(*, media: MediaFile, expires_s: int | None = None) -> Playbac
 # --- Processing ---------------------------------------------------------------------------
 
 
-def _begin_processing(media_id: int) -> MediaFile | None:
-    """Mark the media `processing` in its own short transaction, so that pages (and a
-    redelivered task after a killed worker) see it at once; None when there is nothing to do."""
+def _begin_processing(media_id: int, token: str) -> MediaFile | None:
+    """Claim the media for the run holding `token` and mark it `processing`, in its own short
+    transaction, so that pages see it at once; None when there is nothing to do: the media is
+    gone, done, not uploaded yet, or another live run holds its lease (a late redelivery of a
+    message whose job the watchdog queued again; learning.jobs.leases)."""
     with transaction.atomic():
         media = MediaFile.objects.select_for_update().filter(pk=media_id).first()
         if media is None:
@@ -74,6 +84,9 @@ def _begin_processing(media_id: int) -> MediaFile | None:
         if media.state not in (MediaFile.State.UPLOADED, MediaFile.State.PROCESSING):
             # ready or failed: a redelivered message; awaiting_upload: not ours to touch yet.
             logger.info("media %s is %s; nothing to process", media_id, media.state)
+            return None
+        if not leases.lease_claim(leases.MEDIA, media.pk, token):
+            logger.info("media %s is being processed by another run; nothing to do", media_id)
             return None
         media.processing_attempts += 1
         if media.processing_attempts > MAX_PROCESSING_ATTEMPTS:
@@ -89,35 +102,58 @@ def _fail(media: MediaFile, message: str) -> None:
     media.state = MediaFile.State.FAILED
     media.error_message = message[:500]
     media.save(update_fields=["state", "error_message", "updated_at"])
+    leases.lease_release(leases.MEDIA, media.pk)
 
 
-def media_fail(*, media_id: int, message: str) -> None:
-    """Give up on a media file with a message for the uploader (it may upload again)."""
+def media_fail(*, media_id: int, message: str, token: str | None = None) -> None:
+    """Give up on a media file with a message for the uploader (it may upload again); with
+    `token`, only while no other live run holds it."""
     with transaction.atomic():
         media = MediaFile.objects.select_for_update().filter(pk=media_id).first()
-        if media is not None and media.state != MediaFile.State.READY:
-            _fail(media, message)
+        if media is None or media.state == MediaFile.State.READY:
+            return
+        if token is not None and not leases.lease_claimable(leases.MEDIA, media_id, token):
+            logger.info("media %s: another run holds it; this run's failure is dropped", media_id)
+            return
+        _fail(media, message)
 
 
-def media_process(*, media_id: int) -> MediaFile | None:
+def _fail_run(media: MediaFile, message: str, token: str) -> MediaFile:
+    media_fail(media_id=media.pk, message=message, token=token)
+    media.refresh_from_db(fields=["state", "error_message"])
+    return media
+
+
+def media_lease_hold(*, media_id: int, token: str, seconds: float) -> None:
+    """Keep the run's lease while its retry waits `seconds`, so the watchdog leaves it be."""
+    leases.lease_extend(leases.MEDIA, media_id, token, seconds=seconds + leases.LEASE_S)
+
+
+def media_process(*, media_id: int, token: str | None = None) -> MediaFile | None:
     """Probe, transcode and store the outputs of one upload; safe to run again at any point.
+
+    `token` is the run's lease token (the task id): the run claims the media under it, renews
+    it while it works and stores its result only if it still holds it.
 
     Outputs go to fixed keys beside the source (720p.mp4 or audio.m4a, poster.jpg,
     waveform.json) and are overwritten, so a rerun after a killed worker leaves one set.
     Raises storage.StorageUnavailable and transient MediaErrors for the task to retry;
     marks the media `failed` for everything that a retry cannot fix.
     """
-    media = _begin_processing(media_id)
+    token = leases.lease_token(token)
+    media = _begin_processing(media_id, token)
     if media is None:
         return None
     prefix = media.source_key.rsplit("/", 1)[0] + "/"
-    with tempfile.TemporaryDirectory(prefix="practika-media-") as scratch:
+    with (
+        leases.lease_kept(leases.MEDIA, media.pk, token),
+        tempfile.TemporaryDirectory(prefix="practika-media-") as scratch,
+    ):
         source = Path(scratch) / "source"
         try:
             storage.download(key=media.source_key, path=source)
         except storage.ObjectMissing:
-            _fail(media, "The uploaded file is missing. Please upload it again.")
-            return media
+            return _fail_run(media, "The uploaded file is missing. Please upload it again.", token)
         try:
             info = pipeline.probe(
                 source,
@@ -137,12 +173,10 @@ def media_process(*, media_id: int) -> MediaFile | None:
             if error.transient:
                 raise
             logger.info("media %s failed: %s (%s)", media_id, error.code, error.message)
-            _fail(media, error.message)
-            return media
+            return _fail_run(media, error.message, token)
         except LimitReached as error:
             logger.info("media %s over a plan limit: %s", media_id, error.code)
-            _fail(media, error.message)
-            return media
+            return _fail_run(media, error.message, token)
         how = ", ".join(result.reencode_reasons) or "browser-ready"
         logger.info("media %s: %s (%s)", media_id, "copied" if result.copied else "re-encoded", how)
         renditions = {}
@@ -153,6 +187,13 @@ def media_process(*, media_id: int) -> MediaFile | None:
     with transaction.atomic():
         current = MediaFile.objects.select_for_update().filter(pk=media.pk).first()
         if current is None:  # deleted while we worked; its objects are being removed
+            return None
+        if current.state != MediaFile.State.PROCESSING or not leases.lease_held(
+            leases.MEDIA, current.pk, token
+        ):
+            # Another run took the media over (this one's lease lapsed) or finished it first:
+            # its result stands; the outputs this run wrote went to the same keys.
+            logger.warning("media %s: lease lost; this run's result is dropped", media_id)
             return None
         current.renditions = renditions
         current.poster_key = poster_key
@@ -167,6 +208,8 @@ def media_process(*, media_id: int) -> MediaFile | None:
         current.error_message = ""
         current.processed_at = timezone.now()
         current.save()
+        leases.lease_release(leases.MEDIA, current.pk)
+        logger.info("media %s ready (attempt %s)", media_id, current.processing_attempts)
         # Replies waiting on this recording (theirs or their demonstration) can be aligned now.
         from learning.alignment import services as alignment_services
         from learning.replies import services as reply_services

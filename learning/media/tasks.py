@@ -44,14 +44,19 @@ MESSAGE_BUG = "Something went wrong while processing this recording. Please uplo
 )
 def process_media(self, media_id: int) -> str:
     """Turn an uploaded file into renditions, poster and waveform (see services.media_process)."""
+    # The task id is the run's lease token: a retry keeps it, the watchdog's message names it.
+    token = self.request.id
     outcome = run_recording_failures(
         self,
-        lambda: services.media_process(media_id=media_id),
+        lambda: services.media_process(media_id=media_id, token=token),
         what=f"media {media_id}",
-        fail=lambda message: services.media_fail(media_id=media_id, message=message),
+        fail=lambda message: services.media_fail(media_id=media_id, message=message, token=token),
         too_slow=MESSAGE_TOO_SLOW,
         gave_up=MESSAGE_GAVE_UP,
         crashed=MESSAGE_BUG,
+        hold=lambda seconds: services.media_lease_hold(
+            media_id=media_id, token=token, seconds=seconds
+        ),
     )
     if outcome == FAILED:
         return FAILED

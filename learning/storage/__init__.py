@@ -2,7 +2,10 @@
 
 * S3 mode, when `settings.AWS_STORAGE_BUCKET_NAME` is set (`s3`): browsers upload parts
   straight to the bucket with presigned `UploadPart` URLs and play media through presigned
-  `GetObject` URLs. Django never carries video bytes.
+  `GetObject` URLs, or through signed CloudFront URLs when `PRACTIKA_MEDIA_CDN_DOMAIN` is
+  set (production: the distribution of infra/terraform/cloudfront.tf, its key pair id in
+  `AWS_CLOUDFRONT_KEY_ID`, the private key in `AWS_CLOUDFRONT_KEY`). Django never carries
+  video bytes.
 * Local mode, the embedded default (`local`): objects are files under
   `settings.PRIVATE_MEDIA_ROOT`. Parts are PUT to a Django endpoint (`views.upload_part`) and
   playback goes through a signed, short-lived, tenant-bound URL served with HTTP Range support
@@ -15,7 +18,8 @@ first. Part sizing is in `parts`. Errors are translated into `StorageError`s (`e
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -35,7 +39,7 @@ from learning.storage.errors import (
 )
 from learning.storage.keys import check_key, media_prefix, tenant_prefix
 from learning.storage.parts import MAX_PARTS, part_count, part_size_for
-from learning.storage.tokens import media_token, media_token_key
+from learning.storage.tokens import media_token, media_token_filename, media_token_key
 
 __all__ = [
     "MAX_PARTS",
@@ -52,10 +56,12 @@ __all__ = [
     "delete_key",
     "delete_prefix",
     "download",
+    "download_url",
     "is_s3",
     "list_objects",
     "media_prefix",
     "media_token",
+    "media_token_filename",
     "media_token_key",
     "multipart_abort",
     "multipart_complete",
@@ -64,6 +70,8 @@ __all__ = [
     "multipart_start",
     "object_size",
     "open_local",
+    "open_read",
+    "open_write",
     "part_count",
     "part_size_for",
     "part_upload_urls",
@@ -149,8 +157,38 @@ def delete_key(*, key: str) -> None:
 
 
 def playback_url(key: str, expires_s: int = 300) -> str:
-    """A short-lived URL that plays `key`: presigned GET in S3, signed local route otherwise."""
+    """A short-lived URL that plays `key`: a signed CloudFront URL when a media CDN is set, a
+    presigned GET in S3 mode otherwise, a signed local route in the embedded default."""
     return _backend().playback_url(check_key(key), expires_s)
+
+
+def download_url(*, key: str, filename: str, content_type: str, expires_s: int = 300) -> str:
+    """Like `playback_url`, but the browser saves the object as `filename`."""
+    return _backend().download_url(check_key(key), filename, content_type, expires_s)
+
+
+@contextlib.contextmanager
+def open_read(key: str) -> Iterator[BinaryIO]:
+    """The object `key` as a stream to `read(n)` from, piece by piece (never whole)."""
+    stream = _backend().open_read(check_key(key))
+    try:
+        yield stream
+    finally:
+        stream.close()
+
+
+@contextlib.contextmanager
+def open_write(*, key: str, content_type: str) -> Iterator[BinaryIO]:
+    """A write-only, unseekable stream that becomes the object `key` when the block ends
+    without an error; on an error nothing is stored (a partial upload is abandoned)."""
+    writer = _backend().open_write(check_key(key), content_type)
+    try:
+        yield writer
+    except BaseException:
+        with contextlib.suppress(StorageError):  # the original error is the one to report
+            writer.abort()
+        raise
+    writer.commit()
 
 
 # --- Local playback -----------------------------------------------------------------------
@@ -183,8 +221,19 @@ def _backend() -> s3.S3Backend | local.LocalBackend:
                 settings.AWS_S3_ADDRESSING_STYLE,
             ),
             settings.AWS_STORAGE_BUCKET_NAME,
+            _cdn(),
         )
     return _local()
+
+
+def _cdn() -> s3.CloudFront | None:
+    if not settings.PRACTIKA_MEDIA_CDN_DOMAIN:
+        return None
+    return s3.CloudFront(
+        domain=settings.PRACTIKA_MEDIA_CDN_DOMAIN,
+        key_id=settings.AWS_CLOUDFRONT_KEY_ID,
+        private_key_pem=settings.AWS_CLOUDFRONT_KEY,
+    )
 
 
 def _local() -> local.LocalBackend:

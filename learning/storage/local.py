@@ -220,6 +220,50 @@ class LocalBackend:
     def playback_url(self, key, expires_s) -> str:
         return reverse("media-signed", kwargs={"token": media_token(key, expires_s)})
 
+    def download_url(self, key, filename, content_type, expires_s) -> str:
+        token = media_token(key, expires_s, filename=filename)
+        return reverse("media-signed", kwargs={"token": token})
+
+    def open_read(self, key) -> BinaryIO:
+        return self._io(lambda: self.path(key).open("rb"))
+
+    def open_write(self, key, content_type) -> _LocalWriter:
+        return self._io(lambda: _LocalWriter(self, key))
+
+
+class _LocalWriter:
+    """A write-only stream into a temporary file, renamed into place on commit (like S3's
+    CompleteMultipartUpload: no half-written object ever appears under the key). Not
+    seekable, so that both backends get the same bytes from Python's zipfile."""
+
+    def __init__(self, backend: LocalBackend, key: str):
+        self.backend = backend
+        self.key = key
+        self.temp = backend._incoming(key)
+        self.file = self.temp.open("wb")
+
+    def write(self, data) -> int:
+        try:
+            return self.file.write(data)
+        except OSError as error:
+            raise StorageUnavailable(str(error)) from error
+
+    def flush(self) -> None:
+        self.file.flush()
+
+    def commit(self) -> None:
+        def finish():
+            self.file.close()
+            target = self.backend.path(self.key)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.temp, target)
+
+        self.backend._io(finish)
+
+    def abort(self) -> None:
+        self.file.close()
+        self.temp.unlink(missing_ok=True)
+
 
 def _md5_of(path: Path) -> str:
     digest = hashlib.md5(usedforsecurity=False)

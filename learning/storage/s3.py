@@ -1,17 +1,25 @@
 """The S3 backend: the one module that talks to S3 (boto3). Browsers upload parts with
-presigned `UploadPart` URLs and play media through presigned `GetObject` URLs; botocore's
-errors become learning.storage errors."""
+presigned `UploadPart` URLs and play media through presigned `GetObject` URLs, or, when a
+media CDN is configured (production), through CloudFront URLs signed with the app's key
+(botocore's `CloudFrontSigner`, RSA from `cryptography`); botocore's errors become
+learning.storage errors."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import boto3
 import botocore.config
 import botocore.exceptions
+from botocore.signers import CloudFrontSigner
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from learning.storage.errors import (
     ObjectMissing,
@@ -42,6 +50,36 @@ def s3_client(endpoint_url: str | None, region: str | None, addressing_style: st
     return boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
 
 
+@dataclass(frozen=True)
+class CloudFront:
+    """A CloudFront distribution in front of the bucket whose key group trusts `key_id`."""
+
+    domain: str
+    key_id: str
+    private_key_pem: str
+
+
+@functools.lru_cache(maxsize=4)
+def _cloudfront_signer(key_id: str, private_key_pem: str) -> CloudFrontSigner:
+    key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("The CloudFront signing key must be an RSA private key (PEM).")
+
+    # CloudFront verifies canned-policy signatures as RSA-SHA1 (its documented scheme).
+    def rsa_signer(message: bytes) -> bytes:
+        return key.sign(message, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
+
+    return CloudFrontSigner(key_id, rsa_signer)
+
+
+def cloudfront_url(cdn: CloudFront, key: str, expires_s: int) -> str:
+    """`https://<cdn>/<key>` signed with a canned policy that ends in `expires_s` seconds."""
+    signer = _cloudfront_signer(cdn.key_id, cdn.private_key_pem)
+    url = f"https://{cdn.domain}/{quote(key, safe='/')}"
+    expires = datetime.now(UTC) + timedelta(seconds=expires_s)
+    return signer.generate_presigned_url(url, date_less_than=expires)
+
+
 def _translate_s3(error: Exception) -> StorageError:
     if isinstance(error, botocore.exceptions.ClientError):
         code = error.response.get("Error", {}).get("Code", "")
@@ -56,6 +94,9 @@ def _translate_s3(error: Exception) -> StorageError:
     return StorageUnavailable(f"S3 unreachable: {error}")
 
 
+# One part of a streamed write (open_write): 16 MiB allows objects up to 160 GB (10,000 parts).
+WRITE_PART_BYTES = 16 * 1024 * 1024
+
 _S3_FAILURES = (
     botocore.exceptions.ClientError,
     botocore.exceptions.BotoCoreError,  # EndpointConnectionError, timeouts, ...
@@ -64,9 +105,10 @@ _S3_FAILURES = (
 
 
 class S3Backend:
-    def __init__(self, client, bucket: str):
+    def __init__(self, client, bucket: str, cdn: CloudFront | None = None):
         self.client = client
         self.bucket = bucket
+        self.cdn = cdn
 
     def _call(self, method: str, **params):
         try:
@@ -187,8 +229,80 @@ class S3Backend:
         self._call("delete_object", Key=key)
 
     def playback_url(self, key, expires_s) -> str:
+        if self.cdn is not None:
+            return cloudfront_url(self.cdn, key, expires_s)
         return self.client.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_s
         )
 
+    def download_url(self, key, filename, content_type, expires_s) -> str:
+        params = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "ResponseContentDisposition": f'attachment; filename="{filename}"',
+            "ResponseContentType": content_type,
+        }
+        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_s)
 
+    def open_read(self, key) -> _S3Reader:
+        return _S3Reader(self._call("get_object", Key=key)["Body"], key)
+
+    def open_write(self, key, content_type) -> _S3Writer:
+        return _S3Writer(self, key, content_type)
+
+
+class _S3Reader:
+    """A GetObject body read piece by piece: the object never sits whole in memory."""
+
+    def __init__(self, body, key: str):
+        self.body = body
+        self.key = key
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self.body.read(size if size >= 0 else None)
+        except (*_S3_FAILURES, OSError) as error:  # a connection dropped mid-body included
+            raise _translate_s3(error) from error
+
+    def close(self) -> None:
+        self.body.close()
+
+
+class _S3Writer:
+    """A write-only stream stored as a multipart upload: bytes are sent one part at a time, so
+    the writer holds at most one part (`WRITE_PART_BYTES`) in memory. Not seekable: Python's
+    zipfile then writes data descriptors instead of seeking back to fill in sizes."""
+
+    def __init__(self, backend: S3Backend, key: str, content_type: str):
+        self.backend = backend
+        self.key = key
+        self.upload_id = backend.multipart_start(key, content_type)
+        self.buffer = bytearray()
+        self.parts: list[tuple[int, str]] = []
+
+    def write(self, data) -> int:
+        self.buffer += data
+        while len(self.buffer) >= WRITE_PART_BYTES:
+            self._send(bytes(memoryview(self.buffer)[:WRITE_PART_BYTES]))
+            del self.buffer[:WRITE_PART_BYTES]
+        return len(data)
+
+    def flush(self) -> None:
+        """Parts go out when full (S3 refuses parts under 5 MiB except the last)."""
+
+    def _send(self, data: bytes) -> None:
+        number = len(self.parts) + 1
+        result = self.backend._call(
+            "upload_part", Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=data
+        )
+        self.parts.append((number, result["ETag"]))
+
+    def commit(self) -> None:
+        if self.buffer or not self.parts:
+            self._send(bytes(self.buffer))
+            self.buffer = bytearray()
+        self.backend.multipart_complete(self.key, self.upload_id, self.parts)
+
+    def abort(self) -> None:
+        self.buffer = bytearray()
+        self.backend.multipart_abort(self.key, self.upload_id)

@@ -18,10 +18,21 @@ def _now() -> float:
     return time.time()
 
 
-def media_token(key: str, expires_s: int) -> str:
-    """A signed token naming `key`, the current tenant and an expiry time."""
+def media_token(key: str, expires_s: int, *, filename: str | None = None) -> str:
+    """A signed token naming `key`, the current tenant and an expiry time; with `filename`,
+    the object is served as a download under that name (S3's ResponseContentDisposition)."""
     payload = {"k": key, "t": str(connection.tenant.public_id), "e": int(_now()) + expires_s}
+    if filename:
+        payload["f"] = filename
     return signing.dumps(payload, salt=MEDIA_TOKEN_SALT, compress=True)
+
+
+def media_token_filename(token: str) -> str | None:
+    """The download name a (genuine) token carries, if any."""
+    try:
+        return signing.loads(token, salt=MEDIA_TOKEN_SALT).get("f")
+    except signing.BadSignature:
+        return None
 
 
 def media_token_key(token: str) -> str | None:

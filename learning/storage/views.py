@@ -18,6 +18,7 @@ from functools import wraps
 from pathlib import Path
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods
 from rest_framework import status
 from rest_framework.response import Response
@@ -26,7 +27,9 @@ from learning import storage
 
 STREAM_CHUNK_BYTES = 256 * 1024
 RANGE_PATTERN = re.compile(r"^bytes=(\d*)-(\d*)$")
-CONTENT_TYPES = {".mp4": "video/mp4", ".m4a": "audio/mp4", ".jpg": "image/jpeg"}
+CONTENT_TYPES = {
+    ".mp4": "video/mp4", ".m4a": "audio/mp4", ".jpg": "image/jpeg", ".zip": "application/zip",
+}
 
 
 def storage_errors_as_503(method):
@@ -46,7 +49,6 @@ def storage_errors_as_503(method):
             )
 
     return wrapper
-
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -80,6 +82,9 @@ def signed_media(request: HttpRequest, token: str) -> HttpResponse:
     # The URL expires in minutes; shared caches must not keep what it grants.
     response["Cache-Control"] = "private, max-age=300"
     response["X-Content-Type-Options"] = "nosniff"
+    filename = storage.media_token_filename(token)
+    if filename:
+        response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 
 

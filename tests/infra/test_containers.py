@@ -141,7 +141,8 @@ def test_the_default_command_is_web():
 def test_dockerfile_is_multi_stage_slim_locked_non_root_with_static_and_healthcheck():
     assert "ARG PYTHON_IMAGE=python:3.11-slim" in DOCKERFILE
     assert len(re.findall(r"^FROM ", DOCKERFILE, re.MULTILINE)) >= 2
-    assert "pip install --no-cache-dir --no-deps -r requirements.lock" in DOCKERFILE
+    assert "pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock" in DOCKERFILE
+    assert "prune-packages /opt/venv/lib/python3.11/site-packages" in DOCKERFILE
     assert "imageio_ffmpeg" in DOCKERFILE
     assert not re.search(r"apt-get install[^\n]*ffmpeg", DOCKERFILE)
     assert "manage.py collectstatic" in DOCKERFILE
@@ -207,7 +208,8 @@ def test_ecs_task_variables_match_compose_and_the_settings(compose):
     # Compose stands in for the same production configuration (local endpoints aside).
     local_only = {"AWS_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
                   "PRACTIKA_PUBLIC_SCHEME", "PRACTIKA_PUBLIC_PORT", "DJANGO_SECURE_SSL_REDIRECT",
-                  "DJANGO_SECURE_HSTS_SECONDS", "EMAIL_USE_TLS"}
+                  "DJANGO_SECURE_HSTS_SECONDS", "DJANGO_EMAIL_BACKEND", "EMAIL_HOST",
+                  "EMAIL_PORT", "EMAIL_USE_TLS"}
     compose_names = set(compose["services"]["web"]["environment"]) - local_only
     assert compose_names - names == set()
 

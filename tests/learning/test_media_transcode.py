@@ -230,7 +230,7 @@ def test_leftovers_of_a_killed_worker_are_swept(tmp_path):
     stale.write_bytes(b"half a video")
     old = time.time() - 7 * 3600
     os.utime(stale, (old, old))
-    fresh = tmp_path / ".360p.mp4.4567ef01.part"  # maybe a live worker's: left alone
+    fresh = tmp_path / ".720p.mp4.4567ef01.part"  # maybe a live worker's: left alone
     fresh.write_bytes(b"in progress")
 
     transcode(sample("tone.wav"), tmp_path, probe_result=probe(sample("tone.wav")))

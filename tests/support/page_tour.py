@@ -61,8 +61,12 @@ class Tour:
                 f"/replies/{self.reply}/",
                 "/me/plan/",
                 "/notifications/",
+                "/my-data/",
             ]
-        return ["/manage/members/", "/manage/settings/", "/manage/billing/", "/dashboard/school/"]
+        return [
+            "/manage/members/", "/manage/settings/", "/manage/billing/", "/dashboard/school/",
+            "/manage/export/",
+        ]
 
 
 def _recording(*, owner: User, purpose: str, path: Path) -> MediaFile:

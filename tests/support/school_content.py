@@ -26,7 +26,7 @@ from analytics.models import Notification
 from learning import storage
 from learning.exercises import services as exercises
 from learning.media import services as media_services
-from learning.models import ActivityEvent, Alignment, MediaFile
+from learning.models import ActivityEvent, Alignment, Export, MediaFile
 from learning.replies import services as replies
 from learning.uploads import services as uploads
 from tenants import services as tenants
@@ -188,6 +188,13 @@ def populate(school) -> SchoolContent:
         content.add("reply", reply.public_id)
         content.add("comment", comment.public_id, answer.public_id)
         content.add("alignment", alignment.public_id)
+        # A finished export of the school (its archive is not needed: the walk asks for it
+        # by id only, where a member of school A could try).
+        export = Export.objects.create(
+            scope=Export.Scope.TENANT, requested_by=school.owner, state=Export.State.READY,
+            progress=100, key=f"{storage.tenant_prefix()}exports/{uuid.uuid4()}.zip",
+        )
+        content.add("export", export.public_id)
         content.objects.update(
             exercise=exercise, reply=reply, comment=comment, recording=recording,
             upload=upload.media,

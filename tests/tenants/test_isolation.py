@@ -245,6 +245,7 @@ ROUTES_TAKING: dict[str, tuple[str, ...]] = {
     "playback_token": ("media-signed",),
     "unsubscribe_token": ("analytics:unsubscribe",),
     "api_token": ("api_token",),
+    "export": ("learning:export_download", "api-export", "api-export-download"),
     "impersonation": ("tenants:support_start",),
 }
 # Kinds with no route of their own (an alignment is reached through its reply, the activity

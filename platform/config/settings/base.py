@@ -275,6 +275,9 @@ SPECTACULAR_SETTINGS = {
         "PurposeEnum": "learning.models.MediaFile.Purpose",
         "TenantKindEnum": "tenants.models.Tenant.Kind",
         "PracticeKindEnum": [("playing", "playing"), ("recording", "recording")],
+        "ExportStateEnum": "learning.models.Export.State",
+        "MediaStateEnum": "learning.models.MediaFile.State",
+        "ExportScopeEnum": "learning.models.Export.Scope",
     },
 }
 
@@ -309,8 +312,14 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
 # Without REDIS_URL the broker is kombu's filesystem transport: no server to run.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+# Redis hands an unacknowledged message (its worker was killed) out again after this long. It
+# must exceed the longest task (processing: 22 minutes), or a long task would run twice; the
+# media and alignment jobs are queued again within a minute by the lease watchdog instead
+# (learning.jobs, docs/architecture.md "Work that outlives its worker").
+# https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
+REDIS_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {}
+    dict(REDIS_BROKER_TRANSPORT_OPTIONS)
     if REDIS_URL or env.str("CELERY_BROKER_URL", default="")
     else {
         "data_folder_in": str(DATA_DIR / "broker"),
@@ -336,6 +345,24 @@ CELERY_TASK_ROUTES = {
     "learning.process_media": {"queue": "video"},
     "learning.align_reply": {"queue": "video"},
     "billing.tasks.*": {"queue": "billing"},
+}
+# Every queue a task goes to: the ones whose depth is published (config.queue_metrics).
+PRACTIKA_QUEUE_METRICS_QUEUES = sorted(
+    {CELERY_TASK_DEFAULT_QUEUE} | {route["queue"] for route in CELERY_TASK_ROUTES.values()}
+)
+# Queue depth to CloudWatch every minute (production turns it on: the workers' autoscaling
+# and the queue alarms read it). An endpoint other than AWS's: moto's server in tests.
+PRACTIKA_QUEUE_METRICS = env.bool("PRACTIKA_QUEUE_METRICS", default=False)
+PRACTIKA_QUEUE_METRICS_REGION = env.str(
+    "PRACTIKA_QUEUE_METRICS_REGION", default=env.str("AWS_REGION", default="us-east-1")
+)
+AWS_CLOUDWATCH_ENDPOINT_URL = env.str("AWS_CLOUDWATCH_ENDPOINT_URL", default="")
+QUEUE_METRICS_BEAT_SCHEDULE = {
+    "queue-depth-publish": {
+        "task": "config.queue_depth_publish",
+        "schedule": 60,
+        "options": {"expires": 60},
+    },
 }
 
 # --- Channels -------------------------------------------------------------------------------
@@ -390,17 +417,41 @@ AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="us-east-1")
 AWS_S3_ADDRESSING_STYLE = env.str(
     "AWS_S3_ADDRESSING_STYLE", default="path" if AWS_S3_ENDPOINT_URL else "virtual"
 )
+# How long the emailed link to a finished export stays valid (learning.exports).
+PRACTIKA_EXPORT_LINK_SECONDS = env.int("PRACTIKA_EXPORT_LINK_SECONDS", default=24 * 3600)
+# How long a finished export's ZIP is kept before the daily expiry deletes it.
+PRACTIKA_EXPORT_KEEP_DAYS = env.int("PRACTIKA_EXPORT_KEEP_DAYS", default=7)
 # Limits checked before an upload starts and again once the file is probed.
 PRACTIKA_MAX_UPLOAD_BYTES = env.int("PRACTIKA_MAX_UPLOAD_BYTES", default=2 * 1024**3)
 PRACTIKA_MAX_MEDIA_SECONDS = env.int("PRACTIKA_MAX_MEDIA_SECONDS", default=20 * 60)
 # How long the presigned part URLs of one upload stay valid, and a playback URL.
 PRACTIKA_UPLOAD_URL_EXPIRES_S = env.int("PRACTIKA_UPLOAD_URL_EXPIRES_S", default=6 * 3600)
 PRACTIKA_PLAYBACK_URL_EXPIRES_S = env.int("PRACTIKA_PLAYBACK_URL_EXPIRES_S", default=300)
+# Playback through CloudFront (S3 mode only): URLs on this domain signed with the key pair
+# whose public half is in the distribution's trusted key group; the PEM private key comes from
+# Secrets Manager. Empty: presigned S3 URLs.
+# https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-signed-urls.html
+PRACTIKA_MEDIA_CDN_DOMAIN = env.str("PRACTIKA_MEDIA_CDN_DOMAIN", default="")
+AWS_CLOUDFRONT_KEY_ID = env.str("AWS_CLOUDFRONT_KEY_ID", default="")
+AWS_CLOUDFRONT_KEY = env.str("AWS_CLOUDFRONT_KEY", default="")
 # https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
 CELERY_BEAT_SCHEDULE = {
+    # Media and alignment jobs whose worker died are queued again within a minute, instead of
+    # after the broker's visibility timeout (learning.jobs; WATCHDOG_EVERY_S there). Each
+    # message expires when the next is due, so a stopped worker never gathers a backlog.
+    "learning-lapsed-jobs-requeue": {
+        "task": "learning.lapsed_jobs_requeue",
+        "schedule": 15,
+        "options": {"expires": 15},
+    },
     # Per tenant: stored objects no media file refers to, uploads abandoned for a day.
     "sweep-orphaned-media": {
         "task": "learning.sweep_orphaned_media",
+        "schedule": 24 * 60 * 60,
+    },
+    # Per tenant: the ZIPs of exports older than PRACTIKA_EXPORT_KEEP_DAYS.
+    "expire-exports": {
+        "task": "learning.expire_exports_all",
         "schedule": 24 * 60 * 60,
     },
     # Sign-ups queue a refill themselves; this one catches up after a deploy or an outage.
@@ -450,6 +501,8 @@ PRACTIKA_PAGE_CHROME_PARTS = {
 # learning.activity calls these after each activity event commits (learning imports no
 # analytics code: the seam is this setting).
 PRACTIKA_ACTIVITY_HANDLERS = ["analytics.handlers.on_activity"]
+# learning.exports asks these for their tables of an export (learning imports no analytics).
+PRACTIKA_EXPORT_SECTIONS = ["analytics.exports.sections"]
 # https://posthog.com/docs/libraries/python — empty key: nothing is sent.
 POSTHOG_API_KEY = env.str("POSTHOG_API_KEY", default="")
 POSTHOG_HOST = env.str("POSTHOG_HOST", default="https://us.i.posthog.com")
@@ -475,9 +528,24 @@ CELERY_BEAT_SCHEDULE |= {
 
 # --- Email ----------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/email/
-EMAIL_BACKEND = env.str(
+# Every message goes through tenants.email.backend, which drops suppressed addresses (bounced
+# for good, or complained), then to the backend that delivers: DJANGO_EMAIL_BACKEND.
+EMAIL_BACKEND = "tenants.email.backend.SuppressingEmailBackend"
+PRACTIKA_EMAIL_DELIVERY_BACKEND = env.str(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"
 )
+# Amazon SES through django-anymail (production): boto3's credentials (the ECS task role).
+# Bounces and complaints arrive at the tracking webhook (public site only) as SNS messages;
+# basic auth ("user:password") and the SNS signature, whose certificate must come from SNS in
+# this region, prove them; with topics listed, only those are heard.
+# https://anymail.dev/en/stable/esps/amazon_ses/
+AWS_SES_REGION_NAME = env.str("AWS_SES_REGION_NAME", default=AWS_S3_REGION_NAME)
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default=""),
+    "AMAZON_SES_CLIENT_PARAMS": {"region_name": AWS_SES_REGION_NAME},
+}
+PRACTIKA_SNS_SIGNING_CERT_ORIGINS = [f"https://sns.{AWS_SES_REGION_NAME}.amazonaws.com"]
+PRACTIKA_SES_EVENTS_TOPIC_ARNS = env.list("PRACTIKA_SES_EVENTS_TOPIC_ARNS", default=[])
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Practika <hello@practika.app>")

@@ -6,7 +6,13 @@ server and the worker in DATABASE_URL, so only a bare `manage.py` call starts it
 
 from config import database, dev_logging, embedded_db
 from config.settings.base import *  # noqa: F403
-from config.settings.base import BASE_DOMAIN, DATABASE_URL, TEMPLATES, env
+from config.settings.base import (
+    BASE_DOMAIN,
+    CELERY_BEAT_SCHEDULE,
+    DATABASE_URL,
+    TEMPLATES,
+    env,
+)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-not-secret-" + "x" * 40)
@@ -18,8 +24,19 @@ ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=[BASE_DOMAIN, f".{BASE_DOMAIN}", "127.0.0.1", "[::1]"]
 )
 # Emails and requests as readable lines in make dev's terminal (config.dev_logging).
-EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="config.dev_logging.LoggingEmailBackend")
+PRACTIKA_EMAIL_DELIVERY_BACKEND = env.str(
+    "DJANGO_EMAIL_BACKEND", default="config.dev_logging.LoggingEmailBackend"
+)
 LOGGING = dev_logging.LOGGING
+# The lease watchdog (learning.jobs) once a minute rather than every 15 s: the worker's
+# terminal lines are for the developer's own tasks.
+CELERY_BEAT_SCHEDULE = CELERY_BEAT_SCHEDULE | {
+    "learning-lapsed-jobs-requeue": {
+        "task": "learning.lapsed_jobs_requeue",
+        "schedule": 60,
+        "options": {"expires": 60},
+    },
+}
 
 # WhiteNoise serves static files straight from the finders, re-reading them on each request:
 # no collectstatic while developing. https://whitenoise.readthedocs.io/en/stable/django.html

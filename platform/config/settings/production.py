@@ -6,12 +6,18 @@ https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
 """
 
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
 from config.settings.base import (
+    AWS_CLOUDFRONT_KEY,
+    AWS_CLOUDFRONT_KEY_ID,
     AWS_STORAGE_BUCKET_NAME,
+    CELERY_BEAT_SCHEDULE,
     DATABASES,
     MIDDLEWARE,
+    PRACTIKA_MEDIA_CDN_DOMAIN,
+    QUEUE_METRICS_BEAT_SCHEDULE,
     STORAGES,
     env,
 )
@@ -81,6 +87,14 @@ if AWS_STORAGE_BUCKET_NAME:
     MEDIA_ORIGINS.append(f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com")
     if AWS_S3_REGION_NAME:
         MEDIA_ORIGINS.append(f"https://{AWS_STORAGE_BUCKET_NAME}.s3.{AWS_S3_REGION_NAME}.amazonaws.com")
+# Signed CloudFront URLs play media (and posters) from the CDN: learning.storage.
+if PRACTIKA_MEDIA_CDN_DOMAIN:
+    if not (AWS_CLOUDFRONT_KEY_ID and AWS_CLOUDFRONT_KEY):
+        raise ImproperlyConfigured(
+            "PRACTIKA_MEDIA_CDN_DOMAIN needs AWS_CLOUDFRONT_KEY_ID and AWS_CLOUDFRONT_KEY "
+            "(the key pair that signs media URLs)."
+        )
+    MEDIA_ORIGINS.append(f"https://{PRACTIKA_MEDIA_CDN_DOMAIN}")
 STATIC_ORIGINS = [origin for origin in [env.str("PRACTIKA_STATIC_ORIGIN", default="")] if origin]
 MIDDLEWARE = [*MIDDLEWARE, "csp.middleware.CSPMiddleware"]
 CONTENT_SECURITY_POLICY = {
@@ -113,9 +127,9 @@ STORAGES = {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "region_name": AWS_S3_REGION_NAME or None,
             "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
-            "custom_domain": env.str("PRACTIKA_MEDIA_CDN_DOMAIN", default=None),
-            "cloudfront_key_id": env.str("AWS_CLOUDFRONT_KEY_ID", default=None),
-            "cloudfront_key": env.str("AWS_CLOUDFRONT_KEY", default=None),
+            "custom_domain": PRACTIKA_MEDIA_CDN_DOMAIN or None,
+            "cloudfront_key_id": AWS_CLOUDFRONT_KEY_ID or None,
+            "cloudfront_key": AWS_CLOUDFRONT_KEY or None,
             "default_acl": None,
             "querystring_auth": True,
             "querystring_expire": 300,
@@ -126,16 +140,16 @@ STORAGES = {
     "staticfiles": {"BACKEND": "config.static_storage.StaticFilesStorage"},
 }
 
-# --- Email (Amazon SES over SMTP) -----------------------------------------------------------
-# https://docs.aws.amazon.com/ses/latest/dg/send-email-smtp.html
-EMAIL_BACKEND = env.str(
-    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"
+# --- Email (Amazon SES through django-anymail) ----------------------------------------------
+# https://anymail.dev/en/stable/esps/amazon_ses/ : the SES v2 API with the task role's
+# credentials; no SMTP user. compose.yaml delivers over SMTP to mailpit instead
+# (DJANGO_EMAIL_BACKEND). Suppressed addresses are dropped before either (base.py).
+PRACTIKA_EMAIL_DELIVERY_BACKEND = env.str(
+    "DJANGO_EMAIL_BACKEND", default="anymail.backends.amazon_ses.EmailBackend"
 )
-EMAIL_HOST = env.str("EMAIL_HOST", default="email-smtp.eu-west-1.amazonaws.com")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=587)
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
-EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
-EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_TIMEOUT = 10
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)  # noqa: F405
 
@@ -143,6 +157,14 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)  # noqa: F405
 # Keep Django's JSON log handler: Celery would otherwise replace the root logger's handlers.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Queue depth to CloudWatch (config.queue_metrics): ECS scales the workers on it.
+PRACTIKA_QUEUE_METRICS = env.bool("PRACTIKA_QUEUE_METRICS", default=True)
+PRACTIKA_QUEUE_METRICS_REGION = env.str(
+    "PRACTIKA_QUEUE_METRICS_REGION",
+    default=env.str("AWS_REGION", default=AWS_S3_REGION_NAME or "us-east-1"),
+)
+if PRACTIKA_QUEUE_METRICS:
+    CELERY_BEAT_SCHEDULE = CELERY_BEAT_SCHEDULE | QUEUE_METRICS_BEAT_SCHEDULE
 
 # --- Errors (optional Sentry) ---------------------------------------------------------------
 # Imported only when configured, so the image runs without the SDK installed.

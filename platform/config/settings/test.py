@@ -11,7 +11,10 @@ ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}", "localhost", ".localhost", "127
 PUBLIC_SCHEME = "http"
 PUBLIC_PORT = ""
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
+# Django's test set-up puts locmem in EMAIL_BACKEND itself; tests of the suppression list put
+# tenants.email.backend back in front of it (tests/tenants/test_email_suppression.py).
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PRACTIKA_EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {
     "default": {

@@ -67,7 +67,7 @@ async function refreshSource(side) {
   try {
     const media = await api(`/api/v1/media/${side.mediaId}/`);
     const r = media.renditions || {};
-    const url = r["720p"] || r["360p"] || r.audio || Object.values(r)[0];
+    const url = r["720p"] || r.audio || Object.values(r)[0];
     if (url && url !== side.el.src) {
       const position = side.el.currentTime;
       side.el.src = url;

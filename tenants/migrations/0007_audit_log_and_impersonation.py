@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0004_spare_schemas'),
+        ('tenants', '0006_job_leases'),
     ]
 
     operations = [
