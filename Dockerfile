@@ -6,6 +6,18 @@
 #   migrate  shared schema, then every tenant schema in parallel (manage.py migrate_tenants)
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# --- frontend: the pages' browser libraries from frontend/package-lock.json --------------------
+# Uppy bundled with esbuild and uPlot copied into templates/static/vendor/ (what `make` does on
+# a developer's machine); only that folder reaches the runtime image, never node or npm.
+FROM ${NODE_IMAGE} AS frontend
+WORKDIR /src/frontend
+COPY frontend/package.json frontend/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY frontend/build.mjs ./
+COPY frontend/src ./src
+RUN mkdir -p /src/templates/static && node build.mjs
 
 # --- build: install the locked dependencies into a virtualenv --------------------------------
 FROM ${PYTHON_IMAGE} AS build
@@ -44,6 +56,7 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # Code and collected static files stay owned by root: the app user can read, not change them.
 COPY . .
+COPY --from=frontend /src/templates/static/vendor templates/static/vendor
 # Static files are collected at build time with production settings and a throwaway secret
 # (no database or network needed); hashed names let the CDN cache them for a year.
 RUN DJANGO_SECRET_KEY=build-time-only-not-a-secret \

@@ -14,15 +14,19 @@ PY := $(VENV)/bin/python
 # make dev and make test may run at the same time: each gets its own embedded PostgreSQL.
 PRACTIKA_TEST_PG_DIR ?= $(CURDIR)/.data/postgres-test
 PRACTIKA_BENCH_PG_DIR ?= $(CURDIR)/.data/postgres-bench
+# The pages' browser libraries are built from frontend/ into templates/static/vendor/ (see below).
+FRONTEND := frontend
+VENDOR_STAMP := templates/static/vendor/.built
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint bench chromium node wrk clean-venv
+.PHONY: help dev test lint bench chromium node npm frontend wrk clean-venv
 
 help:
 	@echo "make dev     run Practika at http://localhost:8000 (Ctrl-C stops everything)"
 	@echo "make test    run the test suite: pytest (not the 'services' tests) and node --test tests/js/"
 	@echo "make lint    ruff, import contracts, missing migrations, deploy checks"
 	@echo "make bench   run every bench/*.py (prints BENCH <name> <value> <unit> lines)"
+	@echo "make frontend  build the pages' browser libraries (Uppy, uPlot) into templates/static/vendor"
 
 $(PY):
 	$(PYTHON) -c 'import sys; sys.exit("Practika needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -35,7 +39,7 @@ $(VENV)/.installed-dev: requirements-dev.lock | $(PY)
 
 # `exec` so that the launcher is make's direct child: make passes SIGTERM on to it, and the
 # launcher stops the web server, the worker and the embedded PostgreSQL before it exits.
-dev: $(VENV)/.installed-dev
+dev: $(VENV)/.installed-dev $(VENDOR_STAMP)
 	@PYTHONPATH=platform exec $(PY) -m config.devserver
 
 chromium:
@@ -61,24 +65,38 @@ node:
 		exit 1; \
 	fi
 
+npm: node
+	@if command -v npm >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's npm for the front end's packages..."; \
+		apt-get update && apt-get install -y npm; \
+	else \
+		echo "The front end's packages need npm (Debian: sudo apt-get install -y npm)." >&2; exit 1; \
+	fi
+
 # npm packages the browser tests inject into pages (axe-core), from their lock file; a stamp
 # (a copy of the lock that was installed) makes a second run skip the install.
 BROWSER_TOOLS := tests/browser-tools
-$(BROWSER_TOOLS)/node_modules/.installed: $(BROWSER_TOOLS)/package-lock.json | node
-	@if command -v npm >/dev/null; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "Installing Debian's npm for the browser tests' tools..."; \
-		apt-get update && apt-get install -y npm; \
-	else \
-		echo "The browser tests need npm (Debian: sudo apt-get install -y npm)." >&2; exit 1; \
-	fi
+$(BROWSER_TOOLS)/node_modules/.installed: $(BROWSER_TOOLS)/package-lock.json | npm
 	cd $(BROWSER_TOOLS) && npm ci --no-audit --no-fund --loglevel=error
 	@cp $(BROWSER_TOOLS)/package-lock.json $@
+
+# The pages' browser libraries (Uppy, uPlot), pinned in frontend/package-lock.json: `npm ci`,
+# then frontend/build.mjs bundles Uppy with esbuild and copies uPlot into
+# templates/static/vendor/ (generated, git-ignored; the Dockerfile builds it in a node stage).
+# The stamp is rebuilt when the lock, the build script or the entry module changes.
+$(FRONTEND)/node_modules/.installed: $(FRONTEND)/package-lock.json | npm
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
+	@cp $(FRONTEND)/package-lock.json $@
+$(VENDOR_STAMP): $(FRONTEND)/node_modules/.installed $(FRONTEND)/build.mjs $(wildcard $(FRONTEND)/src/*.js)
+	cd $(FRONTEND) && node build.mjs
+	@touch $@
+frontend: $(VENDOR_STAMP)
 
 # The embedded test server is stopped afterwards so that no process is left behind; its data
 # folder (and so --reuse-db's test database) stays for the next run. pytest runs first: it
 # checks that the JavaScript tests' fixtures are what the Python code computes now.
-test: $(VENV)/.installed-dev chromium node $(BROWSER_TOOLS)/node_modules/.installed
+test: $(VENV)/.installed-dev chromium node $(BROWSER_TOOLS)/node_modules/.installed $(VENDOR_STAMP)
 	@status=0; \
 	PRACTIKA_EMBEDDED_PG_DIR="$(PRACTIKA_TEST_PG_DIR)" $(VENV)/bin/pytest -m "not services" $(PYTEST_ARGS) || status=$$?; \
 	PRACTIKA_EMBEDDED_PG_DIR="$(PRACTIKA_TEST_PG_DIR)" PYTHONPATH=platform $(PY) -m config.embedded_db stop; \
@@ -115,7 +133,7 @@ wrk:
 		exit 1; \
 	fi
 
-bench: $(VENV)/.installed-dev chromium node wrk
+bench: $(VENV)/.installed-dev chromium node wrk $(VENDOR_STAMP)
 	@PRACTIKA_EMBEDDED_PG_DIR="$(PRACTIKA_BENCH_PG_DIR)" PYTHONPATH=platform $(PY) -m config.embedded_db stop; \
 	rm -rf "$(PRACTIKA_BENCH_PG_DIR)"; \
 	status=0; \

@@ -165,6 +165,10 @@ class Reply(TimeStamped):
         related_name="+",
     )
     student_seen_at = models.DateTimeField(null=True, blank=True)
+    # The grade, in one place: a review without a rubric gives 1 of 1; rubrics fill these
+    # later. Grade passback (learning.lti) sends what is here.
+    score_given = models.FloatField(null=True, blank=True)
+    score_maximum = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -178,6 +182,15 @@ class Reply(TimeStamped):
             models.CheckConstraint(
                 condition=models.Q(status__in=["submitted", "reviewed", "try_again"]),
                 name="reply_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score_given__isnull=True)
+                | (
+                    models.Q(score_maximum__gt=0)
+                    & models.Q(score_given__gte=0)
+                    & models.Q(score_given__lte=models.F("score_maximum"))
+                ),
+                name="reply_score_in_range",
             ),
         ]
         indexes = [
@@ -333,9 +346,7 @@ class Export(TimeStamped):
                 condition=models.Q(scope__in=["tenant", "personal"]), name="export_scope_valid"
             ),
             models.CheckConstraint(
-                condition=models.Q(
-                    state__in=["queued", "running", "ready", "failed", "expired"]
-                ),
+                condition=models.Q(state__in=["queued", "running", "ready", "failed", "expired"]),
                 name="export_state_valid",
             ),
             models.CheckConstraint(condition=models.Q(progress__lte=100), name="export_progress"),
@@ -357,3 +368,107 @@ class Export(TimeStamped):
     @property
     def in_progress(self) -> bool:
         return self.state in (self.State.QUEUED, self.State.RUNNING)
+
+
+# --- LTI 1.3 (learning.lti): Practika as a tool in a school's LMS ---------------------------
+
+
+class LtiRegistration(TimeStamped):
+    """One LMS (an LTI 1.3 platform) this school registered Practika in: what the admin copied
+    from the LMS, and the tool's own signing key for it (the private half is never shown)."""
+
+    name = models.CharField(max_length=120)
+    issuer = models.CharField(max_length=255)
+    client_id = models.CharField(max_length=255)
+    deployment_ids = models.JSONField(default=list)
+    auth_login_url = models.URLField(max_length=500)
+    access_token_url = models.URLField(max_length=500)
+    jwks_url = models.URLField(max_length=500)
+    tool_private_key = models.TextField()  # PEM, RS256
+    tool_public_key = models.TextField()  # PEM
+    tool_kid = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "client_id"], name="lti_registration_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.issuer})"
+
+
+class LtiIdentity(TimeStamped):
+    """The account an LMS user (`sub` at `issuer`) signs in to: later launches find it here."""
+
+    issuer = models.CharField(max_length=255)
+    sub = models.CharField(max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The registration that first saw the person; an LMS disconnected and connected again
+    # finds its people by issuer and `sub` all the same.
+    registration = models.ForeignKey(
+        LtiRegistration, on_delete=models.SET_NULL, null=True, related_name="identities"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "sub"], name="lti_identity_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sub} at {self.issuer}"
+
+
+class LtiContext(TimeStamped):
+    """An LMS course seen in a launch, its roster service, and the class its roster fills."""
+
+    registration = models.ForeignKey(
+        LtiRegistration, on_delete=models.CASCADE, related_name="contexts"
+    )
+    context_id = models.CharField(max_length=255)
+    title = models.CharField(max_length=255, blank=True)
+    memberships_url = models.URLField(max_length=500, blank=True)
+    classroom = models.ForeignKey(
+        Classroom, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    roster_synced_at = models.DateTimeField(null=True, blank=True)
+    roster_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "context_id"], name="lti_context_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.context_id
+
+
+class LtiGradeTarget(TimeStamped):
+    """Where a student's grade on an exercise goes: the line item of the launch they came from."""
+
+    registration = models.ForeignKey(
+        LtiRegistration, on_delete=models.CASCADE, related_name="grade_targets"
+    )
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sub = models.CharField(max_length=255)
+    lineitem_url = models.URLField(max_length=500)
+    scopes = models.JSONField(default=list)
+    last_posted_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "exercise", "user"], name="lti_grade_target_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exercise_id} · {self.sub} → {self.lineitem_url}"

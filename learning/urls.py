@@ -2,7 +2,7 @@
 add the role: `teach/…` is for teachers, `exercises/` and `replies/` for students, and the
 compare page for the reply's student and the tenant's teachers."""
 
-from django.urls import path
+from django.urls import include, path
 
 from learning.exercises import views as exercises
 from learning.exports import views as exports
@@ -41,7 +41,7 @@ urlpatterns = [
     # Exports: the school's (owners and admins, in the admin portal) and one's own
     path("manage/export/", exports.tenant_export, name="tenant_export"),
     path("my-data/", exports.my_data, name="my_data"),
-    path(
-        "exports/<uuid:public_id>/download/", exports.export_download, name="export_download"
-    ),
+    path("exports/<uuid:public_id>/download/", exports.export_download, name="export_download"),
+    # LTI 1.3 (learning.lti): the LMS's endpoints, the admin's registrations, course rosters
+    path("", include("learning.lti.urls")),
 ]

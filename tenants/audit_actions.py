@@ -78,6 +78,17 @@ GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "Single sign-on and LMS",
+        [
+            ("sso.server_set", "Single sign-on server set"),
+            ("sso.server_removed", "Single sign-on server removed"),
+            ("sso.rules_updated", "Sign-in rules changed"),
+            ("lti.registration_created", "LMS connected"),
+            ("lti.registration_updated", "LMS connection changed"),
+            ("lti.registration_deleted", "LMS disconnected"),
+        ],
+    ),
+    (
         "Staff access",
         [
             ("staff.impersonation_started", "Practika staff started acting as a member"),

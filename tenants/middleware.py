@@ -50,6 +50,10 @@ OPEN_URL_NAMES = frozenset(
         # Like S3's presigned URLs, these carry a signed, tenant-bound token as their credential.
         "upload-part",
         "media-signed",
+        # LTI 1.3: the LMS's login initiation and signed launch, and our public keys.
+        "learning:lti:login",
+        "learning:lti:launch",
+        "learning:lti:jwks",
     }
 )
 

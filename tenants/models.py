@@ -445,3 +445,36 @@ class EmailSuppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.reason})"
+
+
+class SchoolSignOn(models.Model):
+    """A school's single sign-on rules (tenants.sso): the email domains it signs in, whether
+    people from them join by themselves and as what, and its own OpenID Connect server (an
+    allauth SocialApp row, provider "openid_connect", provider_id `school-<slug>`)."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="sign_on")
+    # Lower-case domains ("example.edu"); empty means any domain.
+    email_domains = models.JSONField(default=list, blank=True)
+    auto_join = models.BooleanField(default=False)
+    auto_join_role = models.CharField(max_length=10, choices=Role.choices, default=Role.STUDENT)
+    app = models.OneToOneField(
+        "socialaccount.SocialApp",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="school_sign_on",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # Joining by oneself never makes an owner or an admin.
+            models.CheckConstraint(
+                condition=models.Q(auto_join_role__in=["teacher", "student"]),
+                name="school_sign_on_auto_join_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Sign-on of {self.tenant_id}"

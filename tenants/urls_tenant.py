@@ -1,6 +1,7 @@
 from django.urls import path
 
 from tenants.mfa import views as mfa_views
+from tenants.sso import views as sso_views
 from tenants.views import audit_log, entering, joining, portal, support
 
 app_name = "tenants"
@@ -28,6 +29,7 @@ urlpatterns = [
     path("manage/join-code/rotate/", portal.join_code_rotate, name="join_code_rotate"),
     path("manage/settings/", portal.tenant_settings, name="settings"),
     path("manage/settings/mfa/", mfa_views.tenant_mfa_setting, name="mfa_setting"),
+    path("manage/sign-in/", sso_views.sign_on_settings, name="sign_on"),
     path("manage/settings/support-access/", support.support_access, name="support_access"),
     path("manage/audit/", audit_log.audit_log, name="audit_log"),
     path("manage/audit/export.csv", audit_log.audit_log_csv, name="audit_log_csv"),

@@ -17,10 +17,14 @@ from learning import activity, roles
 from learning.alignment import services as alignment_services
 from learning.errors import DomainError, PermissionDenied
 from learning.exercises import selectors as exercise_selectors
+from learning.lti import services as lti_services
 from learning.models import Alignment, Comment, Exercise, MediaFile, Reply
 from tenants.models import Membership
 
 MAX_COMMENT_LENGTH = 4000
+# The grade of a review without a rubric: done, full marks (Reply.score_given of
+# score_maximum; rubrics will set their own). Grade passback sends what the reply holds.
+REVIEWED_SCORE = (1.0, 1.0)
 
 
 # --- Replies ------------------------------------------------------------------------------
@@ -170,7 +174,19 @@ def reply_review(*, member: Membership, reply: Reply, status: str) -> Reply:
     reply.status = status
     reply.reviewed_at = timezone.now()
     reply.reviewed_by = member.user
-    reply.save(update_fields=["status", "reviewed_at", "reviewed_by", "updated_at"])
+    if status == Reply.Status.REVIEWED and reply.score_given is None:
+        reply.score_given, reply.score_maximum = REVIEWED_SCORE
+    reply.save(
+        update_fields=[
+            "status",
+            "reviewed_at",
+            "reviewed_by",
+            "score_given",
+            "score_maximum",
+            "updated_at",
+        ]
+    )
+    lti_services.score_queue(reply=reply)
     activity.emit(
         kind="feedback_given",
         member=member,

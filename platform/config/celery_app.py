@@ -17,7 +17,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # module for the worker (no module imports another just to register its tasks).
 app.autodiscover_tasks()
 app.autodiscover_tasks(
-    ["learning.media", "learning.alignment", "learning.jobs", "learning.exports"]
+    ["learning.media", "learning.alignment", "learning.jobs", "learning.exports", "learning.lti"]
 )
 # The project's own: the queue-depth metric (config.queue_metrics).
 app.autodiscover_tasks(["config"], related_name="queue_metrics")

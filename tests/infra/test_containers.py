@@ -141,7 +141,8 @@ def test_the_default_command_is_web():
 def test_dockerfile_is_multi_stage_slim_locked_non_root_with_static_and_healthcheck():
     assert "ARG PYTHON_IMAGE=python:3.11-slim" in DOCKERFILE
     assert len(re.findall(r"^FROM ", DOCKERFILE, re.MULTILINE)) >= 2
-    assert "pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock" in DOCKERFILE
+    install = "pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock"
+    assert install in DOCKERFILE
     assert "prune-packages /opt/venv/lib/python3.11/site-packages" in DOCKERFILE
     assert "imageio_ffmpeg" in DOCKERFILE
     assert not re.search(r"apt-get install[^\n]*ffmpeg", DOCKERFILE)

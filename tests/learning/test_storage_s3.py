@@ -1,7 +1,7 @@
 """S3 mode against moto's S3 server over HTTP, with the real boto3.
 
 The browser's side is played by `requests`: it PUTs each part to its presigned URL and reads
-the ETag header, exactly what the pages' uploader (templates/static/js/learning.js) does.
+the ETag header, exactly what the pages' uploader (templates/static/js/uploader.js) does.
 Django only signs URLs.
 """
 

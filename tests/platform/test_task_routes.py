@@ -19,6 +19,7 @@ def test_every_learning_and_analytics_task_is_registered_under_its_own_name():
     )}
 
     assert {"learning.process_media", "learning.align_reply", "learning.sweep_tenant_media",
+            "learning.lti_post_score", "learning.lti_sync_roster",
             "analytics.rollups_rebuild"} <= set(ours)
     # Explicit names, not module paths (which change when a module moves).
     assert not [name for name in ours if ".tasks." in name]
@@ -38,3 +39,4 @@ def test_video_work_goes_to_the_video_queue_by_name():
     assert queue("learning.align_reply") == "video"
     assert queue("learning.sweep_tenant_media") == "default"
     assert queue("analytics.rollups_rebuild") == "default"
+    assert queue("learning.lti_post_score") == "default"

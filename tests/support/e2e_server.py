@@ -23,7 +23,9 @@ with DATABASE_URL naming the test database (see `LiveStack`).
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -84,15 +86,82 @@ def _configure(data: Path, port: int) -> None:
     }
 
 
-def _serve_web(port: int) -> None:
+PART_PUT = re.compile(r"^/uploads/[^/]+/parts/(\d+)/?$")
+
+
+class PartPutLog:
+    """Writes a line for each part that reaches the local upload endpoint (PUT
+    /uploads/<token>/parts/<n>): its number, when it arrived (`start`), when its answer began
+    (`end`: a browser sending parts one after another cannot start the next before it) and the
+    status. The uploader's browser tests count and overlap them (`LiveStack.part_puts`)."""
+
+    def __init__(self, app, path: Path):
+        self.app = app
+        self.path = path
+
+    async def __call__(self, scope, receive, send):
+        match = (
+            scope["type"] == "http" and scope["method"] == "PUT" and PART_PUT.match(scope["path"])
+        )
+        if not match:
+            return await self.app(scope, receive, send)
+        started, answer = time.time(), {}
+
+        async def send_noting_status(message):
+            if message["type"] == "http.response.start":
+                answer["status"], answer["at"] = message["status"], time.time()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            entry = {
+                "part": int(match[1]),
+                "start": started,
+                "end": answer.get("at", time.time()),
+                "status": answer.get("status"),
+            }
+            with self.path.open("a") as log:
+                log.write(json.dumps(entry) + "\n")
+
+
+class PolicyHeader:
+    """Sends `policy` as every response's Content-Security-Policy: a test passes the production
+    settings' policy (PRACTIKA_E2E_CONTENT_SECURITY_POLICY) to check pages under it, although
+    the stack runs the development settings, which send none."""
+
+    def __init__(self, app, policy: str):
+        self.app = app
+        self.policy = policy.encode()
+
+    async def __call__(self, scope, receive, send):
+        async def send_with_policy(message):
+            if message["type"] == "http.response.start":
+                headers = [
+                    h
+                    for h in message.get("headers", [])
+                    if h[0].lower() != b"content-security-policy"
+                ]
+                headers.append((b"content-security-policy", self.policy))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_policy if scope["type"] == "http" else send)
+
+
+def _serve_web(port: int, data: Path) -> None:
     import uvicorn
     from django.conf import settings
 
     from config.asgi import application
 
+    app = PartPutLog(application, data / "part-puts.jsonl")
+    if policy := os.environ.get("PRACTIKA_E2E_CONTENT_SECURITY_POLICY"):
+        app = PolicyHeader(app, policy)
     # The same trusted proxies as production's web command (PRACTIKA_TRUSTED_PROXIES).
     uvicorn.run(
-        application, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
+        app,
+        host="127.0.0.1", port=port, log_level="warning", lifespan="off",
         proxy_headers=True, forwarded_allow_ips=",".join(settings.TRUSTED_PROXIES),
     )
 
@@ -114,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     _configure(args.data, args.port)
     if args.role == "web":
-        _serve_web(args.port)
+        _serve_web(args.port, args.data)
     else:
         _serve_worker()
 
@@ -162,6 +231,11 @@ class LiveStack:
 
         FileBasedCache(str(self.data / "cache"), {}).clear()
 
+    def part_puts(self) -> list[dict]:
+        """The part PUTs the local upload endpoint has answered, in the order they ended."""
+        log = self.data / "part-puts.jsonl"
+        return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
     def logs(self) -> str:
         return "\n".join(
             f"--- {name} ---\n{(self.data / name).read_text(errors='replace')[-4000:]}"
@@ -190,11 +264,20 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=5)
 
 
+VENDOR = ROOT / "templates" / "static" / "vendor"
+
+
 @contextmanager
-def live_stack(*, database: str, data: Path):
-    """Start the web server and a worker on `database`; stop both afterwards."""
+def live_stack(*, database: str, data: Path, extra_env: dict[str, str] | None = None):
+    """Start the web server and a worker on `database` (with `extra_env` added to their
+    environment, e.g. a bucket for S3 mode); stop both afterwards."""
+    # The pages load Uppy and uPlot from the folder `make` builds (frontend/build.mjs).
+    built = ("uppy.js", "uplot/uPlot.iife.min.js")
+    missing = [name for name in built if not (VENDOR / name).exists()]
+    if missing:
+        raise RuntimeError(f"templates/static/vendor lacks {missing}: run `make frontend` first")
     port = free_port()
-    env = dict(os.environ)
+    env = dict(os.environ) | (extra_env or {})
     env["DATABASE_URL"] = database
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "platform"), str(ROOT)])

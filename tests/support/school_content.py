@@ -25,8 +25,9 @@ from analytics import notifications
 from analytics.models import Notification
 from learning import storage
 from learning.exercises import services as exercises
+from learning.lti import services as lti
 from learning.media import services as media_services
-from learning.models import ActivityEvent, Alignment, Export, MediaFile
+from learning.models import ActivityEvent, Alignment, Export, LtiContext, MediaFile
 from learning.replies import services as replies
 from learning.uploads import services as uploads
 from tenants import services as tenants
@@ -64,15 +65,22 @@ class SchoolContent:
 def _stored_media(*, owner, purpose: str, name: str, content: SchoolContent) -> MediaFile:
     """A processed media file whose rendition (a real MP4) and poster are stored files."""
     media = MediaFile(
-        owner=owner, purpose=purpose, state=MediaFile.State.READY,
-        original_name=f"{secret('file-' + name)}.mp4", has_audio=True, has_video=True,
-        duration_s=2.0, width=640, height=360,
+        owner=owner,
+        purpose=purpose,
+        state=MediaFile.State.READY,
+        original_name=f"{secret('file-' + name)}.mp4",
+        has_audio=True,
+        has_video=True,
+        duration_s=2.0,
+        width=640,
+        height=360,
     )
     prefix = storage.media_prefix(media.public_id)
     media.source_key = f"{prefix}source"
     video, poster = f"{prefix}720p.mp4", f"{prefix}poster.jpg"
-    storage.upload(path=sample("h264_faststart.mp4"), key=media.source_key,
-                   content_type="video/mp4")
+    storage.upload(
+        path=sample("h264_faststart.mp4"), key=media.source_key, content_type="video/mp4"
+    )
     storage.upload(path=sample("h264_faststart.mp4"), key=video, content_type="video/mp4")
     # Not a real JPEG: a file whose bytes name what they are, so a response carrying them is
     # found by the same text search as everything else.
@@ -93,11 +101,18 @@ def populate(school) -> SchoolContent:
     content = SchoolContent()
     teacher = member(school.teacher, school.tenant)
     student = member(school.student, school.tenant)
-    content.add("membership", *Membership.objects.filter(tenant=school.tenant)
-                .values_list("public_id", flat=True))
+    content.add(
+        "membership",
+        *Membership.objects.filter(tenant=school.tenant).values_list("public_id", flat=True),
+    )
     content.add("tenant", school.tenant.public_id)
-    content.add("user", *[getattr(school, role).public_id
-                          for role in ("owner", "teacher", "student", "other_student")])
+    content.add(
+        "user",
+        *[
+            getattr(school, role).public_id
+            for role in ("owner", "teacher", "student", "other_student")
+        ],
+    )
     content.add("join_code", school.tenant.join_code)
     # API tokens are the user's, not the school's: one of the teacher's, which nobody else
     # may list or revoke from any host.
@@ -129,17 +144,25 @@ def populate(school) -> SchoolContent:
             member=teacher, name=secret("class-name"), student_ids=[school.student.pk]
         )
         demo = _stored_media(
-            owner=school.teacher, purpose=MediaFile.Purpose.DEMONSTRATION, name="demo",
+            owner=school.teacher,
+            purpose=MediaFile.Purpose.DEMONSTRATION,
+            name="demo",
             content=content,
         )
         exercise = exercises.exercise_save(
-            member=teacher, title=secret("exercise-title"),
-            instructions=secret("exercise-instructions"), instrument=secret("instrument"),
-            demo=demo, assign_to_all=False, class_ids=[classroom.pk],
+            member=teacher,
+            title=secret("exercise-title"),
+            instructions=secret("exercise-instructions"),
+            instrument=secret("instrument"),
+            demo=demo,
+            assign_to_all=False,
+            class_ids=[classroom.pk],
         )
         exercises.exercise_publish(member=teacher, exercise=exercise)
         recording = _stored_media(
-            owner=school.student, purpose=MediaFile.Purpose.REPLY, name="reply-recording",
+            owner=school.student,
+            purpose=MediaFile.Purpose.REPLY,
+            name="reply-recording",
             content=content,
         )
         reply = replies.reply_create(
@@ -149,7 +172,10 @@ def populate(school) -> SchoolContent:
             member=teacher, reply=reply, body=secret("comment-body"), at_ms=1500
         )
         answer = replies.comment_create(
-            member=student, reply=reply, body=secret("comment-answer-body"), at_ms=1500,
+            member=student,
+            reply=reply,
+            body=secret("comment-answer-body"),
+            at_ms=1500,
             parent=comment,
         )
         alignment = Alignment.objects.get(reply=reply)
@@ -160,27 +186,58 @@ def populate(school) -> SchoolContent:
         alignment.save()
         notifications.notify(
             recipient_ids=[school.owner.pk, school.teacher.pk, school.student.pk],
-            kind=Notification.Kind.DUE_REMINDER, title=secret("notification-title"),
-            body=secret("notification-body"), dedupe_key=f"isolation:{exercise.public_id}",
+            kind=Notification.Kind.DUE_REMINDER,
+            title=secret("notification-title"),
+            body=secret("notification-body"),
+            dedupe_key=f"isolation:{exercise.public_id}",
             url=f"/exercises/{exercise.public_id}/",
         )
         upload = uploads.upload_start(
-            member=student, purpose=MediaFile.Purpose.REPLY,
-            filename=f"{secret('upload')}.webm", size=1000, content_type="video/webm",
+            member=student,
+            purpose=MediaFile.Purpose.REPLY,
+            filename=f"{secret('upload')}.webm",
+            size=1000,
+            content_type="video/webm",
         )
         playback = media_services.media_playback(media=recording, expires_s=PLAYBACK_EXPIRES_S)
         content.playback_urls = {
             "reply-recording-video": playback.renditions["720p"],
             "reply-recording-poster": playback.poster,
         }
-        content.add("playback_token", *[
-            storage.media_token(key, PLAYBACK_EXPIRES_S)
-            for key in (*demo.renditions.values(), demo.poster_key)
-        ], *[url.rstrip("/").rsplit("/", 1)[-1] for url in content.playback_urls.values()])
-        content.add("unsubscribe_token", notifications.unsubscribe_token(
-            user=school.student, kind=Notification.Kind.EXERCISE_ASSIGNED
-        ))
+        content.add(
+            "playback_token",
+            *[
+                storage.media_token(key, PLAYBACK_EXPIRES_S)
+                for key in (*demo.renditions.values(), demo.poster_key)
+            ],
+            *[url.rstrip("/").rsplit("/", 1)[-1] for url in content.playback_urls.values()],
+        )
+        content.add(
+            "unsubscribe_token",
+            notifications.unsubscribe_token(
+                user=school.student, kind=Notification.Kind.EXERCISE_ASSIGNED
+            ),
+        )
         content.add("upload_token", upload.token)
+        lms = lti.registration_create(
+            member=member(school.owner, school.tenant),
+            name=secret("lti-registration"),
+            issuer=f"https://{secret('lti-issuer')}.example",
+            client_id=secret("lti-client"),
+            deployment_ids=["1"],
+            auth_login_url="https://lms.example/auth",
+            access_token_url="https://lms.example/token",
+            jwks_url="https://lms.example/jwks",
+        )
+        course = LtiContext.objects.create(
+            registration=lms,
+            context_id="course-1",
+            title=secret("lti-course"),
+            memberships_url="https://lms.example/memberships",
+            classroom=classroom,
+        )
+        content.add("lti_registration", lms.public_id)
+        content.add("lti_course", course.public_id)
 
         content.add("classroom", classroom.public_id)
         content.add("exercise", exercise.public_id)
@@ -191,12 +248,18 @@ def populate(school) -> SchoolContent:
         # A finished export of the school (its archive is not needed: the walk asks for it
         # by id only, where a member of school A could try).
         export = Export.objects.create(
-            scope=Export.Scope.TENANT, requested_by=school.owner, state=Export.State.READY,
-            progress=100, key=f"{storage.tenant_prefix()}exports/{uuid.uuid4()}.zip",
+            scope=Export.Scope.TENANT,
+            requested_by=school.owner,
+            state=Export.State.READY,
+            progress=100,
+            key=f"{storage.tenant_prefix()}exports/{uuid.uuid4()}.zip",
         )
         content.add("export", export.public_id)
         content.objects.update(
-            exercise=exercise, reply=reply, comment=comment, recording=recording,
+            exercise=exercise,
+            reply=reply,
+            comment=comment,
+            recording=recording,
             upload=upload.media,
         )
 
@@ -205,14 +268,30 @@ def populate(school) -> SchoolContent:
         content.add("notification", *Notification.objects.values_list("public_id", flat=True))
         content.add("activity", *ActivityEvent.objects.values_list("public_id", flat=True))
         kinds = set(Notification.objects.values_list("kind", flat=True))
-        assert {Notification.Kind.EXERCISE_ASSIGNED, Notification.Kind.REPLY_TO_REVIEW,
-                Notification.Kind.NEW_COMMENT, Notification.Kind.DUE_REMINDER} <= kinds, kinds
+        assert {
+            Notification.Kind.EXERCISE_ASSIGNED,
+            Notification.Kind.REPLY_TO_REVIEW,
+            Notification.Kind.NEW_COMMENT,
+            Notification.Kind.DUE_REMINDER,
+        } <= kinds, kinds
 
     content.texts += [
-        secret("class-name"), secret("exercise-title"), secret("exercise-instructions"),
-        secret("instrument"), secret("reply-note"), secret("comment-body"),
-        secret("comment-answer-body"), secret("alignment-reason"), secret("notification-title"),
-        secret("notification-body"), secret("upload"), INVITEE_EMAIL,
+        secret("class-name"),
+        secret("exercise-title"),
+        secret("exercise-instructions"),
+        secret("instrument"),
+        secret("reply-note"),
+        secret("comment-body"),
+        secret("comment-answer-body"),
+        secret("alignment-reason"),
+        secret("notification-title"),
+        secret("notification-body"),
+        secret("upload"),
+        INVITEE_EMAIL,
+        secret("lti-registration"),
+        secret("lti-issuer"),
+        secret("lti-client"),
+        secret("lti-course"),
     ]
     return content
 

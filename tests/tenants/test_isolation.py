@@ -98,6 +98,13 @@ OPEN_BY_DESIGN = {
     # Under /api/, so the middleware leaves it to the view; only a real token of school B
     # (which the walk now has) shows that it answers outsiders.
     "analytics:unsubscribe",
+    # LTI 1.3 (learning.lti): the LMS's login initiation and signed launch, whose credential
+    # is the platform-signed id_token bound to our state and nonce, and the tool's public keys
+    # (public by nature). tests/learning/test_lti.py checks that another school's LMS is
+    # unknown here.
+    "learning:lti:login",
+    "learning:lti:launch",
+    "learning:lti:jwks",
     # Platform staff (members of no tenant) on their way into a support session: the page and
     # hijack's acquire act only on the staff member's own pending request for this tenant,
     # release only on a session that is one (tenants.impersonation; tests/tenants/
@@ -134,7 +141,9 @@ def walk(resolver: URLResolver, parts: tuple = (), namespaces: tuple = ()) -> It
             chain = (*parts, entry.pattern)
             name = ":".join((*namespaces, entry.name)) if entry.name else f"<unnamed {entry}>"
             yield Route(
-                name=name, pattern="".join(str(p) for p in chain), parts=chain,
+                name=name,
+                pattern="".join(str(p) for p in chain),
+                parts=chain,
                 callback=entry.callback,
             )
 
@@ -171,7 +180,7 @@ def _fill_regex(pattern: RegexPattern, values: dict[str, str]) -> str:
     while i < len(regex):
         if regex.startswith(NAMED_GROUP, i):
             name_end = regex.index(">", i)
-            name = regex[i + len(NAMED_GROUP):name_end]
+            name = regex[i + len(NAMED_GROUP) : name_end]
             depth, j = 1, name_end + 1
             while depth:  # skip to the group's closing parenthesis
                 depth += {"(": 1, ")": -1}.get(regex[j], 0)
@@ -229,14 +238,24 @@ ROUTES_TAKING: dict[str, tuple[str, ...]] = {
     "join_code": ("tenants:join",),
     "classroom": ("learning:classroom_edit",),
     "exercise": (
-        "learning:teacher_exercise", "learning:exercise_edit", "learning:exercise_publish",
-        "learning:exercise_delete", "learning:student_exercise", "api-exercise",
+        "learning:teacher_exercise",
+        "learning:exercise_edit",
+        "learning:exercise_publish",
+        "learning:exercise_delete",
+        "learning:student_exercise",
+        "api-exercise",
         "api-exercise-publish",
     ),
     "reply": (
-        "learning:compare", "learning:reply_review", "learning:reply_delete",
-        "api-reply", "api-reply-review",
-        "api-reply-sync-offset", "api-reply-comments", "api-reply-alignment", "api-reply-seen",
+        "learning:compare",
+        "learning:reply_review",
+        "learning:reply_delete",
+        "api-reply",
+        "api-reply-review",
+        "api-reply-sync-offset",
+        "api-reply-comments",
+        "api-reply-alignment",
+        "api-reply-seen",
     ),
     "comment": ("api-comment",),
     "media": ("api-media",),
@@ -246,6 +265,11 @@ ROUTES_TAKING: dict[str, tuple[str, ...]] = {
     "unsubscribe_token": ("analytics:unsubscribe",),
     "api_token": ("api_token",),
     "export": ("learning:export_download", "api-export", "api-export-download"),
+    "lti_registration": (
+        "learning:lti:registration_edit",
+        "learning:lti:registration_delete",
+    ),
+    "lti_course": ("learning:lti:course_sync",),
     "impersonation": ("tenants:support_start",),
 }
 # Kinds with no route of their own (an alignment is reached through its reply, the activity
@@ -259,9 +283,14 @@ UNROUTED: dict[str, tuple[str, ...]] = {
 }
 # The URL parameter each kind's ids fill.
 PARAMETER = {
-    "invitation_token": "token", "upload_token": "token", "playback_token": "token",
-    "unsubscribe_token": "token", "join_code": "code",
+    "invitation_token": "token",
+    "upload_token": "token",
+    "playback_token": "token",
+    "unsubscribe_token": "token",
+    "join_code": "code",
 }
+
+
 def bodies(content: SchoolContent) -> dict[str, dict]:
     """A valid body for each route that reads one, so that a write gets past validation to the
     lookup of school B's object; where a body names other objects, it names school B's."""
@@ -271,8 +300,12 @@ def bodies(content: SchoolContent) -> dict[str, dict]:
     return {
         "api:member": {"role": "teacher"},
         "api-exercise": {"title": "Renamed"},
-        "api-exercises": {"title": "Mine", "demo": first["media"], "assign_to_all": False,
-                          "classes": [first["classroom"]]},
+        "api-exercises": {
+            "title": "Mine",
+            "demo": first["media"],
+            "assign_to_all": False,
+            "classes": [first["classroom"]],
+        },
         "api-classes": {"name": "Mine", "students": content.ids.get("user", [])},
         "api-replies": {"exercise": first["exercise"], "media": first["media"]},
         "api-reply-review": {"status": "reviewed"},
@@ -280,8 +313,12 @@ def bodies(content: SchoolContent) -> dict[str, dict]:
         "api-reply-comments": {"body": "Mine", "at_ms": 10, "parent": first["comment"]},
         "api-comment": {"body": "Edited"},
         "api-upload-complete": {"parts": [{"number": 1, "etag": '"0"'}]},
-        "analytics:api-practice": {"reply": first["reply"], "exercise": first["exercise"],
-                                   "seconds": 30, "kind": "playing"},
+        "analytics:api-practice": {
+            "reply": first["reply"],
+            "exercise": first["exercise"],
+            "seconds": 30,
+            "kind": "playing",
+        },
         "analytics:api-compare-views": {"reply": first["reply"]},
         "analytics:api-notifications-read": {"id": first["notification"]},
     }
@@ -289,8 +326,12 @@ def bodies(content: SchoolContent) -> dict[str, dict]:
 
 # Routes without an id in the path whose bodies above carry school B's ids.
 BODY_TAKES_IDS = (
-    "api-exercises", "api-classes", "api-replies", "analytics:api-practice",
-    "analytics:api-compare-views", "analytics:api-notifications-read",
+    "api-exercises",
+    "api-classes",
+    "api-replies",
+    "analytics:api-practice",
+    "analytics:api-compare-views",
+    "analytics:api-notifications-read",
 )
 
 # What those routes may answer, other than an error, when the ids are school B's: the change
@@ -325,8 +366,9 @@ class SchoolB:
     @property
     def real_values(self) -> dict[str, list[str]]:
         """Every real value of each parameter, whichever route it is meant for."""
-        return {name: list(dict.fromkeys(v for v, _, _ in pairs))
-                for name, pairs in self.values.items()}
+        return {
+            name: list(dict.fromkeys(v for v, _, _ in pairs)) for name, pairs in self.values.items()
+        }
 
     def values_for(self, route: Route, *, one_per_kind: bool = False) -> dict[str, list[str]]:
         """The values of school B meant for `route` (all of them, or the first of each kind)."""
@@ -343,8 +385,9 @@ class SchoolB:
         return {name: list(dict.fromkeys(values)) for name, values in chosen.items()}
 
     def secrets_for(self, path: str) -> list[str]:
-        shown = {s for credential, own in self.credentials.items() if credential in path
-                 for s in own}
+        shown = {
+            s for credential, own in self.credentials.items() if credential in path for s in own
+        }
         return [s for s in self.secrets if s not in shown]
 
     def secrets_not_in(self, path: str) -> list[str]:
@@ -408,19 +451,30 @@ def school_b_data(schools, school_b_content) -> SchoolB:
         content=content,
         values=values,
         bodies=bodies(content),
-        secrets=list(dict.fromkeys([
-            b.owner.email, b.teacher.email, b.student.email, b.other_student.email,
-            invitation.email, invitation.token, b.tenant.join_code,
-            *[str(m.public_id) for m in Membership.objects.filter(tenant=b.tenant)],
-            *content.texts,
-            *[form for value in ids for form in uuid_forms(value)],
-        ])),
+        secrets=list(
+            dict.fromkeys(
+                [
+                    b.owner.email,
+                    b.teacher.email,
+                    b.student.email,
+                    b.other_student.email,
+                    invitation.email,
+                    invitation.token,
+                    b.tenant.join_code,
+                    *[str(m.public_id) for m in Membership.objects.filter(tenant=b.tenant)],
+                    *content.texts,
+                    *[form for value in ids for form in uuid_forms(value)],
+                ]
+            )
+        ),
         credentials={
             invitation.token: [invitation.token, invitation.email],
             b.tenant.join_code: [b.tenant.join_code],
             # A playback URL plays its file to whoever holds it, like a presigned S3 URL.
-            **{token: [token, secret("demo-poster-bytes"), secret("reply-recording-poster-bytes")]
-               for token in content.ids.get("playback_token", [])},
+            **{
+                token: [token, secret("demo-poster-bytes"), secret("reply-recording-poster-bytes")]
+                for token in content.ids.get("playback_token", [])
+            },
             **{token: [token] for token in content.ids.get("unsubscribe_token", [])},
         },
     )
@@ -503,9 +557,7 @@ def assert_school_b_unchanged(schools: Schools, content: SchoolContent) -> None:
         assert exercise.status == Exercise.Status.PUBLISHED
         reply = Reply.objects.get(pk=content.objects["reply"].pk)
         assert (reply.status, reply.sync_offset_ms) == (Reply.Status.SUBMITTED, 0)
-        assert Comment.objects.get(pk=content.objects["comment"].pk).body == secret(
-            "comment-body"
-        )
+        assert Comment.objects.get(pk=content.objects["comment"].pk).body == secret("comment-body")
         assert Comment.objects.count() == 2
         assert MediaFile.objects.get(pk=content.objects["upload"].pk).state == (
             MediaFile.State.AWAITING_UPLOAD
@@ -524,8 +576,14 @@ def test_the_walk_finds_every_kind_of_route():
     # If the walk broke (an include not followed), these would go missing.
     assert len(routes) >= 40
     assert {
-        "tenants:home", "account_email", "account_confirm_email", "rest_user_details",
-        "api:members", "api:member", "schema", "api-docs",
+        "tenants:home",
+        "account_email",
+        "account_confirm_email",
+        "rest_user_details",
+        "api:members",
+        "api:member",
+        "schema",
+        "api-docs",
     } <= names
     # Every route named as taking an id of school B exists, and every route that takes a
     # public id is named there (a new one must say what it takes).
@@ -542,8 +600,7 @@ def test_school_b_holds_every_kind_of_object_and_the_walk_uses_their_ids(
     assert not missing, f"school B has no {missing}"
     # They are really in school B's schema (not made up by populate()).
     in_schema = set(_tenant_model_ids(schools.b.tenant))
-    for kind in ("exercise", "reply", "comment", "media", "alignment", "classroom",
-                 "notification"):
+    for kind in ("exercise", "reply", "comment", "media", "alignment", "classroom", "notification"):
         assert set(content.ids[kind]) <= in_schema, kind
 
     routes = {r.name: r for r in all_routes()}
@@ -551,13 +608,15 @@ def test_school_b_holds_every_kind_of_object_and_the_walk_uses_their_ids(
     for kind, route_names in ROUTES_TAKING.items():
         for name in route_names:
             paths = concrete_paths(routes[name], school_b_data.values_for(routes[name]))
-            unused += [(kind, name, v) for v in content.ids[kind]
-                       if not any(v in path for path in paths)]
+            unused += [
+                (kind, name, v) for v in content.ids[kind] if not any(v in path for path in paths)
+            ]
     for kind, route_names in UNROUTED.items():
         for name in route_names:
             paths = concrete_paths(routes[name], school_b_data.values_for(routes[name]))
-            unused += [(kind, name, v) for v in content.ids[kind]
-                       if not any(v in path for path in paths)]
+            unused += [
+                (kind, name, v) for v in content.ids[kind] if not any(v in path for path in paths)
+            ]
     assert not unused, "ids of school B that the walk does not put into their routes"
     # The texts the responses are searched for are there, in school B's schema.
     assert len([s for s in school_b_data.secrets if "SCHOOL-B-SECRET" in s]) >= 15
@@ -607,8 +666,9 @@ def test_a_member_of_school_a_is_refused_every_route_of_school_b(
                 response = send(client, method, path, school_b_data.bodies.get(route.name))
                 checked += 1
                 if not refused(kind, route, response):
-                    failures.append(f"{method.upper()} {path} ({route.name}) → "
-                                    f"{response.status_code}")
+                    failures.append(
+                        f"{method.upper()} {path} ({route.name}) → {response.status_code}"
+                    )
                 assert_no_secrets(response, school_b_data.secrets, f"{method} {path}")
 
     assert not failures, "\n".join(failures)
@@ -687,10 +747,14 @@ def walk_home_with_school_bs_ids(client, *, auth, school_b_data, secrets_for) ->
                     ok = ok and landed.status_code == 200
                     assert_no_secrets(landed, secrets_for(path), f"{what}, then {location}")
                 else:
-                    ok = not_found_at_home(auth, route, response) or (
-                        # An id of school B in the body is an invalid choice here.
-                        route.name in BODY_TAKES_IDS and response.status_code == 400
-                    ) or response.status_code == BODY_IDS_LEFT_OUT.get(route.name)
+                    ok = (
+                        not_found_at_home(auth, route, response)
+                        or (
+                            # An id of school B in the body is an invalid choice here.
+                            route.name in BODY_TAKES_IDS and response.status_code == 400
+                        )
+                        or response.status_code == BODY_IDS_LEFT_OUT.get(route.name)
+                    )
                 if not ok:
                     failures.append(f"{what} → {response.status_code}")
     assert not failures, "\n".join(failures)
@@ -728,8 +792,9 @@ def test_school_bs_owner_is_refused_school_bs_ids_on_school_as_host(
                 response = send(client, method, path, school_b_data.bodies.get(route.name))
                 checked += 1
                 if not refused(auth, route, response):
-                    failures.append(f"{method.upper()} {path} ({route.name}) → "
-                                    f"{response.status_code}")
+                    failures.append(
+                        f"{method.upper()} {path} ({route.name}) → {response.status_code}"
+                    )
                 # Their own address is theirs to see (the page says who is logged in).
                 own = {schools.b.owner.email, *uuid_forms(str(schools.b.owner.public_id))}
                 secrets = [s for s in school_b_data.secrets_not_in(path) if s not in own]
@@ -752,8 +817,11 @@ def test_a_playback_url_of_school_b_plays_on_school_bs_host_only(schools, school
     answer = own.get(f"/api/v1/media/{recording.public_id}/")
     assert answer.status_code == 200
     fresh = answer.json()
-    urls = [("reply-recording-video", fresh["renditions"]["720p"]),
-            ("reply-recording-poster", fresh["poster_url"]), *content.playback_urls.items()]
+    urls = [
+        ("reply-recording-video", fresh["renditions"]["720p"]),
+        ("reply-recording-poster", fresh["poster_url"]),
+        *content.playback_urls.items(),
+    ]
     for name, url in urls:
         path = urlsplit(url).path
         expected = content.file_bytes[name]
@@ -771,9 +839,7 @@ def test_a_playback_url_of_school_b_plays_on_school_bs_host_only(schools, school
 
 
 @pytest.mark.parametrize(("role", "auth"), HOME_ACTORS)
-def test_school_a_gets_no_playback_url_for_school_bs_media(
-    role, auth, schools, school_b_data, db
-):
+def test_school_a_gets_no_playback_url_for_school_bs_media(role, auth, schools, school_b_data, db):
     for media_id in school_b_data.content.ids["media"]:
         for host, expected in ((schools.a.host, 404), (schools.b.host, 403)):
             response = client_as(schools.a, role, auth, host).get(f"/api/v1/media/{media_id}/")
@@ -838,7 +904,8 @@ def test_school_as_sockets_never_receive_school_bs_events(
             )
             notifications.notify(
                 recipient_ids=[b.owner.pk, b.teacher.pk, b.student.pk],
-                kind=Notification.Kind.DUE_REMINDER, title=secret("live-notification-title"),
+                kind=Notification.Kind.DUE_REMINDER,
+                title=secret("live-notification-title"),
                 dedupe_key="isolation:live",
             )
 

@@ -1,6 +1,6 @@
-// Weekly charts of the dashboards, drawn with uPlot (templates/static/vendor/uplot) from the
-// JSON next to each chart. The table beside each chart carries the same figures for screen
-// readers and for pages without JavaScript.
+// Weekly charts of the dashboards, drawn with uPlot (templates/static/vendor/uplot, built by
+// `make` from frontend/package-lock.json) from the JSON next to each chart. The table beside
+// each chart carries the same figures for screen readers and for pages without JavaScript.
 //
 // The charts sit below the fold, and parsing uPlot and drawing cost a phone a few hundred
 // milliseconds of main thread: uPlot (script and stylesheet, named by this script's

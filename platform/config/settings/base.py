@@ -75,6 +75,10 @@ SHARED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.microsoft",
+    "allauth.socialaccount.providers.openid_connect",
     "rest_framework",
     "knox",
     "dj_rest_auth",
@@ -213,6 +217,48 @@ MFA_FORMS = {
     "authenticate": "tenants.mfa.forms.AuthenticateForm",
     "reauthenticate": "tenants.mfa.forms.ReauthenticateForm",
 }
+
+# Single sign-on (tenants.sso): Google and Microsoft for everyone when the platform configures
+# them here; OpenID Connect servers that schools add in their admin portal are SocialApp rows
+# (provider "openid_connect", one provider_id each). Sign-in runs on the public site only.
+# https://docs.allauth.org/en/latest/socialaccount/configuration.html
+SOCIALACCOUNT_ADAPTER = "tenants.adapters.SocialAccountAdapter"
+# An IdP's address links to an existing account only when the IdP says it is verified, and
+# the adapter adds Practika's rules (tenants.sso.policy).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_ONLY = False
+# https://docs.allauth.org/en/latest/socialaccount/providers/google.html
+# https://docs.allauth.org/en/latest/socialaccount/providers/microsoft.html
+SOCIALACCOUNT_PROVIDERS: dict = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
+if env.str("PRACTIKA_SSO_GOOGLE_CLIENT_ID", default=""):
+    SOCIALACCOUNT_PROVIDERS["google"] = {
+        "APPS": [
+            {
+                "client_id": env.str("PRACTIKA_SSO_GOOGLE_CLIENT_ID"),
+                "secret": env.str("PRACTIKA_SSO_GOOGLE_SECRET"),
+            }
+        ],
+        "SCOPE": ["openid", "profile", "email"],
+        "OAUTH_PKCE_ENABLED": True,
+    }
+if env.str("PRACTIKA_SSO_MICROSOFT_CLIENT_ID", default=""):
+    SOCIALACCOUNT_PROVIDERS["microsoft"] = {
+        "APPS": [
+            {
+                "client_id": env.str("PRACTIKA_SSO_MICROSOFT_CLIENT_ID"),
+                "secret": env.str("PRACTIKA_SSO_MICROSOFT_SECRET"),
+                "settings": {
+                    "tenant": env.str("PRACTIKA_SSO_MICROSOFT_TENANT", default="organizations")
+                },
+            }
+        ],
+        # Microsoft Graph's `mail` is not proof of ownership in a multi-tenant app (anyone's
+        # directory can set it): an address counts as verified only in the domains listed here.
+        "VERIFIED_EMAIL": env.list("PRACTIKA_SSO_MICROSOFT_VERIFIED_DOMAINS", default=[]),
+        "OAUTH_PKCE_ENABLED": True,
+    }
 
 # --- API ------------------------------------------------------------------------------------
 # https://www.django-rest-framework.org/api-guide/settings/
@@ -578,3 +624,7 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# A school's OpenID Connect issuer must be https and public (tenants.sso.services); the test
+# suite's own identity provider runs on loopback over http.
+PRACTIKA_SSO_ALLOW_PRIVATE_ISSUERS = env.bool("PRACTIKA_SSO_ALLOW_PRIVATE_ISSUERS", default=False)

@@ -45,3 +45,6 @@ if not DATABASE_URL:
     DATABASES = {
         "default": database.from_url(embedded_db.url(embedded_db.start(stop_on_exit=False)))
     }
+
+# The tests' own OpenID Connect provider runs on loopback over http (tests/support/oidc_provider).
+PRACTIKA_SSO_ALLOW_PRIVATE_ISSUERS = True

@@ -1,174 +1,14 @@
-/* Core-loop pages: the uploader, live media states, tabs, and the assign-to toggle.
+/* Core-loop pages: live media states, tabs, the assign-to toggle and the reply form's state.
  *
- * Uploads go straight to storage through the upload API (/api/v1/uploads/): start, PUT each
- * part to the URL it names (presigned S3 or the local endpoint), complete. A failed part is
- * retried with backoff; Cancel aborts the request in flight and the upload on the server.
+ * The uploader is js/uploader.js (Uppy), loaded only by the pages that have one
+ * (learning/_uploader.html); the reply form hears it through its practika:upload-* events.
  * User-provided text is only ever set with textContent.
  */
-import { api, sameOrigin } from "./lib/api.js";
+import { api } from "./lib/api.js";
 import { csrfToken } from "./lib/csrf.js";
-import { formatBytes } from "./lib/format.js";
 
 (function () {
   "use strict";
-
-  function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
-
-  /* --- Uploader ------------------------------------------------------------------------- */
-
-  function putPart(url, blob, onProgress, state) {
-    return new Promise((resolve, reject) => {
-      const xhr = new XMLHttpRequest();
-      state.xhr = xhr;
-      xhr.open("PUT", url);
-      if (sameOrigin(url)) xhr.setRequestHeader("X-CSRFToken", csrfToken());
-      xhr.upload.onprogress = (event) => { if (event.lengthComputable) onProgress(event.loaded); };
-      xhr.onload = () => {
-        if (xhr.status >= 200 && xhr.status < 300) resolve(xhr.getResponseHeader("ETag"));
-        else {
-          const error = new Error(`Part upload answered ${xhr.status}.`);
-          error.status = xhr.status;
-          reject(error);
-        }
-      };
-      xhr.onerror = () => reject(new Error("The connection dropped."));
-      xhr.onabort = () => reject(Object.assign(new Error("Cancelled."), { cancelled: true }));
-      xhr.send(blob);
-    });
-  }
-
-  class Uploader {
-    constructor(root) {
-      this.root = root;
-      this.form = root.closest("form");
-      this.target = this.form.querySelector(`input[name="${root.dataset.target}"]`);
-      this.input = root.querySelector("[data-upload-input]");
-      this.box = root.querySelector("[data-upload-progress]");
-      this.bar = root.querySelector("[data-upload-bar]");
-      this.pct = root.querySelector("[data-upload-pct]");
-      this.name = root.querySelector("[data-upload-name]");
-      this.status = root.querySelector("[data-upload-status]");
-      this.cancelButton = root.querySelector("[data-upload-cancel]");
-      this.state = null;
-      this.input.addEventListener("change", () => {
-        if (this.input.files[0]) this.upload(this.input.files[0]);
-      });
-      const zone = root.querySelector(".dropzone");
-      zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("dragover"); });
-      zone.addEventListener("dragleave", () => zone.classList.remove("dragover"));
-      zone.addEventListener("drop", (e) => {
-        e.preventDefault();
-        zone.classList.remove("dragover");
-        if (e.dataTransfer.files[0]) this.upload(e.dataTransfer.files[0]);
-      });
-      this.cancelButton.addEventListener("click", () => this.cancel());
-      root.uploader = this;
-    }
-
-    say(text) { this.status.textContent = text; }
-
-    /* `done` counts only bytes the server has acknowledged (whole parts it answered for):
-     * the browser's own upload events count bytes handed to the network, which run ahead. */
-    progress(done, total) {
-      const pct = total ? Math.min(100, Math.floor((done / total) * 100)) : 100;
-      this.bar.value = pct;
-      this.pct.textContent = `${pct}%`;
-    }
-
-    async upload(file) {
-      if (this.state) await this.cancel();
-      const max = Number(this.root.dataset.maxBytes || 0);
-      this.box.hidden = false;
-      this.root.classList.remove("done");
-      this.name.textContent = file.name || "recording";
-      this.cancelButton.hidden = false;
-      this.target.value = "";
-      this.emit("practika:upload-started", {});
-      if (max && file.size > max) {
-        this.say(`This file is ${formatBytes(file.size)}; the limit is ${formatBytes(max)}.`);
-        this.cancelButton.hidden = true;
-        return;
-      }
-      if (file.size === 0) {
-        this.say("This file is empty (0 bytes): nothing was recorded. Choose another file or record a new take.");
-        this.cancelButton.hidden = true;
-        return;
-      }
-      const state = (this.state = { cancelled: false, xhr: null, ticket: null });
-      this.progress(0, file.size);
-      this.say("Starting upload…");
-      try {
-        const ticket = await api("/api/v1/uploads/", {
-          method: "POST",
-          body: JSON.stringify({
-            purpose: this.root.dataset.purpose,
-            filename: file.name || "recording.webm",
-            size: file.size,
-            content_type: file.type || "",
-          }),
-        });
-        state.ticket = ticket;
-        const parts = [];
-        let sent = 0;
-        for (const part of ticket.parts) {
-          const start = (part.number - 1) * ticket.part_size;
-          const blob = file.slice(start, Math.min(start + ticket.part_size, file.size));
-          let etag = null;
-          for (let attempt = 1; ; attempt += 1) {
-            if (state.cancelled) throw Object.assign(new Error("Cancelled."), { cancelled: true });
-            try {
-              const label = ticket.parts.length > 1 ? ` (part ${part.number} of ${ticket.parts.length})` : "";
-              etag = await putPart(part.url, blob, () => this.say(`Uploading… ${formatBytes(sent)} of ${formatBytes(file.size)} received${label}`), state);
-              break;
-            } catch (error) {
-              if (error.cancelled || attempt >= 6 || (error.status && error.status < 500 && error.status !== 408 && error.status !== 429)) throw error;
-              const wait = Math.min(30000, 1000 * 2 ** (attempt - 1));
-              this.say(`Connection problem; retrying in ${Math.round(wait / 1000)} s (attempt ${attempt + 1})…`);
-              await sleep(wait);
-            }
-          }
-          sent += blob.size;
-          parts.push({ number: part.number, etag });
-          this.progress(sent, file.size);
-          this.say(`Uploading… ${formatBytes(sent)} of ${formatBytes(file.size)} received`);
-        }
-        this.say("Finishing…");
-        const media = await api(ticket.complete_url, { method: "POST", body: JSON.stringify({ parts }) });
-        this.state = null;
-        this.cancelButton.hidden = true;
-        this.root.classList.add("done");
-        this.target.value = media.id;
-        this.say(media.state === "failed" ? (media.error_message || "The file was refused.") : "Uploaded. Processing starts now.");
-        this.emit("practika:uploaded", { media });
-      } catch (error) {
-        this.state = null;
-        if (error.cancelled) {
-          this.say("Upload cancelled.");
-        } else {
-          this.say(error.message || "The upload failed. Try again.");
-          this.cancelButton.hidden = true;
-        }
-      }
-    }
-
-    async cancel() {
-      const state = this.state;
-      if (!state) return;
-      state.cancelled = true;
-      if (state.xhr) state.xhr.abort();
-      this.state = null;
-      this.cancelButton.hidden = true;
-      this.input.value = "";
-      this.progress(0, 1);
-      this.say("Upload cancelled.");
-      if (state.ticket) {
-        try { await api(state.ticket.abort_url, { method: "DELETE" }); } catch (e) { /* already gone */ }
-      }
-      this.emit("practika:upload-cancelled", {});
-    }
-
-    emit(name, detail) { this.root.dispatchEvent(new CustomEvent(name, { bubbles: true, detail })); }
-  }
 
   /* --- Live media states ---------------------------------------------------------------- */
 
@@ -244,12 +84,11 @@ import { formatBytes } from "./lib/format.js";
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    document.querySelectorAll("[data-uploader]").forEach((root) => new Uploader(root));
     document.querySelectorAll("[data-media-state][data-media-id]").forEach(pollMedia);
     tabs();
     assignToggle();
     replyForm();
   });
 
-  window.PractikaLearning = { api, csrfToken, Uploader };
+  window.PractikaLearning = { api, csrfToken };
 })();

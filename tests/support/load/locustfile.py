@@ -10,7 +10,7 @@ tenant's host name and `X-Forwarded-Proto: https` (TLS ends at the balancer). Th
 as the browser does behind TLS; writes send the CSRF token and the page's Origin.
 
 Students open their dashboard and exercises, report practice time, and reply: the upload API
-(start, PUT each part to the URL it names, complete; as templates/static/js/learning.js does),
+(start, PUT each part to the URL it names, complete; as templates/static/js/uploader.js does),
 the exercise page's form, then the compare page, whose scripts load the comments and the
 analysis, count the view, mark the feedback seen and poll the recording's state until the
 worker has processed it. Teachers open their dashboard, exercise list and inbox, and open
@@ -232,7 +232,7 @@ class Student(Member):
             self.watch(media, referer=f"/replies/{reply_id}/")
 
     def upload(self, *, referer: str) -> str | None:
-        """Start, PUT the parts, complete: the uploader in learning.js. Returns the media id."""
+        """Start, PUT the parts, complete: the uploader in uploader.js. Returns the media id."""
         body = REPLY_CLIP
         ticket = self.api(
             "POST",

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0006_job_leases'),
+        ('tenants', '0007_school_sign_on'),
     ]
 
     operations = [
