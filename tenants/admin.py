@@ -5,6 +5,7 @@ from tenants.models import (
     AuditEvent,
     Domain,
     EmailSuppression,
+    Impersonation,
     Invitation,
     Membership,
     Tenant,
@@ -55,9 +56,43 @@ class InvitationAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "action", "actor", "tenant"]
-    list_select_related = ["actor", "tenant"]
-    readonly_fields = ["created_at", "action", "actor", "tenant", "data"]
+    list_display = ["created_at", "action", "actor", "impersonator", "tenant", "ip_address"]
+    list_select_related = ["actor", "impersonator", "tenant"]
+    list_filter = ["action"]
+    readonly_fields = [
+        "created_at",
+        "action",
+        "actor",
+        "impersonator",
+        "tenant",
+        "data",
+        "ip_address",
+        "user_agent",
+    ]
+
+    # The audit trail is written by the services only: nobody edits or removes an entry here.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Impersonation)
+class ImpersonationAdmin(admin.ModelAdmin):
+    """Staff support sessions, to read; they start and end only through tenants.impersonation."""
+
+    list_display = ["created_at", "staff", "user", "tenant", "started_at", "ended_at", "end_reason"]
+    list_select_related = ["staff", "user", "tenant"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 # Deleting a suppression lets mail go to the address again (once its owner has fixed it).

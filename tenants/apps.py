@@ -29,3 +29,15 @@ class TenantsConfig(AppConfig):
         from tenants.email.webhooks import suppress_on_bounce_or_complaint
 
         tracking.connect(suppress_on_bounce_or_complaint, dispatch_uid="tenants.email.suppress")
+        # Two-factor changes go to the audit log of each of the user's tenants.
+        from tenants.mfa import auditing as mfa_auditing
+
+        authenticator_added.connect(
+            mfa_auditing.authenticator_added_audited, dispatch_uid="tenants.audit.mfa_added"
+        )
+        authenticator_removed.connect(
+            mfa_auditing.authenticator_removed_audited, dispatch_uid="tenants.audit.mfa_removed"
+        )
+        authenticator_reset.connect(
+            mfa_auditing.authenticator_reset_audited, dispatch_uid="tenants.audit.mfa_reset"
+        )

@@ -22,6 +22,7 @@ LAYOUT_LINKS = {
     "classes": "learning:classes",
     "members": "tenants:members",
     "settings": "tenants:settings",
+    "audit_log": "tenants:audit_log",
     "billing": "billing:tenant",
     "my_plan": "billing:student",
     "tenant_export": "learning:tenant_export",

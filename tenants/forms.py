@@ -266,3 +266,52 @@ class AddEmailForm(allauth_forms.AddEmailForm):
                 "Your teachers manage this account; it cannot have an email address."
             )
         return super().clean_email()
+class ImpersonateForm(forms.Form):
+    """Staff area: act as one member of a tenant, for support, saying why."""
+
+    member = forms.UUIDField(widget=forms.HiddenInput)
+    # Not `required` in the browser: the service refuses an empty or too-short reason and says
+    # why, the same for the page and any other caller.
+    reason = forms.CharField(
+        label="Why do you need to act as this member?", required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Goes into the school's audit log, which its owners and admins read.",
+    )
+
+
+class SupportAccessForm(forms.Form):
+    support_access = forms.BooleanField(
+        label="Let Practika support act as a member to help with a problem", required=False,
+        help_text=(
+            "Staff must give a reason, see a banner the whole time, and are logged out after "
+            "30 minutes; each session is in the audit log."
+        ),
+    )
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters (GET)."""
+
+    action = forms.ChoiceField(required=False)
+    actor = forms.CharField(label="Who (email)", required=False, max_length=254)
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        from tenants import audit_actions
+
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", "All actions")] + [
+            (group, actions) for group, actions in audit_actions.FILTERABLE
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            raise forms.ValidationError("The start date is after the end date.")
+        return cleaned

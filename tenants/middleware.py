@@ -24,6 +24,7 @@ from django_tenants.middleware.main import TenantMainMiddleware
 
 from tenants import chrome, services
 from tenants.models import Role
+from tenants.services import auditing
 
 # URL names on a tenant's host that people who are not (yet) members may open.
 OPEN_URL_NAMES = frozenset(
@@ -53,6 +54,11 @@ OPEN_URL_NAMES = frozenset(
         "learning:class_signin_pick",
         "healthz",
         "readyz",
+        # Platform staff (no members) on their way into a support session; the views check
+        # the staff member's own pending request (tenants.impersonation).
+        "tenants:support_start",
+        "hijack:acquire",
+        "hijack:release",
         # Like S3's presigned URLs, these carry a signed, tenant-bound token as their credential.
         "upload-part",
         "media-signed",
@@ -76,6 +82,25 @@ CLOSING_OPEN_URL_NAMES = frozenset(
     }
 )
 CLOSING_OWNER_URL_NAMES = frozenset({"tenants:deletion"})
+
+
+class AuditOriginMiddleware:
+    """Where this request comes from, for the audit entries its services write: the client's
+    address as Django reads it (REMOTE_ADDR: the web server believes X-Forwarded-For only from
+    PRACTIKA_TRUSTED_PROXIES, docs/deployment.md) and its user agent."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = auditing.origin_begin(
+            ip_address=request.META.get("REMOTE_ADDR"),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+        try:
+            return self.get_response(request)
+        finally:
+            auditing.origin_end(token)
 
 
 def is_public(request: HttpRequest) -> bool:

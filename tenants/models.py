@@ -67,6 +67,9 @@ class Tenant(TenantMixin):
         max_length=10, choices=CommentsOnDeletion.choices, default=CommentsOnDeletion.ANONYMISE
     )
     reply_retention_days = models.PositiveIntegerField(null=True, blank=True)
+    # Set by an owner or admin: whether Practika staff may act as a member for support
+    # (tenants.impersonation). On by default; switching it is audited.
+    support_access = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -374,21 +377,77 @@ class LoginHandover(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who did what to which tenant: every write that others must hear about leaves one."""
+    """Who did what to which tenant, when and from where: every write that others must hear
+    about leaves one, in the transaction of the write (tenants.services.auditing). The action
+    names and their labels are listed once, in tenants.audit_actions."""
 
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Set when platform staff acted as `actor` (tenants.impersonation).
+    impersonator = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     tenant = models.ForeignKey(
         Tenant, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
     )
     action = models.CharField(max_length=64)
     data = models.JSONField(default=dict, blank=True)
+    # Where from: the client's address as Django reads it (REMOTE_ADDR, which the web server
+    # sets from PRACTIKA_TRUSTED_PROXIES) and its user agent; empty for background work.
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at", "-id"], name="audit_tenant_newest"),
+            models.Index(fields=["tenant", "action", "-created_at"], name="audit_tenant_action"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+    @property
+    def label(self) -> str:
+        from tenants import audit_actions
+
+        return audit_actions.label(self.action)
+
+
+class Impersonation(models.Model):
+    """Platform staff acting as a member of a tenant, for support: asked for with a written
+    reason on the staff area, started on the tenant's host (django-hijack), ended by the staff
+    member or by its time limit. Its start and end are in the tenant's audit log."""
+
+    class EndReason(models.TextChoices):
+        RELEASED = "released", "Released"
+        EXPIRED = "expired", "Time limit reached"
+        REVOKED = "revoked", "Support access switched off"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    staff = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=10, choices=EndReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(reason=""), name="impersonation_reason_required"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(staff=models.F("user")), name="impersonation_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} as {self.user_id} in {self.tenant_id}"
 
 
 class ApiToken(AbstractAuthToken):

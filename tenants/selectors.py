@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Lower
 
@@ -9,6 +11,7 @@ from tenants import slugs
 from tenants.models import (
     AuditEvent,
     EmailSuppression,
+    Impersonation,
     Invitation,
     Membership,
     Role,
@@ -124,6 +127,42 @@ def tenant_for_staff(*, public_id) -> Tenant | None:
 
 def audit_events_for_tenant(*, tenant: Tenant, limit: int = 25) -> list[AuditEvent]:
     return list(
-        AuditEvent.objects.filter(tenant=tenant).select_related("actor")
+        AuditEvent.objects.filter(tenant=tenant).select_related("actor", "impersonator")
         .order_by("-created_at")[:limit]
+    )
+
+
+def audit_events(
+    *, tenant: Tenant, action: str = "", actor: str = "", since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[AuditEvent]:
+    """A tenant's audit log, newest first, with its actors (one query however many rows):
+    `action` exactly, `actor` as part of the acting person's email, `since` and `until` as
+    days (inclusive, in the site's time zone)."""
+    events = (
+        AuditEvent.objects.filter(tenant=tenant).select_related("actor", "impersonator")
+        .order_by("-created_at", "-id")
+    )
+    if action:
+        events = events.filter(action=action)
+    if actor:
+        events = events.filter(actor__email__icontains=actor.strip())
+    if since:
+        events = events.filter(created_at__date__gte=since)
+    if until:
+        events = events.filter(created_at__date__lte=until)
+    return events
+
+
+def impersonation_pending_for_staff(*, public_id, staff: User) -> Impersonation | None:
+    """`staff`'s own support request, if it has not started, ended or expired."""
+    from django.utils import timezone
+
+    return (
+        Impersonation.objects.select_related("user", "tenant")
+        .filter(
+            public_id=public_id, staff=staff, started_at__isnull=True, ended_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
     )

@@ -10,9 +10,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from tenants import forms, hosts, selectors, services
+from tenants import handover as login_handover
 from tenants.decorators import require_staff
 from tenants.errors import DomainError
 from tenants.models import Tenant
+from tenants.services.impersonation import impersonation_minutes
 
 PAGE_SIZE = 50
 
@@ -57,6 +59,7 @@ def tenant_detail(request: HttpRequest, public_id) -> HttpResponse:
             "tenant_url": hosts.tenant_url(tenant.slug),
             "suspend_form": forms.SuspendForm(),
             "restore_form": forms.RestoreForm(),
+            "impersonation_minutes": impersonation_minutes(),
         },
     )
 
@@ -99,3 +102,44 @@ def tenant_restore(request: HttpRequest, public_id) -> HttpResponse:
     else:
         messages.success(request, f"{tenant.name} is restored: its deletion is cancelled.")
     return redirect("staff:tenant_detail", public_id=tenant.public_id)
+def tenant_impersonate(request: HttpRequest, public_id) -> HttpResponse:
+    """Act as a member of this tenant, with a written reason (tenants.services.impersonation):
+    on to the tenant's host through the login handover, where the session starts."""
+    tenant = _tenant_or_404(public_id)
+    form = forms.ImpersonateForm(request.POST)
+    member = (
+        selectors.member_in_tenant(tenant=tenant, public_id=form.cleaned_data["member"])
+        if form.is_valid() else None
+    )
+    if member is None:
+        messages.error(request, "Choose a member of this tenant.")
+        return redirect("staff:tenant_detail", public_id=tenant.public_id)
+    try:
+        impersonation = services.impersonation_request(
+            staff=request.user, tenant=tenant, member=member, reason=form.cleaned_data["reason"]
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("staff:tenant_detail", public_id=tenant.public_id)
+    # A page with a link rather than a redirect to the tenant's host: browsers apply the
+    # production CSP's `form-action 'self'` to every redirect that follows a form's POST.
+    return render(request, "staff/impersonation_ready.html", {"impersonation": impersonation})
+
+
+@require_staff
+@require_GET
+def impersonation_go(request: HttpRequest, public_id) -> HttpResponse:
+    """The link on to the tenant's host: a fresh login handover (it lives a minute) to the page
+    there that starts the session."""
+    impersonation = selectors.impersonation_pending_for_staff(
+        public_id=public_id, staff=request.user
+    )
+    if impersonation is None:
+        messages.error(request, "That support session was already used or has expired.")
+        return redirect("staff:tenant_list")
+    return redirect(
+        login_handover.handover_create(
+            user=request.user, tenant=impersonation.tenant,
+            next_path=f"/support/{impersonation.public_id}/",
+        )
+    )

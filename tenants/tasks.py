@@ -74,3 +74,13 @@ def deletions_purge() -> dict[str, int]:
         else:
             purged += 1
     return {"purged": purged, "failed": failed}
+
+
+@shared_task(
+    name="tenants.expire_impersonations", acks_late=True, soft_time_limit=60, time_limit=90
+)
+def expire_impersonations() -> int:
+    """Log the end of support sessions past their time limit (idempotent: each ends once)."""
+    from tenants.services.impersonation import impersonations_expire
+
+    return impersonations_expire()

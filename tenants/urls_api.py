@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tenants.apis import deletion, invitations, members
+from tenants.apis import audit, deletion, invitations, members
 
 app_name = "api"
 
@@ -29,4 +29,5 @@ urlpatterns = [
     ),
     path("join-code/rotate/", invitations.JoinCodeRotateApi.as_view(), name="join_code_rotate"),
     path("join/", invitations.JoinApi.as_view(), name="join"),
+    path("audit-events/", audit.AuditEventListApi.as_view(), name="audit_events"),
 ]

@@ -15,4 +15,12 @@ urlpatterns = [
         name="tenant_reactivate",
     ),
     path("tenants/<uuid:public_id>/restore/", staff_views.tenant_restore, name="tenant_restore"),
+    path(
+        "tenants/<uuid:public_id>/impersonate/", staff_views.tenant_impersonate,
+        name="tenant_impersonate",
+    ),
+    path(
+        "impersonations/<uuid:public_id>/go/", staff_views.impersonation_go,
+        name="impersonation_go",
+    ),
 ]

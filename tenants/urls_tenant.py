@@ -2,7 +2,7 @@ from django.urls import path
 
 from tenants.mfa import views as mfa_views
 from tenants.sso import views as sso_views
-from tenants.views import deletion, entering, guardians, joining, portal
+from tenants.views import audit_log, deletion, entering, guardians, joining, portal, support
 
 app_name = "tenants"
 
@@ -22,6 +22,8 @@ urlpatterns = [
         guardians.consent_withdraw,
         name="guardian_consent_withdraw",
     ),
+    # Platform staff starting a support session (tenants.impersonation).
+    path("support/<uuid:public_id>/", support.support_start, name="support_start"),
     # Admin portal: owners and admins (tenants.decorators.require_admin).
     path("manage/members/", portal.members, name="members"),
     path("manage/members/<uuid:public_id>/role/", portal.member_role, name="member_role"),
@@ -46,4 +48,7 @@ urlpatterns = [
     path("manage/deletion/", deletion.tenant_deletion, name="deletion"),
     path("manage/members/<uuid:public_id>/delete/", deletion.member_delete, name="member_delete"),
     path("me/delete/", deletion.member_self_delete, name="member_self_delete"),
+    path("manage/settings/support-access/", support.support_access, name="support_access"),
+    path("manage/audit/", audit_log.audit_log, name="audit_log"),
+    path("manage/audit/export.csv", audit_log.audit_log_csv, name="audit_log_csv"),
 ]

@@ -129,6 +129,7 @@ def subscription_apply(*, data: dict, version: int) -> Subscription:
     else:
         subscription = Subscription(stripe_subscription_id=stripe_id)
     was_past_due = subscription.status == Subscription.Status.PAST_DUE
+    before = None if subscription.pk is None else _audited_state(subscription)
     for name, value in _subscription_fields(data).items():
         setattr(subscription, name, value)
     subscription.stripe_version = version
@@ -147,7 +148,37 @@ def subscription_apply(*, data: dict, version: int) -> Subscription:
     if newly_past_due:
         email_past_due_on_commit(subscription)
     record_change(subscription, ts(version) or timezone.now())
+    _audit_change(subscription, before)
     return subscription
+
+
+def _audited_state(subscription: Subscription) -> tuple[str, str, int]:
+    return (subscription.status, subscription.plan_code, subscription.quantity)
+
+
+def _audit_change(subscription: Subscription, before: tuple[str, str, int] | None) -> None:
+    """A school's plan changes go to its audit log, in the transaction that stores them (the
+    actor is Stripe, so none; the person who paid started it with `billing.checkout_started`)."""
+    if subscription.tenant_id is None:
+        return
+    after = _audited_state(subscription)
+    if before == after:
+        return
+    if before is None:
+        action = "subscription.created"
+    elif subscription.status == Subscription.Status.CANCELED:
+        action = "subscription.cancelled"
+    else:
+        action = "subscription.changed"
+    from tenants.services import audit
+
+    audit(
+        actor=None, tenant=subscription.tenant, action=action, plan=subscription.plan_code,
+        status=subscription.status, quantity=subscription.quantity,
+        **({} if before is None else {"previous": dict(zip(
+            ("status", "plan", "quantity"), before, strict=True
+        ))}),
+    )
 
 
 def set_past_due(subscription: Subscription, at: datetime | None, *, was_past_due: bool) -> bool:

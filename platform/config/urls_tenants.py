@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("", include("tenants.urls_tenant")),
+    path("support/hijack/", include("tenants.urls_hijack")),
     path("", include("billing.urls_tenant")),
     path("", include("learning.urls")),
     path("", include("analytics.urls")),

@@ -98,6 +98,10 @@ class MFARequiredMiddleware:
         return self._page_redirect(request, missing)
 
     def _missing(self, request: HttpRequest, *, user: User, by_token: bool) -> str | None:
+        if getattr(request, "impersonation", None) is not None:
+            # Platform staff acting as a member (tenants.impersonation) confirmed their own
+            # second factor to reach the staff area; the member's is not theirs to give.
+            return None
         if not by_token and policy.session_confirmed(request, user=user):
             return None
         page_chrome = getattr(request, "page_chrome", None)

@@ -5,15 +5,17 @@ use `from tenants import services` and the names re-exported here.
 - signup: sign-up in two steps (the emailed link finishes it), for a new tenant or a join code
 - users: accounts; members: roles, removal, activity, and the one path every join takes
 - invitations: invitations by email; join_codes: a tenant's join code
-- auditing: the audit trail; roster: many people at once (a roster import)
+- auditing: the audit trail (the action names: tenants.audit_actions); roster: many people at
+  once (a roster import)
 - deletion: a tenant's deletion (grace period, cancel, staff restore, purge), a member's
   deletion, accounts that belong to no tenant, and the school's data policies
+- impersonation: platform staff acting as a member, with a reason and a time limit
 
 Each service takes the acting user where there is one, runs in a transaction, leaves an
 audit entry, and queues side effects (email) only after commit.
 """
 
-from tenants.services.auditing import audit
+from tenants.services.auditing import audit, audit_for_tenants_of, import_record
 from tenants.services.deletion import (
     member_delete,
     tenant_data_policy_set,
@@ -21,6 +23,12 @@ from tenants.services.deletion import (
     tenant_deletion_request,
     tenant_purge,
     tenant_restore,
+)
+from tenants.services.impersonation import (
+    impersonation_end,
+    impersonation_request,
+    impersonation_start,
+    impersonations_expire,
 )
 from tenants.services.invitations import (
     invitation_accept,
@@ -41,6 +49,7 @@ from tenants.services.lifecycle import (
     tenant_create,
     tenant_reactivate,
     tenant_require_mfa,
+    tenant_set_support_access,
     tenant_suspend,
     tenant_update,
 )
@@ -68,6 +77,12 @@ __all__ = [
     "RosterEntry",
     "SignupResult",
     "audit",
+    "audit_for_tenants_of",
+    "impersonation_end",
+    "impersonation_request",
+    "impersonation_start",
+    "impersonations_expire",
+    "import_record",
     "invitation_accept",
     "invitation_accept_with_signup",
     "invitation_check",
@@ -97,6 +112,7 @@ __all__ = [
     "tenant_reactivate",
     "tenant_require_mfa",
     "tenant_restore",
+    "tenant_set_support_access",
     "tenant_suspend",
     "tenant_update",
     "user_create",

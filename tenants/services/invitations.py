@@ -31,7 +31,10 @@ def invitation_create(*, tenant: Tenant, email: str, role: str, actor: User) -> 
         tenant=tenant, email=email, role=role, invited_by=actor,
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
     )
-    audit(actor=actor, tenant=tenant, action="invitation.created", email=email, role=role)
+    audit(
+        actor=actor, tenant=tenant, action="invitation.created", email=email, role=role,
+        invitation=str(invitation.public_id),
+    )
     transaction.on_commit(lambda: _send_invitation_email(invitation.pk))
     return invitation
 
@@ -99,7 +102,12 @@ def invitation_accept(*, token: str, tenant: Tenant, user: User) -> Membership:
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
-    return membership_join(user=user, tenant=tenant, role=invitation.role)
+    membership = membership_join(user=user, tenant=tenant, role=invitation.role)
+    audit(
+        actor=user, tenant=tenant, action="invitation.accepted", email=invitation.email,
+        role=invitation.role, invitation=str(invitation.public_id),
+    )
+    return membership
 
 
 @transaction.atomic

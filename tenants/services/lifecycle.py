@@ -10,7 +10,7 @@ from django.utils import timezone
 from tenants import hosts, schema_pool, selectors, slugs, tasks
 from tenants.errors import DomainError, PermissionDenied, SlugUnavailable
 from tenants.mfa import policy as mfa_policy
-from tenants.models import Domain, Membership, Role, Tenant, User
+from tenants.models import ADMIN_ROLES, Domain, Membership, Role, Tenant, User
 from tenants.services.auditing import audit
 
 
@@ -120,4 +120,22 @@ def tenant_require_mfa(*, tenant: Tenant, user: User, required: bool) -> Tenant:
         tenant.mfa_required = required
         tenant.save(update_fields=["mfa_required", "updated_at"])
         audit(actor=user, tenant=tenant, action="tenant.mfa_required_changed", required=required)
+    return tenant
+
+
+@transaction.atomic
+def tenant_set_support_access(*, tenant: Tenant, actor: User, allowed: bool) -> Tenant:
+    """Let Practika staff act as a member for support (the default), or stop them: switching it
+    off also ends any staff session in the tenant at its next request (tenants.impersonation)."""
+    membership = selectors.membership_for(user=actor, tenant=tenant)
+    if membership is None or membership.role not in ADMIN_ROLES:
+        raise PermissionDenied(
+            "Only the owner and admins can change support access.", code="forbidden"
+        )
+    if tenant.support_access != allowed:
+        tenant.support_access = allowed
+        tenant.save(update_fields=["support_access", "updated_at"])
+        audit(
+            actor=actor, tenant=tenant, action="tenant.support_access_changed", allowed=allowed
+        )
     return tenant

@@ -13,6 +13,7 @@ from tenants.decorators import require_admin
 from tenants.errors import DomainError
 from tenants.models import Role
 from tenants.services import guardian_consent
+from tenants.services.impersonation import impersonation_minutes
 
 
 @require_admin
@@ -160,5 +161,6 @@ def tenant_settings(request: HttpRequest) -> HttpResponse:
         {
             "form": form, "policy_form": policy_form,
             "acting_is_owner": request.membership.role == Role.OWNER,
+            "impersonation_minutes": impersonation_minutes(),
         },
     )

@@ -35,7 +35,7 @@ from learning.roster import services as roster
 from learning.uploads import services as uploads
 from tenants import services as tenants
 from tenants import tokens
-from tenants.models import GuardianConsent, Membership, Role
+from tenants.models import GuardianConsent, Membership, Role, User
 from tenants.services import guardian_consent
 from tests.conftest import member
 from tests.support.media_samples import sample
@@ -139,6 +139,16 @@ def populate(school) -> SchoolContent:
     content.add("guardian_token", guardian_consent.guardian_link_token(consent=consent))
     content.objects["guardian_consent"] = consent
     content.add("guardian_consent", consent.public_id)
+
+    # A platform staff member's pending support request (tenants.impersonation), with a reason
+    # that no other school's host may show.
+    support, _ = User.objects.get_or_create(
+        email=f"support-for-{school.tenant.slug}@practika.example", defaults={"is_staff": True}
+    )
+    impersonation = tenants.impersonation_request(
+        staff=support, tenant=school.tenant, member=student, reason=secret("support-reason")
+    )
+    content.add("impersonation", impersonation.public_id)
 
     # Run the on-commit work (activity handlers, notifications, live pushes) at once, as a
     # request's commit would, although the caller's transaction never commits.

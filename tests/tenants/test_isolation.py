@@ -105,6 +105,13 @@ OPEN_BY_DESIGN = {
     "learning:lti:login",
     "learning:lti:launch",
     "learning:lti:jwks",
+    # Platform staff (members of no tenant) on their way into a support session: the page and
+    # hijack's acquire act only on the staff member's own pending request for this tenant,
+    # release only on a session that is one (tenants.impersonation; tests/tenants/
+    # test_impersonation.py).
+    "tenants:support_start",
+    "hijack:acquire",
+    "hijack:release",
     # Load balancer probes.
     "healthz",
     "readyz",
@@ -297,6 +304,7 @@ ROUTES_TAKING: dict[str, tuple[str, ...]] = {
     ),
     "lti_course": ("learning:lti:course_sync",),
     "roster_import": ("learning:roster_preview", "learning:roster_confirm"),
+    "impersonation": ("tenants:support_start",),
 }
 # Kinds with no route of their own (an alignment is reached through its reply, the activity
 # outbox and the tenant's id are never in a URL): they must never be shown either, and are

@@ -85,6 +85,8 @@ SHARED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # the API docs' viewer, served from our own static files
     "channels",
+    # Staff impersonation (tenants.impersonation); its notification template is ours.
+    "hijack",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -121,6 +123,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     # Django's, with the signed-in user's row from the cache (tenants.chrome.user_for_session).
     "tenants.middleware.AuthenticationMiddleware",
+    # The client address, user agent (and staff acting as a member) of audit entries.
+    "tenants.middleware.AuditOriginMiddleware",
+    # django-hijack: `request.user.is_hijacked` and the banner on every page; then the
+    # support session's reason, time limit and the school's consent (tenants.impersonation).
+    "hijack.middleware.HijackUserMiddleware",
+    "tenants.impersonation.ImpersonationMiddleware",
     # After tenant routing and authentication: binds request id, tenant and user to log lines.
     "config.structured_logging.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -505,7 +513,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.spare_schemas_refill",
         "schedule": 5 * 60,
     },
+    # Support sessions past their time limit whose browser never came back: logged as ended.
+    "tenants-expire-impersonations": {
+        "task": "tenants.expire_impersonations",
+        "schedule": 5 * 60,
+    },
 }
+
+# --- Staff impersonation (django-hijack) -------------------------------------------------
+# https://django-hijack.readthedocs.io/en/stable/configuration/
+# Staff only, never as staff or superusers, only with a pending support request of theirs in a
+# tenant that allows support access (tenants.impersonation.may_impersonate).
+HIJACK_PERMISSION_CHECK = "tenants.impersonation.may_impersonate"
+# How long a support session lasts before it is logged out.
+PRACTIKA_IMPERSONATION_MINUTES = env.int("PRACTIKA_IMPERSONATION_MINUTES", default=30)
 
 # --- Billing --------------------------------------------------------------------------------
 # Without STRIPE_SECRET_KEY billing runs offline: everyone is on the free plan (or one staff

@@ -1,0 +1,127 @@
+"""Every action the audit log records, named once, with the label a school admin reads.
+
+Services pass these names to `tenants.services.audit`; the audit page's filter lists them in
+this order, grouped. A name not listed here is still recorded (and shown as it is), but a test
+(tests/tenants/test_audit_log.py) finds every `audit(action=...)` in the code and fails on one
+that is missing here, so a new action gets its label when it is added.
+"""
+
+from __future__ import annotations
+
+# (group, [(action, label), ...]) in the order the filter shows them.
+GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "Members",
+        [
+            ("member.joined", "Member joined"),
+            ("member.role_changed", "Role changed"),
+            ("member.removed", "Member removed"),
+            ("member.deletion_requested", "Member asked to be deleted"),
+            ("member.deleted", "Member deleted"),
+        ],
+    ),
+    (
+        "Invitations",
+        [
+            ("invitation.created", "Invitation sent"),
+            ("invitation.accepted", "Invitation accepted"),
+            ("invitation.revoked", "Invitation withdrawn"),
+            ("join_code.rotated", "Join code renewed"),
+        ],
+    ),
+    (
+        "Imports",
+        [
+            ("import.completed", "Import completed"),
+            ("import.failed", "Import failed"),
+        ],
+    ),
+    (
+        "Exports",
+        [
+            ("export.requested", "Export requested"),
+            ("export.completed", "Export ready"),
+            ("export.failed", "Export failed"),
+            ("export.downloaded", "Export downloaded"),
+            ("export.personal_requested", "Personal export requested"),
+        ],
+    ),
+    (
+        "Deletion and retention",
+        [
+            ("tenant.deletion_requested", "School deletion requested"),
+            ("tenant.deletion_cancelled", "School deletion cancelled"),
+            ("tenant.deleted", "School deleted"),
+            ("tenant.restored", "School restored"),
+            ("retention.changed", "Retention period changed"),
+            ("retention.purged", "Expired replies deleted"),
+        ],
+    ),
+    (
+        "Plan and billing",
+        [
+            ("billing.checkout_started", "Checkout started"),
+            ("billing.plan_assigned", "Plan assigned by Practika"),
+            ("subscription.created", "Subscription started"),
+            ("subscription.changed", "Subscription changed"),
+            ("subscription.cancelled", "Subscription cancelled"),
+        ],
+    ),
+    (
+        "Security",
+        [
+            ("mfa.enrolled", "Two-factor authentication set up"),
+            ("mfa.removed", "Two-factor authentication removed"),
+            ("mfa.recovery_codes_reset", "Recovery codes renewed"),
+            ("tenant.mfa_required_changed", "Two-factor requirement switched"),
+            ("tenant.support_access_changed", "Support access switched"),
+        ],
+    ),
+    (
+        "Single sign-on and LMS",
+        [
+            ("sso.server_set", "Single sign-on server set"),
+            ("sso.server_removed", "Single sign-on server removed"),
+            ("sso.rules_updated", "Sign-in rules changed"),
+            ("lti.registration_created", "LMS connected"),
+            ("lti.registration_updated", "LMS connection changed"),
+            ("lti.registration_deleted", "LMS disconnected"),
+        ],
+    ),
+    (
+        "Staff access",
+        [
+            ("staff.impersonation_started", "Practika staff started acting as a member"),
+            ("staff.impersonation_ended", "Practika staff stopped acting as a member"),
+        ],
+    ),
+    (
+        "School",
+        [
+            ("tenant.created", "School or studio created"),
+            ("tenant.updated", "Settings changed"),
+            ("tenant.suspended", "Suspended by Practika"),
+            ("tenant.reactivated", "Reactivated by Practika"),
+        ],
+    ),
+    (
+        "Accounts",
+        [
+            ("user.created", "Account created"),
+        ],
+    ),
+]
+
+LABELS: dict[str, str] = {action: label for _, actions in GROUPS for action, label in actions}
+
+# The actions a school's audit page offers in its filter (user.created has no tenant).
+FILTERABLE = [(group, actions) for group, actions in GROUPS if group != "Accounts"]
+
+
+def label(action: str) -> str:
+    """What a person reads for `action` (the name itself for one not listed)."""
+    return LABELS.get(action, action)
+
+
+def is_known(action: str) -> bool:
+    return action in LABELS
