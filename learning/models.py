@@ -361,7 +361,10 @@ class Export(TimeStamped):
             # One export in the making per person and scope: asking twice does not queue twice.
             models.UniqueConstraint(
                 fields=["requested_by", "scope"],
-                condition=models.Q(state__in=["queued", "running"]),
+                # OR, not IN: a cloned schema re-creates the index from its printed definition,
+                # and PostgreSQL prints `= ANY (ARRAY[...])` back differently (tests/tenants/
+                # test_clone.py compares the two).
+                condition=models.Q(state="queued") | models.Q(state="running"),
                 name="export_one_in_progress",
             ),
         ]

@@ -16,8 +16,8 @@ GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
             ("member.joined", "Member joined"),
             ("member.role_changed", "Role changed"),
             ("member.removed", "Member removed"),
-            ("member.deletion_requested", "Member asked to be deleted"),
-            ("member.deleted", "Member deleted"),
+            ("member.deleted", "Member and their data deleted"),
+            ("account.deleted", "Account deleted (it belonged to no school)"),
         ],
     ),
     (
@@ -32,6 +32,7 @@ GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
     (
         "Imports",
         [
+            ("roster.imported", "Roster imported"),
             ("import.completed", "Import completed"),
             ("import.failed", "Import failed"),
         ],
@@ -51,10 +52,10 @@ GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
         [
             ("tenant.deletion_requested", "School deletion requested"),
             ("tenant.deletion_cancelled", "School deletion cancelled"),
-            ("tenant.deleted", "School deleted"),
-            ("tenant.restored", "School restored"),
-            ("retention.changed", "Retention period changed"),
-            ("retention.purged", "Expired replies deleted"),
+            ("tenant.purged", "School deleted after its grace period"),
+            ("tenant.restored", "School restored by Practika"),
+            ("tenant.data_policy_changed", "Data policy changed (comments, retention)"),
+            ("retention.replies_deleted", "Expired replies deleted"),
         ],
     ),
     (
@@ -86,6 +87,21 @@ GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
             ("lti.registration_created", "LMS connected"),
             ("lti.registration_updated", "LMS connection changed"),
             ("lti.registration_deleted", "LMS disconnected"),
+        ],
+    ),
+    (
+        "Students without email and guardians",
+        [
+            ("managed_student.created", "Student account without email created"),
+            ("managed_student.renamed", "Student account renamed"),
+            ("managed_student.pin_reset", "Student's personal code renewed"),
+            ("managed_student.locked", "Student account locked after wrong codes"),
+            ("managed_student.removed", "Student account removed"),
+            ("managed_student.signed_in", "Student signed in with a class code"),
+            ("classroom.signin_code_rotated", "Class sign-in code renewed"),
+            ("guardian_consent.requested", "Guardian's consent asked"),
+            ("guardian_consent.given", "Guardian consented"),
+            ("guardian_consent.withdrawn", "Guardian withdrew consent"),
         ],
     ),
     (

@@ -266,6 +266,8 @@ class AddEmailForm(allauth_forms.AddEmailForm):
                 "Your teachers manage this account; it cannot have an email address."
             )
         return super().clean_email()
+
+
 class ImpersonateForm(forms.Form):
     """Staff area: act as one member of a tenant, for support, saying why."""
 

@@ -102,6 +102,10 @@ def tenant_restore(request: HttpRequest, public_id) -> HttpResponse:
     else:
         messages.success(request, f"{tenant.name} is restored: its deletion is cancelled.")
     return redirect("staff:tenant_detail", public_id=tenant.public_id)
+
+
+@require_staff
+@require_POST
 def tenant_impersonate(request: HttpRequest, public_id) -> HttpResponse:
     """Act as a member of this tenant, with a written reason (tenants.services.impersonation):
     on to the tenant's host through the login handover, where the session starts."""

@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['-created_at'],
                 'indexes': [models.Index(fields=['requested_by', '-created_at'], name='learning_ex_request_94b10e_idx'), models.Index(fields=['state', 'finished_at'], name='learning_ex_state_6d86a5_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('scope__in', ['tenant', 'personal'])), name='export_scope_valid'), models.CheckConstraint(condition=models.Q(('state__in', ['queued', 'running', 'ready', 'failed', 'expired'])), name='export_state_valid'), models.CheckConstraint(condition=models.Q(('progress__lte', 100)), name='export_progress'), models.UniqueConstraint(condition=models.Q(('state__in', ['queued', 'running'])), fields=('requested_by', 'scope'), name='export_one_in_progress')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('scope__in', ['tenant', 'personal'])), name='export_scope_valid'), models.CheckConstraint(condition=models.Q(('state__in', ['queued', 'running', 'ready', 'failed', 'expired'])), name='export_state_valid'), models.CheckConstraint(condition=models.Q(('progress__lte', 100)), name='export_progress'), models.UniqueConstraint(condition=models.Q(('state', 'queued'), ('state', 'running'), _connector='OR'), fields=('requested_by', 'scope'), name='export_one_in_progress')],
             },
         ),
     ]
