@@ -27,6 +27,13 @@ from tests.support.factories import ExerciseFactory, MediaFileFactory, ReplyFact
 from tests.support.media_samples import sample
 
 
+@pytest.fixture(autouse=True)
+def no_other_leases(db):
+    """The watchdog reads every tenant's leases: start from none, whatever an earlier test's
+    live worker left behind (its jobs stopped with it, so the watchdog would drop them)."""
+    JobLease.objects.all().delete()
+
+
 @pytest.fixture
 def queued(monkeypatch):
     """What the watchdog queues: (task name, args, task id, schema it was queued in)."""
