@@ -32,9 +32,11 @@ $(PY):
 	$(PYTHON) -c 'import sys; sys.exit("Practika needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
 	$(PYTHON) -m venv $(VENV)
 
+# --no-deps: the lock is the whole set (as in the Dockerfile); basic-pitch's TensorFlow, which
+# its ONNX inference does not need, is overridden out of it in pyproject.toml.
 $(VENV)/.installed-dev: requirements-dev.lock | $(PY)
 	@cp requirements-dev.lock $@.tmp
-	$(PY) -m pip install --quiet --require-hashes -r $@.tmp
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $@.tmp
 	@mv $@.tmp $@
 
 # `exec` so that the launcher is make's direct child: make passes SIGTERM on to it, and the
