@@ -18,6 +18,7 @@ from django.db.models import Q
 from django_tenants.utils import tenant_context
 
 from learning import page_parts, storage
+from learning.feedback_library import services as feedback_library
 from learning.media import cleanup
 from learning.models import ActivityEvent, Classroom, Comment, Exercise, MediaFile, Reply
 from tenants.models import CommentsOnDeletion, Membership, Role
@@ -84,6 +85,7 @@ def member_purge(*, member: Membership, comments: str) -> dict[str, int]:
     else:
         comment_count = own.update(author=None)
     replies.delete()
+    feedback_library.saved_comments_purge(user_id=user_id)
 
     heir = _heir(member)
     demo_ids = set(Exercise.objects.exclude(demo=None).values_list("demo_id", flat=True))

@@ -226,6 +226,9 @@ class Comment(TimeStamped):
     at_ms = models.PositiveIntegerField()
     body = models.TextField(max_length=4000)
     edited_at = models.DateTimeField(null=True, blank=True)
+    # Marks drawn on the paused frame of `side` at `at_ms` (learning.drawings.shapes): vector
+    # data with coordinates in the picture's 0..1 space, shown over the video, never baked in.
+    drawing = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["at_ms", "created_at"]
@@ -552,3 +555,33 @@ class RosterClass(TimeStamped):
 
     def __str__(self) -> str:
         return self.sourced_id
+
+
+# --- feedback library ---
+
+
+class SavedComment(TimeStamped):
+    """A teacher's reusable comment (the feedback library): their own, or shared with every
+    teacher of the school. `use_count` counts the comments created from it."""
+
+    # None once its author was deleted: a shared one stays in the school's library.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField(max_length=4000)
+    shared = models.BooleanField(default=False)
+    use_count = models.PositiveIntegerField(default=0)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-use_count", "-updated_at", "pk"]
+        indexes = [models.Index(fields=["owner", "shared"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(shared=True) | models.Q(owner__isnull=False),
+                name="saved_comment_private_has_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.body[:40]

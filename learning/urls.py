@@ -7,6 +7,7 @@ from django.urls import include, path
 from learning.class_signin import views as class_signin
 from learning.exercises import views as exercises
 from learning.exports import views as exports
+from learning.feedback_library.urls import pages as feedback_library_pages
 from learning.guardians import views as guardians
 from learning.replies import views as replies
 from learning.roster import views as roster
@@ -38,31 +39,38 @@ urlpatterns = [
     path("teach/classes/new/", exercises.classroom_create, name="classroom_create"),
     path("teach/classes/<uuid:public_id>/", exercises.classroom_edit, name="classroom_edit"),
     path(
-        "teach/classes/<uuid:public_id>/sign-in/", class_signin.classroom_signin,
+        "teach/classes/<uuid:public_id>/sign-in/",
+        class_signin.classroom_signin,
         name="classroom_signin",
     ),
     path(
-        "teach/classes/<uuid:public_id>/sign-in/code/", class_signin.classroom_code_rotate,
+        "teach/classes/<uuid:public_id>/sign-in/code/",
+        class_signin.classroom_code_rotate,
         name="classroom_code_rotate",
     ),
     path(
-        "teach/classes/<uuid:public_id>/sign-in/students/", class_signin.classroom_student_create,
+        "teach/classes/<uuid:public_id>/sign-in/students/",
+        class_signin.classroom_student_create,
         name="classroom_student_create",
     ),
     path(
-        "teach/classes/<uuid:public_id>/sign-in/cards.pdf", class_signin.classroom_cards,
+        "teach/classes/<uuid:public_id>/sign-in/cards.pdf",
+        class_signin.classroom_cards,
         name="classroom_cards",
     ),
     path(
-        "teach/students/<uuid:public_id>/code/", class_signin.account_pin_reset,
+        "teach/students/<uuid:public_id>/code/",
+        class_signin.account_pin_reset,
         name="managed_pin_reset",
     ),
     path(
-        "teach/students/<uuid:public_id>/rename/", class_signin.account_rename,
+        "teach/students/<uuid:public_id>/rename/",
+        class_signin.account_rename,
         name="managed_rename",
     ),
     path(
-        "teach/students/<uuid:public_id>/remove/", class_signin.account_remove,
+        "teach/students/<uuid:public_id>/remove/",
+        class_signin.account_remove,
         name="managed_remove",
     ),
     path("teach/inbox/", replies.inbox, name="inbox"),
@@ -85,4 +93,5 @@ urlpatterns = [
     path("exports/<uuid:public_id>/download/", exports.export_download, name="export_download"),
     # LTI 1.3 (learning.lti): the LMS's endpoints, the admin's registrations, course rosters
     path("", include("learning.lti.urls")),
+    *feedback_library_pages,
 ]

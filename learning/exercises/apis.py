@@ -101,6 +101,7 @@ class CommentOut(serializers.Serializer):
     body = serializers.CharField()  # plain text: clients must render it as text, never HTML
     created_at = serializers.DateTimeField()
     edited_at = serializers.DateTimeField(allow_null=True)
+    drawing = serializers.JSONField()  # shapes over the picture (learning.drawings.shapes)
 
 
 class CommentThreadOut(CommentOut):
@@ -245,5 +246,3 @@ class ClassroomListApi(PaginatedListMixin, APIView):
             ends_on=data.validated_data["ends_on"],
         )
         return Response(ClassroomOut(classroom).data, status=status.HTTP_201_CREATED)
-
-

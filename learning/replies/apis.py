@@ -143,6 +143,12 @@ class CommentIn(serializers.Serializer):
     at_ms = serializers.IntegerField(min_value=0, max_value=2**31 - 1)  # the column's range
     side = serializers.ChoiceField(choices=Comment.Side.choices, default=Comment.Side.REPLY)
     parent = serializers.UUIDField(required=False, allow_null=True)
+    # Shapes drawn on the paused frame (learning.drawings.shapes checks each; teachers only).
+    drawing = serializers.JSONField(required=False, default=list)
+    # The feedback library's comments it was made from (each one's use is counted).
+    saved_comments = serializers.ListField(
+        child=serializers.UUIDField(), required=False, default=list, max_length=10
+    )
 
 
 class CommentListApi(APIView):
@@ -169,6 +175,8 @@ class CommentListApi(APIView):
             at_ms=data.validated_data["at_ms"],
             side=data.validated_data["side"],
             parent=parent,
+            drawing=data.validated_data["drawing"],
+            saved_comments=data.validated_data["saved_comments"],
         )
         return Response(CommentOut(comment).data, status=status.HTTP_201_CREATED)
 

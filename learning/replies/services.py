@@ -8,6 +8,8 @@ transaction and queue side effects after commit.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import connection, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
@@ -15,8 +17,10 @@ from django.utils import timezone
 from billing import services as billing_services
 from learning import activity, page_parts, roles
 from learning.alignment import services as alignment_services
+from learning.drawings import shapes
 from learning.errors import DomainError, PermissionDenied
 from learning.exercises import selectors as exercise_selectors
+from learning.feedback_library import services as feedback_library
 from learning.lti import services as lti_services
 from learning.models import Alignment, Comment, Exercise, MediaFile, Reply
 from tenants.models import Membership
@@ -230,8 +234,11 @@ def comment_create(
     at_ms: int,
     side: str = Comment.Side.REPLY,
     parent: Comment | None = None,
+    drawing: list | None = None,
+    saved_comments: Iterable = (),
 ) -> Comment:
-    """Add time-coded feedback (or a student's question) at a moment of one side."""
+    """Add time-coded feedback (or a student's question) at a moment of one side, with the
+    marks a teacher drew on that frame; counts a use of each saved comment it was made from."""
     if not _can_discuss(member, reply):
         raise PermissionDenied("You cannot comment on this reply.", code="forbidden")
     body = body.strip()
@@ -247,6 +254,7 @@ def comment_create(
         raise DomainError("You can only answer a comment on the same reply.", code="parent_invalid")
     if parent is not None and parent.parent_id is not None:
         parent = parent.parent  # one level of threading
+    shapes = _clean_drawing(member=member, reply=reply, side=side, parent=parent, drawing=drawing)
     comment = Comment.objects.create(
         reply=reply,
         author=member.user,
@@ -254,7 +262,9 @@ def comment_create(
         at_ms=max(0, int(at_ms)),
         side=side,
         parent=parent,
+        drawing=shapes,
     )
+    feedback_library.saved_comments_used(member=member, public_ids=saved_comments)
     activity.emit(
         kind="comment_created",
         member=member,
@@ -263,6 +273,22 @@ def comment_create(
         student_id=reply.student_id,
     )
     return comment
+
+
+def _clean_drawing(*, member, reply, side, parent, drawing) -> list[dict]:
+    if not drawing:
+        return []
+    if not roles.is_teacher(member):
+        raise PermissionDenied("Only teachers draw on the picture.", code="drawing_forbidden")
+    if parent is not None:
+        raise DomainError("Draw on a comment, not on an answer.", code="drawing_invalid")
+    media = reply.media if side == Comment.Side.REPLY else reply.exercise.demo
+    if media is None or not media.has_video:
+        raise DomainError("This side has no picture to draw on.", code="drawing_invalid")
+    try:
+        return shapes.clean_drawing(drawing)
+    except shapes.DrawingInvalid as error:
+        raise DomainError(str(error), code="drawing_invalid") from error
 
 
 @transaction.atomic

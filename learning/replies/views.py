@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from learning import page_parts, roles
 from learning.alignment import selectors as alignment_selectors
+from learning.drawings import shapes
 from learning.errors import DomainError
 from learning.forms import ReviewForm
 from learning.models import MediaFile, Reply
@@ -196,6 +197,8 @@ def compare(request: HttpRequest, public_id) -> HttpResponse:
             "alignment": reverse("api-reply-alignment", kwargs={"public_id": reply.public_id})
             if analysis is not None
             else None,
+            # The feedback library is for teachers only (learning.feedback_library).
+            "library": reverse("api-feedback-library") if is_teacher else None,
         },
         "poll": left["media"]["state"] not in ("ready", "failed", "")
         or right["media"]["state"] not in ("ready", "failed"),
@@ -216,6 +219,7 @@ def compare(request: HttpRequest, public_id) -> HttpResponse:
             "analysis": analysis,
             "band_kinds": BAND_KINDS,
             "review_form": ReviewForm(),
+            "drawing_colors": shapes.COLOR_NAMES.items(),
         },
     )
 

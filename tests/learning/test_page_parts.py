@@ -151,6 +151,7 @@ NOT_SHOWN = (
     "RosterImport.",
     "RosterPerson.",
     "RosterClass.",
+    "SavedComment.",
 )
 
 

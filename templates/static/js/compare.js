@@ -38,7 +38,10 @@
  *   compare/sides.js      the two sides (position of each at t)
  *   compare/transport.js  play, pause, seek, loop points, and keeping the sides together
  *                         (the follower's rule is lib/follow.js)
+ *   compare/drawing.js    marks drawn on a paused frame, shown over the video near their
+ *                         comment's moment (lib/shapes.js: the geometry)
  *   compare/comments.js   time-coded comments
+ *   compare/library.js    the feedback library: saved comments inserted into the comment box
  *   compare/bands.js      the timing and pitch bands' names (from the page's legend)
  *   compare/analysis.js   the analysis panel (bands listed, summary, trend); compare/summary.js
  *                         its words. Loaded by alignment.js with import() once the alignment
@@ -54,8 +57,10 @@
 import { initAlignment, loadAlignment, setAutoSync } from "./compare/alignment.js";
 import { initComments, loadComments, openLinkedMoment } from "./compare/comments.js";
 import { applyMix, initControls } from "./compare/controls.js";
+import { initDrawing } from "./compare/drawing.js";
 import { emit, schedule } from "./compare/events.js";
 import { initFit } from "./compare/fit.js";
+import { initLibrary } from "./compare/library.js";
 import { initSides, sides } from "./compare/sides.js";
 import { config, replyAt, root, state } from "./compare/state.js";
 import { initTimeline } from "./compare/timeline.js";
@@ -67,6 +72,8 @@ if (config && root) {
   startTransport();
   initTimeline();
   initComments();
+  initDrawing();
+  initLibrary();
   initControls();
   initAlignment();
 

@@ -10,6 +10,7 @@
 import { api } from "../lib/api.js";
 import { clock } from "../lib/clock.js";
 import { element } from "../lib/dom.js";
+import { draftFor, endDraft, refreshDrawings } from "./drawing.js";
 import { on } from "./events.js";
 import { duration, sides } from "./sides.js";
 import { $, config, demoAtMs, hasMap, replyAtMs, root, state } from "./state.js";
@@ -131,6 +132,7 @@ function renderComment(comment, { child = false, thread = null } = {}) {
   who.append(mappedAt);
   showMappedAt(mappedAt);
   if (comment.edited_at) who.append(document.createTextNode(" · edited"));
+  if (comment.drawing?.length) who.append(element("span", "drawn-tag", " · drawing on the picture"));
   const body = element("p", "body", comment.body);
   const acts = element("div", "acts");
   if (!child) {
@@ -213,6 +215,7 @@ function renderThreads() {
   }
   noComments.hidden = state.threads.length > 0;
   placeMarkers();
+  refreshDrawings();
 }
 
 // `after`: a promise that settles once the alignment's first answer is in (and with it the
@@ -267,9 +270,15 @@ export function initComments() {
     try {
       await api(config.api.comments, {
         method: "POST",
-        body: JSON.stringify({ body: formBody.value, at_ms: Math.round(position * 1000), side }),
+        body: JSON.stringify({
+          body: formBody.value, at_ms: Math.round(position * 1000), side,
+          drawing: draftFor(side), // compare/drawing.js
+          saved_comments: (form.dataset.savedComments || "").split(",").filter(Boolean), // compare/library.js
+        }),
       });
       formBody.value = "";
+      delete form.dataset.savedComments;
+      endDraft();
       form.hidden = true;
       await loadComments();
     } catch (error) {
