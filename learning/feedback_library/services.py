@@ -85,10 +85,10 @@ def saved_comments_used(*, member: Membership, public_ids: Iterable) -> int:
     ids = list(dict.fromkeys(public_ids))[:MAX_USED_AT_ONCE]
     if not ids or not roles.is_teacher(member):
         return 0
-    return (
-        saved_comments_for(member=member)
-        .filter(public_id__in=ids)
-        .update(use_count=F("use_count") + 1, last_used_at=timezone.now())
+    usable = saved_comments_for(member=member).filter(public_id__in=ids).values("pk")
+    # No cached list shows saved comments: this update needs no page_parts.bump().
+    return SavedComment.objects.filter(pk__in=usable).update(
+        use_count=F("use_count") + 1, last_used_at=timezone.now()
     )
 
 
