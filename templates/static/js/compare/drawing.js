@@ -169,7 +169,7 @@ function listenForStrokes(layer) {
     event.stopPropagation(); // not a swipe between the panes (controls.js)
     event.preventDefault();
     if (draft.shapes.length >= MAX_SHAPES) return;
-    svg.setPointerCapture(event.pointerId);
+    try { svg.setPointerCapture(event.pointerId); } catch (e) { /* a pointer already gone */ }
     start = pointAt(layer, event);
     draft.current = { kind: draft.tool, color: draft.color, points: [start, start] };
   });
@@ -211,7 +211,8 @@ function initTools() {
     if (!draft.active) {
       if (playing) pause();
       const layer = layers[draftPane()];
-      layer?.el.closest("[data-pane]").scrollIntoView({ block: "nearest" });
+      // The picture in view; the tools float at the bottom of the window meanwhile.
+      layer?.el.closest("[data-pane]").scrollIntoView({ block: "start" });
     }
     setActive(!draft.active);
   });
