@@ -27,6 +27,7 @@ from analytics.models import Notification
 from learning import storage
 from learning.class_signin import services as class_signin
 from learning.exercises import services as exercises
+from learning.feedback_library import services as feedback_library
 from learning.lti import services as lti
 from learning.media import services as media_services
 from learning.models import ActivityEvent, Alignment, Export, LtiContext, MediaFile
@@ -133,8 +134,10 @@ def populate(school) -> SchoolContent:
     # Made directly: a school asks no consent (studios do), but its link is a credential all
     # the same, which must open nothing on another host.
     consent = GuardianConsent.objects.create(
-        tenant=school.tenant, student_email="school-b-child@example.com",
-        guardian_email="school-b-guardian@example.com", requested_by=school.owner,
+        tenant=school.tenant,
+        student_email="school-b-child@example.com",
+        guardian_email="school-b-guardian@example.com",
+        requested_by=school.owner,
     )
     content.add("guardian_token", guardian_consent.guardian_link_token(consent=consent))
     content.objects["guardian_consent"] = consent
@@ -288,6 +291,14 @@ def populate(school) -> SchoolContent:
             key=f"{storage.tenant_prefix()}exports/{uuid.uuid4()}.zip",
         )
         content.add("export", export.public_id)
+        # The feedback library: a teacher's private saved comment and a shared one.
+        saved = [
+            feedback_library.saved_comment_create(
+                member=teacher, body=secret(f"saved-comment-{n}"), shared=bool(n)
+            )
+            for n in range(2)
+        ]
+        content.add("saved_comment", *(s.public_id for s in saved))
         content.objects.update(
             exercise=exercise,
             reply=reply,
@@ -326,6 +337,8 @@ def populate(school) -> SchoolContent:
         secret("lti-client"),
         secret("lti-course"),
         secret("roster-file"),
+        secret("saved-comment-0"),
+        secret("saved-comment-1"),
     ]
     return content
 

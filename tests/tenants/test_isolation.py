@@ -305,6 +305,11 @@ ROUTES_TAKING: dict[str, tuple[str, ...]] = {
     "lti_course": ("learning:lti:course_sync",),
     "roster_import": ("learning:roster_preview", "learning:roster_confirm"),
     "impersonation": ("tenants:support_start",),
+    "saved_comment": (
+        "learning:feedback_library_edit",
+        "learning:feedback_library_delete",
+        "api-saved-comment",
+    ),
 }
 # Kinds with no route of their own (an alignment is reached through its reply, the activity
 # outbox and the tenant's id are never in a URL): they must never be shown either, and are
