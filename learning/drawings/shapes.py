@@ -40,7 +40,8 @@ class DrawingInvalid(ValueError):
 def _number(value, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise DrawingInvalid(f"{where} must be a number.")
-    if not math.isfinite(value) or not 0 <= value <= 1:
+    # The range first: NaN fails it, and a huge integer compares without becoming a float.
+    if not 0 <= value <= 1 or not math.isfinite(value):
         raise DrawingInvalid(f"{where} must lie between 0 and 1 (the picture's edges).")
     return round(float(value), DECIMALS)
 

@@ -41,7 +41,7 @@ def library(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "The comment is saved in your library.")
             return redirect("learning:feedback_library")
-    q = request.GET.get("q", "")[: selectors.MAX_QUERY]
+    q = request.GET.get("q", "").replace("\x00", "")[: selectors.MAX_QUERY]
     scope = request.GET.get("scope", "all")
     if scope not in selectors.SCOPES:
         scope = "all"

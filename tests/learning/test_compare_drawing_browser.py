@@ -368,3 +368,49 @@ def test_a_saved_comment_goes_in_at_the_playhead_by_shortcut_and_search(
         made = {c.body: c.at_ms for c in Comment.objects.filter(reply=pages.replies["library"])}
     assert made == {"Relax the left thumb": 3000, "Good start. Keep the bow straight": 1500}
     assert committed(counts) == [1, 1]
+
+
+AXE = e2e_server.ROOT / "tests" / "browser-tools" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.mark.parametrize("size", VIEWPORTS)
+def test_the_tools_and_the_picker_are_accessible_and_fit_a_phone(
+    browser, stack, schools, pages, size
+):
+    """With the drawing tools and the library's picker open: axe-core finds nothing, every
+    control is at least 44 x 44 px, and nothing scrolls sideways. (axe is injected as a
+    script, so this one context sets the policy aside; the tests above keep it.)"""
+    assert AXE.exists(), "axe-core is missing: run `npm ci --prefix tests/browser-tools`"
+    context = browser.new_context(viewport=VIEWPORTS[size], bypass_csp=True)
+    page = context.new_page()
+    try:
+        _log_in(page, stack, schools.a.teacher)
+        _open(page, pages.url(stack, "library"))
+        _seek(page, 1.0)
+        page.click("[data-comment-here]")
+        page.click("[data-library-open]")
+        expect(page.locator("[data-library-results] [role=option]").first).to_be_attached()
+        page.click("[data-draw-toggle]")
+        small = page.evaluate(
+            "() => [...document.querySelectorAll('.drawing-tools button, .library-bar button,"
+            " .library-bar a, .library-picker button, .library-option')]"
+            ".filter((b) => b.getBoundingClientRect().width > 0)"
+            ".map((b) => [b.outerHTML.slice(0, 80), b.getBoundingClientRect().toJSON()])"
+            ".filter(([, r]) => r.width < 43.5 || r.height < 43.5)"
+        )
+        assert small == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[size]["width"]
+        # The floating tools leave the picture in view.
+        tools = page.locator("[data-drawing-tools]").bounding_box()
+        picture = _assert_layer_on_picture(page, "right")["picture"]
+        assert tools["y"] + tools["height"] <= VIEWPORTS[size]["height"] + 0.5
+        assert picture["y"] >= -0.5 and picture["y"] + picture["h"] / 2 < tools["y"], picture
+        page.add_script_tag(content=AXE.read_text())
+        violations = page.evaluate(
+            "async () => (await axe.run(document)).violations.map(v => ({"
+            "id: v.id, help: v.help, nodes: v.nodes.slice(0, 3).map("
+            "n => n.target.join(' '))}))"
+        )
+        assert violations == []
+    finally:
+        context.close()

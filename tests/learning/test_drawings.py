@@ -62,6 +62,7 @@ def test_a_teachers_drawing_is_stored_as_vector_data_and_listed(school_a):
         ([{**CIRCLE, "points": [[0.1, 0.2], [0.2, 0.3], [0.4, 0.4]]}], "exactly 2 points"),
         ([{**ARROW, "points": [[1.2, 0.2], [0.5, 0.5]]}], "between 0 and 1"),
         ([{**ARROW, "points": [[-0.01, 0.2], [0.5, 0.5]]}], "between 0 and 1"),
+        ([{**ARROW, "points": [[10**400, 0.2], [0.5, 0.5]]}], "between 0 and 1"),
         ([{**ARROW, "points": [["0.1", 0.2], [0.5, 0.5]]}], "must be a number"),
         ([{**ARROW, "points": [[True, 0.2], [0.5, 0.5]]}], "must be a number"),
         ([{**ARROW, "points": [[0.1, 0.2, 0.3], [0.5, 0.5]]}], "[x, y] pair"),
@@ -82,8 +83,8 @@ def test_a_malformed_drawing_gets_a_clear_400(school_a, drawing, words):
         assert not Comment.objects.filter(reply=reply).exists()
 
 
-def test_non_finite_numbers_are_refused():
-    for value in (float("nan"), float("inf")):
+def test_non_finite_and_huge_numbers_are_refused():
+    for value in (float("nan"), float("inf"), 10**400):
         with pytest.raises(ValueError, match="between 0 and 1"):
             clean_drawing([{**ARROW, "points": [[value, 0], [0, 0]]}])
 

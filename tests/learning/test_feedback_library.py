@@ -49,11 +49,13 @@ def test_a_teacher_sees_their_own_and_the_shared_ones_and_searches_them(school_a
     assert _ids(teacher.get(API, {"q": "THUMB left"})) == {str(library["shared"].public_id)}
     assert _ids(teacher.get(API, {"scope": "mine"})) == {str(library["mine"].public_id)}
     assert teacher.get(API, {"scope": "nobody"}).status_code == 400
+    assert teacher.get(API, {"q": "bow\x00"}).status_code == 400
     # Another teacher's private one does not exist for them.
     private = f"{API}{library['private'].public_id}/"
     assert teacher.get(private).status_code == 404
     assert teacher.patch(private, {"body": "x"}, content_type="application/json").status_code == 404
     assert teacher.delete(private).status_code == 404
+    assert teacher.get(PAGE, {"q": "bow\x00"}).status_code == 200
     page = teacher.get(PAGE, {"q": "bow"}).content.decode()
     assert "Keep the bow straight" in page and "Relax the left thumb" not in page
 

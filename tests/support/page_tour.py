@@ -47,6 +47,7 @@ class Tour:
                 "/teach/exercises/new/",
                 "/teach/inbox/",
                 "/teach/classes/",
+                "/teach/feedback-library/",
                 f"/replies/{self.reply}/",
                 "/notifications/",
                 "/notifications/preferences/",
@@ -64,7 +65,10 @@ class Tour:
                 "/my-data/",
             ]
         return [
-            "/manage/members/", "/manage/settings/", "/manage/billing/", "/dashboard/school/",
+            "/manage/members/",
+            "/manage/settings/",
+            "/manage/billing/",
+            "/dashboard/school/",
             "/manage/export/",
         ]
 
