@@ -20,9 +20,10 @@ from learning import storage
 from learning.alignment import services as alignment_services
 from learning.alignment.engine import synthesis
 from learning.exercises import services as exercise_services
+from learning.feedback_library import services as feedback_library
 from learning.media import services as media_services
 from learning.media.pipeline.runner import run_ffmpeg
-from learning.models import Alignment, Comment, Exercise, MediaFile, Reply
+from learning.models import Alignment, Comment, Exercise, MediaFile, Reply, SavedComment
 from learning.replies import services as reply_services
 from tenants.models import Membership
 
@@ -39,6 +40,17 @@ INSTRUCTIONS = (
 MELODY_SECONDS = 12.0
 COMMENT = "Nice tone. From here you rush: keep the tempo of the demonstration."
 COMMENT_AT_MS = 5_500  # reply time where the rushed passage begins
+# Marks on the reply's frame at that moment (learning.drawings.shapes): hands and wrist.
+DRAWING = [
+    {"kind": "circle", "color": "#fcc419", "points": [[0.38, 0.42], [0.62, 0.56]]},
+    {"kind": "arrow", "color": "#e03131", "points": [[0.18, 0.2], [0.4, 0.41]]},
+]
+# The feedback library's first entries, shared with the school's teachers.
+SAVED_COMMENTS = (
+    "Keep the tempo of the demonstration: count the beats aloud once.",
+    "Relax the wrist; let the weight of the arm make the sound.",
+    "Lovely tone here. Now the same at the written dynamics.",
+)
 FFMPEG_TIMEOUT_S = 120.0
 
 
@@ -202,6 +214,10 @@ def demo_content_ensure(
             reply=reply,
             body=COMMENT,
             at_ms=COMMENT_AT_MS,
+            drawing=DRAWING,
         )
+    if not SavedComment.objects.exists():
+        for body in SAVED_COMMENTS:
+            feedback_library.saved_comment_create(member=teacher, body=body, shared=True)
     logger.info("demo content added: exercise %s, reply %s", exercise.public_id, reply.public_id)
     return reply

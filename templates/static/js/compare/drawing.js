@@ -84,15 +84,20 @@ function drawShape(group, shape, width, height) {
 const positionMs = (name) => sides[name].pos(now()) * 1000;
 
 // What each layer shows now: the drawings whose moment is near, and the teacher's draft.
-function update() {
+// Run every frame while playing: the layer is rebuilt only when what it shows has changed.
+function update({ force = false } = {}) {
   for (const [name, layer] of Object.entries(layers)) {
     const { svg, box } = layer;
+    const at = positionMs(name);
+    const due = state.threads.filter((c) => c.drawing?.length && paneOf(c.side) === name && visibleAt(c.at_ms, at));
+    const drafting = draft.active && draftPane() === name;
+    const key = `${due.map((c) => c.public_id).join(" ")}|${box.width}x${box.height}`;
+    if (!force && !drafting && !layer.drafted && key === layer.key) continue;
+    layer.key = key;
+    layer.drafted = drafting;
     svg.replaceChildren();
     const shown = [];
-    const at = positionMs(name);
-    for (const comment of state.threads) {
-      if (!comment.drawing?.length || paneOf(comment.side) !== name) continue;
-      if (!visibleAt(comment.at_ms, at)) continue;
+    for (const comment of due) {
       const group = document.createElementNS(SVG, "g");
       group.dataset.comment = comment.public_id;
       for (const shape of comment.drawing) drawShape(group, shape, box.width, box.height);
@@ -111,7 +116,7 @@ function update() {
 
 function relayout() {
   for (const layer of Object.values(layers)) placeLayer(layer);
-  update();
+  update({ force: true });
 }
 
 // Drawn, not yet posted.
@@ -130,7 +135,7 @@ export function endDraft() {
 
 // The comment list changed (comments.js): show the new drawings.
 export function refreshDrawings() {
-  update();
+  update({ force: true });
 }
 
 // --- The teacher's tools -------------------------------------------------------------------

@@ -20,13 +20,19 @@ let found = [];
 let active = -1;
 let asked = 0;
 let timer = null;
+let searching = Promise.resolve(); // the latest search, until its answer is shown
 
-async function find(q) {
-  const ask = ++asked;
+function find(q) {
+  searching = ask(q);
+  return searching;
+}
+
+async function ask(q) {
+  const turn = ++asked;
   const url = `${config.api.library}?limit=20&q=${encodeURIComponent(q)}`;
   try {
     const page = await api(url);
-    if (ask !== asked) return; // a later search has been sent
+    if (turn !== asked) return; // a later search has been sent
     found = page.results;
     active = found.length ? 0 : -1;
     render();
@@ -61,6 +67,9 @@ function open() {
   if (form.hidden) openCommentForm();
   picker.hidden = false;
   search.value = "";
+  found = []; // what an earlier search found is not shown for this one
+  active = -1;
+  render();
   search.focus();
   find("");
 }
@@ -94,7 +103,10 @@ export function initLibrary() {
     open();
   });
   $("[data-library-open]").addEventListener("click", open);
-  search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => find(search.value), 150); });
+  search.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { timer = null; find(search.value); }, 150);
+  });
   search.addEventListener("keydown", (event) => {
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
       event.preventDefault();
@@ -103,7 +115,9 @@ export function initLibrary() {
       render();
     } else if (event.key === "Enter") {
       event.preventDefault();
-      if (active >= 0) insert(found[active]);
+      // Typed faster than the search: insert from the answer to what the box says now.
+      if (timer) { clearTimeout(timer); timer = null; find(search.value); }
+      searching.then(() => { if (active >= 0 && !picker.hidden) insert(found[active]); });
     } else if (event.key === "Escape") {
       event.preventDefault();
       event.stopPropagation();
