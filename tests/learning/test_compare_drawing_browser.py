@@ -302,16 +302,14 @@ def test_a_drawing_on_a_paused_frame_shows_for_the_student_at_that_moment_only(
         context.close()
 
 
-def test_a_saved_comment_goes_in_at_the_playhead_by_shortcut_and_search(
-    browser, stack, schools, pages
-):
+@pytest.fixture
+def saved_pair(schools):
+    """The teacher's own saved comment and one the owner shares, committed for the live
+    server, and removed afterwards."""
     school = schools.a
 
     def make():
         with tenant_context(school.tenant):
-            SavedComment.objects.filter(
-                body__in=["Keep the bow straight", "Relax the left thumb"]
-            ).delete()
             return (
                 SavedComment.objects.create(owner=school.teacher, body="Keep the bow straight"),
                 SavedComment.objects.create(
@@ -319,11 +317,26 @@ def test_a_saved_comment_goes_in_at_the_playhead_by_shortcut_and_search(
                 ),
             )
 
+    saved = committed(make)
+    yield saved
+
+    def remove():
+        with tenant_context(school.tenant):
+            SavedComment.objects.filter(pk__in=[s.pk for s in saved]).delete()
+
+    committed(remove)
+
+
+def test_a_saved_comment_goes_in_at_the_playhead_by_shortcut_and_search(
+    browser, stack, schools, pages, saved_pair
+):
+    school = schools.a
+    saved = saved_pair
+
     def counts():
         with tenant_context(school.tenant):
             return [SavedComment.objects.get(pk=s.pk).use_count for s in saved]
 
-    saved = committed(make)
     context, page = _context(browser, stack, school.teacher, "desktop")
     try:
         _open(page, pages.url(stack, "library"))
@@ -376,7 +389,7 @@ AXE = e2e_server.ROOT / "tests" / "browser-tools" / "node_modules" / "axe-core" 
 
 @pytest.mark.parametrize("size", VIEWPORTS)
 def test_the_tools_and_the_picker_are_accessible_and_fit_a_phone(
-    browser, stack, schools, pages, size
+    browser, stack, schools, pages, saved_pair, size
 ):
     """With the drawing tools and the library's picker open: axe-core finds nothing, every
     control is at least 44 x 44 px, and nothing scrolls sideways. (axe is injected as a

@@ -11,7 +11,7 @@ from django_tenants.utils import tenant_context
 
 from learning import demo_content
 from learning.media.pipeline import probe
-from learning.models import Alignment, Comment, Exercise, MediaFile, Reply
+from learning.models import Alignment, Comment, Exercise, MediaFile, Reply, SavedComment
 from tests.conftest import client_for, member
 
 
@@ -53,6 +53,11 @@ def test_the_sample_reply_is_processed_aligned_commented_and_in_the_inbox(school
         rushed = [b for b in alignment.bands if b["kind"] == "rushed"]
         assert len(rushed) == 1 and 4_000 <= rushed[0]["start_ms"] <= 6_500, alignment.bands
         assert Comment.objects.filter(reply=reply, author=school_a.teacher).count() == 1
+        # With marks on the reply's frame, and the feedback library's first shared entries
+        comment = Comment.objects.get(reply=reply, author=school_a.teacher)
+        assert [shape["kind"] for shape in comment.drawing] == ["circle", "arrow"]
+        shared = SavedComment.objects.filter(shared=True, owner=school_a.teacher)
+        assert shared.count() == len(demo_content.SAVED_COMMENTS)
 
         # And a second start adds nothing
         again = demo_content.demo_content_ensure(
