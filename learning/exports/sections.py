@@ -24,6 +24,7 @@ from learning.models import (
     Exercise,
     MediaFile,
     Reply,
+    SavedComment,
 )
 from tenants.models import AuditEvent, Invitation, Membership, Tenant, User
 
@@ -233,11 +234,25 @@ def learning_sections(scope: Scope) -> list[Section]:
             "side",
             "at_ms",
             "body",
+            "drawing",
             "edited_at",
             "created_at",
             reply_public_id=F("reply__public_id"),
             author_email=F("author__email"),
             parent_public_id=F("parent__public_id"),
+        ),
+        section(
+            "saved_comments",
+            "The feedback library: teachers' saved comments, and how often each was used.",
+            lambda: SavedComment.objects.filter(own("owner")).order_by("created_at", "pk"),
+            "public_id",
+            "body",
+            "shared",
+            "use_count",
+            "last_used_at",
+            "created_at",
+            "updated_at",
+            owner_email=F("owner__email"),
         ),
         section(
             "alignments",
