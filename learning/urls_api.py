@@ -14,7 +14,9 @@ from learning.uploads import apis as uploads
 urlpatterns = [
     # Exercises and classes
     path("exercises/", exercises.ExerciseListApi.as_view(), name="api-exercises"),
-    path("exercises/<uuid:public_id>/", exercises.ExerciseDetailApi.as_view(), name="api-exercise"),
+    path(
+        "exercises/<uuid:public_id>/", exercises.ExerciseDetailApi.as_view(), name="api-exercise"
+    ),
     path(
         "exercises/<uuid:public_id>/publish/",
         exercises.ExercisePublishApi.as_view(),
@@ -35,7 +37,9 @@ urlpatterns = [
         replies.ReplySyncOffsetApi.as_view(),
         name="api-reply-sync-offset",
     ),
-    path("replies/<uuid:public_id>/seen/", replies.ReplySeenApi.as_view(), name="api-reply-seen"),
+    path(
+        "replies/<uuid:public_id>/seen/", replies.ReplySeenApi.as_view(), name="api-reply-seen"
+    ),
     path(
         "replies/<uuid:public_id>/comments/",
         replies.CommentListApi.as_view(),

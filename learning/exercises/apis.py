@@ -246,3 +246,5 @@ class ClassroomListApi(PaginatedListMixin, APIView):
             ends_on=data.validated_data["ends_on"],
         )
         return Response(ClassroomOut(classroom).data, status=status.HTTP_201_CREATED)
+
+

@@ -254,7 +254,7 @@ def comment_create(
         raise DomainError("You can only answer a comment on the same reply.", code="parent_invalid")
     if parent is not None and parent.parent_id is not None:
         parent = parent.parent  # one level of threading
-    shapes = _clean_drawing(member=member, reply=reply, side=side, parent=parent, drawing=drawing)
+    marks = _clean_drawing(member=member, reply=reply, side=side, parent=parent, drawing=drawing)
     comment = Comment.objects.create(
         reply=reply,
         author=member.user,
@@ -262,7 +262,7 @@ def comment_create(
         at_ms=max(0, int(at_ms)),
         side=side,
         parent=parent,
-        drawing=shapes,
+        drawing=marks,
     )
     feedback_library.saved_comments_used(member=member, public_ids=saved_comments)
     activity.emit(

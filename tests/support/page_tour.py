@@ -65,10 +65,7 @@ class Tour:
                 "/my-data/",
             ]
         return [
-            "/manage/members/",
-            "/manage/settings/",
-            "/manage/billing/",
-            "/dashboard/school/",
+            "/manage/members/", "/manage/settings/", "/manage/billing/", "/dashboard/school/",
             "/manage/export/",
         ]
 

@@ -134,10 +134,8 @@ def populate(school) -> SchoolContent:
     # Made directly: a school asks no consent (studios do), but its link is a credential all
     # the same, which must open nothing on another host.
     consent = GuardianConsent.objects.create(
-        tenant=school.tenant,
-        student_email="school-b-child@example.com",
-        guardian_email="school-b-guardian@example.com",
-        requested_by=school.owner,
+        tenant=school.tenant, student_email="school-b-child@example.com",
+        guardian_email="school-b-guardian@example.com", requested_by=school.owner,
     )
     content.add("guardian_token", guardian_consent.guardian_link_token(consent=consent))
     content.objects["guardian_consent"] = consent
