@@ -143,6 +143,8 @@ class CommentIn(serializers.Serializer):
     at_ms = serializers.IntegerField(min_value=0, max_value=2**31 - 1)  # the column's range
     side = serializers.ChoiceField(choices=Comment.Side.choices, default=Comment.Side.REPLY)
     parent = serializers.UUIDField(required=False, allow_null=True)
+    # A recording uploaded with purpose "comment" (teachers; learning.media_comments).
+    media = serializers.UUIDField(required=False, allow_null=True)
 
 
 class CommentListApi(APIView):
@@ -162,6 +164,11 @@ class CommentListApi(APIView):
             parent = get_object_or_404(
                 Comment, public_id=data.validated_data["parent"], reply=reply
             )
+        media = None
+        if data.validated_data.get("media"):
+            media = MediaFile.objects.filter(public_id=data.validated_data["media"]).first()
+            if media is None:
+                raise NotFound("That recording does not exist.", code="media_not_found")
         comment = services.comment_create(
             member=member,
             reply=reply,
@@ -169,6 +176,7 @@ class CommentListApi(APIView):
             at_ms=data.validated_data["at_ms"],
             side=data.validated_data["side"],
             parent=parent,
+            media=media,
         )
         return Response(CommentOut(comment).data, status=status.HTTP_201_CREATED)
 
@@ -179,7 +187,11 @@ class CommentUpdateIn(serializers.Serializer):
 
 def _comment_for(request, public_id) -> Comment:
     member = api_membership(request)
-    comment = Comment.objects.select_related("author", "reply").filter(public_id=public_id).first()
+    comment = (
+        Comment.objects.select_related("author", "reply", "media")
+        .filter(public_id=public_id)
+        .first()
+    )
     if comment is None:
         raise NotFound("This comment does not exist.", code="not_found")
     # Visible only if its reply is visible to this member.

@@ -9,7 +9,7 @@ transaction and queue side effects after commit.
 from __future__ import annotations
 
 from django.db import connection, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from billing import services as billing_services
@@ -18,6 +18,7 @@ from learning.alignment import services as alignment_services
 from learning.errors import DomainError, PermissionDenied
 from learning.exercises import selectors as exercise_selectors
 from learning.lti import services as lti_services
+from learning.media_comments import services as media_comment_services
 from learning.models import Alignment, Comment, Exercise, MediaFile, Reply
 from tenants.models import Membership
 
@@ -161,8 +162,10 @@ def reply_delete(*, member: Membership, reply: Reply) -> None:
             code="reply_not_draft",
         )
     media = reply.media
+    comment_media = media_comment_services.comment_media_ids(reply.comments.all())
     reply.delete()
     _remove_media(media)
+    media_comment_services.comment_media_remove(media_ids=comment_media)
 
 
 @transaction.atomic
@@ -230,12 +233,16 @@ def comment_create(
     at_ms: int,
     side: str = Comment.Side.REPLY,
     parent: Comment | None = None,
+    media: MediaFile | None = None,
 ) -> Comment:
-    """Add time-coded feedback (or a student's question) at a moment of one side."""
+    """Add time-coded feedback (or a student's question) at a moment of one side; a teacher's
+    may carry a voice or video recording (learning.media_comments), with or without text."""
     if not _can_discuss(member, reply):
         raise PermissionDenied("You cannot comment on this reply.", code="forbidden")
+    if media is not None:
+        media = media_comment_services.comment_media_check(member=member, media=media)
     body = body.strip()
-    if not body:
+    if not body and media is None:
         raise DomainError("Write a comment first.", code="body_required")
     if len(body) > MAX_COMMENT_LENGTH:
         raise DomainError(
@@ -254,6 +261,7 @@ def comment_create(
         at_ms=max(0, int(at_ms)),
         side=side,
         parent=parent,
+        media=media,
     )
     activity.emit(
         kind="comment_created",
@@ -271,7 +279,7 @@ def comment_update(*, member: Membership, comment: Comment, body: str) -> Commen
     if comment.author_id != member.user_id:
         raise PermissionDenied("You can only edit your own comments.", code="forbidden")
     body = body.strip()
-    if not body:
+    if not body and comment.media_id is None:
         raise DomainError("Write a comment first.", code="body_required")
     comment.body = body[:MAX_COMMENT_LENGTH]
     comment.edited_at = timezone.now()
@@ -281,7 +289,10 @@ def comment_update(*, member: Membership, comment: Comment, body: str) -> Commen
 
 @transaction.atomic
 def comment_delete(*, member: Membership, comment: Comment) -> None:
-    """Delete one's own comment (and its answers)."""
+    """Delete one's own comment (and its answers), with their recordings."""
     if comment.author_id != member.user_id:
         raise PermissionDenied("You can only delete your own comments.", code="forbidden")
+    thread = Comment.objects.filter(Q(pk=comment.pk) | Q(parent=comment))
+    media_ids = media_comment_services.comment_media_ids(thread)
     comment.delete()
+    media_comment_services.comment_media_remove(media_ids=media_ids)

@@ -19,6 +19,7 @@ from learning import page_parts, roles
 from learning.alignment import selectors as alignment_selectors
 from learning.errors import DomainError
 from learning.forms import ReviewForm
+from learning.media_comments import selectors as media_comment_selectors
 from learning.models import MediaFile, Reply
 from learning.pages import (
     found,
@@ -216,6 +217,7 @@ def compare(request: HttpRequest, public_id) -> HttpResponse:
             "analysis": analysis,
             "band_kinds": BAND_KINDS,
             "review_form": ReviewForm(),
+            "note_recorder": media_comment_selectors.recorder_for(member=member),
         },
     )
 
