@@ -5,6 +5,7 @@ exercise), the export's mention, and the comment list's query count with recordi
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
@@ -17,9 +18,11 @@ from learning.exercises import services as exercise_services
 from learning.exports.sections import Scope, learning_sections
 from learning.media import services as media_services
 from learning.media.pipeline.runner import ffmpeg_exe
-from learning.models import Comment, Exercise, MediaFile, Reply
+from learning.models import Comment, Exercise, Export, MediaFile, Reply
 from tenants.models import CommentsOnDeletion, Membership
 from tests.conftest import client_for
+from tests.learning.test_exports import _ask, _build, queued  # noqa: F401 - a fixture
+from tests.support.export_content import _recording, archive_of, make_content
 from tests.support.factories import (
     CommentFactory,
     ExerciseFactory,
@@ -326,3 +329,28 @@ def test_the_comment_list_runs_a_constant_number_of_queries_with_recordings(scho
     many_queries, many_threads = _comment_list_queries(school_a, many)
     assert (few_threads, many_threads) == (3, 55)
     assert few_queries == many_queries
+
+
+def test_a_tenant_export_holds_the_notes_files_and_plays_them_on_the_page(
+    school_a,
+    in_tenant,
+    queued,  # noqa: F811 - the fixture
+):
+    with in_tenant(school_a.tenant):
+        content = make_content(school_a)
+        files: dict[str, bytes] = {}
+        note = _recording(school_a.teacher, MediaFile.Purpose.COMMENT, files)
+        comment = CommentFactory(
+            reply=content.replies[0], author=school_a.teacher, body="", media=note
+        )
+    _ask(client_for(school_a.owner, school_a.host), "tenant")
+    [export_id] = queued
+    export = _build(school_a, in_tenant, export_id)
+    assert export.state == Export.State.READY
+    with in_tenant(school_a.tenant):
+        archive = archive_of(export)
+    rows = {r["public_id"]: r for r in json.loads(archive.read("data/comments.json"))}
+    assert rows[str(comment.public_id)]["media_public_id"] == str(note.public_id)
+    assert archive.read(f"media/{note.public_id}/720p.mp4") == files[note.renditions["720p"]]
+    page = archive.read(f"exercises/{content.exercise.public_id}.html").decode()
+    assert f'src="../media/{note.public_id}/720p.mp4"' in page
