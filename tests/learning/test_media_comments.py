@@ -354,3 +354,29 @@ def test_a_tenant_export_holds_the_notes_files_and_plays_them_on_the_page(
     assert archive.read(f"media/{note.public_id}/720p.mp4") == files[note.renditions["720p"]]
     page = archive.read(f"exercises/{content.exercise.public_id}.html").decode()
     assert f'src="../media/{note.public_id}/720p.mp4"' in page
+
+
+def test_expired_replies_take_the_notes_on_them(school_a, monkeypatch):
+    from datetime import date, datetime, timedelta
+
+    from django.utils import timezone
+
+    from learning.models import Classroom
+    from learning.replies import retention
+
+    tenant = school_a.tenant
+    tenant.reply_retention_days = 30
+    tenant.save(update_fields=["reply_retention_days"])
+    ended = date(2026, 6, 1)
+    with tenant_context(tenant):
+        reply = _reply(school_a)
+        reply.exercise.assigned_classes.set([Classroom.objects.create(name="Notes", ends_on=ended)])
+        note = _note(school_a.teacher)
+        CommentFactory(reply=reply, author=school_a.teacher, media=note)
+        moment = timezone.make_aware(
+            datetime.combine(ended + timedelta(days=31), datetime.min.time())
+        )
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+        result = retention.replies_expire()
+        assert result.recordings == 2  # the reply's and the note's
+        assert not MediaFile.objects.filter(pk=note.pk).exists()
