@@ -20,6 +20,7 @@ from playwright.sync_api import expect, sync_playwright
 from learning.models import Comment, MediaFile
 from tests.learning.test_e2e_browser import _log_in
 from tests.learning.test_uploader_browser import POLICY
+from tests.platform.test_pages_browser import AXE
 from tests.support import e2e_server
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, committed
 from tests.support.compare_pages import CompareSet, recording
@@ -146,6 +147,27 @@ _WIDE = """(width) => [...document.querySelectorAll("body *")]
   .map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
 
 
+# The recorder's and the notes' buttons under 44 px (the uploader's included).
+_SMALL = """() => [...document.querySelectorAll(
+    "[data-note-recorder] button, [data-note-recorder] .dropzone")]
+  .filter((e) => e.checkVisibility())
+  .map((e) => [e.textContent.trim(), e.getBoundingClientRect()])
+  .filter(([, r]) => r.width < 43.5 || r.height < 43.5)
+  .map(([text, r]) => `${text} ${Math.round(r.width)}x${Math.round(r.height)}`)"""
+
+
+def _accessible(page, source: str) -> None:
+    """axe-core finds nothing on the page (evaluated, since the policy forbids inline scripts),
+    and every visible control of the recorder is at least 44 px."""
+    page.evaluate(source)
+    violations = page.evaluate(
+        "async () => (await axe.run(document)).violations.map(v => `${v.id}: ${v.help} at "
+        "${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`)"
+    )
+    assert not violations, violations
+    assert not page.evaluate(_SMALL)
+
+
 def _no_sideways_scroll(page, width):
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, page.evaluate(_WIDE, width)
@@ -184,6 +206,7 @@ def test_a_teacher_records_a_video_note_that_plays_for_the_student(
         expect(recorder).to_have_attribute("data-note-state", "uploaded", timeout=60_000)
         if viewport == "phone":
             _no_sideways_scroll(page, size[0])
+        _accessible(page, AXE.read_text())
         page.fill("[data-comment-body]", "Watch my bow arm here")
         page.click("[data-comment-form] button[type=submit]")
         expect(page.locator("[data-comment-form]")).to_be_hidden()
@@ -193,6 +216,7 @@ def test_a_teacher_records_a_video_note_that_plays_for_the_student(
         assert page.evaluate("document.querySelector('[data-note-player]').tagName") == "VIDEO"
         if viewport == "phone":
             _no_sideways_scroll(page, size[0])
+        _accessible(page, AXE.read_text())
         assert not [line for line in console if "Content Security Policy" in line], console
     finally:
         context.close()

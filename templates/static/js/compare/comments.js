@@ -68,7 +68,7 @@ export function placeMarkers() {
     marker.dataset.atMs = String(comment.at_ms);
     marker.dataset.side = comment.side;
     marker.dataset.t = t.toFixed(3);
-    marker.title = `${clock(t)} · ${comment.author.display_name}: ${comment.body}`;
+    marker.title = `${clock(t)} · ${comment.author.display_name}: ${comment.body || "a recorded note"}`;
     marker.setAttribute("aria-label", `Comment at ${clock(t)} by ${comment.author.display_name}`);
     marker.addEventListener("click", () => {
       pause();
