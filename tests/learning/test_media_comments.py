@@ -380,3 +380,16 @@ def test_expired_replies_take_the_notes_on_them(school_a, monkeypatch):
         result = retention.replies_expire()
         assert result.recordings == 2  # the reply's and the note's
         assert not MediaFile.objects.filter(pk=note.pk).exists()
+
+
+def test_the_compare_page_offers_the_recorder_to_teachers_only(school_a):
+    with tenant_context(school_a.tenant):
+        reply = _reply(school_a)
+    teacher_page = client_for(school_a.teacher, school_a.host).get(f"/replies/{reply.public_id}/")
+    assert teacher_page.status_code == 200
+    html = teacher_page.content.decode()
+    assert "data-note-recorder" in html and 'data-purpose="comment"' in html
+    assert 'data-max-seconds="120"' in html
+    student_page = client_for(school_a.student, school_a.host).get(f"/replies/{reply.public_id}/")
+    assert student_page.status_code == 200
+    assert "data-note-recorder" not in student_page.content.decode()
