@@ -104,7 +104,8 @@ def _notify(event: ActivityEvent) -> None:
             recipients = {reply.student_id}
         notifications.notify(
             recipient_ids=recipients - {comment.author_id}, kind=Notification.Kind.NEW_COMMENT,
-            title=f"{actor} commented on {reply.exercise.title}", body=comment.body[:200],
+            title=f"{actor} commented on {reply.exercise.title}",
+            body=comment.body[:200] or ("A recorded note." if comment.media_id else ""),
             # Opens the compare page at the comment's moment (compare/comments.js).
             url=f"{_compare_url(reply.public_id)}?comment={comment.public_id}",
             dedupe_key=key, event=event,

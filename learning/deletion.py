@@ -3,10 +3,12 @@
 replies, recordings and comments.
 
 What a deleted member leaves: their replies go with their recordings, alignments and the
-comments on them; their comments elsewhere are kept without an author or deleted, as the school
-chose (`Tenant.member_comments_on_deletion`), and answers others wrote to a deleted comment are
-kept (moved up to the top of the thread). Exercises and classes a teacher made are the school's
-teaching material: they stay, handed to an owner, with their demonstration recordings.
+comments on them (with those comments' recordings); their comments elsewhere are kept without
+an author or deleted, as the school chose (`Tenant.member_comments_on_deletion`), and answers
+others wrote to a deleted comment are kept (moved up to the top of the thread). Their own
+recorded comments lose the recording (a voice or a face is not anonymous); one that was only a
+recording is deleted. Exercises and classes a teacher made are the school's teaching material:
+they stay, handed to an owner, with their demonstration recordings.
 """
 
 from __future__ import annotations
@@ -79,11 +81,22 @@ def member_purge(*, member: Membership, comments: str) -> dict[str, int]:
     # Comments others wrote on these replies go with them (cascade); the member's own comments
     # elsewhere follow the policy.
     own = Comment.objects.filter(author_id=user_id).exclude(reply__student_id=user_id)
+    # Recordings on the comments that go with the replies (teachers' voice and video notes);
+    # the member's own recordings go below with the rest of what they own. A comment that was
+    # only their recording has nothing left to keep, whatever the policy.
+    comment_media_ids = list(
+        Comment.objects.filter(reply__student_id=user_id)
+        .exclude(media=None)
+        .values_list("media_id", flat=True)
+    )
     if comments == CommentsOnDeletion.DELETE:
         Comment.objects.filter(parent__in=own).exclude(author_id=user_id).update(parent=None)
         comment_count = own.delete()[0]
     else:
-        comment_count = own.update(author=None)
+        bare = own.filter(body="").exclude(media=None)
+        Comment.objects.filter(parent__in=bare).exclude(author_id=user_id).update(parent=None)
+        comment_count = bare.delete()[0]
+        comment_count += own.update(author=None)
     replies.delete()
     feedback_library.saved_comments_purge(user_id=user_id)
 
@@ -104,7 +117,7 @@ def member_purge(*, member: Membership, comments: str) -> dict[str, int]:
     ).delete()[0]
 
     media = list(
-        MediaFile.objects.filter(pk__in=reply_media_ids)
+        MediaFile.objects.filter(pk__in=reply_media_ids + comment_media_ids)
         | MediaFile.objects.filter(owner_id=user_id).exclude(pk__in=demo_ids)
     )
     prefixes = [p for p in (media_folder(m) for m in media) if p]

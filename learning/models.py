@@ -56,6 +56,7 @@ class MediaFile(TimeStamped):
     class Purpose(models.TextChoices):
         DEMONSTRATION = "demonstration", "Demonstration"
         REPLY = "reply", "Reply"
+        COMMENT = "comment", "Comment"  # a teacher's voice or video note (learning.media_comments)
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
@@ -229,6 +230,11 @@ class Comment(TimeStamped):
     # Marks drawn on the paused frame of `side` at `at_ms` (learning.drawings.shapes): vector
     # data with coordinates in the picture's 0..1 space, shown over the video, never baked in.
     drawing = models.JSONField(default=list, blank=True)
+    # A teacher's voice or video note at this moment (learning.media_comments); the body may
+    # then be empty. Deleting the comment deletes the recording.
+    media = models.OneToOneField(
+        MediaFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="comment"
+    )
 
     class Meta:
         ordering = ["at_ms", "created_at"]

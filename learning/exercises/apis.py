@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from learning import roles
 from learning.errors import NotFound
 from learning.exercises import selectors, services
+from learning.media_comments.apis import CommentMediaOut
 from learning.models import Classroom, Comment, Exercise, MediaFile, Reply
 from tenants.pagination import PaginatedListMixin
 from tenants.permissions import api_membership
@@ -102,6 +103,7 @@ class CommentOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
     edited_at = serializers.DateTimeField(allow_null=True)
     drawing = serializers.JSONField()  # shapes over the picture (learning.drawings.shapes)
+    media = CommentMediaOut(allow_null=True)  # a teacher's voice or video note
 
 
 class CommentThreadOut(CommentOut):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from billing import services as billing_services
 from learning import activity, roles
 from learning.errors import DomainError, PermissionDenied
-from learning.models import Classroom, Exercise, MediaFile
+from learning.models import Classroom, Comment, Exercise, MediaFile
 from tenants.models import Membership
 
 MAX_COMMENT_LENGTH = 4000
@@ -150,6 +150,11 @@ def exercise_delete(*, member: Membership, exercise: Exercise) -> None:
     roles.require_teacher(member)
     media_ids = [exercise.demo_id] if exercise.demo_id else []
     media_ids += list(exercise.replies.values_list("media_id", flat=True))
+    media_ids += list(
+        Comment.objects.filter(reply__exercise=exercise)
+        .exclude(media=None)
+        .values_list("media_id", flat=True)
+    )
     exercise.delete()
     media = list(MediaFile.objects.filter(pk__in=media_ids))
     MediaFile.objects.filter(pk__in=media_ids).delete()

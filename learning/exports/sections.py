@@ -240,6 +240,7 @@ def learning_sections(scope: Scope) -> list[Section]:
             reply_public_id=F("reply__public_id"),
             author_email=F("author__email"),
             parent_public_id=F("parent__public_id"),
+            media_public_id=F("media__public_id"),
         ),
         section(
             "saved_comments",

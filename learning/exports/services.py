@@ -306,6 +306,12 @@ class IndexEntry:
     replies: int
 
 
+def _with_note(comment: Comment, media: dict[int, MediaEntry]) -> Comment:
+    """The comment with its recorded note's files in the archive (`note`), if it has one."""
+    comment.note = media.get(comment.media_id) if comment.media_id else None
+    return comment
+
+
 def _write_pages(archive: ArchiveWriter, *, scope: Scope, media: dict[int, MediaEntry]):
     """One page per exercise (its demonstration next to its replies, with their comments);
     returns what index.html lists. Each exercise is read and written before the next."""
@@ -336,7 +342,11 @@ def _write_pages(archive: ArchiveWriter, *, scope: Scope, media: dict[int, Media
             # A personal export holds only the member's own recordings.
             demo=None if scope.personal else media.get(exercise.demo_id),
             replies=[
-                ReplyPage(reply=r, media=media.get(r.media_id), comments=list(r.comments.all()))
+                ReplyPage(
+                    reply=r,
+                    media=media.get(r.media_id),
+                    comments=[_with_note(c, media) for c in r.comments.all()],
+                )
                 for r in rows
             ],
         )

@@ -7,14 +7,15 @@ from django.db.models import Q, QuerySet
 from learning import roles
 from learning.errors import NotFound
 from learning.exercises import selectors as exercise_selectors
-from learning.models import MediaFile, Reply
+from learning.models import Comment, MediaFile, Reply
 from learning.querysets import unique_or_none
 from tenants.models import Membership
 
 
 def media_visible_to(*, member: Membership | None) -> QuerySet[MediaFile]:
     """Media a member may play: teachers all; students their own uploads, their replies,
-    and the demonstrations of exercises assigned to them."""
+    the recordings of comments on their replies, and the demonstrations of exercises assigned
+    to them."""
     if roles.is_teacher(member):
         return MediaFile.objects.all()
     if member is None:
@@ -22,7 +23,10 @@ def media_visible_to(*, member: Membership | None) -> QuerySet[MediaFile]:
     user = member.user
     demos = exercise_selectors.exercises_for_student(student=user).values("demo_id")
     replies = Reply.objects.filter(student=user).values("media_id")
-    return MediaFile.objects.filter(Q(owner=user) | Q(pk__in=demos) | Q(pk__in=replies))
+    notes = Comment.objects.filter(reply__student=user).exclude(media=None).values("media_id")
+    return MediaFile.objects.filter(
+        Q(owner=user) | Q(pk__in=demos) | Q(pk__in=replies) | Q(pk__in=notes)
+    )
 
 
 def media_get(*, member: Membership | None, public_id) -> MediaFile:

@@ -40,6 +40,19 @@ OUTPUT_CONTENT_TYPES = {
 }
 
 
+# A teacher's recorded comment (learning.media_comments) is a short note, not a performance:
+# two minutes at most (the page's recorder stops there too). Other purposes have the site's
+# PRACTIKA_MAX_MEDIA_SECONDS and the plan's limit.
+COMMENT_MEDIA_MAX_SECONDS = 120
+
+
+def max_seconds_for(media: MediaFile) -> float:
+    """The longest recording of this purpose that processing accepts."""
+    if media.purpose == MediaFile.Purpose.COMMENT:
+        return min(COMMENT_MEDIA_MAX_SECONDS, settings.PRACTIKA_MAX_MEDIA_SECONDS)
+    return settings.PRACTIKA_MAX_MEDIA_SECONDS
+
+
 # The renditions processing makes now (learning.media.pipeline.transcoding): the only ones a
 # page plays. Media processed by earlier versions may list others; they are never handed out.
 PLAYED_RENDITIONS = ("720p", "audio")
@@ -157,7 +170,7 @@ def media_process(*, media_id: int, token: str | None = None) -> MediaFile | Non
         try:
             info = pipeline.probe(
                 source,
-                max_duration_s=settings.PRACTIKA_MAX_MEDIA_SECONDS,
+                max_duration_s=max_seconds_for(media),
                 max_bytes=settings.PRACTIKA_MAX_UPLOAD_BYTES,
             )
             # The plan's length limit, now that the real duration is known. Size 0: this

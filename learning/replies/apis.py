@@ -149,6 +149,8 @@ class CommentIn(serializers.Serializer):
     saved_comments = serializers.ListField(
         child=serializers.UUIDField(), required=False, default=list, max_length=10
     )
+    # A recording uploaded with purpose "comment" (teachers; learning.media_comments).
+    media = serializers.UUIDField(required=False, allow_null=True)
 
 
 class CommentListApi(APIView):
@@ -168,6 +170,11 @@ class CommentListApi(APIView):
             parent = get_object_or_404(
                 Comment, public_id=data.validated_data["parent"], reply=reply
             )
+        media = None
+        if data.validated_data.get("media"):
+            media = MediaFile.objects.filter(public_id=data.validated_data["media"]).first()
+            if media is None:
+                raise NotFound("That recording does not exist.", code="media_not_found")
         comment = services.comment_create(
             member=member,
             reply=reply,
@@ -177,6 +184,7 @@ class CommentListApi(APIView):
             parent=parent,
             drawing=data.validated_data["drawing"],
             saved_comments=data.validated_data["saved_comments"],
+            media=media,
         )
         return Response(CommentOut(comment).data, status=status.HTTP_201_CREATED)
 
@@ -187,7 +195,11 @@ class CommentUpdateIn(serializers.Serializer):
 
 def _comment_for(request, public_id) -> Comment:
     member = api_membership(request)
-    comment = Comment.objects.select_related("author", "reply").filter(public_id=public_id).first()
+    comment = (
+        Comment.objects.select_related("author", "reply", "media")
+        .filter(public_id=public_id)
+        .first()
+    )
     if comment is None:
         raise NotFound("This comment does not exist.", code="not_found")
     # Visible only if its reply is visible to this member.

@@ -63,8 +63,13 @@ def replies_expire(*, now: datetime | None = None) -> RetentionResult:
     if not rows:
         return RetentionResult()
     reply_pks = [pk for pk, _, _ in rows]
-    media = list(MediaFile.objects.filter(pk__in=[media_id for _, _, media_id in rows]))
-    comments = Comment.objects.filter(reply_id__in=reply_pks).count()
+    on_replies = Comment.objects.filter(reply_id__in=reply_pks)
+    # The replies' recordings and those of the comments on them (teachers' recorded notes).
+    comment_media = list(on_replies.exclude(media=None).values_list("media_id", flat=True))
+    media = list(
+        MediaFile.objects.filter(pk__in=[media_id for _, _, media_id in rows] + comment_media)
+    )
+    comments = on_replies.count()
     ActivityEvent.objects.filter(data__reply__in=[str(pid) for _, pid, _ in rows]).delete()
     Reply.objects.filter(pk__in=reply_pks).delete()
     MediaFile.objects.filter(pk__in=[m.pk for m in media]).delete()

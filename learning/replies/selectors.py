@@ -80,7 +80,9 @@ def attempts_of(*, reply: Reply) -> QuerySet[Reply]:
 def comments_for_reply(*, reply: Reply) -> QuerySet[Comment]:
     return (
         Comment.objects.filter(reply=reply, parent__isnull=True)
-        .select_related("author")
-        .prefetch_related(Prefetch("children", queryset=Comment.objects.select_related("author")))
+        .select_related("author", "media")
+        .prefetch_related(
+            Prefetch("children", queryset=Comment.objects.select_related("author", "media"))
+        )
         .order_by("at_ms", "created_at")
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from billing import services as billing_services
@@ -22,6 +22,7 @@ from learning.errors import DomainError, PermissionDenied
 from learning.exercises import selectors as exercise_selectors
 from learning.feedback_library import services as feedback_library
 from learning.lti import services as lti_services
+from learning.media_comments import services as media_comment_services
 from learning.models import Alignment, Comment, Exercise, MediaFile, Reply
 from tenants.models import Membership
 
@@ -165,8 +166,10 @@ def reply_delete(*, member: Membership, reply: Reply) -> None:
             code="reply_not_draft",
         )
     media = reply.media
+    comment_media = media_comment_services.comment_media_ids(reply.comments.all())
     reply.delete()
     _remove_media(media)
+    media_comment_services.comment_media_remove(media_ids=comment_media)
 
 
 @transaction.atomic
@@ -236,13 +239,18 @@ def comment_create(
     parent: Comment | None = None,
     drawing: list | None = None,
     saved_comments: Iterable = (),
+    media: MediaFile | None = None,
 ) -> Comment:
     """Add time-coded feedback (or a student's question) at a moment of one side, with the
-    marks a teacher drew on that frame; counts a use of each saved comment it was made from."""
+    marks a teacher drew on that frame; counts a use of each saved comment it was made from.
+    A teacher's may carry a voice or video recording (learning.media_comments), with or
+    without text."""
     if not _can_discuss(member, reply):
         raise PermissionDenied("You cannot comment on this reply.", code="forbidden")
+    if media is not None:
+        media = media_comment_services.comment_media_check(member=member, media=media)
     body = body.strip()
-    if not body:
+    if not body and media is None:
         raise DomainError("Write a comment first.", code="body_required")
     if len(body) > MAX_COMMENT_LENGTH:
         raise DomainError(
@@ -263,6 +271,7 @@ def comment_create(
         side=side,
         parent=parent,
         drawing=marks,
+        media=media,
     )
     feedback_library.saved_comments_used(member=member, public_ids=saved_comments)
     activity.emit(
@@ -297,7 +306,7 @@ def comment_update(*, member: Membership, comment: Comment, body: str) -> Commen
     if comment.author_id != member.user_id:
         raise PermissionDenied("You can only edit your own comments.", code="forbidden")
     body = body.strip()
-    if not body:
+    if not body and comment.media_id is None:
         raise DomainError("Write a comment first.", code="body_required")
     comment.body = body[:MAX_COMMENT_LENGTH]
     comment.edited_at = timezone.now()
@@ -307,7 +316,10 @@ def comment_update(*, member: Membership, comment: Comment, body: str) -> Commen
 
 @transaction.atomic
 def comment_delete(*, member: Membership, comment: Comment) -> None:
-    """Delete one's own comment (and its answers)."""
+    """Delete one's own comment (and its answers), with their recordings."""
     if comment.author_id != member.user_id:
         raise PermissionDenied("You can only delete your own comments.", code="forbidden")
+    thread = Comment.objects.filter(Q(pk=comment.pk) | Q(parent=comment))
+    media_ids = media_comment_services.comment_media_ids(thread)
     comment.delete()
+    media_comment_services.comment_media_remove(media_ids=media_ids)

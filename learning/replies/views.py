@@ -20,6 +20,7 @@ from learning.alignment import selectors as alignment_selectors
 from learning.drawings import shapes
 from learning.errors import DomainError
 from learning.forms import ReviewForm
+from learning.media_comments import selectors as media_comment_selectors
 from learning.models import MediaFile, Reply
 from learning.pages import (
     found,
@@ -220,6 +221,7 @@ def compare(request: HttpRequest, public_id) -> HttpResponse:
             "band_kinds": BAND_KINDS,
             "review_form": ReviewForm(),
             "drawing_colors": shapes.COLOR_NAMES.items(),
+            "note_recorder": media_comment_selectors.recorder_for(member=member),
         },
     )
 

@@ -164,7 +164,7 @@ def upload_start(
     """Check the limits, create the media file and start a multipart upload to storage."""
     if purpose not in MediaFile.Purpose.values:
         raise UploadRejected("Upload a demonstration or a reply.", code="purpose_invalid")
-    if purpose == MediaFile.Purpose.DEMONSTRATION:
+    if purpose in (MediaFile.Purpose.DEMONSTRATION, MediaFile.Purpose.COMMENT):
         roles.require_teacher(member)
     elif member is None:
         raise PermissionDenied("Only members can upload.", code="members_only")

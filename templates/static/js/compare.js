@@ -40,6 +40,8 @@
  *                         (the follower's rule is lib/follow.js)
  *   compare/drawing.js    marks drawn on a paused frame, shown over the video near their
  *                         comment's moment (lib/shapes.js: the geometry)
+ *   compare/media_comment.js  teachers' voice and video notes: recording them into the
+ *                         comment form, playing them in the threads
  *   compare/comments.js   time-coded comments
  *   compare/library.js    the feedback library: saved comments inserted into the comment box
  *   compare/bands.js      the timing and pitch bands' names (from the page's legend)

@@ -12,6 +12,7 @@ import { clock } from "../lib/clock.js";
 import { element } from "../lib/dom.js";
 import { draftFor, endDraft, refreshDrawings } from "./drawing.js";
 import { on } from "./events.js";
+import { commentMedia, initMediaComments, noteForComment, resetNote } from "./media_comment.js";
 import { duration, sides } from "./sides.js";
 import { $, config, demoAtMs, hasMap, replyAtMs, root, state } from "./state.js";
 import { now, pause, seek } from "./transport.js";
@@ -68,7 +69,7 @@ export function placeMarkers() {
     marker.dataset.atMs = String(comment.at_ms);
     marker.dataset.side = comment.side;
     marker.dataset.t = t.toFixed(3);
-    marker.title = `${clock(t)} · ${comment.author.display_name}: ${comment.body}`;
+    marker.title = `${clock(t)} · ${comment.author.display_name}: ${comment.body || "a recorded note"}`;
     marker.setAttribute("aria-label", `Comment at ${clock(t)} by ${comment.author.display_name}`);
     marker.addEventListener("click", () => {
       pause();
@@ -156,7 +157,7 @@ function renderComment(comment, { child = false, thread = null } = {}) {
     });
     acts.append(edit, remove);
   }
-  box.append(at, who, body, acts);
+  box.append(at, who, body, ...commentMedia(comment), acts);
   return box;
 }
 
@@ -263,29 +264,34 @@ export function openCommentForm() {
 
 export function initComments() {
   on("layout", placeMarkers);
+  on("comments", () => loadComments()); // a recorded note became ready (media_comment.js)
+  initMediaComments();
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const side = formSide.value;
     const position = side === "reply" ? Math.max(0, sides.right.pos(pendingT)) : pendingT;
     try {
+      const note = noteForComment(); // {media: id} with a recorded note (media_comment.js)
       await api(config.api.comments, {
         method: "POST",
         body: JSON.stringify({
           body: formBody.value, at_ms: Math.round(position * 1000), side,
           drawing: draftFor(side), // compare/drawing.js
           saved_comments: (form.dataset.savedComments || "").split(",").filter(Boolean), // compare/library.js
+          ...note,
         }),
       });
       formBody.value = "";
       delete form.dataset.savedComments;
       endDraft();
+      resetNote();
       form.hidden = true;
       await loadComments();
     } catch (error) {
       formError.textContent = error.message;
     }
   });
-  $("[data-comment-cancel]").addEventListener("click", () => { form.hidden = true; });
+  $("[data-comment-cancel]").addEventListener("click", () => { form.hidden = true; resetNote(); });
   $("[data-comment-here]").addEventListener("click", openCommentForm);
 
   // A comment posted elsewhere (live.js relays it from the websocket): show the new thread.
