@@ -101,15 +101,21 @@ def item_lock(item: CourseItem, *, progress: Progress, now: datetime) -> Lock | 
 
 
 def exercise_lock(*, member: Membership, exercise: Exercise) -> Lock | None:
-    """Why `member` may not open `exercise` now, or None: one query for an exercise in no
-    course, two for one behind a prerequisite."""
+    """Why `member` may not open `exercise` now, or None: no query for an exercise read with its
+    course item (as `exercise_get` reads it) and in no course, one more behind a prerequisite."""
     if roles.is_teacher(member):
         return None
-    item = unique_or_none(
-        CourseItem.objects.select_related("prerequisite__exercise").filter(exercise=exercise)
-    )
-    if item is None:
-        return None
+    if Exercise.course_item.is_cached(exercise):  # read with it (exercise_get): no query
+        try:
+            item = exercise.course_item
+        except CourseItem.DoesNotExist:
+            return None
+    else:
+        item = unique_or_none(
+            CourseItem.objects.select_related("prerequisite__exercise").filter(exercise=exercise)
+        )
+        if item is None:
+            return None
     now = timezone.now()
     needed = [item.prerequisite.exercise_id] if item.prerequisite is not None else []
     progress = (

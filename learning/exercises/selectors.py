@@ -79,9 +79,12 @@ def _is_assigned(exercise: Exercise, student) -> bool:
 
 
 def exercise_get(*, member: Membership, public_id) -> Exercise:
-    # The same visibility as the lists, without their per-row counts.
+    # The same visibility as the lists, without their per-row counts; with its course item, so
+    # that the course gate (learning.courses.gates) needs no query of its own.
     exercise = unique_or_none(
-        Exercise.objects.select_related("demo", "created_by").filter(public_id=public_id)
+        Exercise.objects.select_related(
+            "demo", "created_by", "course_item__prerequisite__exercise"
+        ).filter(public_id=public_id)
     )
     if exercise is not None and not roles.is_teacher(member):
         exercise = exercise if _is_assigned(exercise, member.user) else None

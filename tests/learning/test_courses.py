@@ -111,9 +111,13 @@ def test_a_past_release_date_opens_the_exercise(school_a):
         student,
         "post",
         "/api/v1/uploads/",
-        {"purpose": "reply", "filename": "t.mp4", "size": 1000,
-         "exercise": str(item.exercise.public_id)},
-    )  # fmt: skip
+        {
+            "purpose": "reply",
+            "filename": "t.mp4",
+            "size": 1000,
+            "exercise": str(item.exercise.public_id),
+        },
+    )
     assert upload.status_code == 201, upload.content
 
 
@@ -251,9 +255,13 @@ def test_a_teacher_builds_a_course_through_the_api(school_a):
         teacher,
         "post",
         items_url,
-        {"unit": unit_id, "exercise": str(second.public_id), "prerequisite": one.json()["public_id"],
-         "release_at": "2030-03-03T09:00:00Z"},
-    )  # fmt: skip
+        {
+            "unit": unit_id,
+            "exercise": str(second.public_id),
+            "prerequisite": one.json()["public_id"],
+            "release_at": "2030-03-03T09:00:00Z",
+        },
+    )
     assert two.status_code == 201, two.content
     assert two.json()["prerequisite"] == one.json()["public_id"]
     # An exercise sits in one course only
@@ -304,11 +312,14 @@ def test_duplicating_a_course_copies_its_structure_and_not_the_replies(school_a)
         assert copy.title == "Violin year 1 (autumn)"
         assert [u.title for u in copy.units.order_by("position")] == ["Unit 1", "Unit 2"]
         new_items = list(
-            CourseItem.objects.filter(unit__course=copy).select_related("exercise", "prerequisite")
+            CourseItem.objects.filter(unit__course=copy)
+            .select_related("exercise", "prerequisite")
             .order_by("position")
-        )  # fmt: skip
+        )
         assert [i.exercise.title for i in new_items] == ["Step 1", "Step 2"]
-        assert {i.exercise_id for i in new_items}.isdisjoint({first.exercise_id, second.exercise_id})
+        assert {i.exercise_id for i in new_items}.isdisjoint(
+            {first.exercise_id, second.exercise_id}
+        )
         assert all(i.release_at == opens + timedelta(days=182) for i in new_items)
         assert new_items[1].prerequisite == new_items[0]
         assert new_items[1].requires == CourseItem.Requires.REVIEW
@@ -341,7 +352,9 @@ def test_templates_are_shared_with_teachers_hidden_from_students_and_used_by_cop
     # Given a course made a template, and an exercise template
     course, (item, _) = _course(school_a)
     teacher = client_for(school_a.teacher, school_a.host)
-    made = _api(teacher, "put", f"/api/v1/courses/{course.public_id}/template/", {"is_template": True})
+    made = _api(
+        teacher, "put", f"/api/v1/courses/{course.public_id}/template/", {"is_template": True}
+    )
     assert made.status_code == 200, made.content
     with tenant_context(school_a.tenant):
         lone = ExerciseFactory(created_by=school_a.teacher, title="Long tones")
@@ -417,8 +430,9 @@ def test_a_copy_to_another_school_makes_new_media_under_its_prefix(
         unit = CourseUnit.objects.create(course=course, title="Suites")
         CourseItem.objects.create(unit=unit, exercise=exercise)
         source = MediaFile.objects.get(pk=exercise.demo_id)
-        source_keys = sorted(o.key for o in storage.list_objects(prefix=storage.media_prefix(
-            source.public_id)))  # fmt: skip
+        source_keys = sorted(
+            o.key for o in storage.list_objects(prefix=storage.media_prefix(source.public_id))
+        )
 
     # When they ask for a copy in school B, and the task runs
     teacher = client_for(school_a.teacher, school_a.host)
@@ -442,7 +456,9 @@ def test_a_copy_to_another_school_makes_new_media_under_its_prefix(
 
     # Then school B has a new exercise with a new recording, its objects under B's prefix
     with tenant_context(school_b.tenant):
-        copied = Exercise.objects.select_related("demo").get(title="Bach", created_by=school_a.teacher)
+        copied = Exercise.objects.select_related("demo").get(
+            title="Bach", created_by=school_a.teacher
+        )
         media = copied.demo
         assert media.public_id != source.public_id
         prefix = f"tenants/{school_b.tenant.public_id}/media/{media.public_id}/"
@@ -464,8 +480,9 @@ def test_a_copy_to_another_school_makes_new_media_under_its_prefix(
     with tenant_context(school_a.tenant):
         source.refresh_from_db()
         assert source.source_key.startswith(f"tenants/{school_a.tenant.public_id}/")
-        keys_after = sorted(o.key for o in storage.list_objects(prefix=storage.media_prefix(
-            source.public_id)))  # fmt: skip
+        keys_after = sorted(
+            o.key for o in storage.list_objects(prefix=storage.media_prefix(source.public_id))
+        )
         assert keys_after == source_keys
     assert _read(source.source_key, school_a.tenant) == b"source bytes"
     # And running the task again copies nothing twice (idempotent)
@@ -521,9 +538,13 @@ def test_the_teacher_pages_build_assign_duplicate_and_template_a_course(school_a
         unit = CourseUnit.objects.get(course__title="Strings 1")
     added = teacher.post(
         url,
-        {"action": "add_item", "unit": str(unit.public_id), "exercise": str(exercise.public_id),
-         "release_at": "2031-03-03T00:00"},
-    )  # fmt: skip
+        {
+            "action": "add_item",
+            "unit": str(unit.public_id),
+            "exercise": str(exercise.public_id),
+            "release_at": "2031-03-03T00:00",
+        },
+    )
     assert added.status_code == 302
     html = teacher.get(url).content.decode()
     assert "Open strings" in html and "opens 3 Mar 2031" in html
@@ -559,9 +580,11 @@ def _fill_items(school, course: Course, n: int) -> None:
         for _ in range(n):
             exercise = ExerciseFactory(created_by=school.teacher, assign_to_all=False)
             previous = CourseItem.objects.create(
-                unit=unit, exercise=exercise, prerequisite=previous,
+                unit=unit,
+                exercise=exercise,
+                prerequisite=previous,
                 release_at=timezone.now() + timedelta(days=len(exercise.title) % 3 - 1),
-            )  # fmt: skip
+            )
             ReplyFactory(exercise=exercise, student=school.student, attempt=1)
 
 
