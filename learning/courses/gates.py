@@ -126,6 +126,21 @@ def exercise_lock(*, member: Membership, exercise: Exercise) -> Lock | None:
     return item_lock(item, progress=progress, now=now)
 
 
+def locks_for(*, student, exercise_ids: Iterable[int]) -> dict[int, Lock]:
+    """The locks of these exercises for `student`, by exercise id (open ones are left out), in
+    two queries whatever their number."""
+    items = list(
+        CourseItem.objects.filter(exercise_id__in=list(exercise_ids)).select_related(
+            "prerequisite__exercise"
+        )
+    )
+    needed = {i.prerequisite.exercise_id for i in items if i.prerequisite is not None}
+    progress = progress_of(student=student, exercise_ids=needed)
+    now = timezone.now()
+    locks = {i.exercise_id: item_lock(i, progress=progress, now=now) for i in items}
+    return {exercise_id: lock for exercise_id, lock in locks.items() if lock is not None}
+
+
 def require_open(*, member: Membership, exercise: Exercise) -> None:
     """Raise ExerciseLocked (403, `exercise_locked`) when `exercise` is locked for `member`."""
     lock = exercise_lock(member=member, exercise=exercise)

@@ -318,6 +318,8 @@ def my_exercises(request: HttpRequest) -> HttpResponse:
         student=request.user, exercise__in=[e.pk for e in exercises]
     ).order_by("exercise_id", "attempt"):
         latest[reply.exercise_id] = reply
+    # Steps of a course that are not open yet say why (two queries, learning.courses).
+    locks = gates.locks_for(student=request.user, exercise_ids=[e.pk for e in exercises])
     rows, now = [], timezone.now()
     for exercise in exercises:
         reply = latest.get(exercise.pk)
@@ -330,6 +332,7 @@ def my_exercises(request: HttpRequest) -> HttpResponse:
                 "status": code,
                 "label": label,
                 "overdue": overdue,
+                "lock": locks.get(exercise.pk),
             }
         )
     return render(request, "learning/student/my_exercises.html", {"rows": rows})

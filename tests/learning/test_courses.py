@@ -136,6 +136,9 @@ def test_a_prerequisite_opens_the_next_exercise_once_a_reply_is_sent(school_a):
     assert response.json()["message"] == "This exercise opens after you send a reply to “Step 1”."
     page = student.get(f"/exercises/{second.exercise.public_id}/").content.decode()
     assert "opens after you send a reply to “Step 1”" in page
+    # And the student's list of exercises marks it
+    listing = student.get("/exercises/").content.decode()
+    assert "Locked · after “Step 1”" in listing
 
     # And a draft (a failed recording) does not count
     with tenant_context(school_a.tenant):
