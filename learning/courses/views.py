@@ -70,8 +70,10 @@ def course_list(request: HttpRequest) -> HttpResponse:
             if course is not None:
                 return redirect("learning:teacher_course", public_id=course.public_id)
         return redirect("learning:teacher_courses")
-    copyable = Exercise.objects.filter(is_template=False, course_item__isnull=True).order_by(
-        "title"
+    free = list(
+        Exercise.objects.filter(is_template=False, course_item__isnull=True)
+        .order_by("title")
+        .values("public_id", "title", "created_by_id")
     )
     return render(
         request,
@@ -80,7 +82,9 @@ def course_list(request: HttpRequest) -> HttpResponse:
             "courses": _course_rows(selectors.courses_for_teacher()),
             "templates": _course_rows(selectors.courses_for_teacher(templates=True)),
             "exercise_templates": list(selectors.exercise_templates()),
-            "exercises": list(copyable.values("public_id", "title")),
+            "exercises": free,
+            # Only one's own exercises go to another school (services.copy_to_tenant_request).
+            "own_exercises": [e for e in free if e["created_by_id"] == request.user.pk],
             "targets": services.copy_targets(member=member),
             "copies": _copies(request),
         },

@@ -634,3 +634,33 @@ def test_the_course_path_runs_a_constant_number_of_queries(school_a):
     _fill_items(school_a, course, 5)
     api_many, _ = _queries(student, f"/api/v1/courses/{course.public_id}/")
     assert api_many == api_few
+
+
+def test_the_pages_offer_a_copy_to_the_schools_where_the_teacher_teaches(
+    school_a, school_b, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.copy_to_tenant, "delay", queued.append)
+    with tenant_context(school_a.tenant):
+        mine = ExerciseFactory(created_by=school_a.teacher, title="Mine to copy")
+        ExerciseFactory(created_by=school_a.owner, title="Owner's own")
+    teacher = client_for(school_a.teacher, school_a.host)
+    # No other school: no copy form
+    assert "data-exercise-copy" not in teacher.get("/teach/courses/").content.decode()
+
+    _teach_in(school_a.teacher, school_b.tenant)
+    html = teacher.get("/teach/courses/").content.decode()
+    form = html[html.index("data-exercise-copy") :]
+    assert school_b.tenant.name in form and "Mine to copy" in form
+    assert "Owner&#x27;s own" not in form and "Owner's own" not in form
+    with django_capture_on_commit_callbacks(execute=True):
+        response = teacher.post(
+            "/teach/courses/",
+            {"action": "exercise_copy", "exercise": str(mine.public_id),
+             "target": str(school_b.tenant.public_id)},
+            follow=True,
+        )  # fmt: skip
+    assert "is being copied" in response.content.decode()
+    assert "data-copies" in response.content.decode()
+    with tenant_context(school_a.tenant):
+        assert queued == [CourseCopy.objects.get(exercise=mine).pk]
