@@ -2,7 +2,7 @@
 duplication, the template library and copies to another school.
 
     GET  POST  courses/                    list (teachers: ?templates=true for the library)
-    GET        courses/<id>/               units and items; a student's with done/open/locked
+    GET DELETE courses/<id>/               units and items; a student's with done/open/locked
     POST       courses/<id>/units/         {title}
     POST       courses/<id>/items/         {unit, exercise, release_at, prerequisite, requires}
     PUT        courses/<id>/items/<item>/  {release_at, prerequisite, requires}
@@ -170,6 +170,12 @@ class CourseDetailApi(APIView):
     def get(self, request, public_id):
         member = api_membership(request)
         return Response(_course_detail(member, _course(request, public_id)))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, public_id):
+        course = _teacher_course(request, public_id)
+        services.course_delete(member=api_membership(request), course=course)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class UnitIn(serializers.Serializer):

@@ -52,6 +52,14 @@ def course_save(
 
 
 @transaction.atomic
+def course_delete(*, member: Membership, course: Course) -> None:
+    """Delete a course with its units and items; its exercises and their replies stay."""
+    roles.require_teacher(member)
+    course.delete()
+    page_parts.bump()  # its students no longer get its exercises through it
+
+
+@transaction.atomic
 def course_assign(
     *,
     member: Membership,

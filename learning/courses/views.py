@@ -144,6 +144,8 @@ def teacher_course(request: HttpRequest, public_id) -> HttpResponse:
         except DomainError as error:
             messages.error(request, error.message)
         else:
+            if request.POST.get("action") == "delete":
+                return redirect("learning:teacher_courses")
             if result is not None and result.pk != course.pk:
                 return redirect("learning:teacher_course", public_id=result.public_id)
         return redirect("learning:teacher_course", public_id=course.public_id)
@@ -224,6 +226,10 @@ def _course_action(request, course):
         copy = services.course_template_use(member=member, course=course)
         messages.success(request, f"“{copy.title}” is a new course from the template.")
         return copy
+    if action == "delete":
+        services.course_delete(member=member, course=course)
+        messages.success(request, f"“{course.title}” was deleted; its exercises stay.")
+        return None
     if action == "copy":
         services.copy_to_tenant_request(
             member=member, target_tenant_id=_uuid(post.get("target")), course=course

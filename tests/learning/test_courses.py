@@ -560,6 +560,9 @@ def test_the_teacher_pages_build_assign_duplicate_and_template_a_course(school_a
     bad = teacher.post(url, {"action": "duplicate", "shift_days": "many"}, follow=True)
     assert "whole number of days" in bad.content.decode()
     assert 'href="/teach/courses/"' in teacher.get("/").content.decode()
+    deleted = teacher.post(url, {"action": "delete"})
+    assert deleted.status_code == 302 and deleted["Location"] == "/teach/courses/"
+    assert teacher.get(url).status_code == 404
 
 
 # --- Query counts ----------------------------------------------------------------------------
@@ -664,3 +667,17 @@ def test_the_pages_offer_a_copy_to_the_schools_where_the_teacher_teaches(
     assert "data-copies" in response.content.decode()
     with tenant_context(school_a.tenant):
         assert queued == [CourseCopy.objects.get(exercise=mine).pk]
+
+
+def test_deleting_a_course_keeps_its_exercises_and_replies(school_a):
+    course, (item, _) = _course(school_a)
+    with tenant_context(school_a.tenant):
+        ReplyFactory(exercise=item.exercise, student=school_a.student, attempt=1)
+    student = client_for(school_a.student, school_a.host)
+    assert _api(student, "delete", f"/api/v1/courses/{course.public_id}/").status_code == 403
+    teacher = client_for(school_a.teacher, school_a.host)
+    assert _api(teacher, "delete", f"/api/v1/courses/{course.public_id}/").status_code == 204
+    with tenant_context(school_a.tenant):
+        assert not Course.objects.filter(pk=course.pk).exists()
+        assert Exercise.objects.filter(pk=item.exercise_id).exists()
+        assert Reply.objects.filter(exercise_id=item.exercise_id).count() == 1
