@@ -96,6 +96,15 @@ def test_a_future_release_date_locks_the_exercise_on_page_api_reply_and_upload(s
                 exercise=Exercise.objects.get(public_id=exercise_id),
                 media=media,
             )
+    replied = _api(
+        student,
+        "post",
+        "/api/v1/replies/",
+        {"exercise": str(exercise_id), "media": str(media.public_id)},
+    )
+    assert replied.status_code == 403
+    assert replied.json()["code"] == "exercise_locked"
+    with tenant_context(school_a.tenant):
         assert not Reply.objects.filter(exercise__public_id=exercise_id).exists()
     # And the teacher is never gated
     teacher = client_for(school_a.teacher, school_a.host)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
-from learning.models import Course, CourseItem, CourseUnit, Exercise
+from learning.models import Course, CourseItem, CourseUnit, Exercise, MediaFile, Reply
 from tests.conftest import PASSWORD
 from tests.support import e2e_server
 from tests.support.browser import committed
@@ -45,14 +45,17 @@ def course(schools):
     school = schools.a
 
     def remove():
+        # Everything made below, its recordings too (other modules count a school's media).
         with tenant_context(school.tenant):
-            ids = list(
-                Exercise.objects.filter(course_item__unit__course__title=TITLE).values_list(
-                    "pk", flat=True
-                )
+            exercises = Exercise.objects.filter(course_item__unit__course__title=TITLE)
+            ids = list(exercises.values_list("pk", flat=True))
+            media = list(exercises.values_list("demo_id", flat=True))
+            media += list(
+                Reply.objects.filter(exercise_id__in=ids).values_list("media_id", flat=True)
             )
             Course.objects.filter(title=TITLE).delete()
             Exercise.objects.filter(pk__in=ids).delete()
+            MediaFile.objects.filter(pk__in=media).delete()
 
     def make():
         with tenant_context(school.tenant):
