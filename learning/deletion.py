@@ -22,7 +22,7 @@ from django_tenants.utils import tenant_context
 from learning import page_parts, storage
 from learning.feedback_library import services as feedback_library
 from learning.media import cleanup
-from learning.models import ActivityEvent, Classroom, Comment, Exercise, MediaFile, Reply
+from learning.models import ActivityEvent, Classroom, Comment, Course, Exercise, MediaFile, Reply
 from tenants.models import CommentsOnDeletion, Membership, Role
 
 logger = logging.getLogger(__name__)
@@ -105,11 +105,13 @@ def member_purge(*, member: Membership, comments: str) -> dict[str, int]:
     handed_over = 0
     if heir is not None:
         handed_over = Exercise.objects.filter(created_by_id=user_id).update(created_by=heir)
+        Course.objects.filter(created_by_id=user_id).update(created_by=heir)
         MediaFile.objects.filter(owner_id=user_id, pk__in=demo_ids).update(owner=heir)
     Reply.objects.filter(reviewed_by_id=user_id).update(reviewed_by=None)
     Classroom.objects.filter(created_by_id=user_id).update(created_by=None)
     Classroom.students.through.objects.filter(user_id=user_id).delete()
     Exercise.assigned_students.through.objects.filter(user_id=user_id).delete()
+    Course.assigned_students.through.objects.filter(user_id=user_id).delete()
     # The outbox: what they did and what was done to their replies (rollups are rebuilt from
     # what remains).
     events = ActivityEvent.objects.filter(

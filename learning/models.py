@@ -126,6 +126,9 @@ class Exercise(TimeStamped):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # In the school's template library (learning.courses): listed for its teachers, copied by
+    # "use template", never shown to students.
+    is_template = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -591,3 +594,122 @@ class SavedComment(TimeStamped):
 
     def __str__(self) -> str:
         return self.body[:40]
+
+
+# --- Courses (learning.courses): units of exercises in order, released by date or prerequisite
+
+
+class Course(TimeStamped):
+    """Units of exercises in order, assigned like an exercise (to everyone, classes or students).
+    A new or duplicated course is assigned to nobody; a template is never assigned."""
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    is_template = models.BooleanField(default=False)
+    assign_to_all = models.BooleanField(default=False)
+    assigned_classes = models.ManyToManyField(Classroom, related_name="courses", blank=True)
+    assigned_students = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="+", blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(is_template=False) | models.Q(assign_to_all=False),
+                name="course_template_unassigned",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CourseUnit(TimeStamped):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="units")
+    title = models.CharField(max_length=200)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["course", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CourseItem(TimeStamped):
+    """One exercise of a unit: when it opens, and what the student must have done first.
+
+    An exercise sits in at most one course item, so that whether it is open for a student has
+    one answer (learning.courses.gates); duplicating a course copies its exercises."""
+
+    class Requires(models.TextChoices):
+        REPLY = "reply", "a reply sent"
+        REVIEW = "review", "a reply reviewed"
+
+    unit = models.ForeignKey(CourseUnit, on_delete=models.CASCADE, related_name="items")
+    exercise = models.OneToOneField(Exercise, on_delete=models.CASCADE, related_name="course_item")
+    position = models.PositiveIntegerField(default=0)
+    release_at = models.DateTimeField(null=True, blank=True)
+    prerequisite = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requires = models.CharField(max_length=8, choices=Requires.choices, default=Requires.REPLY)
+
+    class Meta:
+        ordering = ["unit", "position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(requires__in=["reply", "review"]),
+                name="course_item_requires_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(prerequisite=models.F("pk")),
+                name="course_item_not_own_prerequisite",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.exercise_id}"
+
+
+class CourseCopy(TimeStamped):
+    """A teacher's copy of an exercise or course of this school to another school where they
+    teach, with its recordings; made by the task `learning.copy_to_tenant`. Kept in the source
+    school's schema (the target's public id is enough to find the result)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    target_tenant_id = models.UUIDField()  # tenants.Tenant.public_id (public tables stay apart)
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, null=True, blank=True)
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, null=True, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    error_message = models.CharField(max_length=500, blank=True)
+    result_public_id = models.UUIDField(null=True, blank=True)  # the copy, in the target
+    media_copied = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=["queued", "done", "failed"]),
+                name="course_copy_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(course__isnull=True) ^ models.Q(exercise__isnull=True),
+                name="course_copy_one_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"copy {self.public_id} ({self.state})"

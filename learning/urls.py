@@ -87,4 +87,6 @@ urlpatterns = [
     # LTI 1.3 (learning.lti): the LMS's endpoints, the admin's registrations, course rosters
     path("", include("learning.lti.urls")),
     *feedback_library_pages,
+    # Courses (learning.courses): teachers' courses and library, students' course paths
+    path("", include("learning.courses.urls")),
 ]

@@ -1,7 +1,7 @@
 """The API of the core loop on a tenant's host, included under /api/v1/: exercises and classes,
 replies and comments, uploads, media and alignments (each feature's `apis` module)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from learning.alignment import apis as alignment
 from learning.exercises import apis as exercises
@@ -70,4 +70,6 @@ urlpatterns = [
         name="api-export-download",
     ),
     *feedback_library_api,
+    # Courses, templates and copies to another school (learning.courses)
+    path("", include("learning.courses.urls_api")),
 ]

@@ -20,6 +20,8 @@ LAYOUT_LINKS = {
     "exercises": "learning:teacher_exercises",
     "inbox": "learning:inbox",
     "classes": "learning:classes",
+    "courses": "learning:teacher_courses",
+    "my_courses": "learning:my_courses",
     "members": "tenants:members",
     "settings": "tenants:settings",
     "audit_log": "tenants:audit_log",

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from learning import roles
+from learning.courses import gates
 from learning.errors import NotFound
 from learning.exercises import selectors, services
 from learning.media_comments.apis import CommentMediaOut
@@ -183,7 +184,9 @@ class ExerciseListApi(PaginatedListMixin, APIView):
 class ExerciseDetailApi(APIView):
     @extend_schema(responses=ExerciseOut)
     def get(self, request, public_id):
-        exercise = selectors.exercise_get(member=api_membership(request), public_id=public_id)
+        member = api_membership(request)
+        exercise = selectors.exercise_get(member=member, public_id=public_id)
+        gates.require_open(member=member, exercise=exercise)  # 403 `exercise_locked`
         return Response(ExerciseOut(exercise).data)
 
     @extend_schema(request=ExerciseIn, responses=ExerciseOut)
@@ -248,5 +251,3 @@ class ClassroomListApi(PaginatedListMixin, APIView):
             ends_on=data.validated_data["ends_on"],
         )
         return Response(ClassroomOut(classroom).data, status=status.HTTP_201_CREATED)
-
-

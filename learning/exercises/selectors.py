@@ -8,6 +8,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 
 from learning import roles
+from learning.courses import selectors as course_selectors
 from learning.errors import NotFound
 from learning.models import Classroom, Exercise, Reply
 from learning.querysets import unique_or_none
@@ -32,8 +33,12 @@ def exercises_for_teacher() -> QuerySet[Exercise]:
 
 
 def _assigned_to(student) -> QuerySet[Exercise]:
-    return Exercise.objects.filter(status=Exercise.Status.PUBLISHED).filter(
-        Q(assign_to_all=True) | Q(assigned_students=student) | Q(assigned_classes__students=student)
+    # Assigned itself, or through a course assigned to the student (learning.courses).
+    return Exercise.objects.filter(status=Exercise.Status.PUBLISHED, is_template=False).filter(
+        Q(assign_to_all=True)
+        | Q(assigned_students=student)
+        | Q(assigned_classes__students=student)
+        | Q(course_item__unit__course__in=course_selectors.courses_assigned_to(student))
     )
 
 
@@ -58,21 +63,28 @@ def _is_assigned(exercise: Exercise, student) -> bool:
     """`_assigned_to(student)`'s rule for one exercise already read: most are published to
     everyone, which needs no query (building the rule's OR over two many-to-many joins cost a
     quarter of the student exercise page; docs/scaling.md)."""
-    if exercise.status != Exercise.Status.PUBLISHED:
+    if exercise.status != Exercise.Status.PUBLISHED or exercise.is_template:
         return False
     if exercise.assign_to_all:
         return True
     return (
         Exercise.objects.filter(pk=exercise.pk)
-        .filter(Q(assigned_students=student) | Q(assigned_classes__students=student))
+        .filter(
+            Q(assigned_students=student)
+            | Q(assigned_classes__students=student)
+            | Q(course_item__unit__course__in=course_selectors.courses_assigned_to(student))
+        )
         .exists()
     )
 
 
 def exercise_get(*, member: Membership, public_id) -> Exercise:
-    # The same visibility as the lists, without their per-row counts.
+    # The same visibility as the lists, without their per-row counts; with its course item, so
+    # that the course gate (learning.courses.gates) needs no query of its own.
     exercise = unique_or_none(
-        Exercise.objects.select_related("demo", "created_by").filter(public_id=public_id)
+        Exercise.objects.select_related(
+            "demo", "created_by", "course_item__prerequisite__exercise"
+        ).filter(public_id=public_id)
     )
     if exercise is not None and not roles.is_teacher(member):
         exercise = exercise if _is_assigned(exercise, member.user) else None

@@ -146,9 +146,14 @@ def exercise_publish(*, member: Membership, exercise: Exercise) -> Exercise:
 
 @transaction.atomic
 def exercise_delete(*, member: Membership, exercise: Exercise) -> None:
-    """Delete an exercise with its replies; their stored files are removed after commit."""
+    """Delete an exercise with its replies; their stored files are removed after commit. A
+    demonstration that a copy of the exercise shows too (learning.courses) stays."""
     roles.require_teacher(member)
-    media_ids = [exercise.demo_id] if exercise.demo_id else []
+    shared = (
+        exercise.demo_id is not None
+        and Exercise.objects.filter(demo_id=exercise.demo_id).exclude(pk=exercise.pk).exists()
+    )
+    media_ids = [exercise.demo_id] if exercise.demo_id and not shared else []
     media_ids += list(exercise.replies.values_list("media_id", flat=True))
     media_ids += list(
         Comment.objects.filter(reply__exercise=exercise)
@@ -168,5 +173,3 @@ def _remove_stored_media_on_commit(media: list[MediaFile]) -> None:
 
     prefixes = [m.source_key.rsplit("/", 1)[0] + "/" for m in media if m.source_key]
     transaction.on_commit(lambda: tasks.delete_stored_objects.delay(prefixes))
-
-

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from learning import page_parts
+from learning.courses import gates
 from learning.errors import DomainError
 from learning.exercises import selectors, services
 from learning.forms import ClassroomForm, ExerciseForm, ReplyForm
@@ -317,6 +318,8 @@ def my_exercises(request: HttpRequest) -> HttpResponse:
         student=request.user, exercise__in=[e.pk for e in exercises]
     ).order_by("exercise_id", "attempt"):
         latest[reply.exercise_id] = reply
+    # Steps of a course that are not open yet say why (two queries, learning.courses).
+    locks = gates.locks_for(student=request.user, exercise_ids=[e.pk for e in exercises])
     rows, now = [], timezone.now()
     for exercise in exercises:
         reply = latest.get(exercise.pk)
@@ -329,6 +332,7 @@ def my_exercises(request: HttpRequest) -> HttpResponse:
                 "status": code,
                 "label": label,
                 "overdue": overdue,
+                "lock": locks.get(exercise.pk),
             }
         )
     return render(request, "learning/student/my_exercises.html", {"rows": rows})
@@ -337,6 +341,14 @@ def my_exercises(request: HttpRequest) -> HttpResponse:
 @student_page
 def student_exercise(request: HttpRequest, public_id) -> HttpResponse:
     exercise = found(lambda: selectors.exercise_get(member=request.membership, public_id=public_id))
+    lock = gates.exercise_lock(member=request.membership, exercise=exercise)
+    if lock is not None:  # a course's release date or prerequisite (learning.courses)
+        return render(
+            request,
+            "learning/courses/locked.html",
+            {"exercise": exercise, "lock": lock},
+            status=403,
+        )
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         media = MediaFile.objects.filter(public_id=form.cleaned_data["media"]).first()

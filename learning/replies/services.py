@@ -17,6 +17,7 @@ from django.utils import timezone
 from billing import services as billing_services
 from learning import activity, page_parts, roles
 from learning.alignment import services as alignment_services
+from learning.courses import gates
 from learning.drawings import shapes
 from learning.errors import DomainError, PermissionDenied
 from learning.exercises import selectors as exercise_selectors
@@ -58,6 +59,7 @@ def reply_create(
     visible = assigned.filter(pk=exercise.pk).exists()
     if not visible:
         raise PermissionDenied("This exercise is not assigned to you.", code="not_assigned")
+    gates.require_open(member=member, exercise=exercise)  # a course's release or prerequisite
     if media.purpose != MediaFile.Purpose.REPLY or media.owner_id != member.user_id:
         raise PermissionDenied("This recording cannot be used here.", code="media_forbidden")
     # Locked so that processing, which finishes under the same lock, sees this reply once it

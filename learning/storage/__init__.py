@@ -53,6 +53,7 @@ __all__ = [
     "StoredObject",
     "StoredPart",
     "check_key",
+    "copy_prefix",
     "delete_key",
     "delete_prefix",
     "download",
@@ -151,6 +152,23 @@ def delete_prefix(*, prefix: str) -> int:
     if not prefix.endswith("/") or prefix == tenant_prefix():
         raise KeyRefused(f"Refusing to delete a whole tenant or a partial name: {prefix!r}")
     return _backend().delete_prefix(prefix)
+
+
+def copy_prefix(*, source_prefix: str, source_tenant, prefix: str) -> int:
+    """Copy every object under `source_prefix`, in `source_tenant`'s folder, to the same names
+    under `prefix` in the current tenant's folder (server-side in S3 mode); the source is left
+    as it was. Returns how many objects were copied. The one operation that reads another
+    tenant's folder, and it names that tenant explicitly (learning.courses copies)."""
+    source_prefix = check_key(source_prefix, tenant=source_tenant)
+    prefix = check_key(prefix)
+    if not source_prefix.endswith("/") or not prefix.endswith("/"):
+        raise KeyRefused(f"Copy folders, not partial names: {source_prefix!r} → {prefix!r}")
+    backend = _backend()
+    count = 0
+    for item in list(backend.list_objects(source_prefix)):
+        backend.copy(item.key, check_key(prefix + item.key[len(source_prefix) :]))
+        count += 1
+    return count
 
 
 def tenant_purge(*, tenant) -> int:

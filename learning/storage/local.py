@@ -193,6 +193,20 @@ class LocalBackend:
 
         self._io(write)
 
+    def copy(self, source_key, key) -> None:
+        """A copy of the object `source_key` as `key`, written whole before it appears."""
+
+        def write():
+            temp = self._incoming(key)
+            try:
+                shutil.copyfile(self.path(source_key), temp)
+                self.path(key).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(temp, self.path(key))
+            finally:
+                temp.unlink(missing_ok=True)
+
+        self._io(write)
+
     def list_objects(self, prefix) -> Iterator[StoredObject]:
         # Like S3: a prefix is a string prefix of keys, not necessarily a folder.
         base = self.path(prefix.rsplit("/", 1)[0])

@@ -201,6 +201,14 @@ class S3Backend:
         except (*_S3_FAILURES, boto3.exceptions.S3UploadFailedError) as error:
             raise StorageUnavailable(f"S3 upload of {key} failed: {error}") from error
 
+    def copy(self, source_key, key) -> None:
+        """A server-side copy: the bytes never leave S3 (boto3's managed copy uses CopyObject,
+        or UploadPartCopy parts for objects over its multipart threshold)."""
+        try:
+            self.client.copy({"Bucket": self.bucket, "Key": source_key}, self.bucket, key)
+        except (*_S3_FAILURES, boto3.exceptions.S3UploadFailedError) as error:
+            raise _translate_s3(error) from error
+
     def list_objects(self, prefix) -> Iterator[StoredObject]:
         params: dict = {"Prefix": prefix}
         while True:

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from learning import storage
+from learning.exercises import selectors as exercise_selectors
 from learning.models import MediaFile
 from learning.storage.views import storage_errors_as_503
 from learning.uploads import services as uploads
@@ -81,13 +82,21 @@ class UploadStartApi(APIView):
         filename = serializers.CharField(max_length=1000, allow_blank=True, default="")
         size = serializers.IntegerField(min_value=0)
         content_type = serializers.CharField(max_length=200, allow_blank=True, default="")
+        # The exercise a reply is for: its upload is refused while the exercise is locked.
+        exercise = serializers.UUIDField(required=False, allow_null=True, default=None)
 
     @extend_schema(request=InputSerializer, responses={201: UploadTicketOut, 503: ErrorSerializer})
     @storage_errors_as_503
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        ticket = uploads.upload_start(member=api_membership(request), **data.validated_data)
+        member = api_membership(request)
+        arguments = dict(data.validated_data)
+        if arguments["exercise"] is not None:
+            arguments["exercise"] = exercise_selectors.exercise_get(
+                member=member, public_id=arguments["exercise"]
+            )
+        ticket = uploads.upload_start(member=member, **arguments)
         body = _ticket_body(
             request, media=ticket.media, token=ticket.token, part_size=ticket.part_size,
             part_urls=ticket.part_urls, expires_at=ticket.expires_at,

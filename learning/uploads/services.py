@@ -27,6 +27,7 @@ from django.db import connection, transaction
 
 from billing import services as billing_services
 from learning import page_parts, roles, storage
+from learning.courses import gates
 from learning.errors import LimitReached, NotFound, PermissionDenied, UploadRejected
 from learning.media.pipeline.probing import format_bytes
 from learning.models import Exercise, MediaFile
@@ -159,11 +160,25 @@ def _own_grant(*, member: Membership | None, token: str) -> UploadGrant:
 
 @transaction.atomic
 def upload_start(
-    *, member: Membership | None, purpose: str, filename: str, size: int, content_type: str = ""
+    *,
+    member: Membership | None,
+    purpose: str,
+    filename: str,
+    size: int,
+    content_type: str = "",
+    exercise: Exercise | None = None,
 ) -> UploadTicket:
-    """Check the limits, create the media file and start a multipart upload to storage."""
+    """Check the limits, create the media file and start a multipart upload to storage. A reply's
+    upload that names its exercise is refused while the exercise is locked for the student."""
     if purpose not in MediaFile.Purpose.values:
         raise UploadRejected("Upload a demonstration or a reply.", code="purpose_invalid")
+    if exercise is not None:
+        if purpose != MediaFile.Purpose.REPLY:
+            raise UploadRejected(
+                "Only a reply's upload names its exercise.", code="purpose_invalid"
+            )
+        if member is not None:
+            gates.require_open(member=member, exercise=exercise)
     if purpose in (MediaFile.Purpose.DEMONSTRATION, MediaFile.Purpose.COMMENT):
         roles.require_teacher(member)
     elif member is None:

@@ -24,6 +24,7 @@ app.autodiscover_tasks(
         "learning.jobs",
         "learning.exports",
         "learning.lti",
+        "learning.courses",
     ]
 )
 # The project's own: the queue-depth metric (config.queue_metrics).

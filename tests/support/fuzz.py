@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import schemathesis
 from django.core.cache import cache
@@ -102,7 +103,7 @@ def populate(school: School, *, label: str) -> SchoolData:
     """Give a school a class, exercises (published and draft), replies, a comment thread, a
     notification and a pending invitation; return their ids and the school's own strings."""
     from analytics.models import Notification
-    from learning.models import Classroom, Exercise
+    from learning.models import Classroom, Course, CourseItem, CourseUnit, Exercise
     from tenants import services as tenant_services
     from tenants.models import Membership
     from tests.support.factories import CommentFactory, ExerciseFactory, ReplyFactory
@@ -134,6 +135,17 @@ def populate(school: School, *, label: str) -> SchoolData:
         data.add("media", reply.media.public_id, published.demo.public_id)
         data.add("class", classroom.public_id)
         data.add("notification", notification.public_id)
+        # A course assigned to everyone, with the published exercise behind a release date.
+        course = Course.objects.create(
+            title=f"Course {tag}", created_by=school.teacher, assign_to_all=True
+        )
+        unit = CourseUnit.objects.create(course=course, title=f"Unit {tag}")
+        course_draft = ExerciseFactory(created_by=school.teacher, title=f"Step {tag}")
+        CourseItem.objects.create(
+            unit=unit, exercise=course_draft, release_at=timezone.now() + timedelta(days=3)
+        )
+        data.add("course", course.public_id)
+        data.markers.update({course.title, unit.title, course_draft.title})
         data.markers.update({
             published.title, draft.title, reply.note, comment.body, answer.body,
             classroom.name, notification.title,
@@ -162,6 +174,7 @@ PATH_KINDS = {
     "media": "media",
     "members": "member",
     "invitations": "invitation",
+    "courses": "course",
 }
 
 

@@ -26,11 +26,12 @@ from analytics import notifications
 from analytics.models import Notification
 from learning import storage
 from learning.class_signin import services as class_signin
+from learning.courses import services as courses
 from learning.exercises import services as exercises
 from learning.feedback_library import services as feedback_library
 from learning.lti import services as lti
 from learning.media import services as media_services
-from learning.models import ActivityEvent, Alignment, Export, LtiContext, MediaFile
+from learning.models import ActivityEvent, Alignment, CourseCopy, Export, LtiContext, MediaFile
 from learning.replies import services as replies
 from learning.roster import services as roster
 from learning.uploads import services as uploads
@@ -297,6 +298,21 @@ def populate(school) -> SchoolContent:
             for n in range(2)
         ]
         content.add("saved_comment", *(s.public_id for s in saved))
+        # A course with a unit and an item (learning.courses), and a copy asked for elsewhere.
+        taught = courses.course_save(member=teacher, title=secret("course-title"))
+        unit = courses.unit_add(member=teacher, course=taught, title=secret("course-unit"))
+        step = exercises.exercise_save(
+            member=teacher, title=secret("course-step"), demo=demo, assign_to_all=False,
+            class_ids=[classroom.pk],
+        )  # fmt: skip
+        item = courses.item_add(member=teacher, unit=unit, exercise=step)
+        course_copy = CourseCopy.objects.create(
+            requested_by=school.teacher, target_tenant_id=uuid.uuid4(), course=taught,
+            error_message=secret("course-copy"),
+        )  # fmt: skip
+        content.add("course", taught.public_id)
+        content.add("course_item", item.public_id)
+        content.add("course_copy", course_copy.public_id)
         content.objects.update(
             exercise=exercise,
             reply=reply,
@@ -337,6 +353,10 @@ def populate(school) -> SchoolContent:
         secret("roster-file"),
         secret("saved-comment-0"),
         secret("saved-comment-1"),
+        secret("course-title"),
+        secret("course-unit"),
+        secret("course-step"),
+        secret("course-copy"),
     ]
     return content
 

@@ -278,7 +278,23 @@ ROUTES_TAKING: dict[str, tuple[str, ...]] = {
         "learning:student_exercise",
         "api-exercise",
         "api-exercise-publish",
+        "api-exercise-template",
+        "api-exercise-use",
     ),
+    "course": (
+        "learning:teacher_course",
+        "learning:course_path",
+        "api-course",
+        "api-course-units",
+        "api-course-items",
+        "api-course-item",
+        "api-course-assignment",
+        "api-course-duplicate",
+        "api-course-template",
+        "api-course-use",
+    ),
+    "course_item": ("api-course-item",),
+    "course_copy": ("api-copy",),
     "reply": (
         "learning:compare",
         "learning:reply_review",
@@ -328,6 +344,7 @@ PARAMETER = {
     "unsubscribe_token": "token",
     "join_code": "code",
     "guardian_token": "token",
+    "course_item": "item_id",
 }
 
 
@@ -341,6 +358,12 @@ def bodies(content: SchoolContent) -> dict[str, dict]:
         "api:member": {"role": "teacher"},
         "api:member_deletion": {"confirmation": "student@school-b.example.com"},
         "api-exercise": {"title": "Renamed"},
+        "api-exercise-template": {"is_template": True},
+        "api-course-units": {"title": "Mine"},
+        "api-course-items": {"unit": PLACEHOLDER_UUID, "exercise": first["exercise"]},
+        "api-course-item": {"release_at": None},
+        "api-course-assignment": {"assign_to_all": True},
+        "api-course-template": {"is_template": True},
         "api-exercises": {
             "title": "Mine",
             "demo": first["media"],

@@ -118,6 +118,8 @@ class Uploader {
         filename: file.name || "recording.webm",
         size: file.size,
         content_type: file.type || "",
+        // A reply's exercise: the server refuses the upload while a course keeps it locked.
+        ...(this.root.dataset.exercise ? { exercise: this.root.dataset.exercise } : {}),
       }),
     });
     if (ticket.part_size !== partSizeFor(file.size)) {
