@@ -40,6 +40,9 @@ class NotePair:
     demo: np.ndarray = field(repr=False)
     reply: np.ndarray = field(repr=False)
     planted: tuple[Planted, ...]
+    # Notes a change only partly covers (it ends within their first 0.25 s): a report of
+    # them is neither right nor wrong.
+    unsure: tuple[Planted, ...] = ()
 
 
 def engine_rate(samples: np.ndarray) -> np.ndarray:
@@ -49,14 +52,22 @@ def engine_rate(samples: np.ndarray) -> np.ndarray:
 # --- Synthetic ----------------------------------------------------------------------------------
 
 
+KINDS = ("wrong_note", "missed_note", "extra_note")
+
+
 def plant(
-    notes: list[synthesis.Note], *, every_s: float = 6.0, seed: int = 0, first_s: float = 2.0
+    notes: list[synthesis.Note],
+    *,
+    every_s: float = 6.0,
+    seed: int = 0,
+    first_s: float = 2.0,
+    kinds: tuple[str, ...] = KINDS,
 ) -> tuple[list[synthesis.Note], list[Planted]]:
-    """The score with one error every `every_s` seconds, cycling wrong, missed, extra."""
+    """The score with one error every `every_s` seconds, cycling through `kinds`."""
+    if not kinds:
+        return list(notes), []
     rng = np.random.default_rng(seed)
-    out = list(notes)
     planted = []
-    kinds = ("wrong_note", "missed_note", "extra_note")
     target = first_s
     index = 0
     edits: dict[int, list[synthesis.Note] | None] = {}
@@ -65,7 +76,7 @@ def plant(
             continue
         previous = notes[position - 1].pitches if position else ()
         following = notes[position + 1].pitches
-        kind = kinds[index % 3]
+        kind = kinds[index % len(kinds)]
         chord = len(note.pitches) > 1
         # Nothing a transcription cannot tell apart: no repeated pitch next to the change,
         # no added or changed note an octave or a twelfth from one sounding with it.
@@ -126,13 +137,15 @@ def synthetic(
     reply_timbre: synthesis.Timbre = synthesis.STRINGS,
     snr_db: float = 30.0,
     depth: float = 0.1,
+    kinds: tuple[str, ...] = KINDS,
+    transpose: int = 0,
 ) -> NotePair:
     score = (
         synthesis.melody(duration_s=seconds, seed=seed)
         if texture == "melody"
         else synthesis.chords(duration_s=seconds, seed=seed)
     )
-    played, planted = plant(score, every_s=every_s, seed=seed)
+    played, planted = plant(score, every_s=every_s, seed=seed, kinds=kinds)
     warp = synthesis.varying(duration_s=seconds, delay_s=1.0, depth=depth, period_s=20.0)
     pair = synthesis.make_pair(
         name,
@@ -141,6 +154,7 @@ def synthetic(
         warp=warp,
         reply_timbre=reply_timbre,
         snr_db=snr_db,
+        transpose=transpose,
         sample_rate=RATE,
     )
     return NotePair(name, pair.demo, pair.reply, tuple(planted))
@@ -210,7 +224,7 @@ def real(
     (every clear note starting in it is missed) and a piano tone a tritone above a note (extra).
     A stretch runs from a note's start to just before the first note 0.25 s or more later
     (0.6 s at most)."""
-    from learning.alignment.engine.notes import transcribe
+    from learning.alignment.engine.notes import compare, transcribe
 
     demo = recording[: int(seconds * RATE)].copy()
     length = len(demo) / RATE
@@ -218,11 +232,11 @@ def real(
     reply = reply.copy()
     shifted = rp.transpose(reply, 1)
     notes, _ = transcribe.transcribe(demo)
-    clear = [n for n in notes if n.amplitude >= 0.45 and n.end_s - n.start_s >= 0.12]
+    clear = [n for n in notes if compare.judged(n)]  # the notes the comparison judges
     starts = np.array([n.start_s for n in notes])
     clean = {round(start, 4) for start, _, _ in clean_onsets(demo)}
     rng = np.random.default_rng(seed)
-    planted, kinds = [], ("wrong_note", "missed_note", "extra_note")
+    planted, unsure, kinds = [], [], ("wrong_note", "missed_note", "extra_note")
     target, index = 1.5, 0
     for note in clear:
         start = note.start_s
@@ -230,7 +244,8 @@ def real(
             continue
         kind = kinds[index % 3]
         if kind == "wrong_note" and round(start, 4) not in clean:
-            continue
+            index += 1  # a semitone shift here would change a held note too: plant the next kind
+            kind = kinds[index % 3]
         later = starts[starts >= start + 0.25]
         end = min(float(later.min()) - 0.03 if len(later) else start + 0.6, start + 0.6)
         r0, r1 = truth.reply_times(start - 0.02), truth.reply_times(end)
@@ -239,7 +254,10 @@ def real(
         r0, r1 = r0[0], r1[0]
         if kind in ("wrong_note", "missed_note"):
             _splice(reply, shifted if kind == "wrong_note" else np.zeros_like(reply), r0, r1)
-            planted += [Planted(kind, n.start_s) for n in clear if start - 0.01 <= n.start_s < end]
+            planted += [
+                Planted(kind, n.start_s) for n in clear if start - 0.01 <= n.start_s < end - 0.25
+            ]
+            unsure += [Planted(kind, n.start_s) for n in clear if end - 0.25 <= n.start_s < end]
         else:
             tone = synthesis.render(
                 [synthesis.Note(0.0, 0.35, (note.pitch + 6,))],
@@ -256,26 +274,31 @@ def real(
             planted.append(Planted(kind, _demo_at(truth, at / RATE)))
         index += 1
         target = start + every_s
-    return NotePair(name, demo, reply.astype(np.float32), tuple(planted))
+    return NotePair(name, demo, reply.astype(np.float32), tuple(planted), tuple(unsure))
 
 
 # --- Scoring ------------------------------------------------------------------------------------
 
 
-def score(planted: tuple[Planted, ...], found: list[dict], *, within_s: float = 0.1) -> dict:
+def score(pair: NotePair, found: list[dict], *, within_s: float = 0.1) -> dict:
     """Precision (reported errors that are a planted one: right kind, within `within_s`) and
-    recall (planted errors reported so)."""
+    recall (planted errors reported so). Reports of an unsure note are left out of both."""
 
     def hit(p: Planted, error: dict) -> bool:
         return error["kind"] == p.kind and abs(error["at_ms"] / 1000 - p.at_s) <= within_s
 
-    right = sum(any(hit(p, e) for p in planted) for e in found)
-    recalled = sum(any(hit(p, e) for e in found) for p in planted)
+    counted = [
+        e
+        for e in found
+        if any(hit(p, e) for p in pair.planted) or not any(hit(p, e) for p in pair.unsure)
+    ]
+    right = sum(any(hit(p, e) for p in pair.planted) for e in counted)
+    recalled = sum(any(hit(p, e) for e in found) for p in pair.planted)
     return {
-        "reported": len(found),
+        "reported": len(counted),
         "right": right,
-        "planted": len(planted),
+        "planted": len(pair.planted),
         "recalled": recalled,
-        "precision": right / len(found) if found else 1.0,
-        "recall": recalled / len(planted) if planted else 1.0,
+        "precision": right / len(counted) if counted else 1.0,
+        "recall": recalled / len(pair.planted) if pair.planted else 1.0,
     }

@@ -22,6 +22,7 @@ from . import transcribe as _transcribe
 
 SAMPLE_RATE = _transcribe.SAMPLE_RATE
 KINDS = _compare.KINDS
+EXAMPLES = 4
 # Bands whose passage is not judged note by note: the demonstration's side, the reply's side.
 _DEMO_SKIP = ("missing", "early_end")
 _REPLY_SKIP = ("extra", "late_start")
@@ -105,6 +106,11 @@ def feedback(
         "wrong": counts["wrong_note"],
         "missed": counts["missed_note"],
         "extra": counts["extra_note"],
+        # The first few, for the teacher's summary in words.
+        "examples": [
+            {"kind": band["kind"], "at_ms": band["start_ms"], "message": band["message"]}
+            for band in note_bands[:EXAMPLES]
+        ],
     }
     roll = {**result.roll, "errors": result.errors}
     return note_bands, summary, roll

@@ -38,7 +38,9 @@ LOOK_S = 0.25  # how far into the note presence is looked for
 MIN_LOOK_S = 0.1
 PAIR_S = 0.15  # an unexpected note starting this early, or during the absent one, replaced it
 HARMONICS = (12, 19, 24)
-SHIFTS_S = (-0.08, -0.04, 0.0, 0.04, 0.08)
+SMOOTH_MS = 1500.0
+STEP_MS = 350.0  # a map further than this from its line has a step (a pause, a skip)
+SHIFTS_S = (-0.05, -0.025, 0.0, 0.025, 0.05)
 MAX_ERRORS = 300
 MAX_ROLL_NOTES = 4000
 ROLL_MIN_AMPLITUDE = 0.3
@@ -107,12 +109,38 @@ class Comparison:
     roll: dict
 
 
-def _judged(note: Note) -> bool:
+def judged(note: Note) -> bool:
     """Clear enough to be reported on its own (low notes must be clearer: the bass register
     is where the model's reading differs most between two microphones)."""
     if note.pitch < LOWEST or note.end_s - note.start_s < MIN_SECONDS:
         return False
     return note.amplitude >= (MIN_AMPLITUDE if note.pitch >= BASS_BELOW else BASS_AMPLITUDE)
+
+
+def smoothed(xs, ys):
+    """The map read through a straight line fitted to its points within `SMOOTH_MS` of each
+    time: a changed or added note pulls the DTW path towards the next note for a few hundred
+    ms, which the line does not follow. Where the map has a step (a pause, a skip) the line
+    would blur it: there, and at the edges, the map itself is read."""
+    xs = np.asarray(xs, dtype=np.float64)
+    ys = np.asarray(ys, dtype=np.float64)
+
+    def read(queries):
+        queries = np.asarray(queries, dtype=np.float64)
+        raw = timemap.interpolate(xs, ys, queries)
+        out = raw.copy()
+        for index, q in enumerate(queries):
+            near = np.abs(xs - q) <= SMOOTH_MS
+            if near.sum() < 5 or len(np.unique(xs[near])) < 3:
+                continue
+            slope, intercept = np.polyfit(xs[near], ys[near], 1)
+            fitted = intercept + slope * xs[near]
+            if np.abs(fitted - ys[near]).max() > STEP_MS or slope <= 0:
+                continue
+            out[index] = intercept + slope * q
+        return out
+
+    return read
 
 
 def _unmatched(take: Take, other: Take, mapper, transposition: int, skip) -> list:
@@ -132,7 +160,7 @@ def _unmatched(take: Take, other: Take, mapper, transposition: int, skip) -> lis
     for note, mapped in zip(notes, mapped_s, strict=True):
         look = max(MIN_LOOK_S, min(note.end_s - note.start_s, LOOK_S))
         if other.sounding_near(note.pitch + transposition, float(mapped), look) < PRESENT:
-            out.append((note, float(mapped), _judged(note) and not take.ghost(note)))
+            out.append((note, float(mapped), judged(note) and not take.ghost(note)))
     return out
 
 
@@ -152,11 +180,14 @@ def compare(
     """Errors in demonstration time, each `{kind, at_ms, end_ms, reply_ms, reply_end_ms,
     pitch, note, played, played_note}` (`pitch`/`note` what the demonstration has, `played`
     what the reply has, in the reply's own key; missing on the side that has none)."""
-    absent = _unmatched(demo, reply, time_map.reply_at, transposition, skip_demo)
-    unexpected = _unmatched(reply, demo, time_map.demo_at, -transposition, skip_reply)
+    to_reply = smoothed(time_map.demo_ms, time_map.reply_ms)
+    to_demo = smoothed(time_map.reply_ms, time_map.demo_ms)
+    absent = _unmatched(demo, reply, to_reply, transposition, skip_demo)
+    unexpected = _unmatched(reply, demo, to_demo, -transposition, skip_reply)
 
-    # Pair the closest absent/unexpected notes first: each pair is one wrong note. Either
-    # side of a pair may be a note too faint to be reported on its own.
+    # Pair the closest absent/unexpected notes first: each pair is one wrong note. The
+    # demonstration's side must be a clear note; the reply's may be fainter (a wrong note
+    # is often played or read softer than the one it replaces).
     candidates = sorted(
         (abs(d.start_s - mapped), i, j)
         for i, (d, _, _) in enumerate(absent)
@@ -165,7 +196,7 @@ def compare(
     )
     paired_demo, paired_reply, errors = set(), set(), []
     for _, i, j in candidates:
-        if i in paired_demo or j in paired_reply or not (absent[i][2] or unexpected[j][2]):
+        if i in paired_demo or j in paired_reply or not absent[i][2]:
             continue
         paired_demo.add(i)
         paired_reply.add(j)
