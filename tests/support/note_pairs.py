@@ -302,3 +302,16 @@ def score(pair: NotePair, found: list[dict], *, within_s: float = 0.1) -> dict:
         "precision": right / len(counted) if counted else 1.0,
         "recall": recalled / len(pair.planted) if pair.planted else 1.0,
     }
+
+
+def write_wav(samples: np.ndarray, path) -> object:
+    """16-bit mono PCM at RATE (for the pipeline: an upload the browser tests process)."""
+    import wave
+
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes(pcm.tobytes())
+    return path

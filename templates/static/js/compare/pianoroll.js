@@ -102,6 +102,8 @@ function draw() {
   for (const [s, e, pitch] of roll.demo) if (visible(s, e)) bar(s, e, pitch, COLORS.demo, 0);
   for (const [s, e, pitch] of roll.reply) if (visible(s, e)) bar(s, e, pitch, COLORS.reply, rowH * 0.25);
 
+  ctx.fillStyle = COLORS.playhead;
+  ctx.fillRect(x(now() * 1000), 0, 1, height);
   let marked = 0;
   for (const error of roll.errors) {
     if (!visible(error.at_ms, error.end_ms)) continue;
@@ -111,14 +113,12 @@ function draw() {
       const span = error.end_ms - error.at_ms;
       bar(error.at_ms, error.at_ms + span, error.played - roll.transposition, color, rowH * 0.2);
     }
-    // A tick above the notes at the error's time, so that it is seen at any row height.
+    // A tick at the top at the error's time (over the playhead), seen at any row height.
     ctx.fillStyle = color;
-    ctx.fillRect(x(error.at_ms) - 1, 0, 3, Math.min(8, height));
+    ctx.fillRect(x(error.at_ms) - 2, 0, 5, Math.min(8, height));
     marked += 1;
   }
   canvas.dataset.marked = String(marked);
-  ctx.fillStyle = COLORS.playhead;
-  ctx.fillRect(x(now() * 1000), 0, 1, height);
   if (caption) caption.textContent = `${clock(startS)}–${clock(endS)}`;
 }
 
