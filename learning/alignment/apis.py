@@ -69,7 +69,7 @@ class SummaryOut(serializers.Serializer):
     pitch_flagged_share = serializers.FloatField(allow_null=True)
     median_abs_cents = serializers.FloatField(allow_null=True)
     counts = serializers.DictField(child=serializers.IntegerField(), allow_null=True)
-    notes = NotesSummaryOut(required=False, allow_null=True)
+    notes = NotesSummaryOut(required=False)  # absent from analyses stored before notes
 
 
 class AttemptOut(serializers.Serializer):
