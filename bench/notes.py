@@ -35,7 +35,9 @@ def decode(path: Path):
 
 def analyse(pair: np_.NotePair):
     from learning.alignment import engine
+    from learning.alignment.engine import notes
 
+    notes._recent.clear()  # each pair from scratch (a worker keeps its last demonstration's)
     started = time.perf_counter()
     result = engine.analyse(
         np_.engine_rate(pair.demo), np_.engine_rate(pair.reply), notes_audio=(pair.demo, pair.reply)

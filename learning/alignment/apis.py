@@ -21,8 +21,19 @@ from learning.models import Alignment
 from learning.replies import selectors
 from tenants.permissions import api_membership
 
-BAND_KINDS = ("rushed", "dragged", "missing", "extra", "late_start", "early_end", "flat", "sharp",
-              "wrong_note", "missed_note", "extra_note")
+BAND_KINDS = (
+    "rushed",
+    "dragged",
+    "missing",
+    "extra",
+    "late_start",
+    "early_end",
+    "flat",
+    "sharp",
+    "wrong_note",
+    "missed_note",
+    "extra_note",
+)
 
 
 class TimeMapOut(serializers.Serializer):
@@ -53,10 +64,14 @@ class NotesSummaryOut(serializers.Serializer):
 
 
 class PianoRollOut(serializers.Serializer):
-    demo = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()),
-                                 help_text="[start_ms, end_ms, midi] in demonstration time.")
-    reply = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()),
-                                  help_text="Mapped to demonstration time, in its key.")
+    demo = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        help_text="[start_ms, end_ms, midi] in demonstration time.",
+    )
+    reply = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        help_text="Mapped to demonstration time, in its key.",
+    )
     transposition = serializers.IntegerField()
     errors = serializers.ListField(child=serializers.DictField())
 

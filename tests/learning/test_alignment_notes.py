@@ -206,5 +206,17 @@ def test_a_wrong_note_names_both_pitches():
     assert notes.compare.message(error) == f"{error['note']} played as {error['played_note']}."
 
 
+def test_a_takes_notes_are_kept_for_the_next_reply_of_the_same_demonstration():
+    audio = synthesis.render(
+        synthesis.melody(duration_s=3.0, seed=2),
+        warp=synthesis.steady(duration_s=4.0),
+        timbre=synthesis.PIANO,
+        sample_rate=22050,
+    )
+    first = notes.take(audio)
+    assert notes.take(audio.copy()) is first
+    assert notes.take(audio * 0.5) is not first
+
+
 def test_note_names():
     assert [transcribe.note_name(p) for p in (21, 60, 66, 108)] == ["A0", "C4", "F#4", "C8"]

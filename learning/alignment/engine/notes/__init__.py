@@ -12,6 +12,7 @@ piano roll (`summary["piano_roll"]`). Importing this package loads no model.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -55,9 +56,22 @@ def decode(path: str | Path, *, timeout_s: float = 120.0) -> np.ndarray:
     return np.frombuffer(pcm, dtype="<f4").astype(np.float32)
 
 
+_recent: dict[bytes, _compare.Take] = {}
+RECENT = 2  # a worker aligns the replies of one demonstration in turn: its notes are kept
+
+
 def take(audio: np.ndarray, rate: int = SAMPLE_RATE) -> _compare.Take:
+    """A take's notes and activations; the last RECENT takes' are kept by content."""
+    audio = np.ascontiguousarray(audio, dtype=np.float32)
+    key = hashlib.blake2b(audio.tobytes(), digest_size=16).digest() + rate.to_bytes(4, "little")
+    if key in _recent:
+        return _recent[key]
     notes, output = _transcribe.transcribe(audio, rate)
-    return _compare.Take.of(notes, output)
+    found = _compare.Take.of(notes, output)
+    _recent[key] = found
+    while len(_recent) > RECENT:
+        _recent.pop(next(iter(_recent)))
+    return found
 
 
 def feedback(
