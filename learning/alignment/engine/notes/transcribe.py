@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from math import gcd
 from pathlib import Path
@@ -29,7 +30,7 @@ N_OVERLAPPING_FRAMES = 30
 OVERLAP_LEN = N_OVERLAPPING_FRAMES * nc.FFT_HOP
 HOP_SIZE = nc.AUDIO_N_SAMPLES - OVERLAP_LEN
 THREADS = int(os.environ.get("PRACTIKA_NOTES_THREADS", "2"))
-# Windows run one at a time: on this model a batch is slower per window than single runs
+# Windows run one per call: on this model a batch is slower per window than single runs
 # (measured 0.05 s single against 0.10-0.13 s per window in batches of 8-32, 2 threads).
 _INPUT = "serving_default_input_2:0"
 _OUTPUTS = ("StatefulPartitionedCall:1", "StatefulPartitionedCall:2", "StatefulPartitionedCall:0")
@@ -58,16 +59,20 @@ _lock = threading.Lock()
 
 
 @functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="notes")
+
+
+@functools.cache
 def _session():
     import onnxruntime  # ~0.3 s and 40 MB: only when notes are computed
 
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = THREADS
+    # One thread per run, THREADS windows run at once (`_pool`): no barrier per operator
+    # between two threads, which stalls whenever one of them is descheduled on a busy machine.
+    options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    # No busy-waiting between operators: on a shared or busy machine the spinning threads
-    # burn the CPU the other one needs (measured: 0.16 s a window with spinning, 0.10 s
-    # without, 2 threads at load 13; 0.03 s of CPU a window either way).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(
         str(MODEL_PATH), options, providers=["CPUExecutionProvider"]
@@ -110,14 +115,17 @@ def model_output(audio: np.ndarray, *, with_contour: bool = False) -> dict[str, 
     audio = np.asarray(audio, dtype=np.float32)
     framed = windows(audio)
     session = _session()
-    wanted = _OUTPUTS if with_contour else _OUTPUTS[:2]
-    parts: list[list[np.ndarray]] = [[] for _ in wanted]
-    with _lock:  # one inference at a time per process: the threads are the cores
-        for row in range(framed.shape[0]):
-            for part, value in zip(
-                parts, session.run(list(wanted), {_INPUT: framed[row : row + 1]}), strict=True
-            ):
-                part.append(value)
+    wanted = list(_OUTPUTS if with_contour else _OUTPUTS[:2])
+
+    def run(row: int) -> list[np.ndarray]:
+        return session.run(wanted, {_INPUT: framed[row : row + 1]})
+
+    with _lock:  # one take at a time per process: its windows use the cores
+        if THREADS > 1:
+            results = list(_pool().map(run, range(framed.shape[0])))
+        else:
+            results = [run(row) for row in range(framed.shape[0])]
+    parts = [[result[index] for result in results] for index in range(len(wanted))]
     return {
         name: unwrap(np.concatenate(part), len(audio))
         for name, part in zip(NAMES, parts, strict=False)
