@@ -73,6 +73,16 @@ def test_the_vendored_model_is_the_wheels_file_with_its_licence_beside_it():
     assert "Spotify" in (ours.parent / "NOTICE").read_text()
 
 
+@pytest.mark.parametrize("seconds", [0.5, 1.6, 7.3])
+def test_the_windows_are_basic_pitchs(seconds):
+    from basic_pitch.inference import window_audio_file
+
+    audio = np.random.default_rng(1).standard_normal(int(seconds * 22050)).astype(np.float32)
+    padded = np.concatenate([np.zeros(transcribe.OVERLAP_LEN // 2, np.float32), audio])
+    theirs = np.stack([w for w, _ in window_audio_file(padded, transcribe.HOP_SIZE)])
+    assert np.array_equal(transcribe.windows(audio), theirs)
+
+
 def test_piano_chords_give_basic_pitchs_own_notes(tmp_path):
     score = synthesis.chords(duration_s=12.0, seed=3)
     audio = synthesis.render(

@@ -53,18 +53,22 @@ def model_frames_to_time(n_frames: int) -> np.ndarray:
 
 
 def get_infered_onsets(onsets: np.ndarray, frames: np.ndarray, n_diff: int = 2) -> np.ndarray:
-    """Onsets where the frame activation jumps, merged with the predicted ones."""
-    diffs = []
+    """Onsets where the frame activation jumps, merged with the predicted ones. (The same
+    float64 arithmetic as Basic Pitch's, a difference at a time instead of all at once.)"""
+    frames = np.asarray(frames, dtype=np.float64)
+    frame_diff = None
     for n in range(1, n_diff + 1):
-        frames_appended = np.concatenate([np.zeros((n, frames.shape[1])), frames])
-        diffs.append(frames_appended[n:, :] - frames_appended[:-n, :])
-    frame_diff = np.min(diffs, axis=0)
+        diff = frames.copy()
+        diff[n:] -= frames[:-n]
+        frame_diff = diff if frame_diff is None else np.minimum(frame_diff, diff, out=frame_diff)
+        del diff
     frame_diff[frame_diff < 0] = 0
     frame_diff[:n_diff, :] = 0
     peak = np.max(frame_diff)
-    if peak > 0:
-        frame_diff = np.max(onsets) * frame_diff / peak
-    return np.max([onsets, frame_diff], axis=0)
+    if peak > 0:  # rescaled to the predicted onsets' maximum, in Basic Pitch's order
+        frame_diff *= np.max(onsets)
+        frame_diff /= peak
+    return np.maximum(onsets, frame_diff, out=frame_diff)
 
 
 def constrain_frequency(onsets, frames, max_freq, min_freq):
@@ -119,8 +123,8 @@ def output_to_notes_polyphonic(
     onset_time_idx = onset_idx[0][::-1]  # backwards in time
     onset_freq_idx = onset_idx[1][::-1]
 
-    remaining_energy = np.zeros(frames.shape)
-    remaining_energy[:, :] = frames[:, :]
+    # float32, as the model gives it: the same comparisons as Basic Pitch's float64 copy.
+    remaining_energy = np.array(frames, dtype=np.float32)
 
     note_events = []
     for note_start_idx, freq_idx in zip(

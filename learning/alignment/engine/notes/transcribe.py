@@ -93,12 +93,21 @@ def resample(samples: np.ndarray, rate: int) -> np.ndarray:
 
 def windows(audio: np.ndarray) -> np.ndarray:
     """(n_windows, AUDIO_N_SAMPLES, 1) as Basic Pitch frames them."""
-    padded = np.concatenate([np.zeros(OVERLAP_LEN // 2, dtype=np.float32), audio])
-    starts = range(0, padded.shape[0], HOP_SIZE)
-    out = np.zeros((len(starts), nc.AUDIO_N_SAMPLES, 1), dtype=np.float32)
-    for row, start in enumerate(starts):
-        chunk = padded[start : start + nc.AUDIO_N_SAMPLES]
-        out[row, : len(chunk), 0] = chunk
+    return np.concatenate([window(audio, row) for row in range(window_count(audio))])
+
+
+def window_count(audio: np.ndarray) -> int:
+    return len(range(0, len(audio) + OVERLAP_LEN // 2, HOP_SIZE))
+
+
+def window(audio: np.ndarray, row: int) -> np.ndarray:
+    """Window `row` (1, AUDIO_N_SAMPLES, 1): the audio after OVERLAP_LEN / 2 zeros, from
+    row * HOP_SIZE on, zero-padded at the end; made when it is run, not all kept at once."""
+    out = np.zeros((1, nc.AUDIO_N_SAMPLES, 1), dtype=np.float32)
+    start = row * HOP_SIZE - OVERLAP_LEN // 2  # in the audio's own samples
+    first = max(0, start)
+    chunk = audio[first : start + nc.AUDIO_N_SAMPLES]
+    out[0, first - start : first - start + len(chunk), 0] = chunk
     return out
 
 
@@ -113,18 +122,17 @@ def model_output(audio: np.ndarray, *, with_contour: bool = False) -> dict[str, 
     """The model's note, onset (and contour) activations, (frames, 88) at ~86 per second,
     for mono float32 audio at 22,050 Hz."""
     audio = np.asarray(audio, dtype=np.float32)
-    framed = windows(audio)
     session = _session()
     wanted = list(_OUTPUTS if with_contour else _OUTPUTS[:2])
 
     def run(row: int) -> list[np.ndarray]:
-        return session.run(wanted, {_INPUT: framed[row : row + 1]})
+        return session.run(wanted, {_INPUT: window(audio, row)})
 
     with _lock:  # one take at a time per process: its windows use the cores
         if THREADS > 1:
-            results = list(_pool().map(run, range(framed.shape[0])))
+            results = list(_pool().map(run, range(window_count(audio))))
         else:
-            results = [run(row) for row in range(framed.shape[0])]
+            results = [run(row) for row in range(window_count(audio))]
     parts = [[result[index] for result in results] for index in range(len(wanted))]
     return {
         name: unwrap(np.concatenate(part), len(audio))
