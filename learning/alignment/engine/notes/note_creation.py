@@ -115,13 +115,12 @@ def output_to_notes_polyphonic(
     if infer_onsets:
         onsets = get_infered_onsets(onsets, frames)
 
-    peak_thresh_mat = np.zeros(onsets.shape)
+    # Basic Pitch writes the peaks into a matrix of zeros and takes np.where of it: the same
+    # cells in the same (row-major) order as the peaks themselves, filtered.
     peaks = scipy.signal.argrelmax(onsets, axis=0)
-    peak_thresh_mat[peaks] = onsets[peaks]
-
-    onset_idx = np.where(peak_thresh_mat >= onset_thresh)
-    onset_time_idx = onset_idx[0][::-1]  # backwards in time
-    onset_freq_idx = onset_idx[1][::-1]
+    strong = onsets[peaks] >= onset_thresh
+    onset_time_idx = peaks[0][strong][::-1]  # backwards in time
+    onset_freq_idx = peaks[1][strong][::-1]
 
     # float32, as the model gives it: the same comparisons as Basic Pitch's float64 copy.
     remaining_energy = np.array(frames, dtype=np.float32)
