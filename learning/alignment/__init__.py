@@ -15,6 +15,8 @@ import-linter contract):
 * `feedback`  rushed / dragged / missing / extra / flat / sharp bands and a summary
 * `analysis`  the whole analysis in one call; `audio` decodes recordings with ffmpeg
 * `synthesis` generated pairs with a known time map (benchmark and tests)
+* `notes`     wrong, missed and extra notes: Basic Pitch (onnxruntime) on both takes,
+              compared through the time map (issue 14)
 
 Importing this package is cheap: numba and librosa load only when `engine` is imported,
 which the services do only where an analysis runs.

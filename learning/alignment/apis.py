@@ -21,7 +21,19 @@ from learning.models import Alignment
 from learning.replies import selectors
 from tenants.permissions import api_membership
 
-BAND_KINDS = ("rushed", "dragged", "missing", "extra", "late_start", "early_end", "flat", "sharp")
+BAND_KINDS = (
+    "rushed",
+    "dragged",
+    "missing",
+    "extra",
+    "late_start",
+    "early_end",
+    "flat",
+    "sharp",
+    "wrong_note",
+    "missed_note",
+    "extra_note",
+)
 
 
 class TimeMapOut(serializers.Serializer):
@@ -37,6 +49,31 @@ class BandOut(serializers.Serializer):
     reply_start_ms = serializers.IntegerField()
     reply_end_ms = serializers.IntegerField()
     message = serializers.CharField()
+    note = serializers.CharField(required=False, help_text="Note bands: the demonstration's.")
+    played_note = serializers.CharField(required=False, help_text="Note bands: the reply's.")
+
+
+class NotesSummaryOut(serializers.Serializer):
+    checked = serializers.BooleanField()
+    demo_notes = serializers.IntegerField()
+    reply_notes = serializers.IntegerField()
+    wrong = serializers.IntegerField()
+    missed = serializers.IntegerField()
+    extra = serializers.IntegerField()
+    examples = serializers.ListField(child=serializers.DictField(), required=False)
+
+
+class PianoRollOut(serializers.Serializer):
+    demo = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        help_text="[start_ms, end_ms, midi] in demonstration time.",
+    )
+    reply = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        help_text="Mapped to demonstration time, in its key.",
+    )
+    transposition = serializers.IntegerField()
+    errors = serializers.ListField(child=serializers.DictField())
 
 
 class SummaryOut(serializers.Serializer):
@@ -47,6 +84,7 @@ class SummaryOut(serializers.Serializer):
     pitch_flagged_share = serializers.FloatField(allow_null=True)
     median_abs_cents = serializers.FloatField(allow_null=True)
     counts = serializers.DictField(child=serializers.IntegerField(), allow_null=True)
+    notes = NotesSummaryOut(required=False)  # absent from analyses stored before notes
 
 
 class AttemptOut(serializers.Serializer):
@@ -65,6 +103,7 @@ class AlignmentOut(serializers.Serializer):
     feedback_hidden = serializers.BooleanField(help_text="True when hidden from this viewer.")
     bands = BandOut(many=True)
     summary = SummaryOut(allow_null=True)
+    piano_roll = PianoRollOut(allow_null=True)
     attempts = AttemptOut(many=True)
     computed_at = serializers.DateTimeField(allow_null=True)
 
@@ -89,6 +128,7 @@ def _payload(alignment: Alignment, *, is_teacher: bool) -> dict:
         "feedback_hidden": hidden,
         "bands": [] if hidden or not ready else alignment.bands,
         "summary": None if hidden or not ready else (alignment.summary or None),
+        "piano_roll": None if hidden or not ready else (alignment.summary or {}).get("piano_roll"),
         "attempts": attempts,
         "computed_at": alignment.computed_at,
     }

@@ -144,6 +144,9 @@ BAND_KINDS = (
     ("early_end", "Early end", "the reply stops before the demonstration ends"),
     ("flat", "Flat", "lower in pitch"),
     ("sharp", "Sharp", "higher in pitch"),
+    ("wrong_note", "Wrong note", "another note than the demonstration's"),
+    ("missed_note", "Missed note", "a note of the demonstration not played"),
+    ("extra_note", "Extra note", "a note not in the demonstration"),
 )
 
 

@@ -4,7 +4,7 @@ import { test } from "node:test";
 
 import { clock, clockWhole } from "../../templates/static/js/lib/clock.js";
 import { formatBytes, percent } from "../../templates/static/js/lib/format.js";
-import { summaryLines, trendWord } from "../../templates/static/js/compare/summary.js";
+import { notesLine, summaryLines, trendWord } from "../../templates/static/js/compare/summary.js";
 
 test("clock shows minutes, seconds and rounded tenths, with a real minus sign", () => {
   assert.equal(clock(0), "0:00.0");
@@ -44,6 +44,25 @@ test("the summary names tempo, timing, pitch and transposition", () => {
   const close = summaryLines({ tempo_ratio: 0.98, pitch_checked: false }, 0);
   assert.equal(close[0], "Overall tempo: close to the demonstration.");
   assert.equal(close[2], "Pitch: not checked (it is checked for a single melody line only).");
+});
+
+test("the summary names the wrong, missed and extra notes, the first few with their times", () => {
+  const notes = {
+    checked: true, demo_notes: 120, reply_notes: 118, wrong: 1, missed: 1, extra: 3,
+    examples: [
+      { kind: "wrong_note", at_ms: 12300, message: "F#4 played as G4." },
+      { kind: "missed_note", at_ms: 61000, message: "C5 not played." },
+    ],
+  };
+  assert.equal(
+    notesLine(notes),
+    "Notes: 1 wrong, 1 missed, 3 extra (of 120 read in the demonstration): 0:12.3 F#4 played as G4; 1:01.0 C5 not played; and more.",
+  );
+  assert.equal(notesLine({ ...notes, wrong: 0, missed: 0, extra: 0, examples: [] }),
+    "Notes: the reply's notes match the demonstration's (120 notes read).");
+  assert.equal(notesLine(undefined), null);
+  const lines = summaryLines({ tempo_ratio: 1, pitch_checked: false, notes }, 0);
+  assert.match(lines[3], /^Notes: 1 wrong/);
 });
 
 test("trendWord compares two attempts with a margin", () => {

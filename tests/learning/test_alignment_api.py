@@ -198,3 +198,43 @@ def test_teachers_can_ask_for_a_fresh_analysis(
 
     assert response.status_code == 202 and response.json()["status"] == "pending"
     assert queued == [{"force": True}]
+
+
+NOTE_BAND = {
+    "kind": "wrong_note", "start_ms": 3400, "end_ms": 3900, "reply_start_ms": 4100,
+    "reply_end_ms": 4600, "message": "A3 played as A#3.", "note": "A3", "played_note": "A#3",
+}
+NOTES = {"checked": True, "demo_notes": 40, "reply_notes": 41, "wrong": 1, "missed": 0,
+         "extra": 0, "examples": [{"kind": "wrong_note", "at_ms": 3400,
+                                   "message": "A3 played as A#3."}]}
+ROLL = {"demo": [[3400, 3900, 57]], "reply": [[3420, 3880, 58]], "transposition": 0,
+        "errors": [{"kind": "wrong_note", "at_ms": 3400, "end_ms": 3900, "reply_ms": 4100,
+                    "reply_end_ms": 4600, "pitch": 57, "note": "A3", "played": 58,
+                    "played_note": "A#3"}]}
+
+
+def test_note_errors_and_the_piano_roll_are_feedback_the_teacher_may_hide(school_a):
+    with tenant_context(school_a.tenant):
+        alignment = _ready(school_a)
+        Alignment.objects.filter(pk=alignment.pk).update(
+            bands=[*BANDS, NOTE_BAND], summary={**SUMMARY, "notes": NOTES, "piano_roll": ROLL}
+        )
+        second = _ready(school_a, attempt=2, exercise=alignment.reply.exercise)
+    teacher = client_for(school_a.teacher, school_a.host)
+    student = client_for(school_a.student, school_a.host)
+
+    body = student.get(_url(alignment)).json()
+    assert body["bands"][1] == NOTE_BAND
+    assert body["summary"]["notes"] == NOTES
+    assert "piano_roll" not in body["summary"]  # only at the top, not in every attempt
+    assert body["piano_roll"] == ROLL
+    attempts = teacher.get(_url(second)).json()["attempts"]
+    assert attempts[0]["summary"]["notes"]["wrong"] == 1
+    assert "piano_roll" not in attempts[0]["summary"] and "notes" not in attempts[1]["summary"]
+
+    assert teacher.patch(
+        _url(alignment), {"visible_to_student": False}, content_type="application/json"
+    ).status_code == 200
+    hidden = student.get(_url(alignment)).json()
+    assert hidden["piano_roll"] is None and hidden["bands"] == [] and hidden["summary"] is None
+    assert teacher.get(_url(alignment)).json()["piano_roll"] == ROLL

@@ -192,6 +192,19 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def free_port() -> int:
+    """A free local port; from PRACTIKA_TEST_PORTS ("9700-9799") when set (a shared machine
+    where each person keeps to a range), else any the system offers."""
+    wanted = os.environ.get("PRACTIKA_TEST_PORTS", "")
+    if wanted:
+        low, high = (int(part) for part in wanted.split("-"))
+        for port in range(low, high + 1):
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+        raise RuntimeError(f"no free port in PRACTIKA_TEST_PORTS={wanted}")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

@@ -3,15 +3,17 @@ the benchmark and the tests call it on generated audio, the task on decoded reco
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from . import aligner, audio, features, feedback, pitch, timemap
+from . import aligner, audio, features, feedback, notes, pitch, timemap
 
 # Stored with each result: a result from another version is recomputed.
-ALGORITHM = "mrdtw-2"  # 2: late starts and early ends named; tempo from the map
+ALGORITHM = "mrdtw-2+notes-1"  # 2: late starts and early ends named; tempo from the map;
+# +notes-1: wrong, missed and extra notes (engine/notes)
 MIN_SECONDS = 1.0
 
 
@@ -26,9 +28,16 @@ class Result:
     summary: dict = field(default_factory=dict)
 
 
-def analyse(demo_audio: np.ndarray, reply_audio: np.ndarray, *, with_pitch: bool = True) -> Result:
+def analyse(
+    demo_audio: np.ndarray,
+    reply_audio: np.ndarray,
+    *,
+    with_pitch: bool = True,
+    notes_audio: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Result:
     """Align a reply to a demonstration (mono float32 at features.SAMPLE_RATE) and read
-    timing and pitch feedback off the alignment."""
+    timing and pitch feedback off the alignment; with `notes_audio` (the same two takes at
+    notes.SAMPLE_RATE), wrong, missed and extra notes too."""
     for samples, who in ((demo_audio, "demonstration"), (reply_audio, "reply")):
         if len(samples) < MIN_SECONDS * features.SAMPLE_RATE or not np.any(samples):
             return Result(aligned=False, reason=f"The {who} has no sound to align.")
@@ -46,7 +55,7 @@ def analyse(demo_audio: np.ndarray, reply_audio: np.ndarray, *, with_pitch: bool
         if demo_pitch.monophonic:
             reply_pitch = pitch.track(reply_audio, silent=alignment.reply.silent)
     result = feedback.analyse(alignment, demo_pitch=demo_pitch, reply_pitch=reply_pitch)
-    return Result(
+    done = Result(
         aligned=True,
         time_map=timemap.from_path(alignment.path),
         confidence=round(alignment.confidence, 3),
@@ -54,9 +63,33 @@ def analyse(demo_audio: np.ndarray, reply_audio: np.ndarray, *, with_pitch: bool
         bands=result.bands,
         summary=result.summary,
     )
+    return done if notes_audio is None else with_notes(done, *notes_audio)
+
+
+def with_notes(result: Result, demo_audio: np.ndarray, reply_audio: np.ndarray) -> Result:
+    """An aligned result with the wrong, missed and extra notes added (engine/notes), from
+    the two takes at notes.SAMPLE_RATE."""
+    note_bands, summary_notes, roll = notes.feedback(
+        demo_audio,
+        reply_audio,
+        result.time_map,
+        transposition=result.transposition,
+        bands=result.bands,
+    )
+    bands = sorted(result.bands + note_bands, key=lambda band: (band["start_ms"], band["kind"]))
+    summary = {**result.summary, "notes": summary_notes, "piano_roll": roll}
+    return dataclasses.replace(result, bands=bands, summary=summary)
 
 
 def analyse_files(demo_path: Path, reply_path: Path, *, timeout_s: float = 120.0) -> Result:
-    return analyse(
+    result = analyse(
         audio.decode(demo_path, timeout_s=timeout_s), audio.decode(reply_path, timeout_s=timeout_s)
+    )
+    if not result.aligned:
+        return result
+    # The notes after the alignment, its sound released first: the two peaks do not add up.
+    return with_notes(
+        result,
+        notes.decode(demo_path, timeout_s=timeout_s),
+        notes.decode(reply_path, timeout_s=timeout_s),
     )

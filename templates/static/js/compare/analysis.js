@@ -6,6 +6,7 @@ import { clock } from "../lib/clock.js";
 import { element } from "../lib/dom.js";
 import { percent } from "../lib/format.js";
 import { bandName } from "./bands.js";
+import { renderRoll } from "./pianoroll.js";
 import { $, state } from "./state.js";
 import { summaryLines, trendWord } from "./summary.js";
 import { seek } from "./transport.js";
@@ -68,4 +69,5 @@ export function renderPanel() {
   const legend = $("[data-band-legend]");
   if (legend) legend.hidden = !(ready && !a.feedback_hidden);
   renderBandList();
+  renderRoll();
 }

@@ -1,5 +1,19 @@
 // The alignment's summary in words, for the teacher. Pure: tested with `node --test tests/js/`.
+import { clock } from "../lib/clock.js";
 import { percent } from "../lib/format.js";
+
+const plural = (n, word) => `${n} ${word}`;
+
+// Wrong, missed and extra notes (issue 14), with the first few named.
+export function notesLine(notes) {
+  if (!notes || !notes.checked) return null;
+  const total = notes.wrong + notes.missed + notes.extra;
+  if (!total) return `Notes: the reply's notes match the demonstration's (${notes.demo_notes} notes read).`;
+  const parts = [plural(notes.wrong, "wrong"), plural(notes.missed, "missed"), plural(notes.extra, "extra")];
+  const examples = (notes.examples || []).map((e) => `${clock(e.at_ms / 1000)} ${e.message.replace(/\.$/, "")}`);
+  const more = total > examples.length ? "; and more" : "";
+  return `Notes: ${parts.join(", ")} (of ${notes.demo_notes} read in the demonstration)${examples.length ? `: ${examples.join("; ")}${more}` : ""}.`;
+}
 
 export function summaryLines(summary, transposition) {
   const lines = [];
@@ -15,6 +29,8 @@ export function summaryLines(summary, transposition) {
   } else {
     lines.push("Pitch: not checked (it is checked for a single melody line only).");
   }
+  const notes = notesLine(summary.notes);
+  if (notes) lines.push(notes);
   if (transposition) lines.push(`Played ${Math.abs(transposition)} semitone${Math.abs(transposition) === 1 ? "" : "s"} ${transposition > 0 ? "higher" : "lower"} than the demonstration.`);
   return lines;
 }
