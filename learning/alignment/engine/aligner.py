@@ -26,6 +26,10 @@ SEARCH_FACTOR = 2.5  # the key and the confidence: 2 frames per second
 MAX_COARSE_CELLS = 2_000_000  # longer takes get a coarser first level
 MAX_LEVEL_STEP = 10
 BAND_RADIUS_COARSE = 3  # coarse cells of slack on each side of the coarse path
+# Flat runs of a coarser path (one side stands still) this long get a box of their own in
+# the finer band, this much wider on every side (see dtw.band_around).
+RUN_BOX_S = 1.0
+RUN_BOX_MARGIN_S = 2.0
 ONSET_WEIGHT = 1.0
 SHUFFLE_BLOCK_S = 2.0
 # Trust: the real path must cost clearly less than an unrelated (shuffled) take's path.
@@ -113,9 +117,12 @@ def align_features(demo: features.Features, reply: features.Features) -> Alignme
             onset_a = np.zeros_like(level_a)
             onset_b = np.zeros_like(level_b)
             weight = 0.0
+        frames_per_cell = factor / fps  # seconds per cell of the coarser path
         lo, hi = dtw.band_around(
             path, factor=step, radius=BAND_RADIUS_COARSE * step,
             n=len(level_a), m=len(level_b),
+            run_steps=max(2, round(RUN_BOX_S / frames_per_cell)),
+            run_margin=max(1, round(RUN_BOX_MARGIN_S / frames_per_cell)),
         )
         _, path = dtw.banded(
             chroma_a=level_a, chroma_b=level_b, onsets_a=onset_a, onsets_b=onset_b,

@@ -93,7 +93,12 @@ def _banded(chroma_a, chroma_b, onsets_a, onsets_b, onset_weight, lo, hi, offset
                 dot += chroma_a[i, f] * chroma_b[j, f]
                 delta = onsets_a[i, f] - onsets_b[j, f]
                 dist += delta * delta
-            c = 1.0 - dot + onset_weight * np.sqrt(dist)
+            c = 1.0 - dot
+            # Against silence (the last component) every sounding frame costs the same: a
+            # pause is then crossed where the notes around it match, not at whichever held
+            # note has the weakest onset (the first note after a pause landed inside it).
+            if chroma_a[i, d - 1] < 0.5 and chroma_b[j, d - 1] < 0.5:
+                c += onset_weight * np.sqrt(dist)
             if i == 0 and j == 0:
                 total[base] = c
                 continue
@@ -161,9 +166,37 @@ def banded(
     return float(total), np.stack([path_i, path_j], axis=1)
 
 
-def band_around(path: np.ndarray, *, factor: int, radius: int, n: int, m: int):
+def flat_runs(path: np.ndarray, min_steps: int) -> list[tuple[int, int]]:
+    """(first, last) indices into `path` of its stretches where only one side moves, at least
+    `min_steps` steps long: a pause, a skipped or a repeated passage, a late start."""
+    steps = np.diff(path, axis=0)
+    runs = []
+    for axis in (0, 1):
+        only = (steps[:, axis] == 1) & (steps[:, 1 - axis] == 0)
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], only.astype(np.int8), [0]])))
+        runs += [(s, e) for s, e in zip(edges[::2], edges[1::2], strict=True) if e - s >= min_steps]
+    return sorted(runs)
+
+
+def band_around(
+    path: np.ndarray,
+    *,
+    factor: int,
+    radius: int,
+    n: int,
+    m: int,
+    run_steps: int = 0,
+    run_margin: int = 0,
+):
     """Per-row column bounds (lo, hi) at `factor` times the resolution of a coarse `path`,
-    widened by `radius` fine columns on each side."""
+    widened by `radius` fine columns on each side.
+
+    Around each flat run of the coarse path of at least `run_steps` steps (0: none), the band
+    also holds the whole box from the run's first to its last point, widened by `run_margin`
+    coarse cells on every side: where the music stops, jumps ahead or goes back, a coarse
+    path may put the step a few coarse cells off (a pause's first note inside the pause, a
+    skip taken in two halves through similar music), and the finer level must be free to
+    put it where the notes say."""
     rows = path[:, 0]
     cols = path[:, 1]
     coarse_rows = rows.max() + 1
@@ -171,6 +204,12 @@ def band_around(path: np.ndarray, *, factor: int, radius: int, n: int, m: int):
     hi_coarse = np.full(coarse_rows, -1, dtype=np.int64)
     np.minimum.at(lo_coarse, rows, cols.astype(np.int64))
     np.maximum.at(hi_coarse, rows, cols.astype(np.int64))
+    if run_steps:
+        for first, last in flat_runs(path, run_steps):
+            (r0, c0), (r1, c1) = path[first], path[last]
+            a, b = max(0, r0 - run_margin), min(coarse_rows - 1, r1 + run_margin)
+            lo_coarse[a : b + 1] = np.minimum(lo_coarse[a : b + 1], max(0, c0 - run_margin))
+            hi_coarse[a : b + 1] = np.maximum(hi_coarse[a : b + 1], c1 + run_margin)
     fine_rows = np.arange(n) // factor
     lo = np.clip(lo_coarse[fine_rows] * factor - radius, 0, m - 1)
     hi = np.clip((hi_coarse[fine_rows] + 1) * factor - 1 + radius, 0, m - 1)
