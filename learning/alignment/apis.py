@@ -21,7 +21,9 @@ from learning.models import Alignment
 from learning.replies import selectors
 from tenants.permissions import api_membership
 
-BAND_KINDS = ("rushed", "dragged", "missing", "extra", "late_start", "early_end", "flat", "sharp")
+BAND_KINDS = (
+    "rushed", "dragged", "missing", "extra", "repeat", "late_start", "early_end", "flat", "sharp"
+)
 
 
 class TimeMapOut(serializers.Serializer):

@@ -3,6 +3,7 @@ the benchmark and the tests call it on generated audio, the task on decoded reco
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +12,9 @@ import numpy as np
 from . import aligner, audio, features, feedback, pitch, timemap
 
 # Stored with each result: a result from another version is recomputed.
-ALGORITHM = "mrdtw-2"  # 2: late starts and early ends named; tempo from the map
+# 2: late starts and early ends named; tempo from the map. 3: jumps (skips, pauses,
+# repeats), boxes around a coarser path's flat runs, repeats named.
+ALGORITHM = "mrdtw-3"
 MIN_SECONDS = 1.0
 
 
@@ -42,9 +45,7 @@ def analyse(demo_audio: np.ndarray, reply_audio: np.ndarray, *, with_pitch: bool
         )
     demo_pitch = reply_pitch = None
     if with_pitch:
-        demo_pitch = pitch.track(demo_audio, silent=alignment.demo.silent)
-        if demo_pitch.monophonic:
-            reply_pitch = pitch.track(reply_audio, silent=alignment.reply.silent)
+        demo_pitch, reply_pitch = _pitch_tracks(demo_audio, reply_audio, alignment)
     result = feedback.analyse(alignment, demo_pitch=demo_pitch, reply_pitch=reply_pitch)
     return Result(
         aligned=True,
@@ -56,7 +57,23 @@ def analyse(demo_audio: np.ndarray, reply_audio: np.ndarray, *, with_pitch: bool
     )
 
 
+def _pitch_tracks(demo_audio, reply_audio, alignment):
+    """Both takes' pitch tracks at once (the FFTs release the GIL: two cores), the reply's
+    only kept, and only looked at, when the demonstration is monophonic."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        demo = pool.submit(pitch.track, demo_audio, silent=alignment.demo.silent)
+        reply = pool.submit(pitch.track, reply_audio, silent=alignment.reply.silent)
+        demo_pitch = demo.result()
+        if not demo_pitch.monophonic:
+            reply.cancel()
+            return demo_pitch, None
+        return demo_pitch, reply.result()
+
+
 def analyse_files(demo_path: Path, reply_path: Path, *, timeout_s: float = 120.0) -> Result:
-    return analyse(
-        audio.decode(demo_path, timeout_s=timeout_s), audio.decode(reply_path, timeout_s=timeout_s)
-    )
+    # Both ffmpeg decodes at once: each is a process of its own.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        demo, reply = pool.map(
+            lambda path: audio.decode(path, timeout_s=timeout_s), (demo_path, reply_path)
+        )
+    return analyse(demo, reply)

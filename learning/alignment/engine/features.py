@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.fft
 import scipy.ndimage
-import scipy.signal
+from numba import njit
 
 # 11,025 Hz is plenty for pitch classes (the chroma filters stop near 5 kHz) and halves
 # the FFT work of 22,050 Hz at the same 10.8 Hz bin spacing.
@@ -79,6 +79,25 @@ def _chroma_filter() -> np.ndarray:
     return np.ascontiguousarray(weights[:, : 1 + N_FFT // 2].T, dtype=np.float32)
 
 
+def hann(size: int) -> np.ndarray:
+    """The periodic Hann window (scipy.signal.get_window("hann", size), without importing
+    scipy.signal and the scipy.stats it pulls in: a third of a second of a worker's start)."""
+    return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(size) / size)).astype(np.float32)
+
+
+@njit(cache=True)
+def _decay(rise, decay):
+    """out[t] = rise[t] + decay * out[t - 1] along axis 0 (an exponential decay; what
+    scipy.signal.lfilter([1], [1, -decay], rise, axis=0) computes)."""
+    out = np.empty_like(rise)
+    for f in range(rise.shape[1]):
+        level = 0.0
+        for t in range(rise.shape[0]):
+            level = rise[t, f] + decay * level
+            out[t, f] = level
+    return out
+
+
 def normalise_rows(matrix: np.ndarray) -> np.ndarray:
     matrix = matrix + EPSILON
     return (matrix / np.linalg.norm(matrix, axis=1, keepdims=True)).astype(np.float32)
@@ -93,7 +112,7 @@ def extract(audio: np.ndarray) -> Features:
     if len(padded) < needed:
         padded = np.pad(padded, (0, needed - len(padded)))
     frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:count]
-    window = scipy.signal.get_window("hann", N_FFT).astype(np.float32)
+    window = hann(N_FFT)
     chroma_filter = _chroma_filter()
     chroma = np.empty((count, 12), dtype=np.float32)
     energy = np.empty(count, dtype=np.float32)
@@ -144,7 +163,7 @@ def with_silence(chroma: np.ndarray, silence: np.ndarray) -> np.ndarray:
 
 def _onsets(log_chroma: np.ndarray) -> np.ndarray:
     rise = np.maximum(np.diff(log_chroma, axis=0, prepend=log_chroma[:1]), 0.0)
-    decayed = scipy.signal.lfilter([1.0], [1.0, -ONSET_DECAY], rise, axis=0)
+    decayed = _decay(np.ascontiguousarray(rise, dtype=np.float64), ONSET_DECAY)
     strength = np.linalg.norm(decayed, axis=1)
     window = max(1, int(ONSET_NORM_WINDOW_S * FRAMES_PER_SECOND))
     local_max = scipy.ndimage.maximum_filter1d(strength, size=window, mode="nearest")
