@@ -25,7 +25,7 @@ COARSE_FACTOR = 10  # 50 -> 5 frames per second
 SEARCH_FACTOR = 2.5  # the key and the confidence: 2 frames per second
 MAX_COARSE_CELLS = 2_000_000  # longer takes get a coarser first level
 MAX_LEVEL_STEP = 10
-BAND_RADIUS_COARSE = 3  # coarse cells of slack on each side of the coarse path
+BAND_RADIUS_COARSE = 6  # coarse cells of slack on each side of the coarse path
 # Flat runs of a coarser path (one side stands still) this long get a box of their own in
 # the finer band, this much wider on every side (see dtw.band_around).
 RUN_BOX_S = 1.0

@@ -36,6 +36,7 @@ LOG_GAMMA = 100.0
 EPSILON = 1e-6
 ONSET_DECAY = 0.7  # per frame: an onset fades over ~100 ms
 ONSET_NORM_WINDOW_S = 2.0
+BROADBAND_ONSET_WEIGHT = 1.5
 SILENCE_DB = -45.0  # frames this far below the take's loud frames count as silence
 NOISE_MAX_DB = -12.0
 NOISE_FLATNESS = 0.3  # white noise's periodogram has ~0.56, music well under 0.1
@@ -45,7 +46,7 @@ NOISE_FLATNESS = 0.3  # white noise's periodogram has ~0.56, music well under 0.
 class Features:
     chroma: np.ndarray = field(repr=False)  # (frames, 13) unit vectors: 12 pitch classes, silence
     log_chroma: np.ndarray = field(repr=False)  # (frames, 12) unnormalised, for coarse levels
-    onsets: np.ndarray = field(repr=False)  # (frames, 13) float32, the 13th always 0
+    onsets: np.ndarray = field(repr=False)  # (frames, 13) float32: 12 pitch classes, any note
     silent: np.ndarray = field(repr=False)  # (frames,) bool
 
     @property
@@ -141,10 +142,14 @@ def extract(audio: np.ndarray) -> Features:
     )
     onsets = _onsets(log_chroma)
     onsets[silent] = 0.0
+    # The 13th component (same width as chroma for the DTW kernel) is how strongly any note
+    # starts, whatever its pitch: a wrong note still starts when the right one would, and
+    # pins the path there where the pitch classes alone let it drift.
+    strength = np.linalg.norm(onsets, axis=1, keepdims=True) * BROADBAND_ONSET_WEIGHT
     return Features(
         chroma=with_silence(normalise_rows(log_chroma), silent.astype(np.float32)),
         log_chroma=log_chroma,
-        onsets=np.pad(onsets, ((0, 0), (0, 1))),  # same width as chroma for the DTW kernel
+        onsets=np.concatenate([onsets, strength], axis=1).astype(np.float32),
         silent=silent,
     )
 

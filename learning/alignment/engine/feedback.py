@@ -308,7 +308,7 @@ def _peaks(x: np.ndarray, *, height: float, distance: int) -> np.ndarray:
 def _onset_frames(alignment: Alignment, demo_rows: np.ndarray) -> np.ndarray:
     """Indices into `demo_rows` that are note onsets of the demonstration. Not the ends of
     the path: how long the last note rings out is not tempo."""
-    strength = np.linalg.norm(alignment.demo.onsets, axis=1)
+    strength = np.linalg.norm(alignment.demo.onsets[:, :12], axis=1)
     peaks = _peaks(strength, height=ONSET_HEIGHT, distance=3)
     is_onset = np.zeros(alignment.demo.frames, dtype=bool)
     is_onset[peaks] = True
