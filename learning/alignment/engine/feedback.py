@@ -52,6 +52,10 @@ EDGE_S = 0.5
 # A reply-only run whose music matches the demonstration just before (or after) it, within
 # this much of the path's own median cell cost, is a repeat.
 REPEAT_MARGIN = 0.1
+# An added and a missing passage this close together and this short are a detour of the
+# path, not of the reply (see _without_detours).
+DETOUR_NEAR_S = 0.5
+DETOUR_MAX_S = 2.0
 REPEAT_MIN_S = 1.0
 REPEAT_JOIN_S = 0.75
 REPEAT_STEP_FRAMES = 5  # compared at 10 frames per second
@@ -212,7 +216,32 @@ def structure_bands(alignment: Alignment) -> tuple[list[dict], list[tuple[int, i
                 kind_here = kind
                 message = f"The reply plays {length_s:.1f} s that are not in the demonstration."
             bands.append(_band(kind_here, a[0], b[0], a[1], b[1], message))
-    return _merged_repeats(bands), skips
+    return _without_detours(_merged_repeats(bands)), skips
+
+
+def _without_detours(bands: list[dict]) -> list[dict]:
+    """A short passage "not in the demonstration" next to a short one "missing" is the path
+    going round a corner where the two takes' notes start differently (a piano against an
+    organ), not a change of structure: neither is said."""
+
+    def length_s(band) -> float:
+        if band["kind"] == "missing":
+            return (band["end_ms"] - band["start_ms"]) / 1000
+        return (band["reply_end_ms"] - band["reply_start_ms"]) / 1000
+
+    extras = [b for b in bands if b["kind"] == "extra" and "not in the" in b["message"]]
+    missing = [b for b in bands if b["kind"] == "missing"]
+    dropped = set()
+    for extra in extras:
+        for gap in missing:
+            near = min(
+                abs(gap["start_ms"] - extra["start_ms"]), abs(gap["end_ms"] - extra["start_ms"])
+            )
+            if near <= DETOUR_NEAR_S * 1000 and max(length_s(extra), length_s(gap)) <= (
+                DETOUR_MAX_S
+            ):
+                dropped |= {id(extra), id(gap)}
+    return [b for b in bands if id(b) not in dropped]
 
 
 def _repeat_message(start_s: float, end_s: float) -> str:
