@@ -63,6 +63,14 @@ RUN DJANGO_SECRET_KEY=build-time-only-not-a-secret \
     PRACTIKA_BASE_DOMAIN=build.invalid \
     python manage.py collectstatic --noinput --verbosity 0 \
     && chmod 0755 infra/docker/entrypoint.sh
+# The alignment engine's numba kernels, compiled once here into a seed cache: the worker's
+# entrypoint copies it to NUMBA_CACHE_DIR on the writable /tmp (numba will not use a cache
+# directory it cannot write to, and the root filesystem is read-only in production), so no
+# worker process compiles them again. Generic machine code: any x86-64 CPU may run the task.
+ENV NUMBA_CPU_NAME=generic \
+    NUMBA_CACHE_DIR=/tmp/numba-cache \
+    PRACTIKA_NUMBA_CACHE_SEED=/opt/numba-cache
+RUN NUMBA_CACHE_DIR=/opt/numba-cache python -m learning.alignment.engine.warm
 USER 10001:10001
 EXPOSE 8000
 # Liveness only (no database): the load balancer's target group probes /readyz.

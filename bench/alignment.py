@@ -2,7 +2,8 @@
 
 Generates 3-minute pairs with a known time map (synthesized melodies and chord sequences
 with harmonics; the reply with a tempo varying ±20 % through the piece, a late start of up
-to 10 s, a pause, another timbre, noise at 20 dB SNR, and one transposed by a whole tone),
+to 10 s, a pause of 2 to 3 s, another timbre, noise at 20 dB SNR, one with 15 % of its
+notes a semitone or a tone wrong, and one transposed by a whole tone),
 and measures for each pair, beside the plain chroma + full DTW baseline in librosa
 (22,050 Hz, hop 512) run on the same audio:
 
@@ -50,6 +51,20 @@ BASELINE_RATE = 22_050
 BASELINE_HOP = 512
 
 
+def wrong_notes(notes: list[synthesis.Note], *, share: float, seed: int = 4):
+    """The same melody with `share` of its notes played a semitone or a tone off."""
+    rng = np.random.default_rng(seed)
+    return [
+        synthesis.Note(
+            n.start_s, n.duration_s,
+            tuple(p + int(rng.choice([-2, -1, 1, 2])) for p in n.pitches),
+        )
+        if rng.random() < share
+        else n
+        for n in notes
+    ]
+
+
 def make_cases(seconds: float) -> dict[str, synthesis.Pair]:
     s = synthesis
     rate = {"sample_rate": BASELINE_RATE}
@@ -76,6 +91,14 @@ def make_cases(seconds: float) -> dict[str, synthesis.Pair]:
                 pause=(s.note_start_near(chords, seconds / 3), 3.0),
             ),
             demo_timbre=s.PIANO, reply_timbre=s.ORGAN, seed=20, **rate,
+        ),
+        "melody_wrong_notes": s.make_pair(
+            "melody_wrong_notes", notes=melody, reply_notes=wrong_notes(melody, share=0.15),
+            warp=s.varying(
+                duration_s=seconds, delay_s=3.0, depth=0.15, period_s=seconds / 5,
+                pause=(s.note_start_near(melody, seconds / 4), 2.5),
+            ),
+            reply_timbre=s.CLARINET, seed=40, **rate,
         ),
         "melody_transposed": s.make_pair(
             "melody_transposed", notes=melody_b,

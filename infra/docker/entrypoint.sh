@@ -18,6 +18,14 @@ case "$role" in
         # The connection pool is the web server's (config.settings.production): prefork
         # workers must not inherit one from their parent, so they keep plain connections.
         export DJANGO_DB_POOL="${DJANGO_DB_POOL:-off}"
+        # The alignment kernels compiled at image build (see the Dockerfile), copied where
+        # numba may write: the analyses of every worker process load them instead of
+        # compiling them.
+        seed="${PRACTIKA_NUMBA_CACHE_SEED:-/opt/numba-cache}"
+        export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-/tmp/numba-cache}"
+        if [ -d "$seed" ] && [ ! -e "$NUMBA_CACHE_DIR" ]; then
+            cp -R "$seed" "$NUMBA_CACHE_DIR"
+        fi
         # One worker service per queue set: video work never delays billing webhooks.
         exec celery -A config worker \
             --queues "${CELERY_QUEUES:-default,billing,video}" \

@@ -26,6 +26,7 @@ BAND_KINDS = (
     "dragged",
     "missing",
     "extra",
+    "repeat",
     "late_start",
     "early_end",
     "flat",

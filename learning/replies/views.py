@@ -140,6 +140,7 @@ BAND_KINDS = (
     ("dragged", "Dragged", "slower than the demonstration"),
     ("missing", "Missing", "a passage of the demonstration not played"),
     ("extra", "Extra", "a pause or a passage not in the demonstration"),
+    ("repeat", "Repeat", "a passage of the demonstration played again"),
     ("late_start", "Late start", "the reply comes in after the piece begins"),
     ("early_end", "Early end", "the reply stops before the demonstration ends"),
     ("flat", "Flat", "lower in pitch"),

@@ -25,7 +25,16 @@ COARSE_FACTOR = 10  # 50 -> 5 frames per second
 SEARCH_FACTOR = 2.5  # the key and the confidence: 2 frames per second
 MAX_COARSE_CELLS = 2_000_000  # longer takes get a coarser first level
 MAX_LEVEL_STEP = 10
-BAND_RADIUS_COARSE = 3  # coarse cells of slack on each side of the coarse path
+BAND_RADIUS_COARSE = 6  # coarse cells of slack on each side of the coarse path
+# Flat runs of a coarser path (one side stands still) this long get a box of their own in
+# the finer band, this much wider on every side (see dtw.band_around).
+RUN_BOX_S = 1.0
+RUN_BOX_MARGIN_S = 2.0
+# What a jump of the path costs (a skipped passage, a pause, a repeat; see dtw), in seconds
+# of cells that match nothing (cost 1): held notes' short flat runs cost far less and stay
+# steps, a 6 s skip costs far more.
+JUMP_COST_S = 0.4
+GAP_COST = 0.2  # per frame a jump passes over: above matching frames' cost, below unrelated
 ONSET_WEIGHT = 1.0
 SHUFFLE_BLOCK_S = 2.0
 # Trust: the real path must cost clearly less than an unrelated (shuffled) take's path.
@@ -97,7 +106,11 @@ def align_features(demo: features.Features, reply: features.Features) -> Alignme
     shuffled_b = _shuffled(tonal_b, max(1, int(SHUFFLE_BLOCK_S * fps / factor)))
     unrelated_cost, _ = _path_cost(1.0 - tonal_a @ shuffled_b.T)
     confidence = float(np.clip(1.0 - real_cost / max(unrelated_cost, 1e-9), 0.0, 1.0))
-    _, path = _path_cost(1.0 - coarse_a @ features.transpose(coarse_b, shift).T)
+    _, path = dtw.full(
+        1.0 - coarse_a @ features.transpose(coarse_b, shift).T,
+        jump_cost=JUMP_COST_S * fps / factor,
+        gap_cost=GAP_COST,
+    )
 
     chroma_b = features.transpose(reply.chroma, shift)
     onsets_b = features.transpose(reply.onsets, shift)
@@ -113,13 +126,17 @@ def align_features(demo: features.Features, reply: features.Features) -> Alignme
             onset_a = np.zeros_like(level_a)
             onset_b = np.zeros_like(level_b)
             weight = 0.0
+        frames_per_cell = factor / fps  # seconds per cell of the coarser path
         lo, hi = dtw.band_around(
             path, factor=step, radius=BAND_RADIUS_COARSE * step,
             n=len(level_a), m=len(level_b),
+            run_steps=max(2, round(RUN_BOX_S / frames_per_cell)),
+            run_margin=max(1, round(RUN_BOX_MARGIN_S / frames_per_cell)),
         )
         _, path = dtw.banded(
             chroma_a=level_a, chroma_b=level_b, onsets_a=onset_a, onsets_b=onset_b,
             onset_weight=weight, lo=lo, hi=hi,
+            jump_cost=JUMP_COST_S * fps / finer, gap_cost=GAP_COST,
         )
         factor = finer
 

@@ -4,6 +4,7 @@ the benchmark and the tests call it on generated audio, the task on decoded reco
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,8 +13,10 @@ import numpy as np
 from . import aligner, audio, features, feedback, notes, pitch, timemap
 
 # Stored with each result: a result from another version is recomputed.
-ALGORITHM = "mrdtw-2+notes-1"  # 2: late starts and early ends named; tempo from the map;
-# +notes-1: wrong, missed and extra notes (engine/notes)
+# 2: late starts and early ends named; tempo from the map. 3: jumps (skips, pauses,
+# repeats), boxes around a coarser path's flat runs, repeats named. +notes-1: wrong, missed
+# and extra notes (engine/notes).
+ALGORITHM = "mrdtw-3+notes-1"
 MIN_SECONDS = 1.0
 
 
@@ -51,9 +54,7 @@ def analyse(
         )
     demo_pitch = reply_pitch = None
     if with_pitch:
-        demo_pitch = pitch.track(demo_audio, silent=alignment.demo.silent)
-        if demo_pitch.monophonic:
-            reply_pitch = pitch.track(reply_audio, silent=alignment.reply.silent)
+        demo_pitch, reply_pitch = _pitch_tracks(demo_audio, reply_audio, alignment)
     result = feedback.analyse(alignment, demo_pitch=demo_pitch, reply_pitch=reply_pitch)
     done = Result(
         aligned=True,
@@ -81,10 +82,27 @@ def with_notes(result: Result, demo_audio: np.ndarray, reply_audio: np.ndarray) 
     return dataclasses.replace(result, bands=bands, summary=summary)
 
 
+def _pitch_tracks(demo_audio, reply_audio, alignment):
+    """Both takes' pitch tracks at once (the FFTs release the GIL: two cores), the reply's
+    only kept, and only looked at, when the demonstration is monophonic."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        demo = pool.submit(pitch.track, demo_audio, silent=alignment.demo.silent)
+        reply = pool.submit(pitch.track, reply_audio, silent=alignment.reply.silent)
+        demo_pitch = demo.result()
+        if not demo_pitch.monophonic:
+            reply.cancel()
+            return demo_pitch, None
+        return demo_pitch, reply.result()
+
+
 def analyse_files(demo_path: Path, reply_path: Path, *, timeout_s: float = 120.0) -> Result:
-    result = analyse(
-        audio.decode(demo_path, timeout_s=timeout_s), audio.decode(reply_path, timeout_s=timeout_s)
-    )
+    # Both ffmpeg decodes at once: each is a process of its own.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        demo, reply = pool.map(
+            lambda path: audio.decode(path, timeout_s=timeout_s), (demo_path, reply_path)
+        )
+    result = analyse(demo, reply)
+    del demo, reply
     if not result.aligned:
         return result
     # The notes after the alignment, its sound released first: the two peaks do not add up.

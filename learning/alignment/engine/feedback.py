@@ -9,6 +9,10 @@ in demonstration time. Kinds:
   while the reply does not (a skipped passage), or the reply goes on alone (an added
   passage, or a pause when the reply is silent there). Lead-in and trailing silence are not
   feedback.
+* `repeat`: the reply plays a passage of the demonstration again (it went back): the band
+  spans the repeated demonstration passage, its reply times the second playing. Found where
+  the path stands still on the demonstration while the reply plays music that matches the
+  demonstration just before (or just after) that point.
 * `late_start` / `early_end`: the same kind of stretch where the piece begins or ends: the
   reply comes in late (a silence or sound before its first note of the piece) or stops
   before the demonstration does. Said as such, not as a pause or a missing passage.
@@ -25,9 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.ndimage
-import scipy.signal
 
-from . import features
+from . import dtw, features
 from .aligner import Alignment
 from .pitch import PitchTrack
 
@@ -36,12 +39,26 @@ TEMPO_THRESHOLD = 0.15
 TEMPO_WINDOW_S = 1.5
 TEMPO_MIN_S = 1.0
 RUN_MIN_S = 1.0  # missing / extra
+# A run at the very start of the path is the lead-in unless it holds this much sound (a
+# false start: a late start after a passage not in the demonstration).
+LEAD_IN_SOUND_S = 0.3
+JOIN_MIN_STEPS = 10  # flat runs at least this long, a step or two apart, are one
 # Shorter runs are DTW texture (a held chord lets the path wander for free), not structure;
 # they stay in the map for the tempo analysis.
 RUN_IGNORE_S = 0.75
 # A stretch this close to the demonstration's first or last sounding frame is where the
 # piece begins or ends: a late start or an early end.
 EDGE_S = 0.5
+# A reply-only run whose music matches the demonstration just before (or after) it, within
+# this much of the path's own median cell cost, is a repeat.
+REPEAT_MARGIN = 0.1
+# An added and a missing passage this close together and this short are a detour of the
+# path, not of the reply (see _without_detours).
+DETOUR_NEAR_S = 0.5
+DETOUR_MAX_S = 2.0
+REPEAT_MIN_S = 1.0
+REPEAT_JOIN_S = 0.75
+REPEAT_STEP_FRAMES = 5  # compared at 10 frames per second
 PITCH_THRESHOLD_CENTS = 40.0
 PITCH_MAX_CENTS = 150.0
 PITCH_MIN_S = 0.5
@@ -80,7 +97,21 @@ def _flat_runs(path: np.ndarray, axis: int) -> list[tuple[int, int]]:
     """Path index stretches where only `axis` moves (0: demonstration, 1: reply)."""
     steps = np.diff(path, axis=0)
     only = (steps[:, axis] == 1) & (steps[:, 1 - axis] == 0)
-    return [(start, end) for start, end in _runs(only) if end - start >= RUN_IGNORE_S * FPS]
+    # Runs a step or two apart are one: a jump of the path is spelled out as a run and a
+    # diagonal step, and two jumps in a row (a false start, then silence) are one stretch.
+    runs: list[tuple[int, int]] = []
+    for start, end in _runs(only):
+        long = end - start >= JOIN_MIN_STEPS
+        if (
+            runs
+            and long
+            and runs[-1][1] - runs[-1][0] >= JOIN_MIN_STEPS
+            and start - runs[-1][1] <= 2
+        ):
+            runs[-1] = (runs[-1][0], end)
+        else:
+            runs.append((start, end))
+    return [(start, end) for start, end in runs if end - start >= RUN_IGNORE_S * FPS]
 
 
 def _pause_bands(alignment: Alignment) -> tuple[list[dict], list[tuple[int, int]]]:
@@ -145,7 +176,9 @@ def structure_bands(alignment: Alignment) -> tuple[list[dict], list[tuple[int, i
             a, b = path[start], path[end]
             quiet = side.silent[path[start : end + 1, axis]].mean() > 0.8
             length_s = (b[axis] - a[axis]) / FPS
-            if length_s < RUN_MIN_S or quiet or start == 0 or end == last:
+            sound_s = float((~side.silent[path[start : end + 1, axis]]).sum()) / FPS
+            lead_in = start == 0 and sound_s < LEAD_IN_SOUND_S  # not a false start
+            if length_s < RUN_MIN_S or quiet or lead_in or end == last:
                 continue  # a rest kept shorter, silence, or a lead-in or ending
             first_note, last_note = _demo_edges(alignment)
             reply_sounding = np.flatnonzero(~alignment.reply.silent)
@@ -155,10 +188,12 @@ def structure_bands(alignment: Alignment) -> tuple[list[dict], list[tuple[int, i
             # the reply's (it stopped while the demonstration went on).
             at_end = b[0] >= last_note - EDGE_S * FPS or b[1] >= reply_last - EDGE_S * FPS
             if axis == 0 and at_end:
-                # From where the reply stopped to the demonstration's last sound.
-                early_s = (max(last_note, b[0]) - a[0]) / FPS
+                # From where the reply stopped to the demonstration's last sound (a run
+                # that jumps to the path's end also crosses the trailing silence).
+                end_row = max(last_note, a[0])
+                early_s = (end_row - a[0]) / FPS
                 message = f"The reply ends {early_s:.1f} s early."
-                bands.append(_band("early_end", a[0], max(last_note, b[0]), a[1], b[1], message))
+                bands.append(_band("early_end", a[0], end_row, a[1], b[1], message))
                 continue
             elif axis == 0 and at_start:
                 kind_here = "late_start"
@@ -172,18 +207,138 @@ def structure_bands(alignment: Alignment) -> tuple[list[dict], list[tuple[int, i
             elif axis == 0:
                 kind_here = kind
                 message = f"{length_s:.1f} s of the demonstration are missing here."
+            elif repeated := _repeated_passage(alignment, a[0], a[1], b[1]):
+                first, last = repeated
+                message = _repeat_message(first / FPS, last / FPS)
+                bands.append(_band("repeat", first, last, a[1], b[1], message))
+                continue
             else:
                 kind_here = kind
                 message = f"The reply plays {length_s:.1f} s that are not in the demonstration."
             bands.append(_band(kind_here, a[0], b[0], a[1], b[1], message))
-    return bands, skips
+    return _without_detours(_merged_repeats(bands)), skips
+
+
+def _without_detours(bands: list[dict]) -> list[dict]:
+    """A short passage "not in the demonstration" next to a short one "missing" is the path
+    going round a corner where the two takes' notes start differently (a piano against an
+    organ), not a change of structure: neither is said."""
+
+    def length_s(band) -> float:
+        if band["kind"] == "missing":
+            return (band["end_ms"] - band["start_ms"]) / 1000
+        return (band["reply_end_ms"] - band["reply_start_ms"]) / 1000
+
+    extras = [b for b in bands if b["kind"] == "extra" and "not in the" in b["message"]]
+    missing = [b for b in bands if b["kind"] == "missing"]
+    dropped = set()
+    for extra in extras:
+        for gap in missing:
+            near = min(
+                abs(gap["start_ms"] - extra["start_ms"]), abs(gap["end_ms"] - extra["start_ms"])
+            )
+            if near <= DETOUR_NEAR_S * 1000 and max(length_s(extra), length_s(gap)) <= (
+                DETOUR_MAX_S
+            ):
+                dropped |= {id(extra), id(gap)}
+    return [b for b in bands if id(b) not in dropped]
+
+
+def _repeat_message(start_s: float, end_s: float) -> str:
+    return (
+        f"The reply goes back and plays the demonstration's {start_s:.1f} s to {end_s:.1f} s "
+        "again here."
+    )
+
+
+def _merged_repeats(bands: list[dict]) -> list[dict]:
+    """One band for one repeat: the path may cross it in a few runs (held notes between)."""
+    merged: list[dict] = []
+    for band in sorted(bands, key=lambda b: (b["kind"] != "repeat", b["reply_start_ms"])):
+        last = merged[-1] if merged else None
+        if (
+            band["kind"] == "repeat"
+            and last is not None
+            and last["kind"] == "repeat"
+            and band["reply_start_ms"] - last["reply_end_ms"] <= REPEAT_JOIN_S * 1000
+        ):
+            start = min(last["start_ms"], band["start_ms"])
+            end = max(last["end_ms"], band["end_ms"])
+            message = _repeat_message(start / 1000, end / 1000)
+            merged[-1] = {
+                **last, "start_ms": start, "end_ms": end,
+                "reply_end_ms": band["reply_end_ms"], "message": message,
+            }
+            continue
+        merged.append(band)
+    return merged
+
+
+def _repeated_passage(alignment: Alignment, row: int, reply_start: int, reply_end: int):
+    """The demonstration frames (first, last) that the reply's frames reply_start..reply_end
+    play again, where the path stands still at `row` across them; None when they match no
+    passage of the demonstration around `row` about as well as the path's own music matches
+    (an added passage, an improvisation).
+
+    Subsequence DTW of those reply frames against the demonstration from 2.5 times their
+    length before `row` to as far after it: a row of free cells before and after the reply
+    frames lets the path start and end anywhere in the demonstration."""
+    demo, reply = alignment.demo, alignment.reply
+    if reply.silent[reply_start : reply_end + 1].mean() > 0.5:
+        return None
+    every = REPEAT_STEP_FRAMES
+    reply_chroma = features.transpose(reply.chroma, alignment.transposition % 12)
+    played = reply_chroma[reply_start : reply_end + 1 : every]
+    reach = int(2.5 * (reply_end - reply_start))
+    low, high = max(0, row - reach), min(demo.frames, row + reach + 1)
+    region = demo.chroma[low:high:every]
+    if len(played) < 2 or len(region) < 2:
+        return None
+    cost = np.zeros((len(played) + 2, len(region)))
+    cost[1:-1] = 1.0 - played @ region.T
+    total, path = dtw.full(cost)
+    inside = path[(path[:, 0] > 0) & (path[:, 0] <= len(played))]
+    mean_cost = total / len(inside)
+    # What matching music costs on this pair: the path's own cells, at the same rate.
+    cells = alignment.path[::every]
+    matching = np.sum(demo.chroma[cells[:, 0]] * reply_chroma[cells[:, 1]], axis=1)
+    reference = float(np.median(1.0 - matching))
+    first = low + int(inside[0, 1]) * every
+    last = low + int(inside[-1, 1]) * every
+    if mean_cost > reference + REPEAT_MARGIN or (last - first) < REPEAT_MIN_S * FPS:
+        return None
+    return first, last
+
+
+def _peaks(x: np.ndarray, *, height: float, distance: int) -> np.ndarray:
+    """Local maxima at least `height` high, the higher first where two are closer than
+    `distance` (scipy.signal.find_peaks with those two arguments; scipy.signal itself costs
+    a worker a third of a second to import)."""
+    if len(x) < 3:
+        return np.zeros(0, dtype=np.int64)
+    # A plateau counts once, at its middle, as find_peaks has it.
+    change = np.flatnonzero(np.diff(x) != 0) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change, [len(x)]]) - 1
+    values = x[starts]
+    rising = np.concatenate([[False], values[1:] > values[:-1]])
+    falling = np.concatenate([values[:-1] > values[1:], [False]])
+    chosen = rising & falling & (values >= height)
+    peaks = ((starts[chosen] + ends[chosen]) // 2).astype(np.int64)
+    keep = np.ones(len(peaks), dtype=bool)
+    for index in np.argsort(x[peaks])[::-1]:  # find_peaks's order, ties included
+        if keep[index]:
+            near = np.abs(peaks - peaks[index]) < distance
+            near[index] = False
+            keep[near] = False
+    return peaks[keep]
 
 
 def _onset_frames(alignment: Alignment, demo_rows: np.ndarray) -> np.ndarray:
     """Indices into `demo_rows` that are note onsets of the demonstration. Not the ends of
     the path: how long the last note rings out is not tempo."""
-    strength = np.linalg.norm(alignment.demo.onsets, axis=1)
-    peaks, _ = scipy.signal.find_peaks(strength, height=ONSET_HEIGHT, distance=3)
+    strength = np.linalg.norm(alignment.demo.onsets[:, :12], axis=1)
+    peaks = _peaks(strength, height=ONSET_HEIGHT, distance=3)
     is_onset = np.zeros(alignment.demo.frames, dtype=bool)
     is_onset[peaks] = True
     chosen = np.flatnonzero(is_onset[demo_rows])
@@ -311,7 +466,7 @@ def analyse(
     summary = {
         "tempo_ratio": round(1 / overall, 3) if overall else None,
         "timing_flagged_share": share(
-            {"rushed", "dragged", "missing", "extra", "late_start", "early_end"}
+            {"rushed", "dragged", "missing", "extra", "repeat", "late_start", "early_end"}
         ),
         "pitch_checked": pitch_checked,
         "pitch_flagged_share": share({"flat", "sharp"}) if pitch_checked else None,
@@ -323,6 +478,7 @@ def analyse(
                 "dragged",
                 "missing",
                 "extra",
+                "repeat",
                 "late_start",
                 "early_end",
                 "flat",
