@@ -8,6 +8,7 @@ decide what each role may do. Media playback URLs come from the media API.
 
 from __future__ import annotations
 
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -17,6 +18,7 @@ from learning import roles
 from learning.errors import NotFound
 from learning.exercises import selectors, services
 from learning.models import Classroom, Comment, Exercise, MediaFile, Reply
+from learning.peer_review import services as peer_review_services
 from tenants.pagination import PaginatedListMixin
 from tenants.permissions import api_membership
 
@@ -53,6 +55,8 @@ class ExerciseOut(serializers.Serializer):
     due_at = serializers.DateTimeField(allow_null=True)
     published_at = serializers.DateTimeField(allow_null=True)
     assign_to_all = serializers.BooleanField()
+    peer_review_count = serializers.IntegerField()
+    peer_review_anonymous = serializers.BooleanField()
     demo = MediaOut(allow_null=True)
     created_by = UserOut()
     created_at = serializers.DateTimeField()
@@ -90,6 +94,9 @@ class AuthorOut(serializers.Serializer):
         author = instance.author  # the comment itself (source="*"): DRF skips None fields
         if author is None:
             return {"public_id": None, "display_name": FORMER_MEMBER}
+        # A name peer review hides from this viewer ("Classmate 2"; learning.peer_review).
+        if alias := getattr(instance, "author_alias", None):
+            return {"public_id": None, "display_name": alias}
         return super().to_representation(author)
 
 
@@ -101,6 +108,10 @@ class CommentOut(serializers.Serializer):
     body = serializers.CharField()  # plain text: clients must render it as text, never HTML
     created_at = serializers.DateTimeField()
     edited_at = serializers.DateTimeField(allow_null=True)
+    # Written as a peer review, and hidden from students by a teacher (teachers only see
+    # hidden ones); set by learning.peer_review.selectors.comments_visible_to.
+    peer = serializers.BooleanField(source="is_peer", default=False)
+    hidden = serializers.BooleanField(source="is_hidden", default=False)
 
 
 class CommentThreadOut(CommentOut):
@@ -120,6 +131,20 @@ class ExerciseIn(serializers.Serializer):
     assign_to_all = serializers.BooleanField(required=False, default=True)
     classes = serializers.ListField(child=serializers.UUIDField(), required=False)
     students = serializers.ListField(child=serializers.UUIDField(), required=False)
+    # Peer review (learning.peer_review): classmates' replies each student reviews, 0 = off.
+    peer_review_count = serializers.IntegerField(required=False, min_value=0, max_value=10)
+    peer_review_anonymous = serializers.BooleanField(required=False)
+
+
+def _peer_review_save(member, exercise: Exercise, data: dict) -> Exercise:
+    if "peer_review_count" not in data and "peer_review_anonymous" not in data:
+        return exercise
+    return peer_review_services.peer_review_configure(
+        member=member,
+        exercise=exercise,
+        count=data.get("peer_review_count", exercise.peer_review_count),
+        anonymous=data.get("peer_review_anonymous", exercise.peer_review_anonymous),
+    )
 
 
 def _exercise_arguments(data: dict) -> dict:
@@ -171,9 +196,12 @@ class ExerciseListApi(PaginatedListMixin, APIView):
     def post(self, request):
         data = ExerciseIn(data=request.data)
         data.is_valid(raise_exception=True)
-        exercise = services.exercise_save(
-            member=api_membership(request), **_exercise_arguments(data.validated_data)
-        )
+        member = api_membership(request)
+        with transaction.atomic():
+            exercise = services.exercise_save(
+                member=member, **_exercise_arguments(data.validated_data)
+            )
+            exercise = _peer_review_save(member, exercise, data.validated_data)
         return Response(ExerciseOut(exercise).data, status=status.HTTP_201_CREATED)
 
 
@@ -190,9 +218,11 @@ class ExerciseDetailApi(APIView):
         exercise = selectors.exercise_get(member=member, public_id=public_id)
         data = ExerciseIn(data=request.data)
         data.is_valid(raise_exception=True)
-        exercise = services.exercise_save(
-            member=member, exercise=exercise, **_exercise_arguments(data.validated_data)
-        )
+        with transaction.atomic():
+            exercise = services.exercise_save(
+                member=member, exercise=exercise, **_exercise_arguments(data.validated_data)
+            )
+            exercise = _peer_review_save(member, exercise, data.validated_data)
         return Response(ExerciseOut(exercise).data)
 
     @extend_schema(responses={204: None})

@@ -8,13 +8,16 @@ from learning import roles
 from learning.errors import NotFound
 from learning.exercises import selectors as exercise_selectors
 from learning.models import MediaFile, Reply
+from learning.peer_review import selectors as peer_selectors
 from learning.querysets import unique_or_none
 from tenants.models import Membership
 
 
 def media_visible_to(*, member: Membership | None) -> QuerySet[MediaFile]:
     """Media a member may play: teachers all; students their own uploads, their replies,
-    and the demonstrations of exercises assigned to them."""
+    the demonstrations of exercises assigned to them, and the classmates' replies peer review
+    gave them (learning.peer_review): the only way a student's URL to a classmate's recording
+    is signed."""
     if roles.is_teacher(member):
         return MediaFile.objects.all()
     if member is None:
@@ -22,7 +25,10 @@ def media_visible_to(*, member: Membership | None) -> QuerySet[MediaFile]:
     user = member.user
     demos = exercise_selectors.exercises_for_student(student=user).values("demo_id")
     replies = Reply.objects.filter(student=user).values("media_id")
-    return MediaFile.objects.filter(Q(owner=user) | Q(pk__in=demos) | Q(pk__in=replies))
+    reviewed = peer_selectors.reviewed_media_ids(user=user)
+    return MediaFile.objects.filter(
+        Q(owner=user) | Q(pk__in=demos) | Q(pk__in=replies) | Q(pk__in=reviewed)
+    )
 
 
 def media_get(*, member: Membership | None, public_id) -> MediaFile:

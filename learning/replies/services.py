@@ -19,6 +19,7 @@ from learning.errors import DomainError, PermissionDenied
 from learning.exercises import selectors as exercise_selectors
 from learning.lti import services as lti_services
 from learning.models import Alignment, Comment, Exercise, MediaFile, Reply
+from learning.peer_review import services as peer_review_services
 from tenants.models import Membership
 
 MAX_COMMENT_LENGTH = 4000
@@ -127,6 +128,9 @@ def _remove_media(media: MediaFile) -> None:
 
 
 def _announce(reply: Reply, *, member: Membership) -> None:
+    # Sent for real now: classmates' replies to review, and this one to them (peer review).
+    if reply.exercise.peer_review_count:
+        peer_review_services.peer_reviews_assign(exercise=reply.exercise)
     activity.emit(
         kind="reply_submitted",
         member=member,
@@ -231,9 +235,13 @@ def comment_create(
     side: str = Comment.Side.REPLY,
     parent: Comment | None = None,
 ) -> Comment:
-    """Add time-coded feedback (or a student's question) at a moment of one side."""
+    """Add time-coded feedback (or a student's question) at a moment of one side; a
+    classmate given the reply to review comments as a peer (learning.peer_review)."""
+    if parent is not None and parent.parent_id is not None:
+        parent = parent.parent  # one level of threading
+    review = None
     if not _can_discuss(member, reply):
-        raise PermissionDenied("You cannot comment on this reply.", code="forbidden")
+        review = peer_review_services.can_comment(member=member, reply=reply, parent=parent)
     body = body.strip()
     if not body:
         raise DomainError("Write a comment first.", code="body_required")
@@ -245,8 +253,6 @@ def comment_create(
         raise DomainError("Comment on the demonstration or the reply.", code="side_invalid")
     if parent is not None and parent.reply_id != reply.pk:
         raise DomainError("You can only answer a comment on the same reply.", code="parent_invalid")
-    if parent is not None and parent.parent_id is not None:
-        parent = parent.parent  # one level of threading
     comment = Comment.objects.create(
         reply=reply,
         author=member.user,
@@ -255,6 +261,8 @@ def comment_create(
         side=side,
         parent=parent,
     )
+    if review is not None:
+        peer_review_services.peer_comment_record(comment=comment, review=review)
     activity.emit(
         kind="comment_created",
         member=member,

@@ -38,6 +38,7 @@
  *   compare/sides.js      the two sides (position of each at t)
  *   compare/transport.js  play, pause, seek, loop points, and keeping the sides together
  *                         (the follower's rule is lib/follow.js)
+ *   compare/peer_review.js  peer comments marked, and hidden or shown by teachers
  *   compare/comments.js   time-coded comments
  *   compare/bands.js      the timing and pitch bands' names (from the page's legend)
  *   compare/analysis.js   the analysis panel (bands listed, summary, trend); compare/summary.js

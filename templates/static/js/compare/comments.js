@@ -11,6 +11,7 @@ import { api } from "../lib/api.js";
 import { clock } from "../lib/clock.js";
 import { element } from "../lib/dom.js";
 import { on } from "./events.js";
+import { markPeerComment } from "./peer_review.js";
 import { duration, sides } from "./sides.js";
 import { $, config, demoAtMs, hasMap, replyAtMs, root, state } from "./state.js";
 import { now, pause, seek } from "./transport.js";
@@ -154,6 +155,7 @@ function renderComment(comment, { child = false, thread = null } = {}) {
     });
     acts.append(edit, remove);
   }
+  markPeerComment(comment, { who, acts, box, reload: loadComments });
   box.append(at, who, body, acts);
   return box;
 }
