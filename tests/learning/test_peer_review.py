@@ -335,6 +335,13 @@ def test_an_anonymous_review_hides_names_both_ways(school_a, django_capture_on_c
     assert listing[0]["done"] is True and listing[0]["comment_count"] == 1
     page = reviewer.get("/peer-reviews/").content.decode()
     assert "Bea Owner" not in page and "data-done" in page
+    # And the list is linked from the exercise's page and the dashboard
+    exercise_page = reviewer.get(f"/exercises/{exercise.public_id}/").content.decode()
+    assert "data-peer-review-note" in exercise_page and 'href="/peer-reviews/"' in exercise_page
+    assert b"data-peer-reviews-link" in reviewer.get("/dashboard/").content
+    # And teachers have no list of their own (nothing given to them)
+    assert teacher.get("/api/v1/peer-reviews/").json()["count"] == 0
+    assert teacher.get("/peer-reviews/").status_code == 403
 
 
 def test_a_named_review_shows_names_and_a_reviewer_sees_only_their_own_threads(school_a):

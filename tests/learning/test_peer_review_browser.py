@@ -1,7 +1,8 @@
 """A student reviews a classmate's reply anonymously on a phone (390 x 844) in Debian's
 chromium: from the peer review list to the compare page, where the classmate is "Classmate",
 the recording plays from its signed URL, and a time-coded comment is posted; the page does not
-scroll sideways, and the review shows done in the list."""
+scroll sideways, and the review shows done in the list. The teacher then sees the comment
+marked as a peer review and hides it, and the reply's student no longer sees it."""
 
 from __future__ import annotations
 
@@ -94,5 +95,31 @@ def test_a_student_reviews_a_classmate_anonymously_on_a_phone(browser, stack, sc
         # Back in the list, the review is done
         page.goto(stack.url("school-a", "/peer-reviews/"))
         expect(page.locator("[data-peer-review] [data-done]")).to_be_visible()
+        reply_url = peer_set.url(stack, "peer")
+    finally:
+        context.close()
+
+    # The teacher sees the comment marked as a peer review, and hides it from students
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    try:
+        _log_in(page, stack, school.teacher)
+        page.goto(reply_url)
+        thread = page.locator("[data-threads] [data-comment][data-peer=true]")
+        expect(thread).to_have_count(1, timeout=20_000)
+        thread.locator("[data-peer-hide=hide]").click()
+        expect(thread.locator(".peer-hidden-badge")).to_have_text("Hidden from students")
+        expect(thread.locator("[data-peer-hide=show]")).to_be_visible()
+    finally:
+        context.close()
+
+    # And the reply's student no longer sees it
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        _log_in(page, stack, school.student)
+        page.goto(reply_url)
+        expect(page.locator("[data-compare][data-comments=ready]")).to_be_attached(timeout=20_000)
+        expect(page.locator("[data-threads] [data-comment]")).to_have_count(0)
     finally:
         context.close()
