@@ -69,11 +69,18 @@ class ClassroomOut(serializers.Serializer):
     student_count = serializers.IntegerField(required=False)
 
 
+class ReplyStudentOut(UserOut):
+    """The reply's student; to a classmate reviewing it anonymously (learning.peer_review),
+    `public_id` is null and the name "Classmate"."""
+
+    public_id = serializers.UUIDField(allow_null=True)
+
+
 class ReplyOut(serializers.Serializer):
     public_id = serializers.UUIDField()
     exercise = serializers.UUIDField(source="exercise.public_id")
     exercise_title = serializers.CharField(source="exercise.title")
-    student = UserOut()
+    student = ReplyStudentOut()
     attempt = serializers.IntegerField()
     note = serializers.CharField()
     status = serializers.ChoiceField(choices=Reply.Status.choices)

@@ -3,7 +3,7 @@ teacher hiding a peer comment from students. Members only (the API's default per
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -36,7 +36,7 @@ class PeerReviewOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
     completed_at = serializers.DateTimeField(allow_null=True)
 
-    @extend_schema(responses=ClassmateOut)
+    @extend_schema_field(ClassmateOut)
     def get_classmate(self, review) -> dict:
         if review.exercise.peer_review_anonymous:
             return {"public_id": None, "display_name": selectors.CLASSMATE}

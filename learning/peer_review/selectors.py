@@ -13,7 +13,7 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySe
 from django.db.models.functions import Coalesce
 
 from learning import roles
-from learning.models import Comment, PeerReview, Reply
+from learning.models import Comment, PeerComment, PeerReview, Reply
 from tenants.models import Membership
 
 CLASSMATE = "Classmate"
@@ -107,6 +107,13 @@ def comments_visible_to(*, member: Membership, reply: Reply) -> list[Comment]:
         for child in thread.children.all():
             _mark(child, aliases)
     return result
+
+
+def hidden_from(*, member: Membership, comment: Comment) -> bool:
+    """A peer comment a teacher hid, asked about by a student (for whom it does not exist)."""
+    if roles.is_teacher(member):
+        return False
+    return PeerComment.objects.filter(comment=comment, hidden_at__isnull=False).exists()
 
 
 def owner_alias(*, comment: Comment) -> str | None:

@@ -167,6 +167,8 @@ class CommentListApi(APIView):
             parent = get_object_or_404(
                 Comment, public_id=data.validated_data["parent"], reply=reply
             )
+            if peer_selectors.hidden_from(member=member, comment=parent):
+                raise NotFound("This comment does not exist.", code="not_found")
         comment = services.comment_create(
             member=member,
             reply=reply,
@@ -187,8 +189,10 @@ def _comment_for(request, public_id) -> Comment:
     comment = Comment.objects.select_related("author", "reply").filter(public_id=public_id).first()
     if comment is None:
         raise NotFound("This comment does not exist.", code="not_found")
-    # Visible only if its reply is visible to this member.
+    # Visible only if its reply is visible to this member, and not hidden from them.
     selectors.reply_get(member=member, public_id=comment.reply.public_id)
+    if peer_selectors.hidden_from(member=member, comment=comment):
+        raise NotFound("This comment does not exist.", code="not_found")
     return comment
 
 

@@ -289,6 +289,13 @@ def test_an_anonymous_review_hides_names_both_ways(school_a, django_capture_on_c
     # When the reviewer opens the classmate's reply
     page = reviewer.get(f"/replies/{owner_reply.public_id}/")
     html = page.content.decode()
+    # (one reply only: the classmate's other attempt is not theirs to compare with)
+    second = _send(school_a, exercise, school_a.other_student)
+    assert (
+        reviewer.get(f"/replies/{owner_reply.public_id}/?with={second.public_id}").status_code
+        == 404
+    )
+    assert reviewer.get(f"/replies/{second.public_id}/").status_code == 404
     # Then the page names no one: no name, no email, and the guide is the instructions
     assert page.status_code == 200
     assert "Bea Owner" not in html and "student2@" not in html
@@ -425,6 +432,17 @@ def test_the_teacher_hides_a_peer_comment_from_students_only(school_a):
     # Then it vanishes for both students and stays, marked, for the teacher
     assert [c["body"] for c in owner.get(comments).json()] == ["My question"]
     assert reviewer.get(comments).json() == []
+    # And its author can no longer edit it, nor anyone answer it
+    edit = reviewer.patch(
+        f"/api/v1/comments/{peer['public_id']}/", {"body": "x"}, content_type="application/json"
+    )
+    assert edit.status_code == 404
+    answer = owner.post(
+        comments,
+        {"body": "?", "at_ms": 5, "parent": peer["public_id"]},
+        content_type="application/json",
+    )
+    assert answer.status_code == 404
     seen = {c["body"]: c for c in teacher.get(comments).json()}
     assert seen["Rude remark"]["hidden"] is True and seen["Rude remark"]["peer"] is True
     assert seen["My question"]["peer"] is False
@@ -458,10 +476,10 @@ def test_the_review_list_page_and_api_cost_the_same_queries_for_3_or_55_rows(sch
                 )
 
     def cost() -> tuple[int, int]:
-        client.get("/api/v1/peer-reviews/?page_size=100")  # warm the session and caches
+        client.get("/api/v1/peer-reviews/?limit=100")  # warm the session and caches
         client.get("/peer-reviews/")
         with count_statements() as api:
-            response = client.get("/api/v1/peer-reviews/?page_size=100")
+            response = client.get("/api/v1/peer-reviews/?limit=100")
             assert response.status_code == 200
         with count_statements() as page:
             assert client.get("/peer-reviews/").status_code == 200
