@@ -9,7 +9,7 @@ only as "Classmate" / "Classmate <n>" (n: the order the reply's reviewers were g
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from learning import roles
@@ -36,7 +36,7 @@ def reviewed_media_ids(*, user) -> QuerySet:
 
 
 def reviews_for_student(*, student) -> QuerySet[PeerReview]:
-    """A student's reviews to write, newest first, each with its exercise, reply and
+    """A student's reviews, those to write first, newest first, each with its exercise, reply and
     classmate, and how many comments the student left (one query whatever the rows)."""
     mine = (
         Comment.objects.filter(reply=OuterRef("reply_id"), author=student)
@@ -49,7 +49,7 @@ def reviews_for_student(*, student) -> QuerySet[PeerReview]:
         PeerReview.objects.filter(reviewer=student)
         .select_related("exercise", "reply", "reviewee")
         .annotate(my_comment_count=Coalesce(Subquery(mine, output_field=IntegerField()), 0))
-        .order_by("completed_at", "-created_at")
+        .order_by(F("completed_at").asc(nulls_first=True), "-created_at", "-pk")
     )
 
 

@@ -205,6 +205,8 @@ def test_the_exercise_form_sets_peer_review(school_a):
         exercise.refresh_from_db()
     # An unticked box is "named"
     assert (exercise.peer_review_count, exercise.peer_review_anonymous) == (3, False)
+    detail = teacher.get(f"/teach/exercises/{exercise.public_id}/").content.decode()
+    assert "3 classmates each, named" in detail
 
 
 # --- Who sees a classmate's reply -----------------------------------------------------------
