@@ -493,6 +493,7 @@ def test_the_review_list_page_and_api_cost_the_same_queries_for_3_or_55_rows(sch
     many = cost()
     assert few[2] == 3 and many[2] == 55
     assert many[:2] == few[:2], (few, many)
+    print(f"peer review list statements (3 and 55 rows): API {many[0]}, page {many[1]}")
 
 
 # --- Concurrent hand-outs -----------------------------------------------------------------
