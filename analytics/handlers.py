@@ -17,6 +17,7 @@ from analytics import live, notifications, rollups, selectors, services
 from analytics.integrations import posthog
 from analytics.models import Notification
 from learning.models import ActivityEvent, Comment, Exercise, Reply
+from learning.peer_review import selectors as peer_selectors
 
 logger = logging.getLogger(__name__)
 Kind = ActivityEvent.Kind
@@ -102,6 +103,8 @@ def _notify(event: ActivityEvent) -> None:
             recipients = set(selectors.teacher_user_ids()) & {reply.exercise.created_by_id}
         else:
             recipients = {reply.student_id}
+            # An anonymous peer reviewer is "Classmate 1" to the reply's student.
+            actor = peer_selectors.owner_alias(comment=comment) or actor
         notifications.notify(
             recipient_ids=recipients - {comment.author_id}, kind=Notification.Kind.NEW_COMMENT,
             title=f"{actor} commented on {reply.exercise.title}",
@@ -135,17 +138,30 @@ def _live(event: ActivityEvent) -> None:
     if event.kind != Kind.COMMENT_CREATED:
         return
     comment = (
-        Comment.objects.select_related("author", "parent", "reply")
+        Comment.objects.select_related("author", "parent", "reply__exercise")
         .filter(public_id=event.data.get("comment")).first()
     )
     if comment is None:
         return
+    payload = comment_payload(comment)
+    student_ids = {comment.reply.student_id}
+    # An anonymous peer reviewer's name stays with the teachers (learning.peer_review).
+    if alias := peer_selectors.owner_alias(comment=comment):
+        live.push(
+            user_ids=student_ids,
+            payload={
+                "type": "comment.created",
+                "reply": str(comment.reply.public_id),
+                "comment": {**payload, "author": {"public_id": None, "display_name": alias}},
+            },
+        )
+        student_ids = set()
     live.push(
-        user_ids={comment.reply.student_id, *selectors.teacher_user_ids()},
+        user_ids={*student_ids, *selectors.teacher_user_ids()},
         payload={
             "type": "comment.created",
             "reply": str(comment.reply.public_id),
-            "comment": comment_payload(comment),
+            "comment": payload,
         },
     )
 

@@ -22,7 +22,17 @@ from django_tenants.utils import tenant_context
 from learning import page_parts, storage
 from learning.feedback_library import services as feedback_library
 from learning.media import cleanup
-from learning.models import ActivityEvent, Classroom, Comment, Course, Exercise, MediaFile, Reply
+from learning.models import (
+    ActivityEvent,
+    Classroom,
+    Comment,
+    Course,
+    Exercise,
+    MediaFile,
+    PeerComment,
+    PeerReview,
+    Reply,
+)
 from tenants.models import CommentsOnDeletion, Membership, Role
 
 logger = logging.getLogger(__name__)
@@ -108,6 +118,9 @@ def member_purge(*, member: Membership, comments: str) -> dict[str, int]:
         Course.objects.filter(created_by_id=user_id).update(created_by=heir)
         MediaFile.objects.filter(owner_id=user_id, pk__in=demo_ids).update(owner=heir)
     Reply.objects.filter(reviewed_by_id=user_id).update(reviewed_by=None)
+    # Peer review: their tasks go; the comments they wrote follow the policy above.
+    PeerReview.objects.filter(Q(reviewer_id=user_id) | Q(reviewee_id=user_id)).delete()
+    PeerComment.objects.filter(hidden_by_id=user_id).update(hidden_by=None)
     Classroom.objects.filter(created_by_id=user_id).update(created_by=None)
     Classroom.students.through.objects.filter(user_id=user_id).delete()
     Exercise.assigned_students.through.objects.filter(user_id=user_id).delete()

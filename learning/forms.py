@@ -37,6 +37,19 @@ class ExerciseForm(forms.Form):
     )
     # The demonstration's MediaFile public id, filled in by the uploader on the page.
     demo = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    # Peer review (learning.peer_review).
+    peer_review_count = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=10,
+        initial=0,
+        label="Peer reviews per student",
+        help_text="After sending their reply, each student reviews this many classmates' "
+        "replies. 0: no peer review.",
+    )
+    peer_review_anonymous = forms.BooleanField(
+        required=False, initial=True, label="Anonymous: classmates do not see each other's names"
+    )
 
     def __init__(self, *args, class_choices=(), student_choices=(), **kwargs):
         super().__init__(*args, **kwargs)

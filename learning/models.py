@@ -129,12 +129,19 @@ class Exercise(TimeStamped):
     # In the school's template library (learning.courses): listed for its teachers, copied by
     # "use template", never shown to students.
     is_template = models.BooleanField(default=False)
+    # Peer review (learning.peer_review): how many classmates' replies each student reviews
+    # once their own is sent (0: none), and whether names are hidden both ways.
+    peer_review_count = models.PositiveSmallIntegerField(default=0)
+    peer_review_anonymous = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=["draft", "published"]), name="exercise_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(peer_review_count__lte=10), name="exercise_peer_review_count_max"
             ),
             models.CheckConstraint(
                 condition=models.Q(status="draft") | models.Q(published_at__isnull=False),
@@ -713,3 +720,56 @@ class CourseCopy(TimeStamped):
 
     def __str__(self) -> str:
         return f"copy {self.public_id} ({self.state})"
+
+
+# --- Peer review (learning.peer_review) ----------------------------------------------------
+
+
+class PeerReview(TimeStamped):
+    """One student's task to review a classmate's reply to the same exercise: given once the
+    reviewer's own reply is sent, and what opens that reply (its page, API and media) to them."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="peer_reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="peer_reviews")
+    # The reply's student, kept here so that the database refuses the same classmate twice.
+    reviewee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)  # the reviewer's first comment
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["exercise", "reviewer", "reviewee"], name="peer_review_classmate_once"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(reviewer=models.F("reviewee")), name="peer_review_not_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["reviewer", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer_id} reviews {self.reply_id}"
+
+
+class PeerComment(models.Model):
+    """A comment written as a peer review, and whether a teacher hid it from students."""
+
+    comment = models.OneToOneField(
+        Comment, on_delete=models.CASCADE, primary_key=True, related_name="peer"
+    )
+    # Kept (and the comment hidden or not) when the reviewer's membership is purged.
+    review = models.ForeignKey(
+        PeerReview, on_delete=models.SET_NULL, null=True, blank=True, related_name="comments"
+    )
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"peer comment {self.comment_id}{' (hidden)' if self.hidden_at else ''}"

@@ -89,4 +89,6 @@ urlpatterns = [
     *feedback_library_pages,
     # Courses (learning.courses): teachers' courses and library, students' course paths
     path("", include("learning.courses.urls")),
+    # Peer review (learning.peer_review): a student's classmates' replies to review
+    path("", include("learning.peer_review.urls")),
 ]

@@ -72,4 +72,6 @@ urlpatterns = [
     *feedback_library_api,
     # Courses, templates and copies to another school (learning.courses)
     path("", include("learning.courses.urls_api")),
+    # Peer review
+    path("", include("learning.peer_review.urls_api")),
 ]

@@ -17,6 +17,7 @@ LAYOUT_LINKS = {
     "dashboard": "analytics:dashboard",
     "my_exercises": "learning:my_exercises",
     "my_replies": "learning:my_replies",
+    "peer_reviews": "learning:peer_reviews",
     "exercises": "learning:teacher_exercises",
     "inbox": "learning:inbox",
     "classes": "learning:classes",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -61,6 +62,14 @@ class StudentDashboard:
     practice_minutes_total: int = 0
 
 
+def _comment_author(comment: Comment) -> str:
+    if comment.author is None:
+        return "Former member"
+    if hasattr(comment, "peer") and comment.reply.exercise.peer_review_anonymous:
+        return "A classmate"  # an anonymous peer review (learning.peer_review)
+    return comment.author.display_name
+
+
 def _next_step(rows: list[AssignedRow]) -> NextStep | None:
     def compare_url(reply: Reply) -> str:
         return reverse("learning:compare", args=[reply.public_id])
@@ -107,7 +116,9 @@ def student_dashboard(*, user, now: datetime | None = None) -> StudentDashboard:
     comments = (
         Comment.objects.filter(reply__student=user)
         .exclude(author=user)
-        .select_related("author", "reply__exercise")
+        # A peer comment a teacher hid is not theirs to see (learning.peer_review).
+        .filter(Q(peer__isnull=True) | Q(peer__hidden_at__isnull=True))
+        .select_related("author", "reply__exercise", "peer")
         .order_by("-created_at")[:10]
     )
     feedback = [
@@ -121,7 +132,7 @@ def student_dashboard(*, user, now: datetime | None = None) -> StudentDashboard:
         FeedbackItem(
             at=comment.created_at, kind="comment", exercise_title=comment.reply.exercise.title,
             reply_id=str(comment.reply.public_id), text=comment.body[:280],
-            author=comment.author.display_name if comment.author else "Former member",
+            author=_comment_author(comment),
         )
         for comment in comments
     ]

@@ -18,6 +18,7 @@ from learning import roles
 from learning.alignment import selectors as alignment_selectors
 from learning.alignment import services as alignment_services
 from learning.models import Alignment
+from learning.peer_review import selectors as peer_selectors
 from learning.replies import selectors
 from tenants.permissions import api_membership
 
@@ -109,8 +110,10 @@ class AlignmentOut(serializers.Serializer):
     computed_at = serializers.DateTimeField(allow_null=True)
 
 
-def _payload(alignment: Alignment, *, is_teacher: bool) -> dict:
-    hidden = not is_teacher and not alignment.visible_to_student
+def _payload(alignment: Alignment, *, is_teacher: bool, reviewing: bool = False) -> dict:
+    # A classmate reviewing the reply (peer review) gets the time map only: the analysis is
+    # feedback for the reply's student.
+    hidden = reviewing or (not is_teacher and not alignment.visible_to_student)
     ready = alignment.status == Alignment.Status.READY
     attempts = []
     if ready and not hidden:
@@ -145,7 +148,11 @@ class ReplyAlignmentApi(APIView):
         member = api_membership(request)
         reply = selectors.reply_get(member=member, public_id=public_id)
         alignment = alignment_selectors.alignment_status(reply=reply)
-        payload = _payload(alignment, is_teacher=roles.is_teacher(member))
+        payload = _payload(
+            alignment,
+            is_teacher=roles.is_teacher(member),
+            reviewing=peer_selectors.is_reviewing(member=member, reply=reply),
+        )
         return Response(AlignmentOut(payload).data)
 
     @extend_schema(request=AlignmentVisibilityIn, responses=AlignmentOut)

@@ -8,6 +8,7 @@ decide what each role may do. Media playback URLs come from the media API.
 
 from __future__ import annotations
 
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -19,6 +20,7 @@ from learning.errors import NotFound
 from learning.exercises import selectors, services
 from learning.media_comments.apis import CommentMediaOut
 from learning.models import Classroom, Comment, Exercise, MediaFile, Reply
+from learning.peer_review import services as peer_review_services
 from tenants.pagination import PaginatedListMixin
 from tenants.permissions import api_membership
 
@@ -55,6 +57,8 @@ class ExerciseOut(serializers.Serializer):
     due_at = serializers.DateTimeField(allow_null=True)
     published_at = serializers.DateTimeField(allow_null=True)
     assign_to_all = serializers.BooleanField()
+    peer_review_count = serializers.IntegerField()
+    peer_review_anonymous = serializers.BooleanField()
     demo = MediaOut(allow_null=True)
     created_by = UserOut()
     created_at = serializers.DateTimeField()
@@ -67,11 +71,18 @@ class ClassroomOut(serializers.Serializer):
     student_count = serializers.IntegerField(required=False)
 
 
+class ReplyStudentOut(UserOut):
+    """The reply's student; to a classmate reviewing it anonymously (learning.peer_review),
+    `public_id` is null and the name "Classmate"."""
+
+    public_id = serializers.UUIDField(allow_null=True)
+
+
 class ReplyOut(serializers.Serializer):
     public_id = serializers.UUIDField()
     exercise = serializers.UUIDField(source="exercise.public_id")
     exercise_title = serializers.CharField(source="exercise.title")
-    student = UserOut()
+    student = ReplyStudentOut()
     attempt = serializers.IntegerField()
     note = serializers.CharField()
     status = serializers.ChoiceField(choices=Reply.Status.choices)
@@ -92,6 +103,9 @@ class AuthorOut(serializers.Serializer):
         author = instance.author  # the comment itself (source="*"): DRF skips None fields
         if author is None:
             return {"public_id": None, "display_name": FORMER_MEMBER}
+        # A name peer review hides from this viewer ("Classmate 2"; learning.peer_review).
+        if alias := getattr(instance, "author_alias", None):
+            return {"public_id": None, "display_name": alias}
         return super().to_representation(author)
 
 
@@ -105,6 +119,10 @@ class CommentOut(serializers.Serializer):
     edited_at = serializers.DateTimeField(allow_null=True)
     drawing = serializers.JSONField()  # shapes over the picture (learning.drawings.shapes)
     media = CommentMediaOut(allow_null=True)  # a teacher's voice or video note
+    # Written as a peer review, and hidden from students by a teacher (teachers only see
+    # hidden ones); set by learning.peer_review.selectors.comments_visible_to.
+    peer = serializers.BooleanField(source="is_peer", default=False)
+    hidden = serializers.BooleanField(source="is_hidden", default=False)
 
 
 class CommentThreadOut(CommentOut):
@@ -124,6 +142,20 @@ class ExerciseIn(serializers.Serializer):
     assign_to_all = serializers.BooleanField(required=False, default=True)
     classes = serializers.ListField(child=serializers.UUIDField(), required=False)
     students = serializers.ListField(child=serializers.UUIDField(), required=False)
+    # Peer review (learning.peer_review): classmates' replies each student reviews, 0 = off.
+    peer_review_count = serializers.IntegerField(required=False, min_value=0, max_value=10)
+    peer_review_anonymous = serializers.BooleanField(required=False)
+
+
+def _peer_review_save(member, exercise: Exercise, data: dict) -> Exercise:
+    if "peer_review_count" not in data and "peer_review_anonymous" not in data:
+        return exercise
+    return peer_review_services.peer_review_configure(
+        member=member,
+        exercise=exercise,
+        count=data.get("peer_review_count", exercise.peer_review_count),
+        anonymous=data.get("peer_review_anonymous", exercise.peer_review_anonymous),
+    )
 
 
 def _exercise_arguments(data: dict) -> dict:
@@ -175,9 +207,12 @@ class ExerciseListApi(PaginatedListMixin, APIView):
     def post(self, request):
         data = ExerciseIn(data=request.data)
         data.is_valid(raise_exception=True)
-        exercise = services.exercise_save(
-            member=api_membership(request), **_exercise_arguments(data.validated_data)
-        )
+        member = api_membership(request)
+        with transaction.atomic():
+            exercise = services.exercise_save(
+                member=member, **_exercise_arguments(data.validated_data)
+            )
+            exercise = _peer_review_save(member, exercise, data.validated_data)
         return Response(ExerciseOut(exercise).data, status=status.HTTP_201_CREATED)
 
 
@@ -196,9 +231,11 @@ class ExerciseDetailApi(APIView):
         exercise = selectors.exercise_get(member=member, public_id=public_id)
         data = ExerciseIn(data=request.data)
         data.is_valid(raise_exception=True)
-        exercise = services.exercise_save(
-            member=member, exercise=exercise, **_exercise_arguments(data.validated_data)
-        )
+        with transaction.atomic():
+            exercise = services.exercise_save(
+                member=member, exercise=exercise, **_exercise_arguments(data.validated_data)
+            )
+            exercise = _peer_review_save(member, exercise, data.validated_data)
         return Response(ExerciseOut(exercise).data)
 
     @extend_schema(responses={204: None})

@@ -32,6 +32,7 @@ from learning.pages import (
     student_page,
     teacher_page,
 )
+from learning.peer_review import services as peer_review_services
 from learning.replies import selectors as reply_selectors
 from learning.replies import services as reply_services
 from learning.uploads import services as upload_services
@@ -121,6 +122,8 @@ def _exercise_initial(exercise: Exercise) -> dict:
         "classes": [str(c.public_id) for c in exercise.assigned_classes.all()],
         "students": [str(u.public_id) for u in exercise.assigned_students.all()],
         "demo": exercise.demo.public_id if exercise.demo else None,
+        "peer_review_count": exercise.peer_review_count,
+        "peer_review_anonymous": exercise.peer_review_anonymous,
     }
 
 
@@ -152,6 +155,12 @@ def _exercise_form(request, exercise: Exercise | None) -> HttpResponse:
                             public_id__in=data["classes"]
                         ).values_list("pk", flat=True),
                         student_ids=_student_ids(request, data["students"]),
+                    )
+                    exercise = peer_review_services.peer_review_configure(
+                        member=request.membership,
+                        exercise=exercise,
+                        count=data["peer_review_count"] or 0,
+                        anonymous=data["peer_review_anonymous"],
                     )
                 except DomainError as error:
                     form.add_error(None, error.message)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from learning.models import Comment, MediaFile, Reply
 from tenants.models import User
@@ -17,7 +17,12 @@ def feedback_for_student(*, student: User) -> QuerySet[Reply]:
         .prefetch_related(
             Prefetch(
                 "comments",
-                queryset=Comment.objects.select_related("author").order_by("at_ms", "created_at"),
+                # Without the peer comments a teacher hid (learning.peer_review).
+                queryset=Comment.objects.filter(
+                    Q(peer__isnull=True) | Q(peer__hidden_at__isnull=True)
+                )
+                .select_related("author", "peer")
+                .order_by("at_ms", "created_at"),
             )
         )
         .order_by("-created_at")

@@ -13,6 +13,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from learning import roles
 from learning.media import selectors, services
 from learning.models import MediaFile
 from learning.storage.views import storage_errors_as_503
@@ -45,9 +46,13 @@ class MediaDetailApi(APIView):
         media = selectors.media_get(member=api_membership(request), public_id=public_id)
         playback = services.media_playback(media=media)
         absolute = request.build_absolute_uri
+        member = api_membership(request)
+        # A classmate's recording (peer review) keeps its file name to itself: it may name them.
+        classmates = media.purpose == MediaFile.Purpose.REPLY and media.owner_id != member.user_id
+        original_name = "" if classmates and not roles.is_teacher(member) else media.original_name
         body = {
             "public_id": media.public_id, "purpose": media.purpose, "state": media.state,
-            "error_message": media.error_message, "original_name": media.original_name,
+            "error_message": media.error_message, "original_name": original_name,
             "duration_s": media.duration_s, "has_video": media.has_video,
             "has_audio": media.has_audio, "width": media.width, "height": media.height,
             "waveform": media.waveform if playback else [],

@@ -8,14 +8,16 @@ from learning import roles
 from learning.errors import NotFound
 from learning.exercises import selectors as exercise_selectors
 from learning.models import Comment, MediaFile, Reply
+from learning.peer_review import selectors as peer_selectors
 from learning.querysets import unique_or_none
 from tenants.models import Membership
 
 
 def media_visible_to(*, member: Membership | None) -> QuerySet[MediaFile]:
     """Media a member may play: teachers all; students their own uploads, their replies,
-    the recordings of comments on their replies, and the demonstrations of exercises assigned
-    to them."""
+    the recordings of comments on their replies, the demonstrations of exercises assigned to
+    them, and the classmates' replies peer review gave them (learning.peer_review): the only
+    way a student's URL to a classmate's recording is signed."""
     if roles.is_teacher(member):
         return MediaFile.objects.all()
     if member is None:
@@ -24,8 +26,9 @@ def media_visible_to(*, member: Membership | None) -> QuerySet[MediaFile]:
     demos = exercise_selectors.exercises_for_student(student=user).values("demo_id")
     replies = Reply.objects.filter(student=user).values("media_id")
     notes = Comment.objects.filter(reply__student=user).exclude(media=None).values("media_id")
+    reviewed = peer_selectors.reviewed_media_ids(user=user)
     return MediaFile.objects.filter(
-        Q(owner=user) | Q(pk__in=demos) | Q(pk__in=replies) | Q(pk__in=notes)
+        Q(owner=user) | Q(pk__in=demos) | Q(pk__in=replies) | Q(pk__in=notes) | Q(pk__in=reviewed)
     )
 
 

@@ -15,6 +15,7 @@ from learning.errors import NotFound
 from learning.exercises import selectors as exercise_selectors
 from learning.exercises.apis import CommentOut, CommentThreadOut, ReplyOut
 from learning.models import Comment, MediaFile, Reply
+from learning.peer_review import selectors as peer_selectors
 from learning.replies import selectors, services
 from tenants.api_errors import ErrorSerializer
 from tenants.pagination import PaginatedListMixin
@@ -75,8 +76,10 @@ class InboxApi(PaginatedListMixin, APIView):
 class ReplyDetailApi(APIView):
     @extend_schema(responses=ReplyOut)
     def get(self, request, public_id):
-        reply = selectors.reply_get(member=api_membership(request), public_id=public_id)
-        return Response(ReplyOut(reply).data)
+        member = api_membership(request)
+        reply = selectors.reply_get(member=member, public_id=public_id)
+        data = ReplyOut(reply).data
+        return Response(peer_selectors.reply_as_seen(member=member, reply=reply, data=data))
 
     # 400: the reply is a sent attempt, not a draft (only drafts can be deleted).
     @extend_schema(responses={204: None, 400: ErrorSerializer})
@@ -156,8 +159,10 @@ class CommentIn(serializers.Serializer):
 class CommentListApi(APIView):
     @extend_schema(responses=CommentThreadOut(many=True))
     def get(self, request, public_id):
-        reply = selectors.reply_get(member=api_membership(request), public_id=public_id)
-        return Response(CommentThreadOut(selectors.comments_for_reply(reply=reply), many=True).data)
+        member = api_membership(request)
+        reply = selectors.reply_get(member=member, public_id=public_id)
+        threads = peer_selectors.comments_visible_to(member=member, reply=reply)
+        return Response(CommentThreadOut(threads, many=True).data)
 
     @extend_schema(request=CommentIn, responses={201: CommentOut})
     def post(self, request, public_id):
@@ -170,6 +175,9 @@ class CommentListApi(APIView):
             parent = get_object_or_404(
                 Comment, public_id=data.validated_data["parent"], reply=reply
             )
+            if peer_selectors.hidden_from(member=member, comment=parent):
+                raise NotFound("This comment does not exist.", code="not_found")
+
         media = None
         if data.validated_data.get("media"):
             media = MediaFile.objects.filter(public_id=data.validated_data["media"]).first()
@@ -202,8 +210,10 @@ def _comment_for(request, public_id) -> Comment:
     )
     if comment is None:
         raise NotFound("This comment does not exist.", code="not_found")
-    # Visible only if its reply is visible to this member.
+    # Visible only if its reply is visible to this member, and not hidden from them.
     selectors.reply_get(member=member, public_id=comment.reply.public_id)
+    if peer_selectors.hidden_from(member=member, comment=comment):
+        raise NotFound("This comment does not exist.", code="not_found")
     return comment
 
 

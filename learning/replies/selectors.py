@@ -4,21 +4,26 @@ their tenant."""
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from learning import roles
 from learning.errors import NotFound
 from learning.models import Comment, MediaFile, Reply
+from learning.peer_review import selectors as peer_selectors
 from learning.querysets import unique_or_none
 from tenants.models import Membership
 
 
-def _visible_to(member: Membership) -> QuerySet[Reply]:
+def _visible_to(member: Membership, *, reviewed: bool = False) -> QuerySet[Reply]:
     replies = Reply.objects.select_related("exercise", "exercise__demo", "media", "student")
     if roles.is_teacher(member):
         # A reply whose recording failed is the student's draft, not an attempt to see.
         return replies.exclude(media__state=MediaFile.State.FAILED)
+    if reviewed:  # and the classmates' replies peer review gave them (learning.peer_review)
+        return replies.filter(
+            Q(student=member.user) | Q(pk__in=peer_selectors.reviewed_reply_ids(user=member.user))
+        )
     return replies.filter(student=member.user)
 
 
@@ -52,8 +57,9 @@ def attempts_listed(*, member: Membership, exercise) -> QuerySet[Reply]:
 def reply_get(*, member: Membership, public_id) -> Reply:
     # The same visibility as the lists without their per-row comment count: one reply needs
     # no GROUP BY over five tables' columns (a third of the compare page's CPU went to building
-    # and running it; docs/scaling.md).
-    reply = unique_or_none(_visible_to(member).filter(public_id=public_id))
+    # and running it; docs/scaling.md). A student also gets the classmates' replies peer review
+    # gave them to review, and nothing else of anyone's (the lists stay their own).
+    reply = unique_or_none(_visible_to(member, reviewed=True).filter(public_id=public_id))
     if reply is None:
         raise NotFound("This reply does not exist or is not yours.", code="not_found")
     return reply

@@ -25,6 +25,7 @@ from learning.feedback_library import services as feedback_library
 from learning.lti import services as lti_services
 from learning.media_comments import services as media_comment_services
 from learning.models import Alignment, Comment, Exercise, MediaFile, Reply
+from learning.peer_review import services as peer_review_services
 from tenants.models import Membership
 
 MAX_COMMENT_LENGTH = 4000
@@ -134,6 +135,9 @@ def _remove_media(media: MediaFile) -> None:
 
 
 def _announce(reply: Reply, *, member: Membership) -> None:
+    # Sent for real now: classmates' replies to review, and this one to them (peer review).
+    if reply.exercise.peer_review_count:
+        peer_review_services.peer_reviews_assign(exercise=reply.exercise)
     activity.emit(
         kind="reply_submitted",
         member=member,
@@ -246,9 +250,13 @@ def comment_create(
     """Add time-coded feedback (or a student's question) at a moment of one side, with the
     marks a teacher drew on that frame; counts a use of each saved comment it was made from.
     A teacher's may carry a voice or video recording (learning.media_comments), with or
-    without text."""
+    without text; a classmate given the reply to review comments as a peer
+    (learning.peer_review)."""
+    if parent is not None and parent.parent_id is not None:
+        parent = parent.parent  # one level of threading
+    review = None
     if not _can_discuss(member, reply):
-        raise PermissionDenied("You cannot comment on this reply.", code="forbidden")
+        review = peer_review_services.can_comment(member=member, reply=reply, parent=parent)
     if media is not None:
         media = media_comment_services.comment_media_check(member=member, media=media)
     body = body.strip()
@@ -262,8 +270,6 @@ def comment_create(
         raise DomainError("Comment on the demonstration or the reply.", code="side_invalid")
     if parent is not None and parent.reply_id != reply.pk:
         raise DomainError("You can only answer a comment on the same reply.", code="parent_invalid")
-    if parent is not None and parent.parent_id is not None:
-        parent = parent.parent  # one level of threading
     marks = _clean_drawing(member=member, reply=reply, side=side, parent=parent, drawing=drawing)
     comment = Comment.objects.create(
         reply=reply,
@@ -276,6 +282,8 @@ def comment_create(
         media=media,
     )
     feedback_library.saved_comments_used(member=member, public_ids=saved_comments)
+    if review is not None:
+        peer_review_services.peer_comment_record(comment=comment, review=review)
     activity.emit(
         kind="comment_created",
         member=member,

@@ -32,6 +32,7 @@ from learning.pages import (
     teacher_page,
     waveform,
 )
+from learning.peer_review import views as peer_views
 from learning.replies import selectors, services
 from tenants.decorators import forbidden
 
@@ -168,7 +169,9 @@ def compare(request: HttpRequest, public_id) -> HttpResponse:
     """Demonstration (or another attempt) and a reply side by side, with time-coded feedback."""
     member = request.membership
     reply = found(lambda: selectors.reply_get(member=member, public_id=public_id))
-    attempts = list(selectors.attempts_of(reply=reply))
+    # A classmate given the reply to review sees this one reply only (learning.peer_review).
+    peer = peer_views.compare_context(member=member, reply=reply)
+    attempts = [reply] if peer else list(selectors.attempts_of(reply=reply))
     against = None
     if other := request.GET.get("with"):
         against = next((a for a in attempts if str(a.public_id) == other and a != reply), None)
@@ -179,16 +182,18 @@ def compare(request: HttpRequest, public_id) -> HttpResponse:
         left = _side(exercise.demo, label="Demonstration")
     else:
         left = _side(against.media, label=f"Attempt {against.attempt}")
-    right = _side(reply.media, label=f"Attempt {reply.attempt}", offset_ms=reply.sync_offset_ms)
+    label = peer["label"] if peer else f"Attempt {reply.attempt}"
+    right = _side(reply.media, label=label, offset_ms=reply.sync_offset_ms)
     is_teacher = roles.is_teacher(member)
-    analysis = _analysis(reply, is_teacher=is_teacher) if against is None else None
+    analysis = _analysis(reply, is_teacher=is_teacher) if against is None and not peer else None
     config = {
         "reply": str(reply.public_id),
         "mode": "attempts" if against else "demonstration",
         # Sign convention: reply position = demonstration position - offset. A positive offset
         # means the reply's first moment lines up with the demonstration at +offset.
         "offset_ms": reply.sync_offset_ms,
-        "can_sync": against is None,
+        "can_sync": against is None and not peer,
+        "peer": {"reviewing": True} if peer else None,
         "left": left,
         "right": right,
         "me": str(request.user.public_id),
@@ -197,6 +202,9 @@ def compare(request: HttpRequest, public_id) -> HttpResponse:
             "reply": reverse("api-reply", kwargs={"public_id": reply.public_id}),
             "comments": reverse("api-reply-comments", kwargs={"public_id": reply.public_id}),
             "comment": reverse("api-comment", kwargs={"public_id": _UUID_SLOT}),
+            "comment_hide": reverse("api-comment-hide", kwargs={"public_id": _UUID_SLOT})
+            if is_teacher
+            else None,
             "sync": reverse("api-reply-sync-offset", kwargs={"public_id": reply.public_id}),
             # The alignment is to the demonstration: none when comparing two attempts.
             "alignment": reverse("api-reply-alignment", kwargs={"public_id": reply.public_id})
@@ -226,6 +234,7 @@ def compare(request: HttpRequest, public_id) -> HttpResponse:
             "review_form": ReviewForm(),
             "drawing_colors": shapes.COLOR_NAMES.items(),
             "note_recorder": media_comment_selectors.recorder_for(member=member),
+            "peer": peer,
         },
     )
 

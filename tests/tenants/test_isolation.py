@@ -306,7 +306,7 @@ ROUTES_TAKING: dict[str, tuple[str, ...]] = {
         "api-reply-alignment",
         "api-reply-seen",
     ),
-    "comment": ("api-comment",),
+    "comment": ("api-comment", "api-comment-hide"),
     "media": ("api-media",),
     "notification": ("analytics:notification_read",),
     "upload_token": ("api-upload", "api-upload-complete", "upload-part"),
@@ -376,6 +376,7 @@ def bodies(content: SchoolContent) -> dict[str, dict]:
         "api-reply-sync-offset": {"offset_ms": 250},
         "api-reply-comments": {"body": "Mine", "at_ms": 10, "parent": first["comment"]},
         "api-comment": {"body": "Edited"},
+        "api-comment-hide": {"hidden": True},
         "api-upload-complete": {"parts": [{"number": 1, "etag": '"0"'}]},
         "analytics:api-practice": {
             "reply": first["reply"],

@@ -42,6 +42,7 @@
  *                         comment's moment (lib/shapes.js: the geometry)
  *   compare/media_comment.js  teachers' voice and video notes: recording them into the
  *                         comment form, playing them in the threads
+ *   compare/peer_review.js  peer comments marked, and hidden or shown by teachers
  *   compare/comments.js   time-coded comments
  *   compare/library.js    the feedback library: saved comments inserted into the comment box
  *   compare/bands.js      the timing and pitch bands' names (from the page's legend)

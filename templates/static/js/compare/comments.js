@@ -13,6 +13,7 @@ import { element } from "../lib/dom.js";
 import { draftFor, endDraft, refreshDrawings } from "./drawing.js";
 import { on } from "./events.js";
 import { commentMedia, initMediaComments, noteForComment, resetNote } from "./media_comment.js";
+import { markPeerComment } from "./peer_review.js";
 import { duration, sides } from "./sides.js";
 import { $, config, demoAtMs, hasMap, replyAtMs, root, state } from "./state.js";
 import { now, pause, seek } from "./transport.js";
@@ -157,6 +158,7 @@ function renderComment(comment, { child = false, thread = null } = {}) {
     });
     acts.append(edit, remove);
   }
+  markPeerComment(comment, { who, acts, box, reload: loadComments });
   box.append(at, who, body, ...commentMedia(comment), acts);
   return box;
 }
