@@ -18,7 +18,6 @@ frame holding the maximum, then the first pitch in it, as `np.argmax` picks). On
 from __future__ import annotations
 
 import numpy as np
-import scipy.signal
 
 AUDIO_SAMPLE_RATE = 22050
 FFT_HOP = 256
@@ -117,7 +116,11 @@ def output_to_notes_polyphonic(
 
     # Basic Pitch writes the peaks into a matrix of zeros and takes np.where of it: the same
     # cells in the same (row-major) order as the peaks themselves, filtered.
-    peaks = scipy.signal.argrelmax(onsets, axis=0)
+    # scipy.signal.argrelmax(onsets, axis=0) (its edges are never peaks), without importing
+    # scipy.signal, which pulls scipy.stats into every worker process.
+    inner = (onsets[1:-1] > onsets[:-2]) & (onsets[1:-1] > onsets[2:])
+    rows, cols = np.nonzero(inner)
+    peaks = (rows + 1, cols)
     strong = onsets[peaks] >= onset_thresh
     onset_time_idx = peaks[0][strong][::-1]  # backwards in time
     onset_freq_idx = peaks[1][strong][::-1]

@@ -20,7 +20,6 @@ from math import gcd
 from pathlib import Path
 
 import numpy as np
-import scipy.signal
 
 from . import note_creation as nc
 
@@ -88,6 +87,8 @@ def resample(samples: np.ndarray, rate: int) -> np.ndarray:
         return samples
     divisor = gcd(int(rate), SAMPLE_RATE)
     up, down = SAMPLE_RATE // divisor, int(rate) // divisor
+    import scipy.signal  # only for a take not decoded at 22,050 Hz (analysis decodes at it)
+
     return scipy.signal.resample_poly(samples, up, down).astype(np.float32)
 
 
