@@ -85,4 +85,6 @@ urlpatterns = [
     path("exports/<uuid:public_id>/download/", exports.export_download, name="export_download"),
     # LTI 1.3 (learning.lti): the LMS's endpoints, the admin's registrations, course rosters
     path("", include("learning.lti.urls")),
+    # Co-teachers: assigning a reply, the school's open work per teacher
+    path("", include("learning.coteachers.urls")),
 ]

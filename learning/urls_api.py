@@ -4,6 +4,7 @@ replies and comments, uploads, media and alignments (each feature's `apis` modul
 from django.urls import path
 
 from learning.alignment import apis as alignment
+from learning.coteachers.urls import api_urlpatterns as coteachers
 from learning.exercises import apis as exercises
 from learning.exports import apis as exports
 from learning.media import apis as media
@@ -13,9 +14,7 @@ from learning.uploads import apis as uploads
 urlpatterns = [
     # Exercises and classes
     path("exercises/", exercises.ExerciseListApi.as_view(), name="api-exercises"),
-    path(
-        "exercises/<uuid:public_id>/", exercises.ExerciseDetailApi.as_view(), name="api-exercise"
-    ),
+    path("exercises/<uuid:public_id>/", exercises.ExerciseDetailApi.as_view(), name="api-exercise"),
     path(
         "exercises/<uuid:public_id>/publish/",
         exercises.ExercisePublishApi.as_view(),
@@ -36,9 +35,7 @@ urlpatterns = [
         replies.ReplySyncOffsetApi.as_view(),
         name="api-reply-sync-offset",
     ),
-    path(
-        "replies/<uuid:public_id>/seen/", replies.ReplySeenApi.as_view(), name="api-reply-seen"
-    ),
+    path("replies/<uuid:public_id>/seen/", replies.ReplySeenApi.as_view(), name="api-reply-seen"),
     path(
         "replies/<uuid:public_id>/comments/",
         replies.CommentListApi.as_view(),
@@ -68,4 +65,5 @@ urlpatterns = [
         exports.ExportDownloadApi.as_view(),
         name="api-export-download",
     ),
+    *coteachers,
 ]

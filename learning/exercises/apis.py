@@ -77,6 +77,7 @@ class ReplyOut(serializers.Serializer):
     media = MediaOut()
     created_at = serializers.DateTimeField()
     reviewed_at = serializers.DateTimeField(allow_null=True)
+    assigned_to = UserOut(allow_null=True)  # co-teachers: the reviewer it is assigned to
 
 
 class AuthorOut(serializers.Serializer):
@@ -245,5 +246,3 @@ class ClassroomListApi(PaginatedListMixin, APIView):
             ends_on=data.validated_data["ends_on"],
         )
         return Response(ClassroomOut(classroom).data, status=status.HTTP_201_CREATED)
-
-

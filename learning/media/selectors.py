@@ -9,14 +9,22 @@ from learning.errors import NotFound
 from learning.exercises import selectors as exercise_selectors
 from learning.models import MediaFile, Reply
 from learning.querysets import unique_or_none
+from learning.replies import selectors as reply_selectors
 from tenants.models import Membership
 
 
 def media_visible_to(*, member: Membership | None) -> QuerySet[MediaFile]:
-    """Media a member may play: teachers all; students their own uploads, their replies,
+    """Media a member may play: owners and admins all; teachers every demonstration, their own
+    uploads and the recordings of the replies they may see (the one rule,
+    `learning.replies.selectors.visible_replies`); students their own uploads, their replies,
     and the demonstrations of exercises assigned to them."""
-    if roles.is_teacher(member):
+    if reply_selectors.sees_every_reply(member):
         return MediaFile.objects.all()
+    if roles.is_teacher(member):
+        replies = reply_selectors.visible_replies(member=member).values("media_id")
+        return MediaFile.objects.filter(
+            ~Q(purpose=MediaFile.Purpose.REPLY) | Q(owner=member.user) | Q(pk__in=replies)
+        )
     if member is None:
         return MediaFile.objects.none()
     user = member.user
