@@ -34,7 +34,7 @@ class ReplyIn(serializers.Serializer):
 
 class CoteachingFilter(serializers.Serializer):
     # `class`: a class's public id; `assignee`: "me", "unassigned" or a teacher's public id.
-    # Unknown ids are a 404 (learning.coteachers.selectors).
+    # An id that names nothing here is a 400 like any other filter value at fault.
     class_ = serializers.UUIDField(required=False)
     assignee = serializers.CharField(required=False, max_length=40)
 
@@ -42,6 +42,19 @@ class CoteachingFilter(serializers.Serializer):
         fields = super().get_fields()
         fields["class"] = fields.pop("class_")
         return fields
+
+    def validate(self, attrs):
+        resolve = {
+            "class": lambda value: coteacher_selectors.classroom_get(public_id=value),
+            "assignee": lambda value: coteacher_selectors.assignee_get(value=value),
+        }
+        for name, get in resolve.items():
+            if attrs.get(name):
+                try:
+                    attrs[name] = get(attrs[name])
+                except NotFound as error:
+                    raise serializers.ValidationError({name: error.message}) from None
+        return attrs
 
     def validate_assignee(self, value: str):
         if value in (selectors.ME, selectors.UNASSIGNED):
@@ -56,12 +69,7 @@ class CoteachingFilter(serializers.Serializer):
     def resolved(self) -> dict:
         """The filters as `learning.replies.selectors.replies_filtered` takes them."""
         data = self.validated_data
-        classroom = assignee = None
-        if data.get("class"):
-            classroom = coteacher_selectors.classroom_get(public_id=data["class"])
-        if data.get("assignee"):
-            assignee = coteacher_selectors.assignee_get(value=data["assignee"])
-        return {"classroom": classroom, "assignee": assignee}
+        return {"classroom": data.get("class"), "assignee": data.get("assignee")}
 
 
 class ReplyFilter(CoteachingFilter):

@@ -255,7 +255,10 @@ def test_assignment_and_class_filter_the_inbox_page_and_apis(staffroom):
     assert api(owner, f"/api/v1/replies/?assignee={s.strings_teacher.public_id}") == {mine}
     assert teacher.get("/api/v1/replies/?class=nope").status_code == 400
     missing = teacher.get("/api/v1/inbox/?class=00000000-0000-0000-0000-000000000000")
-    assert missing.status_code == 404 and missing.json()["code"] == "classroom_not_found"
+    assert missing.status_code == 400
+    assert missing.json()["fields"] == {"class": ["That class does not exist."]}
+    nobody = teacher.get(f"/api/v1/replies/?assignee={s.school.student.public_id}")
+    assert nobody.status_code == 400 and "assignee" in nobody.json()["fields"]
     assert other.pk  # kept for the reader: the second reply is the teacher's own exercise's
 
 
