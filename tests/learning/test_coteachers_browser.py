@@ -77,11 +77,12 @@ def staffroom(stack, schools, tmp_path_factory, django_db_blocker):
 
         def clean():
             compare.delete()
+            # In the school's schema: deleting a user reaches the classes' rosters there.
             with tenant_context(school.tenant):
                 Classroom.objects.filter(pk__in=made["classes"]).delete()
-            for key in ("colleague", "outsider"):
-                Membership.objects.filter(user=made[key]).delete()
-                User.objects.filter(pk=made[key].pk).delete()
+                for key in ("colleague", "outsider"):
+                    Membership.objects.filter(user=made[key]).delete()
+                    User.objects.filter(pk=made[key].pk).delete()
 
         committed(clean)
 
