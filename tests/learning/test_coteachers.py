@@ -201,7 +201,9 @@ def test_a_reply_is_assigned_to_a_reviewer_who_can_see_it_and_audited(staffroom)
     )
 
     actions = list(
-        AuditEvent.objects.filter(tenant=s.school.tenant, action__startswith="reply.")
+        AuditEvent.objects.filter(
+            tenant=s.school.tenant, action__startswith="reply.", data__reply=str(s.reply.public_id)
+        )
         .order_by("created_at")
         .values_list("action", "data__assignee")
     )

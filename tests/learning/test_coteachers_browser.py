@@ -12,7 +12,7 @@ from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
 from learning.models import Classroom, Comment, MediaFile
-from tenants.models import Membership, Role, User
+from tenants.models import AuditEvent, Membership, Role, User
 from tests.conftest import PASSWORD
 from tests.learning.test_e2e_browser import _log_in
 from tests.support.browser import committed
@@ -77,6 +77,9 @@ def staffroom(stack, schools, tmp_path_factory, django_db_blocker):
 
         def clean():
             compare.delete()
+            AuditEvent.objects.filter(
+                tenant=school.tenant, created_at__gte=compare.since, action__startswith="reply."
+            ).delete()
             # In the school's schema: deleting a user reaches the classes' rosters there.
             with tenant_context(school.tenant):
                 Classroom.objects.filter(pk__in=made["classes"]).delete()
