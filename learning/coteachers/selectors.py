@@ -21,13 +21,22 @@ def teaching_members() -> QuerySet[Membership]:
     )
 
 
+def _sees(reply: Reply) -> Exists:
+    return Exists(
+        Reply.objects.filter(pk=reply.pk).filter(reply_selectors.teacher_sees(OuterRef("user_id")))
+    )
+
+
 def reviewers_for(*, reply: Reply) -> QuerySet[Membership]:
     """The teaching members who can see `reply` (the visibility rule, evaluated per member in
-    SQL): the people it can be assigned to."""
-    sees = Reply.objects.filter(pk=reply.pk).filter(
-        reply_selectors.teacher_sees(OuterRef("user_id"))
-    )
-    return teaching_members().filter(Q(role__in=ADMIN_ROLES) | Exists(sees))
+    SQL): the people it can be assigned to, and who hear of its new comments live."""
+    return teaching_members().filter(Q(role__in=ADMIN_ROLES) | _sees(reply))
+
+
+def teachers_of(*, reply: Reply) -> set[int]:
+    """The user ids of the teaching members the reply is theirs to review: its exercise's
+    creator, the teachers of its classes, its assignee (not every admin, who sees all)."""
+    return set(teaching_members().filter(_sees(reply)).values_list("user_id", flat=True))
 
 
 def reviewer_get(*, reply: Reply, public_id) -> User:
