@@ -16,6 +16,7 @@ from django.urls import reverse
 from analytics import live, notifications, rollups, selectors, services
 from analytics.integrations import posthog
 from analytics.models import Notification
+from learning.coteachers import selectors as coteacher_selectors
 from learning.models import ActivityEvent, Comment, Exercise, Reply
 from learning.peer_review import selectors as peer_selectors
 
@@ -71,7 +72,8 @@ def _notify(event: ActivityEvent) -> None:
         reply = Reply.objects.select_related("exercise").filter(public_id=data.get("reply")).first()
         if reply is None:
             return
-        teachers = set(selectors.teacher_user_ids()) & {reply.exercise.created_by_id}
+        # Its exercise's creator, its classes' teachers and its reviewer (co-teachers).
+        teachers = coteacher_selectors.teachers_of(reply=reply)
         notifications.notify(
             recipient_ids=teachers, kind=Notification.Kind.REPLY_TO_REVIEW,
             title=f"{actor} replied to {reply.exercise.title}",
@@ -100,7 +102,7 @@ def _notify(event: ActivityEvent) -> None:
             return
         reply = comment.reply
         if comment.author_id == reply.student_id:
-            recipients = set(selectors.teacher_user_ids()) & {reply.exercise.created_by_id}
+            recipients = coteacher_selectors.teachers_of(reply=reply)
         else:
             recipients = {reply.student_id}
             # An anonymous peer reviewer is "Classmate 1" to the reply's student.
@@ -157,7 +159,11 @@ def _live(event: ActivityEvent) -> None:
         )
         student_ids = set()
     live.push(
-        user_ids={*student_ids, *selectors.teacher_user_ids()},
+        # Only those who may see the reply (learning's one rule): not every teacher.
+        user_ids={
+            *student_ids,
+            *(m.user_id for m in coteacher_selectors.reviewers_for(reply=comment.reply)),
+        },
         payload={
             "type": "comment.created",
             "reply": str(comment.reply.public_id),

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from analytics import notifications, selectors, services
 from learning import roles
 from learning.errors import DomainError
+from learning.replies import selectors as reply_selectors
 from tenants.decorators import forbidden
 
 STUDENTS_PER_PAGE = 50
@@ -75,18 +76,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
         return render(request, "analytics/dashboard_student.html", {"content": content})
     def context():
-        data = _cached("teacher", selectors.teacher_dashboard)
+        data = _cached(f"teacher:{scope}", lambda: selectors.teacher_dashboard(member=member))
         rows, sort = selectors.sort_students(data.students, request.GET.get("sort", "name"))
         page = Paginator(rows, STUDENTS_PER_PAGE).get_page(request.GET.get("page"))
         return {"dash": data, "page": page, "sort": sort}
 
+    # Keyed by what the viewer may see (learning.replies.selectors.visibility_key).
+    scope = reply_selectors.visibility_key(member)
     checklist = services.onboarding_checklist_for(member=member)
     sort_key = f"{request.GET.get('sort', 'name')[:20]}:{request.GET.get('page', '1')[:6]}"
     return render(
         request, "analytics/dashboard_teacher.html",
         {
             "content": _fragment(
-                request, f"teacher:{sort_key}", "analytics/_teacher_content.html", context
+                request, f"teacher:{scope}:{sort_key}", "analytics/_teacher_content.html", context
             ),
             "is_admin": member.is_admin,
             # Outside the cache: it ticks as soon as a step is done, activity or not.

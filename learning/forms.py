@@ -67,9 +67,16 @@ class ClassroomForm(forms.Form):
         required=False, widget=forms.CheckboxSelectMultiple, choices=()
     )
 
-    def __init__(self, *args, student_choices=(), **kwargs):
+    # Co-teachers (learning.coteachers): set only when the form showed them (`teachers_shown`).
+    teachers = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, choices=()
+    )
+    teachers_shown = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, student_choices=(), teacher_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["students"].choices = list(student_choices)
+        self.fields["teachers"].choices = list(teacher_choices)
 
 
 class ReplyForm(forms.Form):

@@ -26,6 +26,9 @@ class Classroom(TimeStamped):
 
     name = models.CharField(max_length=120)
     students = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", blank=True)
+    # Co-teachers: who teaches the class (its creator among them). A teacher sees the replies
+    # of its students and of the exercises assigned to it (learning.replies.selectors).
+    teachers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -181,6 +184,14 @@ class Reply(TimeStamped):
         related_name="+",
     )
     student_seen_at = models.DateTimeField(null=True, blank=True)
+    # Co-teachers: the reviewer it is assigned to (a teacher who can see it), or nobody.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     # The grade, in one place: a review without a rubric gives 1 of 1; rubrics fill these
     # later. Grade passback (learning.lti) sends what is here.
     score_given = models.FloatField(null=True, blank=True)

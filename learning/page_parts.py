@@ -15,7 +15,13 @@ them under a version that is already gone):
   a model's `delete()` they fire for cascades and `QuerySet.delete()` too);
 - the `QuerySet.update()` and bulk calls of learning, which send no signal and call `bump()`
   themselves (tests/learning/test_page_parts.py fails on one that does not);
-- a save of a user, in every tenant they belong to (the inbox shows students' names).
+- a save of a user, in every tenant they belong to (the inbox shows students' names);
+- a change of who teaches a class, who is in it, or which classes an exercise is assigned to
+  (m2m_changed): these decide which replies a teacher sees (co-teachers).
+
+A list of replies is keyed by what decides its rows for the viewer as well
+(`learning.replies.selectors.visibility_key`, and the inbox's filters): teachers who see
+different replies never share a part.
 
 Parts also expire after a minute: "waiting 3 hours" moves on without a write. A tenant's keys
 carry its schema (config.cache_keys), so tenants never share a part.
@@ -80,11 +86,17 @@ def on_user_saved(sender, instance, **kwargs) -> None:
 
 def connect() -> None:
     from django.contrib.auth import get_user_model
-    from django.db.models.signals import post_delete, post_save
+    from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    from learning.models import Exercise, MediaFile, Reply
+    from learning.models import Classroom, Exercise, MediaFile, Reply
 
     for model in (Exercise, Reply, MediaFile):
         post_save.connect(on_row_written, sender=model, dispatch_uid=f"page-parts-{model}")
         post_delete.connect(on_row_written, sender=model, dispatch_uid=f"page-parts-d-{model}")
     post_save.connect(on_user_saved, sender=get_user_model(), dispatch_uid="page-parts-user")
+    for through in (
+        Classroom.teachers.through,
+        Classroom.students.through,
+        Exercise.assigned_classes.through,
+    ):
+        m2m_changed.connect(on_row_written, sender=through, dispatch_uid=f"page-parts-{through}")

@@ -91,4 +91,6 @@ urlpatterns = [
     path("", include("learning.courses.urls")),
     # Peer review (learning.peer_review): a student's classmates' replies to review
     path("", include("learning.peer_review.urls")),
+    # Co-teachers: assigning a reply, the school's open work per teacher
+    path("", include("learning.coteachers.urls")),
 ]

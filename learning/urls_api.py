@@ -4,6 +4,7 @@ replies and comments, uploads, media and alignments (each feature's `apis` modul
 from django.urls import include, path
 
 from learning.alignment import apis as alignment
+from learning.coteachers.urls import api_urlpatterns as coteachers
 from learning.exercises import apis as exercises
 from learning.exports import apis as exports
 from learning.feedback_library.urls import api as feedback_library_api
@@ -14,9 +15,7 @@ from learning.uploads import apis as uploads
 urlpatterns = [
     # Exercises and classes
     path("exercises/", exercises.ExerciseListApi.as_view(), name="api-exercises"),
-    path(
-        "exercises/<uuid:public_id>/", exercises.ExerciseDetailApi.as_view(), name="api-exercise"
-    ),
+    path("exercises/<uuid:public_id>/", exercises.ExerciseDetailApi.as_view(), name="api-exercise"),
     path(
         "exercises/<uuid:public_id>/publish/",
         exercises.ExercisePublishApi.as_view(),
@@ -37,9 +36,7 @@ urlpatterns = [
         replies.ReplySyncOffsetApi.as_view(),
         name="api-reply-sync-offset",
     ),
-    path(
-        "replies/<uuid:public_id>/seen/", replies.ReplySeenApi.as_view(), name="api-reply-seen"
-    ),
+    path("replies/<uuid:public_id>/seen/", replies.ReplySeenApi.as_view(), name="api-reply-seen"),
     path(
         "replies/<uuid:public_id>/comments/",
         replies.CommentListApi.as_view(),
@@ -74,4 +71,5 @@ urlpatterns = [
     path("", include("learning.courses.urls_api")),
     # Peer review
     path("", include("learning.peer_review.urls_api")),
+    *coteachers,
 ]

@@ -105,6 +105,14 @@ GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "Co-teaching",
+        [
+            ("classroom.teachers_changed", "Class teachers changed"),
+            ("reply.assigned", "Reply assigned to a reviewer"),
+            ("reply.unassigned", "Reply's reviewer removed"),
+        ],
+    ),
+    (
         "Staff access",
         [
             ("staff.impersonation_started", "Practika staff started acting as a member"),

@@ -29,6 +29,7 @@ LAYOUT_LINKS = {
     "billing": "billing:tenant",
     "my_plan": "billing:student",
     "tenant_export": "learning:tenant_export",
+    "open_work": "learning:open_work",
     "my_data": "learning:my_data",
     "member_self_delete": "tenants:member_self_delete",
     "after_login": "tenants:after_login",

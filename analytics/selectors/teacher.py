@@ -98,9 +98,11 @@ def onboarding_checklist() -> list[ChecklistStep]:
     ]
 
 
-def teacher_dashboard(*, now: datetime | None = None) -> TeacherDashboard:
+def teacher_dashboard(*, member: Membership, now: datetime | None = None) -> TeacherDashboard:
+    """The dashboard of `member`: the replies awaiting feedback are those they may see
+    (learning's one visibility rule); the school's figures are the school's."""
     now = now or timezone.now()
-    awaiting_all = reply_selectors.replies_awaiting_feedback()
+    awaiting_all = reply_selectors.replies_awaiting_feedback(member=member)
     awaiting = list(awaiting_all[:20])
     awaiting_total = awaiting_all.count()
     recent = Reply.objects.filter(reviewed_at__gte=now - timedelta(days=30))

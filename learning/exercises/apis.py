@@ -90,6 +90,7 @@ class ReplyOut(serializers.Serializer):
     media = MediaOut()
     created_at = serializers.DateTimeField()
     reviewed_at = serializers.DateTimeField(allow_null=True)
+    assigned_to = UserOut(allow_null=True)  # co-teachers: the reviewer it is assigned to
 
 
 class AuthorOut(serializers.Serializer):

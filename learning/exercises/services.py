@@ -57,6 +57,7 @@ def classroom_save(
         raise DomainError(f"There is already a class called “{name}”.", code="name_taken")
     if classroom is None:
         classroom = Classroom.objects.create(name=name, created_by=member.user, ends_on=ends_on)
+        classroom.teachers.add(member.user)  # its first teacher (learning.coteachers)
     else:
         classroom.name = name
         classroom.ends_on = ends_on

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -18,6 +19,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from learning import page_parts
+from learning.coteachers import selectors as coteacher_selectors
+from learning.coteachers import services as coteacher_services
 from learning.courses import gates
 from learning.errors import DomainError
 from learning.exercises import selectors, services
@@ -55,6 +58,13 @@ def _student_ids(request, public_ids) -> list[int]:
     return list(User.objects.filter(public_id__in=public_ids).values_list("pk", flat=True))
 
 
+def _teacher_choices() -> list[tuple[str, str]]:
+    return [
+        (str(m.user.public_id), f"{m.user.display_name} ({m.user.email})")
+        for m in coteacher_selectors.teaching_members()
+    ]
+
+
 def _class_choices() -> list[tuple[str, str]]:
     return [(str(c.public_id), c.name) for c in Classroom.objects.order_by("name")]
 
@@ -69,15 +79,17 @@ def exercise_list(request: HttpRequest) -> HttpResponse:
         status = ""
 
     def rendered() -> str:
-        exercises = selectors.exercises_for_teacher()
+        exercises = selectors.exercises_for_teacher(member=request.membership)
         if status:
             exercises = exercises.filter(status=status)
         return render_to_string(
             "learning/teacher/_exercise_list_rows.html", {"rows": _exercise_rows(exercises)}
         )
 
-    # The list is cached per version of the rows it shows (learning.page_parts).
-    listing = page_parts.part(f"exercises:{status}", rendered)
+    # The list is cached per version of the rows it shows (learning.page_parts), and per what
+    # the viewer may see (its reply counts are of the replies they see).
+    scope = reply_selectors.visibility_key(request.membership)
+    listing = page_parts.part(f"exercises:{scope}:{status}", rendered)
     return render(
         request,
         "learning/teacher/exercise_list.html",
@@ -265,33 +277,51 @@ def classroom_list(request: HttpRequest) -> HttpResponse:
 
 
 def _classroom_form(request, classroom: Classroom | None) -> HttpResponse:
-    choices = {"student_choices": _student_choices(request)}
+    member = request.membership
+    may_set_teachers = classroom is None or coteacher_services.may_change_teachers(
+        member=member, classroom=classroom
+    )
+    choices = {
+        "student_choices": _student_choices(request),
+        "teacher_choices": _teacher_choices(),
+    }
     if request.method == "POST":
         form = ClassroomForm(request.POST, **choices)
         if form.is_valid():
             try:
-                classroom = services.classroom_save(
-                    member=request.membership,
-                    classroom=classroom,
-                    name=form.cleaned_data["name"],
-                    student_ids=_student_ids(request, form.cleaned_data["students"]),
-                    ends_on=form.cleaned_data["ends_on"],
-                )
+                with transaction.atomic():
+                    classroom = services.classroom_save(
+                        member=member,
+                        classroom=classroom,
+                        name=form.cleaned_data["name"],
+                        student_ids=_student_ids(request, form.cleaned_data["students"]),
+                        ends_on=form.cleaned_data["ends_on"],
+                    )
+                    if may_set_teachers and form.cleaned_data["teachers_shown"]:
+                        coteacher_services.classroom_teachers_set(
+                            member=member,
+                            classroom=classroom,
+                            teacher_ids=_student_ids(request, form.cleaned_data["teachers"]),
+                        )
                 messages.success(request, f"Class “{classroom.name}” is saved.")
                 return redirect("learning:classes")
             except DomainError as error:
                 form.add_error(None, error.message)
     else:
-        initial = {}
+        initial = {"teachers": [str(request.user.public_id)], "teachers_shown": True}
         if classroom is not None:
             initial = {
                 "name": classroom.name,
                 "ends_on": classroom.ends_on,
                 "students": [str(u.public_id) for u in classroom.students.all()],
+                "teachers": [str(u.public_id) for u in classroom.teachers.all()],
+                "teachers_shown": True,
             }
         form = ClassroomForm(initial=initial, **choices)
     return render(
-        request, "learning/teacher/classroom_form.html", {"form": form, "classroom": classroom}
+        request,
+        "learning/teacher/classroom_form.html",
+        {"form": form, "classroom": classroom, "may_set_teachers": may_set_teachers},
     )
 
 

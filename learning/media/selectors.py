@@ -10,16 +10,29 @@ from learning.exercises import selectors as exercise_selectors
 from learning.models import Comment, MediaFile, Reply
 from learning.peer_review import selectors as peer_selectors
 from learning.querysets import unique_or_none
+from learning.replies import selectors as reply_selectors
 from tenants.models import Membership
 
 
 def media_visible_to(*, member: Membership | None) -> QuerySet[MediaFile]:
-    """Media a member may play: teachers all; students their own uploads, their replies,
-    the recordings of comments on their replies, the demonstrations of exercises assigned to
-    them, and the classmates' replies peer review gave them (learning.peer_review): the only
-    way a student's URL to a classmate's recording is signed."""
-    if roles.is_teacher(member):
+    """Media a member may play: owners and admins all; teachers every demonstration, their own
+    uploads, and the recordings of the replies they may see and of the comments on those (the
+    one rule, `learning.replies.selectors.visible_replies`); students their own uploads, their
+    replies, the recordings of comments on their replies, the demonstrations of exercises
+    assigned to them, and the classmates' replies peer review gave them (learning.peer_review):
+    the only way a student's URL to a classmate's recording is signed."""
+    if reply_selectors.sees_every_reply(member):
         return MediaFile.objects.all()
+    if roles.is_teacher(member):
+        visible = reply_selectors.visible_replies(member=member)
+        replies = visible.values("media_id")
+        notes = Comment.objects.filter(reply__in=visible).exclude(media=None).values("media_id")
+        return MediaFile.objects.filter(
+            Q(purpose=MediaFile.Purpose.DEMONSTRATION)
+            | Q(owner=member.user)
+            | Q(pk__in=replies)
+            | Q(pk__in=notes)
+        )
     if member is None:
         return MediaFile.objects.none()
     user = member.user

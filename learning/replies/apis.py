@@ -4,6 +4,8 @@ default permission); the services decide what each role may do."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -11,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from learning import roles
+from learning.coteachers import selectors as coteacher_selectors
 from learning.errors import NotFound
 from learning.exercises import selectors as exercise_selectors
 from learning.exercises.apis import CommentOut, CommentThreadOut, ReplyOut
@@ -30,7 +33,47 @@ class ReplyIn(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class ReplyFilter(serializers.Serializer):
+class CoteachingFilter(serializers.Serializer):
+    # `class`: a class's public id; `assignee`: "me", "unassigned" or a teacher's public id.
+    # An id that names nothing here is a 400 like any other filter value at fault.
+    class_ = serializers.UUIDField(required=False)
+    assignee = serializers.CharField(required=False, max_length=40)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["class"] = fields.pop("class_")
+        return fields
+
+    def validate(self, attrs):
+        resolve = {
+            "class": lambda value: coteacher_selectors.classroom_get(public_id=value),
+            "assignee": lambda value: coteacher_selectors.assignee_get(value=value),
+        }
+        for name, get in resolve.items():
+            if attrs.get(name):
+                try:
+                    attrs[name] = get(attrs[name])
+                except NotFound as error:
+                    raise serializers.ValidationError({name: error.message}) from None
+        return attrs
+
+    def validate_assignee(self, value: str):
+        if value in (selectors.ME, selectors.UNASSIGNED):
+            return value
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            raise serializers.ValidationError(
+                "Give “me”, “unassigned” or a teacher's public id."
+            ) from None
+
+    def resolved(self) -> dict:
+        """The filters as `learning.replies.selectors.replies_filtered` takes them."""
+        data = self.validated_data
+        return {"classroom": data.get("class"), "assignee": data.get("assignee")}
+
+
+class ReplyFilter(CoteachingFilter):
     exercise = serializers.UUIDField(required=False)
     status = serializers.ChoiceField(choices=Reply.Status.choices, required=False)
 
@@ -38,9 +81,12 @@ class ReplyFilter(serializers.Serializer):
 class ReplyListApi(PaginatedListMixin, APIView):
     @extend_schema(parameters=[ReplyFilter], responses=ReplyOut(many=True))
     def get(self, request):
+        member = api_membership(request)
         filters = ReplyFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        replies = selectors.replies_visible_to(member=api_membership(request))
+        replies = selectors.replies_filtered(
+            selectors.replies_visible_to(member=member), member=member, **filters.resolved()
+        )
         if exercise := filters.validated_data.get("exercise"):
             replies = replies.filter(exercise__public_id=exercise)
         if reply_status := filters.validated_data.get("status"):
@@ -65,12 +111,16 @@ class ReplyListApi(PaginatedListMixin, APIView):
 
 
 class InboxApi(PaginatedListMixin, APIView):
-    """Replies awaiting feedback, oldest first (teachers)."""
+    """Replies awaiting feedback that the teacher may see, oldest first (teachers)."""
 
-    @extend_schema(responses=ReplyOut(many=True))
+    @extend_schema(parameters=[CoteachingFilter], responses=ReplyOut(many=True))
     def get(self, request):
-        roles.require_teacher(api_membership(request))
-        return self.paginated_response(selectors.replies_awaiting_feedback(), ReplyOut)
+        member = api_membership(request)
+        roles.require_teacher(member)
+        filters = CoteachingFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        replies = selectors.replies_awaiting_feedback(member=member, **filters.resolved())
+        return self.paginated_response(replies, ReplyOut)
 
 
 class ReplyDetailApi(APIView):

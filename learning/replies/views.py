@@ -4,6 +4,9 @@ time-coded feedback). Views are thin: they call the same services and selectors 
 
 from __future__ import annotations
 
+import uuid
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Max, Q
@@ -17,6 +20,8 @@ from django.views.decorators.http import require_POST
 
 from learning import page_parts, roles
 from learning.alignment import selectors as alignment_selectors
+from learning.coteachers import selectors as coteacher_selectors
+from learning.coteachers import views as coteacher_views
 from learning.drawings import shapes
 from learning.errors import DomainError
 from learning.forms import ReviewForm
@@ -54,6 +59,31 @@ def _is_unread(reply: Reply) -> bool:
 INBOX_PAGE_SIZE = 50
 
 
+def _inbox_filters(request: HttpRequest) -> dict:
+    """The inbox's `class` and `assignee` query parameters, checked (unknown ones are a 404)."""
+    classroom = assignee = None
+    if value := request.GET.get("class", ""):
+        classroom = found(lambda: coteacher_selectors.classroom_get(public_id=_uuid(value)))
+    if value := request.GET.get("assignee", ""):
+        if value not in (selectors.ME, selectors.UNASSIGNED):
+            value = _uuid(value)
+        assignee = found(lambda: coteacher_selectors.assignee_get(value=value))
+    return {"classroom": classroom, "assignee": assignee}
+
+
+def _uuid(value: str):
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise Http404("No such filter.") from None
+
+
+def _filter_key(filters: dict) -> str:
+    classroom, assignee = filters["classroom"], filters["assignee"]
+    who = assignee if isinstance(assignee, str) or assignee is None else assignee.public_id
+    return f"{classroom.public_id if classroom else '-'}:{who or '-'}"
+
+
 @teacher_page
 def inbox(request: HttpRequest) -> HttpResponse:
     # A page at a time: a school with thousands of replies waiting would otherwise render them
@@ -61,15 +91,37 @@ def inbox(request: HttpRequest) -> HttpResponse:
     number = request.GET.get("page", "1")
     # One cached list per page number: anything else is the first page (as Paginator would).
     number = number if number.isdigit() and len(number) <= 6 else "1"
+    member = request.membership
+    filters = _inbox_filters(request)
+    query = urlencode({k: request.GET[k] for k in ("class", "assignee") if request.GET.get(k)})
 
     def rendered() -> str:
-        page = Paginator(selectors.replies_awaiting_feedback(), INBOX_PAGE_SIZE).get_page(number)
-        context = {"rows": _inbox_rows(page), "page": page}
+        replies = selectors.replies_awaiting_feedback(member=member, **filters)
+        page = Paginator(replies, INBOX_PAGE_SIZE).get_page(number)
+        context = {"rows": _inbox_rows(page), "page": page, "query": query}
         return render_to_string("learning/teacher/_inbox_list.html", context)
 
-    # The list is cached per version of the rows it shows (learning.page_parts).
-    listing = page_parts.part(f"inbox:{number}", rendered)
-    return render(request, "learning/teacher/inbox.html", {"listing": listing})
+    # The list is cached per version of the rows it shows (learning.page_parts), per what the
+    # viewer may see and per filter.
+    key = f"inbox:{selectors.visibility_key(member)}:{_filter_key(filters)}:{number}"
+    listing = page_parts.part(key, rendered)
+    return render(
+        request,
+        "learning/teacher/inbox.html",
+        {
+            "listing": listing,
+            "classrooms": coteacher_selectors.classrooms_for_filter(),
+            "teachers": coteacher_selectors.teaching_members(),
+            "selected_class": request.GET.get("class", ""),
+            "selected_assignee": request.GET.get("assignee", ""),
+            "me": str(request.user.public_id),
+        },
+    )
+
+
+def _name(full_name: str | None, email: str | None) -> str:
+    # As User.display_name.
+    return full_name or (email or "").split("@")[0]
 
 
 def _inbox_rows(page) -> list[dict]:
@@ -80,7 +132,7 @@ def _inbox_rows(page) -> list[dict]:
     rows = []
     for reply in page.object_list.values(
         "public_id", "attempt", "note", "created_at", "student__full_name", "student__email",
-        "exercise__title", "media__state",
+        "exercise__title", "media__state", "assigned_to__full_name", "assigned_to__email",
     ):  # fmt: skip
         note = reply["note"]
         rows.append(
@@ -95,6 +147,7 @@ def _inbox_rows(page) -> list[dict]:
                 "waited": timesince(reply["created_at"], now),
                 "state": reply["media__state"] or "",
                 "state_label": states.get(reply["media__state"], ""),
+                "assignee": _name(reply["assigned_to__full_name"], reply["assigned_to__email"]),
             }
         )
     return rows
@@ -235,6 +288,7 @@ def compare(request: HttpRequest, public_id) -> HttpResponse:
             "drawing_colors": shapes.COLOR_NAMES.items(),
             "note_recorder": media_comment_selectors.recorder_for(member=member),
             "peer": peer,
+            "assign": coteacher_views.assign_context(reply=reply) if is_teacher else None,
         },
     )
 

@@ -194,7 +194,8 @@ def test_inbox_is_oldest_first(school_a):
         second = ReplyFactory(exercise=exercise, student=school_a.other_student)
         ReplyFactory(exercise=exercise, student=school_a.student, status="reviewed")
 
-        inbox = [r.pk for r in reply_selectors.replies_awaiting_feedback()]
+        teacher = member(school_a.teacher, school_a.tenant)
+        inbox = [r.pk for r in reply_selectors.replies_awaiting_feedback(member=teacher)]
 
         assert inbox.index(first.pk) < inbox.index(second.pk)
         assert len(inbox) == 2
@@ -206,7 +207,7 @@ def _query_counts(teacher, student) -> list[int]:
         lambda: exercise_selectors.exercises_for_teacher(),
         lambda: exercise_selectors.exercises_for_student(student=student.user),
         lambda: reply_selectors.replies_visible_to(member=teacher),
-        lambda: reply_selectors.replies_awaiting_feedback(),
+        lambda: reply_selectors.replies_awaiting_feedback(member=teacher),
     ):
         seen = []
         with CaptureQueriesContext(connection) as queries:
