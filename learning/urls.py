@@ -85,4 +85,6 @@ urlpatterns = [
     path("exports/<uuid:public_id>/download/", exports.export_download, name="export_download"),
     # LTI 1.3 (learning.lti): the LMS's endpoints, the admin's registrations, course rosters
     path("", include("learning.lti.urls")),
+    # Rubrics and the class gradebook (learning.rubrics)
+    path("", include("learning.rubrics.urls")),
 ]

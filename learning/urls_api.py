@@ -1,7 +1,7 @@
 """The API of the core loop on a tenant's host, included under /api/v1/: exercises and classes,
 replies and comments, uploads, media and alignments (each feature's `apis` module)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from learning.alignment import apis as alignment
 from learning.exercises import apis as exercises
@@ -68,4 +68,6 @@ urlpatterns = [
         exports.ExportDownloadApi.as_view(),
         name="api-export-download",
     ),
+    # Rubrics, scores and the gradebook
+    path("", include("learning.rubrics.urls_api")),
 ]

@@ -20,6 +20,7 @@ LAYOUT_LINKS = {
     "exercises": "learning:teacher_exercises",
     "inbox": "learning:inbox",
     "classes": "learning:classes",
+    "rubrics": "learning:rubric_library",
     "members": "tenants:members",
     "settings": "tenants:settings",
     "audit_log": "tenants:audit_log",

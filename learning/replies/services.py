@@ -18,7 +18,7 @@ from learning.alignment import services as alignment_services
 from learning.errors import DomainError, PermissionDenied
 from learning.exercises import selectors as exercise_selectors
 from learning.lti import services as lti_services
-from learning.models import Alignment, Comment, Exercise, MediaFile, Reply
+from learning.models import Alignment, Comment, Exercise, MediaFile, Reply, Rubric
 from tenants.models import Membership
 
 MAX_COMMENT_LENGTH = 4000
@@ -174,7 +174,9 @@ def reply_review(*, member: Membership, reply: Reply, status: str) -> Reply:
     reply.status = status
     reply.reviewed_at = timezone.now()
     reply.reviewed_by = member.user
-    if status == Reply.Status.REVIEWED and reply.score_given is None:
+    # With a rubric the grade is its scores' (learning.rubrics); until then there is none.
+    has_rubric = Rubric.objects.filter(exercise_id=reply.exercise_id).exists()
+    if status == Reply.Status.REVIEWED and reply.score_given is None and not has_rubric:
         reply.score_given, reply.score_maximum = REVIEWED_SCORE
     reply.save(
         update_fields=[
