@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import uuid
-from decimal import Decimal
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,6 +22,7 @@ from learning.models import Rubric
 from learning.pages import found, id_path, teacher_page
 from learning.replies import selectors as reply_selectors
 from learning.rubrics import apis, selectors, services
+from learning.templatetags.rubric_tags import points as _number
 
 # A cell a spreadsheet would read as a formula (a student's name or an exercise's title can be
 # anything), as the audit log's CSV (tenants/views/audit_log.py).
@@ -164,14 +164,6 @@ def reply_score(request: HttpRequest, public_id) -> HttpResponse:
 
 
 # --- The gradebook ------------------------------------------------------------------------
-
-
-def _number(value) -> str:
-    """7.0 → "7", 7.5 → "7.5", None → "" (points have at most two decimals)."""
-    if value is None:
-        return ""
-    text = f"{Decimal(str(value)).quantize(Decimal('0.01')):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _book(request, public_id):

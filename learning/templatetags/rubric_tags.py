@@ -4,6 +4,8 @@ compare page's scoring panel (templates/learning/compare/_rubric.html)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import template
 
 from learning.rubrics import selectors, services
@@ -59,3 +61,12 @@ def rubric_panel(context, reply, is_teacher):
         "is_teacher": is_teacher,
         "maximum": _maximum(rubric),
     }
+
+
+@register.filter
+def points(value) -> str:
+    """Points as people write them: 7, 7.5, 7.25 (never 7.50)."""
+    if value is None or value == "":
+        return ""
+    text = f"{Decimal(str(value)).quantize(Decimal('0.01')):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
