@@ -170,8 +170,8 @@ class Reply(TimeStamped):
         related_name="+",
     )
     student_seen_at = models.DateTimeField(null=True, blank=True)
-    # The grade, in one place: a review without a rubric gives 1 of 1; rubrics fill these
-    # later. Grade passback (learning.lti) sends what is here.
+    # The grade, in one place: a review without a rubric gives 1 of 1; a rubric's scores fill
+    # them (learning.rubrics). Grade passback (learning.lti) sends what is here.
     score_given = models.FloatField(null=True, blank=True)
     score_maximum = models.FloatField(null=True, blank=True)
 

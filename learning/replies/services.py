@@ -23,7 +23,8 @@ from tenants.models import Membership
 
 MAX_COMMENT_LENGTH = 4000
 # The grade of a review without a rubric: done, full marks (Reply.score_given of
-# score_maximum; rubrics will set their own). Grade passback sends what the reply holds.
+# score_maximum; a rubric's scores set their own, learning.rubrics). Grade passback sends what
+# the reply holds.
 REVIEWED_SCORE = (1.0, 1.0)
 
 
