@@ -591,3 +591,60 @@ def test_the_gradebook_and_the_new_lists_run_a_constant_number_of_queries(school
         assert classroom.students.count() == 55
         assert Rubric.objects.filter(is_template=True).count() >= 55
     assert few == many
+
+
+def _rubric_of(school, criteria: int):
+    """An exercise whose rubric has `criteria` criteria of three levels, its reply scored."""
+    exercise, reply = _exercise_and_reply(school)
+    with tenant_context(school.tenant):
+        teacher = member(school.teacher, school.tenant)
+        rubric = services.rubric_create(
+            member=teacher,
+            title=f"{criteria} criteria",
+            exercise=exercise,
+            criteria=[
+                services.CriterionData(
+                    title=f"Criterion {i}",
+                    levels=[services.LevelData(title=f"L{p}", points=p) for p in (0, 1, 2)],
+                )
+                for i in range(criteria)
+            ],
+        )
+        services.reply_score(
+            member=teacher,
+            reply=reply,
+            scores=[
+                services.ScoreData(
+                    criterion=c.public_id, level=c.levels.last().public_id, note="ok"
+                )
+                for c in rubric.criteria.all()
+            ],
+        )
+    return exercise, reply, rubric
+
+
+def _rubric_counts(school, exercise, reply, rubric) -> list[int]:
+    counts = []
+    for user, path in [
+        (school.teacher, f"/api/v1/replies/{reply.public_id}/scores/"),
+        (school.student, f"/api/v1/replies/{reply.public_id}/scores/"),
+        (school.student, f"/api/v1/exercises/{exercise.public_id}/rubric/"),
+        (school.teacher, f"/api/v1/rubrics/{rubric.public_id}/"),
+        (school.teacher, f"/replies/{reply.public_id}/"),
+        (school.student, f"/replies/{reply.public_id}/"),
+        (school.student, f"/exercises/{exercise.public_id}/"),
+        (school.teacher, f"/teach/exercises/{exercise.public_id}/"),
+        (school.teacher, f"/teach/rubrics/{rubric.public_id}/"),
+    ]:
+        client = client_for(user, school.host)
+        client.get(path)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200, path
+        counts.append(len(queries))
+    return counts
+
+
+def test_a_rubrics_criteria_and_scores_cost_no_queries_per_row(school_a):
+    few = _rubric_counts(school_a, *_rubric_of(school_a, 3))
+    many = _rubric_counts(school_a, *_rubric_of(school_a, services.MAX_CRITERIA))
+    assert few == many
