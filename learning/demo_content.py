@@ -22,8 +22,9 @@ from learning.alignment.engine import synthesis
 from learning.exercises import services as exercise_services
 from learning.media import services as media_services
 from learning.media.pipeline.runner import run_ffmpeg
-from learning.models import Alignment, Comment, Exercise, MediaFile, Reply
+from learning.models import Alignment, Comment, Exercise, MediaFile, Reply, Rubric
 from learning.replies import services as reply_services
+from learning.rubrics import services as rubric_services
 from tenants.models import Membership
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,14 @@ INSTRUCTIONS = (
 MELODY_SECONDS = 12.0
 COMMENT = "Nice tone. From here you rush: keep the tempo of the demonstration."
 COMMENT_AT_MS = 5_500  # reply time where the rushed passage begins
+# The library's sample rubric, a copy of which the sample exercise uses (unscored: the teacher
+# tries the compare page's rubric panel).
+RUBRIC_TITLE = "Sample: melody basics"
+RUBRIC = (
+    ("Timing", (("Rushed or dragged", 0), ("Mostly steady", 2), ("Steady throughout", 4))),
+    ("Tone", (("Harsh", 0), ("Even", 2), ("Singing", 3))),
+    ("Notes", (("Several wrong", 0), ("One or two slips", 2), ("All right", 3))),
+)
 FFMPEG_TIMEOUT_S = 120.0
 
 
@@ -203,5 +212,27 @@ def demo_content_ensure(
             body=COMMENT,
             at_ms=COMMENT_AT_MS,
         )
+    if not Rubric.objects.filter(exercise=exercise).exists():
+        _demo_rubric(teacher=teacher, exercise=exercise)
     logger.info("demo content added: exercise %s, reply %s", exercise.public_id, reply.public_id)
     return reply
+
+
+def _demo_rubric(*, teacher: Membership, exercise: Exercise) -> None:
+    template = Rubric.objects.filter(is_template=True, title=RUBRIC_TITLE).first()
+    if template is None:
+        template = rubric_services.rubric_create(
+            member=teacher,
+            title=RUBRIC_TITLE,
+            criteria=[
+                rubric_services.CriterionData(
+                    title=name,
+                    levels=[
+                        rubric_services.LevelData(title=level, points=points)
+                        for level, points in levels
+                    ],
+                )
+                for name, levels in RUBRIC
+            ],
+        )
+    rubric_services.rubric_copy(member=teacher, rubric=template, exercise=exercise)

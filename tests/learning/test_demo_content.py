@@ -11,7 +11,7 @@ from django_tenants.utils import tenant_context
 
 from learning import demo_content
 from learning.media.pipeline import probe
-from learning.models import Alignment, Comment, Exercise, MediaFile, Reply
+from learning.models import Alignment, Comment, Exercise, MediaFile, Reply, Rubric
 from tests.conftest import client_for, member
 
 
@@ -53,6 +53,10 @@ def test_the_sample_reply_is_processed_aligned_commented_and_in_the_inbox(school
         rushed = [b for b in alignment.bands if b["kind"] == "rushed"]
         assert len(rushed) == 1 and 4_000 <= rushed[0]["start_ms"] <= 6_500, alignment.bands
         assert Comment.objects.filter(reply=reply, author=school_a.teacher).count() == 1
+        # A copy of the library's sample rubric, not scored yet (the reply stays in the inbox)
+        rubric = Rubric.objects.get(exercise=exercise)
+        assert rubric.copied_from.is_template and rubric.criteria.count() == 3
+        assert reply.score_given is None
 
         # And a second start adds nothing
         again = demo_content.demo_content_ensure(
