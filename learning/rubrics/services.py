@@ -32,6 +32,7 @@ from learning.models import (
     RubricScore,
 )
 from tenants.models import Membership
+from tenants.services import audit
 
 MAX_CRITERIA = 30
 MAX_LEVELS = 10
@@ -360,6 +361,7 @@ def reply_score(*, member: Membership, reply: Reply, scores: list[ScoreData]) ->
             f"Pick a level for every criterion (missing: {', '.join(missing)}).",
             code="criteria_missing",
         )
+    student_email = reply.student.email
     reply = Reply.objects.select_for_update().get(pk=reply.pk)
     RubricScore.objects.filter(reply=reply).delete()
     for criterion, level, note in picked.values():
@@ -383,6 +385,15 @@ def reply_score(*, member: Membership, reply: Reply, scores: list[ScoreData]) ->
         ]
     )
     lti_services.score_queue(reply=reply)
+    # Who set a grade, and to what, is a question a school asks later (the audit log).
+    audit(
+        actor=member.user,
+        tenant=member.tenant,
+        action="grade.scored",
+        reply=str(reply.public_id),
+        student=student_email,
+        score=f"{given.normalize():f} of {maximum.normalize():f}",
+    )
     activity.emit(
         kind="feedback_given",
         member=member,

@@ -181,6 +181,16 @@ def test_scoring_fills_the_grade_reviews_the_reply_and_the_student_reads_it(scho
         assert reply.status == Reply.Status.REVIEWED and reply.reviewed_by_id == school_a.teacher.pk
         assert (reply.score_given, reply.score_maximum) == (3.5, 5.5)
 
+    from tenants.models import AuditEvent
+
+    event = AuditEvent.objects.filter(tenant=school_a.tenant, action="grade.scored").latest("pk")
+    assert event.actor_id == school_a.teacher.pk
+    assert event.data == {
+        "reply": str(reply.public_id),
+        "student": school_a.student.email,
+        "score": "3.5 of 5.5",
+    }
+
     # Scoring again replaces the scores.
     again = _api(teacher, "put", path, {"scores": _picks(rubric, [2, 0])}).json()
     assert (again["score_given"], again["score_maximum"]) == (4.0, 5.5)
