@@ -24,6 +24,7 @@ from learning.models import (
 )
 from learning.replies import services as reply_services
 from learning.rubrics import services
+from tenants.models import AuditEvent, Membership, Role, User
 from tests.conftest import client_for, member
 from tests.support.factories import ExerciseFactory, ReplyFactory
 
@@ -180,8 +181,6 @@ def test_scoring_fills_the_grade_reviews_the_reply_and_the_student_reads_it(scho
         reply.refresh_from_db()
         assert reply.status == Reply.Status.REVIEWED and reply.reviewed_by_id == school_a.teacher.pk
         assert (reply.score_given, reply.score_maximum) == (3.5, 5.5)
-
-    from tenants.models import AuditEvent
 
     event = AuditEvent.objects.filter(tenant=school_a.tenant, action="grade.scored").latest("pk")
     assert event.actor_id == school_a.teacher.pk
@@ -473,8 +472,10 @@ def _score(school, reply, points: list[int], rubric: dict) -> None:
 
 def test_the_gradebook_csv_has_the_latest_scored_attempts_and_the_totals(school_a):
     with tenant_context(school_a.tenant):
-        school_a.student.full_name = "=HYPERLINK(1)"
-        school_a.student.save(update_fields=["full_name"])
+        # A fresh copy: the session's shared user object must keep its name for other tests.
+        named = User.objects.get(pk=school_a.student.pk)
+        named.full_name = "=HYPERLINK(1)"
+        named.save(update_fields=["full_name"])
         classroom = Classroom.objects.create(name="Grade 3 violins")
         classroom.students.add(school_a.student, school_a.other_student)
         scales = ExerciseFactory(created_by=school_a.teacher, title="Scales", assign_to_all=False)
@@ -532,8 +533,6 @@ def test_the_gradebook_csv_has_the_latest_scored_attempts_and_the_totals(school_
 def _seed(school, classroom, n: int) -> None:
     """n more students in the class, each with a scored reply to a new exercise with a rubric,
     and n more library rubrics."""
-    from tenants.models import Membership, Role, User
-
     with tenant_context(school.tenant):
         start = classroom.students.count()
         teacher = member(school.teacher, school.tenant)
