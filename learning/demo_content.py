@@ -23,8 +23,9 @@ from learning.exercises import services as exercise_services
 from learning.feedback_library import services as feedback_library
 from learning.media import services as media_services
 from learning.media.pipeline.runner import run_ffmpeg
-from learning.models import Alignment, Comment, Exercise, MediaFile, Reply, SavedComment
+from learning.models import Alignment, Comment, Exercise, MediaFile, Reply, Rubric, SavedComment
 from learning.replies import services as reply_services
+from learning.rubrics import services as rubric_services
 from tenants.models import Membership
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,14 @@ SAVED_COMMENTS = (
     "Keep the tempo of the demonstration: count the beats aloud once.",
     "Relax the wrist; let the weight of the arm make the sound.",
     "Lovely tone here. Now the same at the written dynamics.",
+)
+# The library's sample rubric, a copy of which the sample exercise uses (unscored: the teacher
+# tries the compare page's rubric panel).
+RUBRIC_TITLE = "Sample: melody basics"
+RUBRIC = (
+    ("Timing", (("Rushed or dragged", 0), ("Mostly steady", 2), ("Steady throughout", 4))),
+    ("Tone", (("Harsh", 0), ("Even", 2), ("Singing", 3))),
+    ("Notes", (("Several wrong", 0), ("One or two slips", 2), ("All right", 3))),
 )
 FFMPEG_TIMEOUT_S = 120.0
 
@@ -219,5 +228,27 @@ def demo_content_ensure(
     if not SavedComment.objects.exists():
         for body in SAVED_COMMENTS:
             feedback_library.saved_comment_create(member=teacher, body=body, shared=True)
+    if not Rubric.objects.filter(exercise=exercise).exists():
+        _demo_rubric(teacher=teacher, exercise=exercise)
     logger.info("demo content added: exercise %s, reply %s", exercise.public_id, reply.public_id)
     return reply
+
+
+def _demo_rubric(*, teacher: Membership, exercise: Exercise) -> None:
+    template = Rubric.objects.filter(is_template=True, title=RUBRIC_TITLE).first()
+    if template is None:
+        template = rubric_services.rubric_create(
+            member=teacher,
+            title=RUBRIC_TITLE,
+            criteria=[
+                rubric_services.CriterionData(
+                    title=name,
+                    levels=[
+                        rubric_services.LevelData(title=level, points=points)
+                        for level, points in levels
+                    ],
+                )
+                for name, levels in RUBRIC
+            ],
+        )
+    rubric_services.rubric_copy(member=teacher, rubric=template, exercise=exercise)

@@ -192,8 +192,8 @@ class Reply(TimeStamped):
         blank=True,
         related_name="+",
     )
-    # The grade, in one place: a review without a rubric gives 1 of 1; rubrics fill these
-    # later. Grade passback (learning.lti) sends what is here.
+    # The grade, in one place: a review without a rubric gives 1 of 1; a rubric's scores fill
+    # them (learning.rubrics). Grade passback (learning.lti) sends what is here.
     score_given = models.FloatField(null=True, blank=True)
     score_maximum = models.FloatField(null=True, blank=True)
 
@@ -784,3 +784,99 @@ class PeerComment(models.Model):
 
     def __str__(self) -> str:
         return f"peer comment {self.comment_id}{' (hidden)' if self.hidden_at else ''}"
+
+
+# --- Rubrics and grades (learning.rubrics) ------------------------------------------------
+
+
+class Rubric(TimeStamped):
+    """Criteria with levels and points. Either a library template of the tenant (school or
+    studio: `is_template`, no exercise) or the rubric of one exercise. Attaching a template to
+    an exercise copies it, so editing the library never changes graded work."""
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=4000)
+    is_template = models.BooleanField(default=False)
+    exercise = models.OneToOneField(
+        Exercise, on_delete=models.CASCADE, null=True, blank=True, related_name="rubric"
+    )
+    copied_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["title", "created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~(models.Q(is_template=True) & models.Q(exercise__isnull=False)),
+                name="rubric_template_has_no_exercise",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RubricCriterion(TimeStamped):
+    """One thing a reply is judged on (intonation, rhythm, tone), with its levels."""
+
+    rubric = models.ForeignKey(Rubric, on_delete=models.CASCADE, related_name="criteria")
+    position = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RubricLevel(TimeStamped):
+    """A level of a criterion and the points it gives."""
+
+    criterion = models.ForeignKey(RubricCriterion, on_delete=models.CASCADE, related_name="levels")
+    position = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=2000)
+    points = models.DecimalField(max_digits=7, decimal_places=2)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(points__gte=0) & models.Q(points__lte=10000),
+                name="rubric_level_points_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.points})"
+
+
+class RubricScore(TimeStamped):
+    """The level a teacher picked for one criterion of a reply. A rubric with scores keeps the
+    criteria and levels they point at: learning.rubrics.services refuses such edits with a
+    sentence, and RESTRICT is the backstop (deleting the exercise or the reply, which takes the
+    scores with it, still works)."""
+
+    reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="rubric_scores")
+    criterion = models.ForeignKey(RubricCriterion, on_delete=models.RESTRICT, related_name="+")
+    level = models.ForeignKey(RubricLevel, on_delete=models.RESTRICT, related_name="+")
+    note = models.TextField(blank=True, max_length=2000)
+    scored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reply", "criterion"], name="rubric_score_one_per_criterion"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reply_id} · {self.criterion_id} → {self.level_id}"

@@ -93,4 +93,6 @@ urlpatterns = [
     path("", include("learning.peer_review.urls")),
     # Co-teachers: assigning a reply, the school's open work per teacher
     path("", include("learning.coteachers.urls")),
+    # Rubrics and the class gradebook (learning.rubrics)
+    path("", include("learning.rubrics.urls")),
 ]

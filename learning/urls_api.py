@@ -72,4 +72,6 @@ urlpatterns = [
     # Peer review
     path("", include("learning.peer_review.urls_api")),
     *coteachers,
+    # Rubrics, scores and the gradebook
+    path("", include("learning.rubrics.urls_api")),
 ]

@@ -48,6 +48,12 @@ GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "Grades",
+        [
+            ("grade.scored", "Reply scored with a rubric"),
+        ],
+    ),
+    (
         "Deletion and retention",
         [
             ("tenant.deletion_requested", "School deletion requested"),

@@ -23,6 +23,7 @@ LAYOUT_LINKS = {
     "classes": "learning:classes",
     "courses": "learning:teacher_courses",
     "my_courses": "learning:my_courses",
+    "rubrics": "learning:rubric_library",
     "members": "tenants:members",
     "settings": "tenants:settings",
     "audit_log": "tenants:audit_log",

@@ -24,6 +24,8 @@ from learning.models import (
     Exercise,
     MediaFile,
     Reply,
+    RubricLevel,
+    RubricScore,
     SavedComment,
 )
 from tenants.models import AuditEvent, Invitation, Membership, Tenant, User
@@ -219,6 +221,8 @@ def learning_sections(scope: Scope) -> list[Section]:
             "sync_offset_ms",
             "reviewed_at",
             "student_seen_at",
+            "score_given",
+            "score_maximum",
             "created_at",
             "updated_at",
             exercise_public_id=F("exercise__public_id"),
@@ -254,6 +258,40 @@ def learning_sections(scope: Scope) -> list[Section]:
             "created_at",
             "updated_at",
             owner_email=F("owner__email"),
+        ),
+        section(
+            "rubric_levels",
+            "Rubrics (the library's and each exercise's): one row per level of a criterion.",
+            lambda: (
+                RubricLevel.objects.none()
+                if scope.personal
+                else RubricLevel.objects.order_by(
+                    "criterion__rubric_id", "criterion__position", "position", "pk"
+                )
+            ),
+            "public_id",
+            "title",
+            "description",
+            "points",
+            rubric_public_id=F("criterion__rubric__public_id"),
+            rubric_title=F("criterion__rubric__title"),
+            rubric_is_template=F("criterion__rubric__is_template"),
+            exercise_public_id=F("criterion__rubric__exercise__public_id"),
+            criterion_public_id=F("criterion__public_id"),
+            criterion_title=F("criterion__title"),
+        ),
+        section(
+            "rubric_scores",
+            "The level a teacher picked for each criterion of a reply.",
+            lambda: RubricScore.objects.filter(own("reply__student")).order_by("pk"),
+            "note",
+            "created_at",
+            "updated_at",
+            reply_public_id=F("reply__public_id"),
+            criterion_title=F("criterion__title"),
+            level_title=F("level__title"),
+            points=F("level__points"),
+            scored_by_email=F("scored_by__email"),
         ),
         section(
             "alignments",

@@ -24,13 +24,14 @@ from learning.exercises import selectors as exercise_selectors
 from learning.feedback_library import services as feedback_library
 from learning.lti import services as lti_services
 from learning.media_comments import services as media_comment_services
-from learning.models import Alignment, Comment, Exercise, MediaFile, Reply
+from learning.models import Alignment, Comment, Exercise, MediaFile, Reply, Rubric
 from learning.peer_review import services as peer_review_services
 from tenants.models import Membership
 
 MAX_COMMENT_LENGTH = 4000
 # The grade of a review without a rubric: done, full marks (Reply.score_given of
-# score_maximum; rubrics will set their own). Grade passback sends what the reply holds.
+# score_maximum; a rubric's scores set their own, learning.rubrics). Grade passback sends what
+# the reply holds.
 REVIEWED_SCORE = (1.0, 1.0)
 
 
@@ -187,7 +188,9 @@ def reply_review(*, member: Membership, reply: Reply, status: str) -> Reply:
     reply.status = status
     reply.reviewed_at = timezone.now()
     reply.reviewed_by = member.user
-    if status == Reply.Status.REVIEWED and reply.score_given is None:
+    # With a rubric the grade is its scores' (learning.rubrics); until then there is none.
+    has_rubric = Rubric.objects.filter(exercise_id=reply.exercise_id).exists()
+    if status == Reply.Status.REVIEWED and reply.score_given is None and not has_rubric:
         reply.score_given, reply.score_maximum = REVIEWED_SCORE
     reply.save(
         update_fields=[

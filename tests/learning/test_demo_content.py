@@ -11,7 +11,7 @@ from django_tenants.utils import tenant_context
 
 from learning import demo_content
 from learning.media.pipeline import probe
-from learning.models import Alignment, Comment, Exercise, MediaFile, Reply, SavedComment
+from learning.models import Alignment, Comment, Exercise, MediaFile, Reply, Rubric, SavedComment
 from tests.conftest import client_for, member
 
 
@@ -58,6 +58,10 @@ def test_the_sample_reply_is_processed_aligned_commented_and_in_the_inbox(school
         assert [shape["kind"] for shape in comment.drawing] == ["circle", "arrow"]
         shared = SavedComment.objects.filter(shared=True, owner=school_a.teacher)
         assert shared.count() == len(demo_content.SAVED_COMMENTS)
+        # A copy of the library's sample rubric, not scored yet (the reply stays in the inbox)
+        rubric = Rubric.objects.get(exercise=exercise)
+        assert rubric.copied_from.is_template and rubric.criteria.count() == 3
+        assert reply.score_given is None
 
         # And a second start adds nothing
         again = demo_content.demo_content_ensure(

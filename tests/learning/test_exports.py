@@ -120,6 +120,11 @@ def test_a_tenant_export_holds_every_record_and_every_file(school_a, in_tenant, 
     assert {f"reason 1 {tag}", f"reason 2 {tag}"} <= {
         a["reason"] for a in _rows(archive, "alignments")
     }
+    scores = [s for s in _rows(archive, "rubric_scores") if s["note"].endswith(tag)]
+    assert {(s["note"], s["level_title"], s["points"]) for s in scores} == {
+        (f"scored {n} {tag}", f"Singing {tag}", "2.50") for n in (1, 2)
+    }
+    assert f"Rubric {tag}" in {level["rubric_title"] for level in _rows(archive, "rubric_levels")}
     assert {f"notified 1 {tag}", f"notified 2 {tag}"} <= {
         n["title"] for n in _rows(archive, "notifications")
     }
@@ -229,6 +234,8 @@ def test_a_personal_export_holds_only_the_members_own_data(school_a, in_tenant, 
     assert _rows(archive, "classes") == [] and _rows(archive, "invoices") == []
     assert _rows(archive, "invitations") == [] and _rows(archive, "audit_events") == []
     assert {r["reason"] for r in _rows(archive, "alignments")} == {f"reason 1 {tag}"}
+    assert [s["note"] for s in _rows(archive, "rubric_scores")] == [f"scored 1 {tag}"]
+    assert _rows(archive, "rubric_levels") == []
     # Their own recording only: not the teacher's demonstration, not the other student's.
     assert {p.split("/")[1] for p in _media_paths(archive)} == {str(own_reply.media.public_id)}
     text = "\n".join(

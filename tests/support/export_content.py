@@ -15,7 +15,19 @@ from django.utils import timezone
 from analytics.models import DailyActivity, Notification
 from billing.models import Invoice, Subscription, SubscriptionChange
 from learning import storage
-from learning.models import ActivityEvent, Alignment, Classroom, Comment, Exercise, MediaFile, Reply
+from learning.models import (
+    ActivityEvent,
+    Alignment,
+    Classroom,
+    Comment,
+    Exercise,
+    MediaFile,
+    Reply,
+    Rubric,
+    RubricCriterion,
+    RubricLevel,
+    RubricScore,
+)
 from tests.support.media_samples import sample
 
 
@@ -78,6 +90,11 @@ def make_content(school) -> Content:
         classroom = Classroom.objects.create(name=f"Strings {tag}", created_by=school.teacher)
         classroom.students.add(school.student)
         exercise.assigned_classes.add(classroom)
+        rubric = Rubric.objects.create(title=f"Rubric {tag}", exercise=exercise)
+        criterion = RubricCriterion.objects.create(rubric=rubric, position=0, title="Tone")
+        level = RubricLevel.objects.create(
+            criterion=criterion, position=0, title=f"Singing {tag}", points="2.5"
+        )
         replies, comments, media = [], [], [demo]
         for number, student in enumerate((school.student, school.other_student), start=1):
             recording = _recording(student, MediaFile.Purpose.REPLY, files)
@@ -90,6 +107,9 @@ def make_content(school) -> Content:
                 note=f"note {number} {tag}",
             )
             replies.append(reply)
+            RubricScore.objects.create(
+                reply=reply, criterion=criterion, level=level, note=f"scored {number} {tag}"
+            )
             Alignment.objects.create(
                 reply=reply, status=Alignment.Status.NOT_ALIGNED, reason=f"reason {number} {tag}"
             )

@@ -24,7 +24,7 @@ from learning import storage
 from learning.alignment import services as alignment_services
 from learning.exercises import services as exercises
 from learning.media import services as media_services
-from learning.models import Exercise, MediaFile
+from learning.models import Classroom, Exercise, MediaFile, Rubric
 from learning.replies import services as replies
 from tenants.models import Membership, Tenant, User
 from tests.support.media_samples import sample
@@ -35,6 +35,8 @@ class Tour:
     title: str
     exercise: str  # public ids, as in the pages' URLs
     reply: str
+    rubric: str = ""  # the exercise's rubric (scored) and the class whose gradebook shows it
+    classroom: str = ""
 
     def pages(self, role: str) -> list[str]:
         """The main pages a member with `role` opens ("teacher", "student" or "admin")."""
@@ -48,6 +50,9 @@ class Tour:
                 "/teach/inbox/",
                 "/teach/classes/",
                 "/teach/feedback-library/",
+                f"/teach/classes/{self.classroom}/gradebook/",
+                "/teach/rubrics/",
+                f"/teach/rubrics/{self.rubric}/",
                 f"/replies/{self.reply}/",
                 "/notifications/",
                 "/notifications/preferences/",
@@ -121,12 +126,62 @@ def seed(*, tenant: Tenant, teacher: User, student: User, private_media_root: Pa
             member=teacher_member, reply=reply, body="Lovely tone here.", at_ms=800
         )
         alignment_services.alignment_compute(reply_id=reply.pk)
-        return Tour(title=title, exercise=str(exercise.public_id), reply=str(reply.public_id))
+        rubric = _scored_rubric(member=teacher_member, exercise=exercise, reply=reply, title=title)
+        classroom = exercises.classroom_save(
+            member=teacher_member, name=title, student_ids=[student.pk]
+        )
+        return Tour(
+            title=title,
+            exercise=str(exercise.public_id),
+            reply=str(reply.public_id),
+            rubric=str(rubric.public_id),
+            classroom=str(classroom.public_id),
+        )
+
+
+def _scored_rubric(*, member, exercise, reply, title: str):
+    """A rubric on the exercise with the reply scored, and a copy of it in the library."""
+    from learning.rubrics import services as rubrics
+
+    def levels(*named):
+        return [rubrics.LevelData(title=name, points=points) for name, points in named]
+
+    rubric = rubrics.rubric_create(
+        member=member,
+        title=title,
+        exercise=exercise,
+        criteria=[
+            rubrics.CriterionData(
+                title="Intonation", levels=levels(("Out of tune", 0), ("In tune", 3))
+            ),
+            rubrics.CriterionData(
+                title="Rhythm",
+                description="Even quavers",
+                levels=levels(("Rushed", 1), ("Steady", 2)),
+            ),
+        ],
+    )
+    rubrics.reply_score(
+        member=member,
+        reply=reply,
+        scores=[
+            rubrics.ScoreData(
+                criterion=criterion.public_id,
+                level=criterion.levels.last().public_id,
+                note="Well done",
+            )
+            for criterion in rubric.criteria.all()
+        ],
+    )
+    rubrics.rubric_copy(member=member, rubric=rubric)
+    return rubric
 
 
 def remove(*, tenant: Tenant, tour: Tour) -> None:
     """Delete the tour's exercise, its reply and their recordings' rows."""
     with tenant_context(tenant):
+        Rubric.objects.filter(title=tour.title, exercise__isnull=True).delete()
+        Classroom.objects.filter(name=tour.title).delete()
         for exercise in Exercise.objects.filter(title=tour.title):
             media = [exercise.demo_id, *exercise.replies.values_list("media_id", flat=True)]
             exercise.delete()

@@ -31,9 +31,18 @@ from learning.exercises import services as exercises
 from learning.feedback_library import services as feedback_library
 from learning.lti import services as lti
 from learning.media import services as media_services
-from learning.models import ActivityEvent, Alignment, CourseCopy, Export, LtiContext, MediaFile
+from learning.models import (
+    ActivityEvent,
+    Alignment,
+    CourseCopy,
+    Export,
+    LtiContext,
+    MediaFile,
+    RubricLevel,
+)
 from learning.replies import services as replies
 from learning.roster import services as roster
+from learning.rubrics import services as rubrics
 from learning.uploads import services as uploads
 from tenants import services as tenants
 from tenants import tokens
@@ -63,6 +72,8 @@ class SchoolContent:
     playback_urls: dict[str, str] = field(default_factory=dict)
     # The objects themselves, for tests that look at their state afterwards.
     objects: dict[str, Model] = field(default_factory=dict)
+    # The reply's rubric scores as the scores API takes them (school B's criteria and levels).
+    scores: list[dict] = field(default_factory=list)
 
     def add(self, kind: str, *values) -> None:
         self.ids.setdefault(kind, []).extend(str(v) for v in values)
@@ -199,6 +210,36 @@ def populate(school) -> SchoolContent:
             at_ms=1500,
             parent=comment,
         )
+        rubric = rubrics.rubric_create(
+            member=teacher,
+            title=secret("rubric-title"),
+            exercise=exercise,
+            criteria=[
+                rubrics.CriterionData(
+                    title=secret("rubric-criterion"),
+                    levels=[rubrics.LevelData(title=secret("rubric-level"), points=3)],
+                )
+            ],
+        )
+        level = RubricLevel.objects.select_related("criterion").get(criterion__rubric=rubric)
+        content.scores = [
+            {"criterion": str(level.criterion.public_id), "level": str(level.public_id)}
+        ]
+        # Scored, so reviewed: the walk must change neither the scores nor the review.
+        scored = rubrics.reply_score(
+            member=teacher,
+            reply=reply,
+            scores=[
+                rubrics.ScoreData(
+                    criterion=level.criterion.public_id,
+                    level=level.public_id,
+                    note=secret("rubric-note"),
+                )
+            ],
+        )
+        template = rubrics.rubric_copy(member=teacher, rubric=rubric)
+        content.add("rubric", rubric.public_id, template.public_id)
+        content.objects["scored_reply"] = scored
         alignment = Alignment.objects.get(reply=reply)
         alignment.status = Alignment.Status.NOT_ALIGNED
         alignment.reason = secret("alignment-reason")
@@ -357,6 +398,10 @@ def populate(school) -> SchoolContent:
         secret("course-unit"),
         secret("course-step"),
         secret("course-copy"),
+        secret("rubric-title"),
+        secret("rubric-criterion"),
+        secret("rubric-level"),
+        secret("rubric-note"),
     ]
     return content
 

@@ -43,7 +43,7 @@ from django_tenants.utils import schema_context, tenant_context
 
 from analytics import notifications
 from analytics.models import Notification, NotificationPreference
-from learning.models import Classroom, Comment, Exercise, MediaFile, Reply
+from learning.models import Classroom, Comment, Exercise, MediaFile, Reply, Rubric, RubricScore
 from learning.replies import services as replies
 from tenants import middleware
 from tenants.models import ApiToken, GuardianConsent, Invitation, ManagedAccount, Membership
@@ -258,6 +258,9 @@ ROUTES_TAKING: dict[str, tuple[str, ...]] = {
         "learning:classroom_code_rotate",
         "learning:classroom_student_create",
         "learning:classroom_cards",
+        "learning:gradebook",
+        "learning:gradebook_csv",
+        "api-class-gradebook",
     ),
     "managed_account": (
         "learning:managed_pin_reset",
@@ -280,6 +283,8 @@ ROUTES_TAKING: dict[str, tuple[str, ...]] = {
         "api-exercise-publish",
         "api-exercise-template",
         "api-exercise-use",
+        "learning:exercise_rubric_attach",
+        "api-exercise-rubric",
     ),
     "course": (
         "learning:teacher_course",
@@ -307,6 +312,8 @@ ROUTES_TAKING: dict[str, tuple[str, ...]] = {
         "api-reply-comments",
         "api-reply-alignment",
         "api-reply-seen",
+        "learning:reply_score",
+        "api-reply-scores",
     ),
     "comment": ("api-comment", "api-comment-hide"),
     "media": ("api-media",),
@@ -327,6 +334,13 @@ ROUTES_TAKING: dict[str, tuple[str, ...]] = {
         "learning:feedback_library_edit",
         "learning:feedback_library_delete",
         "api-saved-comment",
+    ),
+    "rubric": (
+        "learning:rubric_edit",
+        "learning:rubric_copy",
+        "learning:rubric_delete",
+        "api-rubric",
+        "api-rubric-copy",
     ),
 }
 # Kinds with no route of their own (an alignment is reached through its reply, the activity
@@ -388,7 +402,17 @@ def bodies(content: SchoolContent) -> dict[str, dict]:
         },
         "analytics:api-compare-views": {"reply": first["reply"]},
         "analytics:api-notifications-read": {"id": first["notification"]},
+        "api-rubrics": {**RUBRIC_BODY, "exercise": first["exercise"]},
+        "api-rubric": RUBRIC_BODY,
+        "api-rubric-copy": {"exercise": first["exercise"]},
+        "api-reply-scores": {"scores": content.scores},
     }
+
+
+RUBRIC_BODY = {
+    "title": "Mine",
+    "criteria": [{"title": "Tone", "levels": [{"title": "Full", "points": "2"}]}],
+}
 
 
 # Routes without an id in the path whose bodies above carry school B's ids.
@@ -626,7 +650,12 @@ def assert_school_b_unchanged(schools: Schools, content: SchoolContent) -> None:
         assert exercise.title == secret("exercise-title")
         assert exercise.status == Exercise.Status.PUBLISHED
         reply = Reply.objects.get(pk=content.objects["reply"].pk)
-        assert (reply.status, reply.sync_offset_ms) == (Reply.Status.SUBMITTED, 0)
+        scored = content.objects["scored_reply"]  # reviewed by its rubric score (populate)
+        assert (reply.status, reply.sync_offset_ms) == (Reply.Status.REVIEWED, 0)
+        assert (reply.reviewed_at, reply.score_given) == (scored.reviewed_at, 3.0)
+        assert list(RubricScore.objects.values_list("note", flat=True)) == [secret("rubric-note")]
+        assert set(Rubric.objects.values_list("title", flat=True)) == {secret("rubric-title")}
+        assert Rubric.objects.count() == 2
         assert Comment.objects.get(pk=content.objects["comment"].pk).body == secret("comment-body")
         assert Comment.objects.count() == 2
         assert MediaFile.objects.get(pk=content.objects["upload"].pk).state == (

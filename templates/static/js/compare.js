@@ -53,6 +53,7 @@
  *   compare/offset.js     the manual sync offset, saved through the API
  *   compare/timeline.js   waveforms, playhead, seeking and sliding on the timeline
  *   compare/controls.js   buttons, mixer and keys
+ *   compare/rubric.js     the rubric panel: scores picked and saved (imports only lib/)
  * This entry imports them and wires them up (the init order is the order the hooks run in).
  * The helpers the pages share are in lib/ (api, csrf, clock, timemap, format, dom, follow).
  */
@@ -67,6 +68,7 @@ import { initLibrary } from "./compare/library.js";
 import { initSides, sides } from "./compare/sides.js";
 import { config, replyAt, root, state } from "./compare/state.js";
 import { initTimeline } from "./compare/timeline.js";
+import "./compare/rubric.js";
 import { now, pause, play, seek, startTransport } from "./compare/transport.js";
 
 if (config && root) {
