@@ -20,15 +20,15 @@ from moto.server import ThreadedMotoServer
 from config import queue_metrics
 from config.celery_app import app
 
-MOTO_PORT = int(os.environ.get("PRACTIKA_TEST_MOTO_CLOUDWATCH_PORT", "9150"))
-
 
 @pytest.fixture(scope="module")
 def moto_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=MOTO_PORT, verbose=False)
+    # Port 0: the system picks a free one, so two test runs on one machine never share it.
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    host, port = server.get_host_and_port()
     try:
-        yield f"http://127.0.0.1:{MOTO_PORT}"
+        yield f"http://{host}:{port}"
     finally:
         server.stop()
 

@@ -21,15 +21,15 @@ from tenants.models import Tenant, User
 from tests.support.factories import CommentFactory, ExerciseFactory, ReplyFactory
 
 BUCKET = "practika-test-deletion"
-# Inside the deletion helper's port range (9300-9349).
-MOTO_PORT = int(os.environ.get("PRACTIKA_TEST_MOTO_PORT", "9301"))
 
 
 @pytest.fixture(scope="session")
 def moto_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=MOTO_PORT, verbose=False)
+    # Port 0: the system picks a free one, so two test runs on one machine never share it.
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    yield f"http://127.0.0.1:{MOTO_PORT}"
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
     server.stop()
 
 
