@@ -118,25 +118,21 @@ def _content_length(scope: Scope) -> int | None:
 
 
 async def _refuse(send: Send, receive: Receive, max_bytes: int, *, more_body: bool = True) -> None:
-    body = json.dumps(
-        {
-            "code": "request_too_large",
-            "message": f"The request body is larger than the {_megabytes(max_bytes)} this address "
-            "accepts.",
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                # The rest of the body is not read: the connection cannot carry another request.
-                (b"connection", b"close"),
-            ],
-        }
-    )
+    body = json.dumps({
+        "code": "request_too_large",
+        "message": f"The request body is larger than the {_megabytes(max_bytes)} this address "
+                   "accepts.",
+    }).encode()
+    await send({
+        "type": "http.response.start",
+        "status": 413,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            # The rest of the body is not read: the connection cannot carry another request.
+            (b"connection", b"close"),
+        ],
+    })
     await send({"type": "http.response.body", "body": body, "more_body": True})
     if more_body:
         with contextlib.suppress(TimeoutError):

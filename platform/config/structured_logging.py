@@ -142,5 +142,7 @@ class RequestContextMiddleware:
             )
             return response
         finally:
-            for var, token in zip((request_id_var, tenant_var, user_id_var), tokens, strict=True):
+            for var, token in zip(
+                (request_id_var, tenant_var, user_id_var), tokens, strict=True
+            ):
                 var.reset(token)
