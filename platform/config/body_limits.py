@@ -179,13 +179,13 @@ class WSGIBodyLimitMiddleware:
         if not length and environ.get("HTTP_TRANSFER_ENCODING"):
             return _wsgi_error(
                 start_response, "411 Length Required", "length_required",
-                "A request body needs a Content-Length header.", environ, linger=False,
+                "A request body needs a Content-Length header.", environ,
             )  # fmt: skip
         if length.isdigit() and int(length) > max_bytes:
             return _wsgi_error(
                 start_response, "413 Request Entity Too Large", "request_too_large",
                 f"The request body is larger than the {_megabytes(max_bytes)} this address "
-                "accepts.", environ, linger=True,
+                "accepts.", environ,
             )  # fmt: skip
         return self.app(environ, start_response)
 
@@ -195,17 +195,14 @@ class _LingeringBody:
     is read and dropped for a moment (as the ASGI version does), so that closing the
     connection does not reset it before the client has read the answer."""
 
-    def __init__(self, body: bytes, environ: Environ, *, linger: bool):
+    def __init__(self, body: bytes, environ: Environ):
         self.body = body
         self.environ = environ
-        self.linger = linger
 
     def __iter__(self):
         yield self.body
 
     def close(self) -> None:
-        if not self.linger:
-            return
         stream = self.environ.get("wsgi.input")
         sock = self.environ.get("gunicorn.socket")
         if stream is None:
@@ -233,8 +230,7 @@ class _LingeringBody:
 
 
 def _wsgi_error(
-    start_response: StartResponse, status: str, code: str, message: str, environ: Environ,
-    *, linger: bool,
+    start_response: StartResponse, status: str, code: str, message: str, environ: Environ
 ) -> _LingeringBody:  # fmt: skip
     body = json.dumps({"code": code, "message": message}).encode()
     start_response(status, [
@@ -243,4 +239,4 @@ def _wsgi_error(
         # body was left unread after draining at most 64 KiB of it.
         ("Content-Length", str(len(body))),
     ])  # fmt: skip
-    return _LingeringBody(body, environ, linger=linger)
+    return _LingeringBody(body, environ)
