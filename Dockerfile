@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for every Practika process; the command picks the role (infra/docker/entrypoint.sh):
-#   web      uvicorn config.asgi:application (HTTP and websockets)
+#   web      gunicorn config.wsgi:application (the pages: everything but /ws/), port 8000
+#   ws       uvicorn config.asgi:application (the websockets under /ws/), port 8001
 #   worker   celery -A config worker -Q <queues>   (CELERY_QUEUES, default "default,billing,video")
 #   beat     celery -A config beat
 #   migrate  shared schema, then every tenant schema in parallel (manage.py migrate_tenants)
@@ -72,9 +73,10 @@ ENV NUMBA_CPU_NAME=generic \
     PRACTIKA_NUMBA_CACHE_SEED=/opt/numba-cache
 RUN NUMBA_CACHE_DIR=/opt/numba-cache python -m learning.alignment.engine.warm
 USER 10001:10001
-EXPOSE 8000
-# Liveness only (no database): the load balancer's target group probes /readyz.
+EXPOSE 8000 8001
+# Liveness only (no database): the load balancer's target groups probe /readyz. The ws role
+# listens on PORT=8001 (compose.yaml, the ECS task set it).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), timeout=4)"]
 ENTRYPOINT ["/app/infra/docker/entrypoint.sh"]
 CMD ["web"]

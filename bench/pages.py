@@ -11,7 +11,8 @@ Three servers, started by this script on loopback and loaded by the same client 
 way, one at a time:
 
 - Practika with its production settings (config.settings.production) under the production web
-  command, `config.webserver.command()`, with 2 workers;
+  command for pages, `config.webserver.command()` (gunicorn's threaded workers serving
+  config.wsgi; the websockets have a server of their own, not measured here), with 2 workers;
 - a bare Django (bench/bare_site: one view, no middleware, no database) under that same command
   and worker count: `page_<name>_vs_bare` is a page's throughput over it;
 - the bare Django under gunicorn with 2 sync workers, the WSGI ceiling of the machine:
@@ -379,7 +380,7 @@ def _start_servers(
     bare_env = {**os.environ, "PYTHONPATH": path}
     bare_env.pop("DJANGO_SETTINGS_MODULE", None)
     # The bare site has Practika's entry point modules (asgi, wsgi): whichever the web command
-    # serves, the bare Django is served the same way.
+    # serves, the bare Django is served the same way, with the same workers and threads.
     bare_app = webserver.DEFAULT_APP.replace("config.", "bench.bare_site.", 1)
     ports = {name: _free_port() for name in ("practika", "bare", "ceiling")}
     commands = {
@@ -425,7 +426,7 @@ def _cpu_ticks(group: int) -> int:
 
 def _drain(server: Server) -> None:
     """Wait until the server is idle again. It goes on answering the requests wrk left in
-    flight after a run (each in a thread of its own under ASGI), which would slow the next one;
+    flight after a run (in its threads), which would slow the next one;
     idle is under a tenth of a core for half a second (bounded: a busy machine may never be)."""
     tick = os.sysconf("SC_CLK_TCK")
     deadline = time.monotonic() + DRAIN_TIMEOUT_S

@@ -10,9 +10,14 @@ fi
 
 case "$role" in
     web)
-        # The command line lives in platform/config/webserver.py, so that the benchmarks and
-        # the load test start exactly what production runs.
-        exec python -m config.webserver "$@"
+        # The pages (everything but /ws/): gunicorn serving config.wsgi. The command lines live
+        # in platform/config/webserver.py, so that the benchmarks and the load test start
+        # exactly what production runs.
+        exec python -m config.webserver --kind pages "$@"
+        ;;
+    ws)
+        # The websockets (/ws/, routed here by the load balancer): uvicorn serving config.asgi.
+        exec python -m config.webserver --kind websockets "$@"
         ;;
     worker)
         # The connection pool is the web server's (config.settings.production): prefork

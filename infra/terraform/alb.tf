@@ -64,6 +64,26 @@ resource "aws_lb_target_group" "web" {
   }
 }
 
+# The websockets (/ws/*) go to the ws container of the same task: uvicorn serving channels
+# (config.webserver, kind "websockets"); the pages stay on gunicorn (the web target group).
+resource "aws_lb_target_group" "ws" {
+  name                 = "${local.name}-ws"
+  port                 = 8001
+  protocol             = "HTTP"
+  vpc_id               = aws_vpc.main.id
+  target_type          = "ip"
+  deregistration_delay = 30
+
+  health_check {
+    path                = "/readyz"
+    matcher             = "200"
+    interval            = 15
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 3
+  }
+}
+
 resource "aws_lb_listener" "https" {
   load_balancer_arn = aws_lb.main.arn
   port              = 443
@@ -74,6 +94,22 @@ resource "aws_lb_listener" "https" {
   default_action {
     type             = "forward"
     target_group_arn = aws_lb_target_group.web.arn
+  }
+}
+
+resource "aws_lb_listener_rule" "websockets" {
+  listener_arn = aws_lb_listener.https.arn
+  priority     = 10
+
+  action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.ws.arn
+  }
+
+  condition {
+    path_pattern {
+      values = ["/ws/*"]
+    }
   }
 }
 

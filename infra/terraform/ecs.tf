@@ -226,6 +226,28 @@ resource "aws_ecs_task_definition" "web" {
         awslogs-stream-prefix = "web"
       }
     }
+    }), merge(local.container_base, {
+    # The websockets (/ws/*, the ALB's listener rule): uvicorn serving config.asgi, one
+    # process (it is async: open sockets cost no thread), beside the pages in the same task.
+    name         = "ws"
+    command      = ["ws"]
+    portMappings = [{ containerPort = 8001, protocol = "tcp" }]
+    environment  = concat(local.app_environment, [{ name = "PORT", value = "8001" }, { name = "WEB_CONCURRENCY", value = "1" }])
+    healthCheck = {
+      command     = ["CMD", "python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8001/healthz', timeout=4)"]
+      interval    = 30
+      timeout     = 5
+      retries     = 3
+      startPeriod = 30
+    }
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = aws_cloudwatch_log_group.app["web"].name
+        awslogs-region        = var.region
+        awslogs-stream-prefix = "ws"
+      }
+    }
   })])
 }
 
@@ -360,6 +382,12 @@ resource "aws_ecs_service" "web" {
     container_port   = 8000
   }
 
+  load_balancer {
+    target_group_arn = aws_lb_target_group.ws.arn
+    container_name   = "ws"
+    container_port   = 8001
+  }
+
   deployment_circuit_breaker {
     enable   = true
     rollback = true
@@ -369,7 +397,7 @@ resource "aws_ecs_service" "web" {
     ignore_changes = [desired_count]
   }
 
-  depends_on = [aws_lb_listener.https]
+  depends_on = [aws_lb_listener.https, aws_lb_listener_rule.websockets]
 }
 
 resource "aws_ecs_service" "worker" {

@@ -113,9 +113,9 @@ resource "aws_security_group" "alb" {
   }
 
   egress {
-    description = "To the web tasks"
+    description = "To the web tasks (pages on 8000, websockets on 8001)"
     from_port   = 8000
-    to_port     = 8000
+    to_port     = 8001
     protocol    = "tcp"
     cidr_blocks = [var.vpc_cidr]
   }
@@ -127,9 +127,9 @@ resource "aws_security_group" "app" {
   vpc_id      = aws_vpc.main.id
 
   ingress {
-    description     = "Web traffic from the load balancer only"
+    description     = "Web traffic (pages 8000, websockets 8001) from the load balancer only"
     from_port       = 8000
-    to_port         = 8000
+    to_port         = 8001
     protocol        = "tcp"
     security_groups = [aws_security_group.alb.id]
   }

@@ -1,6 +1,10 @@
 """ASGI entry point: HTTP through Django, websockets through channels with the tenant resolved
 from the Host header (django-tenants' middleware does not run for websockets).
 
+In production this is the `ws` process (config.webserver, kind "websockets"): the load balancer
+sends it `/ws/` and its health checks; the pages go to config.wsgi under gunicorn. `make dev`
+and the browser tests' live server serve everything from here.
+
 Before either: request bodies are bounded before they are read (config.body_limits), and a
 websocket opened from a page that is not the tenant's own is refused before any consumer runs
 (config.websocket_origin). The client's address has been resolved by the web server from the

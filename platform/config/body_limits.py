@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import re
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -146,3 +147,96 @@ async def _drain(receive: Receive) -> None:
         if message["type"] != "http.request" or not message.get("more_body"):
             return
         dropped += len(message.get("body", b""))
+
+
+# --- The same limits under WSGI (gunicorn, config.wsgi) ---------------------------------------
+#
+# Django's WSGI request reads at most CONTENT_LENGTH bytes of `wsgi.input`, and gunicorn's
+# reader never more than the declared length, so under WSGI the declared length is the whole
+# story: above the path's limit it is answered 413 before a byte is read. A body without a
+# length (Transfer-Encoding: chunked) is refused with 411: Django's WSGI request would read it
+# as empty (it takes a missing CONTENT_LENGTH for 0), so a view would run on a body it never
+# saw. Browsers and the app's clients always send a length.
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[Environ, StartResponse], Any]
+LINGER_CHUNK_BYTES = 64 * 1024
+
+
+class WSGIBodyLimitMiddleware:
+    def __init__(self, app: WSGIApp, *, default_max_bytes: int, path_limits: list[PathLimit]):
+        self.app = app
+        self.limits = BodyLimitMiddleware(
+            app,  # type: ignore[arg-type] - only its max_bytes_for() is used
+            default_max_bytes=default_max_bytes,
+            path_limits=path_limits,
+        )
+
+    def __call__(self, environ: Environ, start_response: StartResponse):
+        max_bytes = self.limits.max_bytes_for(environ.get("PATH_INFO", ""))
+        length = environ.get("CONTENT_LENGTH", "").strip()
+        if not length and environ.get("HTTP_TRANSFER_ENCODING"):
+            return _wsgi_error(
+                start_response, "411 Length Required", "length_required",
+                "A request body needs a Content-Length header.", environ,
+            )  # fmt: skip
+        if length.isdigit() and int(length) > max_bytes:
+            return _wsgi_error(
+                start_response, "413 Request Entity Too Large", "request_too_large",
+                f"The request body is larger than the {_megabytes(max_bytes)} this address "
+                "accepts.", environ,
+            )  # fmt: skip
+        return self.app(environ, start_response)
+
+
+class _LingeringBody:
+    """The error's body, then, once the server has sent it, what the client is still sending
+    is read and dropped for a moment (as the ASGI version does), so that closing the
+    connection does not reset it before the client has read the answer."""
+
+    def __init__(self, body: bytes, environ: Environ):
+        self.body = body
+        self.environ = environ
+
+    def __iter__(self):
+        yield self.body
+
+    def close(self) -> None:
+        stream = self.environ.get("wsgi.input")
+        sock = self.environ.get("gunicorn.socket")
+        if stream is None:
+            return
+        deadline = time.monotonic() + LINGER_SECONDS
+        previous = sock.gettimeout() if sock is not None else None
+        dropped = 0
+        try:
+            while dropped < LINGER_BYTES:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                if sock is not None:  # a client that stops sending does not hold the thread
+                    sock.settimeout(remaining)
+                chunk = stream.read(LINGER_CHUNK_BYTES)
+                if not chunk:
+                    return
+                dropped += len(chunk)
+        except (OSError, ValueError):
+            return
+        finally:
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.settimeout(previous)
+
+
+def _wsgi_error(
+    start_response: StartResponse, status: str, code: str, message: str, environ: Environ
+) -> _LingeringBody:  # fmt: skip
+    body = json.dumps({"code": code, "message": message}).encode()
+    start_response(status, [
+        ("Content-Type", "application/json"),
+        # No Connection header (hop-by-hop, the server's): gunicorn closes a connection whose
+        # body was left unread after draining at most 64 KiB of it.
+        ("Content-Length", str(len(body))),
+    ])  # fmt: skip
+    return _LingeringBody(body, environ)

@@ -6,7 +6,10 @@
    its URL to every child in DATABASE_URL.
 2. Migrates the public schema, the tenant template and the existing tenants; seeds the demo.
 3. Runs the ASGI web server (uvicorn, reloading on code changes) and a Celery worker (with
-   beat). Without REDIS_URL the broker is kombu's filesystem transport: no server to run.
+   beat). One uvicorn serves the pages and the websockets, for simplicity: production splits
+   them (gunicorn for the pages, uvicorn for /ws/; config.webserver), with the same edge
+   guarantees on both sides (tests/security/). Without REDIS_URL the broker is kombu's
+   filesystem transport: no server to run.
    uvicorn believes X-Forwarded-For only from the settings' TRUSTED_PROXIES (loopback unless
    PRACTIKA_TRUSTED_PROXIES says otherwise). uvicorn's access log is off: Django's request
    log prints one readable line per request, and emails at INFO (config.dev_logging).

@@ -53,7 +53,14 @@ def _connection_schema() -> str | None:
     if "django.db" not in sys.modules:
         return None
     try:
+        from django.conf import settings
         from django.db import connection
+
+        # Not before Django is set up: reading the connection would load the settings, and in
+        # a forking server's master (gunicorn) its workers would inherit them (the bare site of
+        # bench/pages.py then served Practika's).
+        if not settings.configured:
+            return None
 
         return getattr(connection, "schema_name", None)
     except Exception:

@@ -1,9 +1,12 @@
 """The image (Dockerfile + entrypoint) and compose.yaml, checked without a Docker engine.
 
 The entrypoint runs for real with stand-ins for uvicorn, celery and python on PATH that print
-their arguments, so the commands checked are the ones the image would execute.
+their arguments, so the commands checked are the ones the image would execute. The web
+servers' command lines (config.webserver) are checked as they are built: gunicorn for the
+pages (`web`), uvicorn for the websockets (`ws`).
 """
 
+import json
 import os
 import re
 import subprocess
@@ -23,12 +26,19 @@ DEPLOYMENT_DOC = (ROOT / "docs" / "deployment.md").read_text()
 
 # The documented command of each role (docs/deployment.md) and the start of what runs.
 DOCUMENTED = {
-    "web": "python -m config.webserver",
+    "web": "python -m config.webserver --kind pages",
+    "ws": "python -m config.webserver --kind websockets",
     "worker": "celery -A config worker --queues",
     "beat": "celery -A config beat",
 }
-REQUIRED = {"DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PRACTIKA_BASE_DOMAIN",
-            "AWS_STORAGE_BUCKET_NAME", "DJANGO_SETTINGS_MODULE"}
+REQUIRED = {
+    "DJANGO_SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "PRACTIKA_BASE_DOMAIN",
+    "AWS_STORAGE_BUCKET_NAME",
+    "DJANGO_SETTINGS_MODULE",
+}
 # Read by boto3 itself rather than by the settings (credentials come from the task role on ECS).
 SDK_VARIABLES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 
@@ -45,9 +55,9 @@ def entrypoint_variables() -> set[str]:
 
 
 def allowed_variables() -> set[str]:
-    return settings_variables() | entrypoint_variables() | SDK_VARIABLES | {
-        "DJANGO_SETTINGS_MODULE"
-    }
+    return (
+        settings_variables() | entrypoint_variables() | SDK_VARIABLES | {"DJANGO_SETTINGS_MODULE"}
+    )
 
 
 @pytest.fixture
@@ -62,13 +72,16 @@ def fake_tools(tmp_path):
 def run_entrypoint(fake_tools, *args, env=None) -> list[str]:
     environment = {"PATH": f"{fake_tools}:/usr/bin:/bin", **(env or {})}
     result = subprocess.run(
-        ["sh", str(ENTRYPOINT), *args], capture_output=True, text=True, check=True,
+        ["sh", str(ENTRYPOINT), *args],
+        capture_output=True,
+        text=True,
+        check=True,
         env=environment,
     )
     return result.stdout.strip().splitlines()
 
 
-@pytest.mark.parametrize("role", ["web", "worker", "beat"])
+@pytest.mark.parametrize("role", ["web", "ws", "worker", "beat"])
 def test_each_role_runs_its_documented_command(fake_tools, role):
     (command,) = run_entrypoint(fake_tools, role)
 
@@ -76,44 +89,102 @@ def test_each_role_runs_its_documented_command(fake_tools, role):
     assert f"`{DOCUMENTED[role]}" in DEPLOYMENT_DOC, f"{role} command is not documented"
 
 
-def web_command(monkeypatch, **env) -> str:
-    """What `python -m config.webserver` (the entrypoint's web role) executes."""
+def web_command(monkeypatch, kind="pages", **env) -> str:
+    """What `python -m config.webserver --kind <kind>` (the entrypoint's web or ws role)
+    executes."""
     from config import webserver
 
-    for name in ("WEB_CONCURRENCY", "PORT", "PRACTIKA_TRUSTED_PROXIES"):
+    for name in ("WEB_CONCURRENCY", "WEB_THREADS", "PORT", "PRACTIKA_TRUSTED_PROXIES"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return " ".join(webserver.command()) + " "
+    return " ".join(webserver.command(kind=kind)) + " "
 
 
-def test_web_serves_asgi_with_websockets_behind_the_proxy(monkeypatch):
-    command = web_command(monkeypatch, WEB_CONCURRENCY="3")
+def test_web_serves_the_pages_under_wsgi_on_gunicorn_threads(monkeypatch):
+    command = web_command(monkeypatch, WEB_CONCURRENCY="3", WEB_THREADS="6")
 
-    assert "uvicorn config.asgi:application" in command
+    assert "-m gunicorn config.wsgi:application " in command
+    assert "--worker-class gthread --threads 6 " in command
+    assert "--workers 3 " in command
+    assert "--bind 0.0.0.0:8000 " in command
+    # Django's request middleware logs each request: gunicorn's access log stays off.
+    assert "--access-logfile" not in command
+
+
+def test_ws_serves_the_websockets_under_asgi_behind_the_proxy(monkeypatch):
+    command = web_command(monkeypatch, kind="websockets")
+
+    assert "-m uvicorn config.asgi:application " in command
     assert "--proxy-headers" in command
-    assert "--workers 3" in command
-    assert "--port 8000" in command
+    assert "--workers 1 " in command
+    assert "--port 8001 " in command
+    assert "--no-access-log" in command
 
 
-def test_web_keeps_idle_connections_open_longer_than_the_load_balancer():
+def test_the_pages_application_keeps_the_edge_layers():
+    # The guarantees of the ASGI edge, in front of Django under WSGI too.
+    wsgi = (ROOT / "platform" / "config" / "wsgi.py").read_text()
+    assert "ProxyHeadersMiddleware(" in wsgi
+    assert "WSGIBodyLimitMiddleware(" in wsgi
+    assert "settings.TRUSTED_PROXIES" in wsgi
+
+
+@pytest.mark.parametrize(
+    ("kind", "option"), [("pages", "--keep-alive"), ("websockets", "--timeout-keep-alive")]
+)
+def test_web_keeps_idle_connections_open_longer_than_the_load_balancer(kind, option):
     from config import webserver
 
     alb = (ROOT / "infra" / "terraform" / "alb.tf").read_text()
     (idle_timeout,) = re.findall(r"idle_timeout\s*=\s*(\d+)", alb)
     assert int(idle_timeout) < webserver.KEEP_ALIVE_S
-    assert f"--timeout-keep-alive {webserver.KEEP_ALIVE_S}" in " ".join(webserver.command())
+    assert f"{option} {webserver.KEEP_ALIVE_S} " in " ".join(webserver.command(kind=kind)) + " "
 
 
-def test_web_believes_x_forwarded_for_only_from_the_trusted_proxies(monkeypatch):
-    default = web_command(monkeypatch)
-    ecs = web_command(monkeypatch, PRACTIKA_TRUSTED_PROXIES="10.40.0.0/16")
+@pytest.mark.parametrize(
+    ("kind", "option"),
+    [("pages", "--graceful-timeout"), ("websockets", "--timeout-graceful-shutdown")],
+)
+def test_web_finishes_what_it_serves_before_ecs_kills_it(kind, option):
+    from config import webserver
+
+    # ECS sends SIGKILL 30 s after SIGTERM (the task definitions keep the default stopTimeout).
+    ecs = (ROOT / "infra" / "terraform" / "ecs.tf").read_text()
+    web_task = ecs.split('resource "aws_ecs_task_definition" "web"')[1].split("\nresource ")[0]
+    assert '"ws"' in web_task and "stopTimeout" not in web_task
+    assert webserver.GRACEFUL_TIMEOUT_S < 30
+    command = " ".join(webserver.command(kind=kind)) + " "
+    assert f"{option} {webserver.GRACEFUL_TIMEOUT_S} " in command
+
+
+@pytest.mark.parametrize("kind", ["pages", "websockets"])
+def test_web_believes_x_forwarded_for_only_from_the_trusted_proxies(monkeypatch, kind):
+    default = web_command(monkeypatch, kind)
+    ecs = web_command(monkeypatch, kind, PRACTIKA_TRUSTED_PROXIES="10.40.0.0/16")
 
     # "*" let every client write its own address (uvicorn then takes the leftmost entry).
     assert "--forwarded-allow-ips 127.0.0.1,::1 " in default
     assert "--forwarded-allow-ips 10.40.0.0/16 " in ecs
     assert "*" not in default + ecs
     assert "PRACTIKA_TRUSTED_PROXIES" in settings_variables(), "Django reads the same setting"
+
+
+@pytest.mark.parametrize("name", ["gunicorn-logging.json", "uvicorn-logging.json"])
+def test_the_servers_log_json_lines_through_the_redacting_filter(name):
+    from config import webserver
+
+    config = json.loads((ROOT / "infra" / "docker" / name).read_text())
+    handler = config["handlers"]["console"]
+    assert config["formatters"][handler["formatter"]]["()"].endswith("JsonFormatter")
+    assert handler["filters"] == ["redact"]
+    assert config["root"]["handlers"] == ["console"]
+    server = name.split("-")[0]
+    assert config["loggers"][f"{server}.error"]["propagate"] is True
+    # Access lines come from Django's request middleware; the server's own are warnings only.
+    assert config["loggers"][f"{server}.access"]["level"] == "WARNING"
+    commands = " ".join(" ".join(webserver.command(kind=k)) for k in webserver.KINDS)
+    assert str(ROOT / "infra" / "docker" / name) in commands
 
 
 def test_worker_queues_come_from_the_environment(fake_tools):
@@ -173,8 +244,10 @@ def compose():
 
 def test_compose_has_the_app_and_its_stand_ins(compose):
     services = compose["services"]
-    assert {"web", "worker", "beat", "postgres", "redis", "minio", "mailpit"} <= set(services)
-    for role in ("web", "worker", "beat"):
+    assert {"web", "ws", "proxy", "worker", "beat", "postgres", "redis", "minio", "mailpit"} <= set(
+        services
+    )
+    for role in ("web", "ws", "worker", "beat"):
         assert services[role]["command"] == [role]
         assert services[role]["build"] == "."
     assert services["minio"]["image"].startswith("minio/minio")
@@ -186,11 +259,27 @@ def test_compose_holds_no_secret_key_of_its_own(compose):
 
     # Compose's required-variable syntax: `docker compose up` stops without one.
     assert re.fullmatch(r"\$\{DJANGO_SECRET_KEY:\?[^}]+\}", key), key
-    for role in ("web", "worker", "beat", "migrate"):
+    for role in ("web", "ws", "worker", "beat", "migrate"):
         assert compose["services"][role]["environment"]["DJANGO_SECRET_KEY"] == key
 
 
-@pytest.mark.parametrize("role", ["web", "worker", "beat"])
+def test_compose_routes_websockets_to_their_own_process_through_a_trusted_proxy(compose):
+    services = compose["services"]
+    proxy_conf = (ROOT / "infra" / "docker" / "compose-proxy.conf").read_text()
+    (proxy_address,) = [v["ipv4_address"] for v in services["proxy"]["networks"].values()]
+
+    assert services["proxy"]["ports"] == ["8000:8000"]
+    assert "ports" not in services["web"] and "ports" not in services["ws"]
+    assert services["ws"]["environment"]["PORT"] == "8001"
+    assert re.search(r"location /ws/ \{\s*proxy_pass http://websockets;", proxy_conf)
+    assert "server ws:8001;" in proxy_conf and "server web:8000;" in proxy_conf
+    assert "$proxy_add_x_forwarded_for" in proxy_conf
+    # The app believes X-Forwarded-For from the proxy alone.
+    for role in ("web", "ws"):
+        assert services[role]["environment"]["PRACTIKA_TRUSTED_PROXIES"] == proxy_address
+
+
+@pytest.mark.parametrize("role", ["web", "ws", "worker", "beat"])
 def test_compose_variables_are_settings_the_app_reads(compose, role):
     names = set(compose["services"][role]["environment"])
 
@@ -207,10 +296,19 @@ def test_ecs_task_variables_match_compose_and_the_settings(compose):
     assert names - allowed_variables() == set()
     assert REQUIRED - names == set()
     # Compose stands in for the same production configuration (local endpoints aside).
-    local_only = {"AWS_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                  "PRACTIKA_PUBLIC_SCHEME", "PRACTIKA_PUBLIC_PORT", "DJANGO_SECURE_SSL_REDIRECT",
-                  "DJANGO_SECURE_HSTS_SECONDS", "DJANGO_EMAIL_BACKEND", "EMAIL_HOST",
-                  "EMAIL_PORT", "EMAIL_USE_TLS"}
+    local_only = {
+        "AWS_S3_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "PRACTIKA_PUBLIC_SCHEME",
+        "PRACTIKA_PUBLIC_PORT",
+        "DJANGO_SECURE_SSL_REDIRECT",
+        "DJANGO_SECURE_HSTS_SECONDS",
+        "DJANGO_EMAIL_BACKEND",
+        "EMAIL_HOST",
+        "EMAIL_PORT",
+        "EMAIL_USE_TLS",
+    }
     compose_names = set(compose["services"]["web"]["environment"]) - local_only
     assert compose_names - names == set()
 

@@ -63,6 +63,30 @@ def test_load_balancer_has_a_wildcard_certificate_for_tenants_and_the_apex(tf):
     assert _resource(tf, "aws_route53_record", "tenants")["name"] == "*.${var.domain_name}"
 
 
+def test_websockets_go_to_their_own_container_by_path(tf):
+    ws = _resource(tf, "aws_lb_target_group", "ws")
+    assert ws["port"] == 8001
+    assert ws["health_check"][0]["path"] == "/readyz"
+    rule = _resource(tf, "aws_lb_listener_rule", "websockets")
+    assert rule["listener_arn"] == "${aws_lb_listener.https.arn}"
+    assert rule["action"][0]["target_group_arn"] == "${aws_lb_target_group.ws.arn}"
+    assert rule["condition"][0]["path_pattern"][0]["values"] == ["/ws/*"]
+    service = _resource(tf, "aws_ecs_service", "web")
+    targets = {
+        (b["target_group_arn"], b["container_name"], b["container_port"])
+        for b in service["load_balancer"]
+    }
+    assert targets == {
+        ("${aws_lb_target_group.web.arn}", "web", 8000),
+        ("${aws_lb_target_group.ws.arn}", "ws", 8001),
+    }
+    ecs = source()
+    assert re.search(r'name\s*=\s*"ws"\s*\n\s*command\s*=\s*\["ws"\]', ecs)
+    assert "127.0.0.1:8001/healthz" in ecs
+    security = _resource(tf, "aws_security_group", "app")["ingress"][0]
+    assert (security["from_port"], security["to_port"]) == (8000, 8001)
+
+
 def test_ecs_runs_web_worker_and_beat_on_fargate_with_autoscaling(tf):
     web = _resource(tf, "aws_ecs_service", "web")
     assert web["launch_type"] == "FARGATE"

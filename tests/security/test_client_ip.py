@@ -45,19 +45,28 @@ def database(schools, django_db_blocker) -> str:
         return e2e_server.database_url(connection.settings_dict)
 
 
+# Both servers: uvicorn (the websockets' process, --proxy-headers) and gunicorn with
+# config.proxy_headers (the pages' process).
+@pytest.fixture(scope="module", params=["asgi", "wsgi"])
+def kind(request) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def direct(database, tmp_path_factory):
-    """Clients connect straight to uvicorn; the one trusted proxy is somewhere else."""
+def direct(database, kind, tmp_path_factory):
+    """Clients connect straight to the server; the one trusted proxy is somewhere else."""
     data = tmp_path_factory.mktemp("direct")
-    with web_server(database=database, data=data, trusted_proxies="192.0.2.10") as live:
+    with web_server(database=database, data=data, trusted_proxies="192.0.2.10",
+                    kind=kind) as live:
         yield live
 
 
 @pytest.fixture(scope="module")
-def behind_proxy(database, tmp_path_factory):
+def behind_proxy(database, kind, tmp_path_factory):
     """The test connects from loopback, the trusted proxy (as the load balancer would)."""
     data = tmp_path_factory.mktemp("proxied")
-    with web_server(database=database, data=data, trusted_proxies="127.0.0.1/32,::1") as live:
+    with web_server(database=database, data=data, trusted_proxies="127.0.0.1/32,::1",
+                    kind=kind) as live:
         yield live
 
 

@@ -24,7 +24,7 @@ from django.db import connection
 from config import devserver
 from tests.conftest import client_for
 from tests.support import e2e_server
-from tests.support.edge_server import Browser, WebServer
+from tests.support.edge_server import Browser, WebServer, web_server
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE_LOG_CONFIG = ROOT / "infra" / "docker" / "uvicorn-logging.json"
@@ -127,3 +127,24 @@ def test_the_web_servers_logs_never_carry_a_token(
     assert requests, log[-3000:]
     assert secret not in log, [line for line in log.splitlines() if secret in line]
     assert "[redacted]" in log
+
+
+def test_the_pages_server_logs_never_carry_a_token(schools, django_db_blocker, tmp_path):
+    # gunicorn with the production command line and its JSON log configuration
+    # (infra/docker/gunicorn-logging.json), serving config.wsgi.
+    with django_db_blocker.unblock():
+        database = e2e_server.database_url(connection.settings_dict)
+    secret = f"SeCrEt{uuid.uuid4().hex}"
+    with web_server(database=database, data=tmp_path, trusted_proxies="127.0.0.1",
+                    kind="wsgi") as server:
+        browser = Browser(server, server.host(schools.a.tenant.slug))
+        for method, path in token_urls(secret):
+            browser.request(method, path)
+        time.sleep(0.5)
+
+    log = server.log.read_text(errors="replace")
+    requests = [line for line in log.splitlines() if "/invitations/" in line]
+    assert requests, log[-3000:]
+    assert secret not in log, [line for line in log.splitlines() if secret in line]
+    assert "[redacted]" in log
+    assert '"logger": "gunicorn.error"' in log, "gunicorn's own lines are JSON too"

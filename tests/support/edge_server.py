@@ -1,6 +1,8 @@
-"""The real web server for the edge tests: uvicorn serving config.asgi on the test database
-(tests.support.e2e_server's `web` role, without a worker), and a raw HTTP client that can
-send what an attacker sends: any header, a lying or missing Content-Length, an endless body.
+"""The real web servers for the edge tests, on the test database: uvicorn serving config.asgi
+(tests.support.e2e_server's `web` role, without a worker; the websockets' server), or gunicorn
+serving config.wsgi with the production command line (config.webserver, kind "pages"; the
+pages' server); and a raw HTTP client that can send what an attacker sends: any header, a
+lying or missing Content-Length, an endless body.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ BASE_DOMAIN = e2e_server.BASE_DOMAIN
 class WebServer:
     port: int
     data: Path
+    kind: str = "asgi"
 
     @property
     def log(self) -> Path:
@@ -43,8 +46,11 @@ class WebServer:
 
 
 @contextmanager
-def web_server(*, database: str, data: Path, trusted_proxies: str) -> Iterator[WebServer]:
-    """uvicorn on a free port; PRACTIKA_TRUSTED_PROXIES is `trusted_proxies`."""
+def web_server(
+    *, database: str, data: Path, trusted_proxies: str, kind: str = "asgi"
+) -> Iterator[WebServer]:
+    """uvicorn (`kind` "asgi") or gunicorn ("wsgi") on a free port; PRACTIKA_TRUSTED_PROXIES
+    is `trusted_proxies`."""
     port = e2e_server.free_port()
     env = dict(os.environ)
     env.update({
@@ -52,17 +58,28 @@ def web_server(*, database: str, data: Path, trusted_proxies: str) -> Iterator[W
         "PRACTIKA_TRUSTED_PROXIES": trusted_proxies,
         "PYTHONPATH": os.pathsep.join([str(e2e_server.ROOT / "platform"), str(e2e_server.ROOT)]),
         "PYTHONUNBUFFERED": "1",
+        "PRACTIKA_E2E_DATA": str(data),
+        "PRACTIKA_E2E_PORT": str(port),
     })
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    if kind == "wsgi":
+        from config import webserver
+
+        env["PRACTIKA_TRUSTED_PROXIES"] = trusted_proxies
+        argv = webserver.command(
+            kind="pages", app="tests.support.e2e_wsgi:application", host="127.0.0.1",
+            port=port, workers=1, threads=4,
+        )  # fmt: skip
+    else:
+        argv = [sys.executable, "-m", "tests.support.e2e_server", "web", "--port", str(port),
+                "--data", str(data)]  # fmt: skip
     log = data / "web.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.e2e_server", "web", "--port", str(port),
-             "--data", str(data)],
-            cwd=e2e_server.ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+            argv, cwd=e2e_server.ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server = WebServer(port=port, data=data)
+    server = WebServer(port=port, data=data, kind=kind)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -71,7 +88,7 @@ def web_server(*, database: str, data: Path, trusted_proxies: str) -> Iterator[W
                 break
             except OSError as error:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"uvicorn did not start.\n{server.logs()}") from error
+                    raise RuntimeError(f"{kind} server did not start.\n{server.logs()}") from error
                 time.sleep(0.3)
         yield server
     finally:
@@ -139,12 +156,17 @@ def raw_exchange(port: int, head: bytes, chunks: Iterator[bytes], *,
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         sock.sendall(head)
         try:
-            for chunk in chunks:
-                readable, _, _ = select.select([sock], [], [], 0)
-                if readable or time.monotonic() > deadline:
-                    break
-                sock.sendall(chunk)
-                sent += len(chunk)
+            try:
+                for chunk in chunks:
+                    readable, _, _ = select.select([sock], [], [], 0)
+                    if readable or time.monotonic() > deadline:
+                        break
+                    sock.sendall(chunk)
+                    sent += len(chunk)
+            except BrokenPipeError as error:
+                # The server answered and closed without reading the rest (gunicorn, when the
+                # application did not read the body): its answer may be waiting.
+                print("raw_exchange: sending stopped:", repr(error), sent)
             while time.monotonic() < deadline:
                 wait = max(0.0, deadline - time.monotonic())
                 readable, _, _ = select.select([sock], [], [], wait)

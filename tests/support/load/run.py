@@ -155,7 +155,7 @@ class Processes:
 
     @staticmethod
     def stop(process: subprocess.Popen, timeout: float = 30) -> None:
-        """SIGTERM to the group (uvicorn's and Celery's children too), then SIGKILL to
+        """SIGTERM to the group (the web server's and Celery's children too), then SIGKILL to
         whatever is left of it."""
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
