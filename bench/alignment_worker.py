@@ -15,7 +15,8 @@ the notes' time and the whole task's are printed beside them:
   copied to the NUMBA_CACHE_DIR the worker uses, NUMBA_CPU_NAME=generic. A Celery worker
   has Django loaded before its first task, so that is left out.
 * `align_warm_total_s`: the same analysis (decode included) in a process that has done one
-  already: the median of three.
+  already: the median of three. (The notes a worker keeps of its last takes are dropped
+  before each, so the whole warm task, printed beside, transcribes both takes again.)
 * `align_process_peak_mb`: the peak resident set of the fresh process over the whole first
   task, notes included (resource.getrusage's ru_maxrss, in the process itself): Python,
   numpy, scipy, numba, onnxruntime and the analysis. Not tracemalloc, which sees neither
@@ -84,8 +85,11 @@ def child(mode: str, demo: str, reply: str) -> None:
     out["notes"] = result.summary.get("notes", {}).get("demo_notes")
     if mode == "warm":
         times, cpu, tasks, task_cpu = [], [], [], []
+        from learning.alignment.engine import notes
+
         for _ in range(3):
             marks.clear()
+            notes._recent.clear()  # both takes transcribed again, as for a new pair
             began, began_cpu = time.perf_counter(), cpu_s()
             engine.analyse_files(Path(demo), Path(reply))
             times.append(marks[0][0] - began)

@@ -110,8 +110,11 @@ def analyse_files(demo_path: Path, reply_path: Path, *, timeout_s: float = 120.0
     # The notes after the alignment, its sound released first: the two peaks do not add up.
     # Each take is streamed from ffmpeg through the model, one after the other: only the
     # model's outputs are kept, not the sound at 22,050 Hz.
-    demo_take = notes.take_file(demo_path, timeout_s=timeout_s)
-    reply_take = notes.take_file(reply_path, timeout_s=timeout_s)
+    try:
+        demo_take = notes.take_file(demo_path, timeout_s=timeout_s)
+        reply_take = notes.take_file(reply_path, timeout_s=timeout_s)
+    finally:
+        _after_notes()
     return with_notes(result, demo_take, reply_take)
 
 
@@ -123,11 +126,25 @@ def _release_memory() -> None:
     opening one per thread (each keeps what its thread freed). Measured on a 3-minute pair
     in a fresh process: the notes' share of the peak went from ~100 MB to ~60 MB
     (docs/alignment.md). glibc only; elsewhere nothing is done."""
+    _mallopt(trim=True, arena_max=2, mmap_threshold=256 * 1024)
+
+
+def _after_notes() -> None:
+    """The notes' freed heap given back, and the next alignment's buffers up to 4 MB from the
+    heap again (mapping each of its many FFT buffers costs about 0.1 s of system time per
+    task); its large arrays stay mapped."""
+    _mallopt(trim=True, mmap_threshold=4 * 1024 * 1024)
+
+
+def _mallopt(*, trim: bool = False, arena_max: int = 0, mmap_threshold: int = 0) -> None:
     try:
         libc = ctypes.CDLL("libc.so.6")
-        libc.malloc_trim(0)
-        libc.mallopt(_M_ARENA_MAX, 2)
-        libc.mallopt(_M_MMAP_THRESHOLD, 256 * 1024)
+        if trim:
+            libc.malloc_trim(0)
+        if arena_max:
+            libc.mallopt(_M_ARENA_MAX, arena_max)
+        if mmap_threshold:
+            libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold)
     except (OSError, AttributeError):  # not glibc
         pass
 
