@@ -103,6 +103,7 @@ def analyse_files(demo_path: Path, reply_path: Path, *, timeout_s: float = 120.0
             lambda path: audio.decode(path, timeout_s=timeout_s), (demo_path, reply_path)
         )
     result = analyse(demo, reply)
+    seconds = [len(samples) / features.SAMPLE_RATE for samples in (demo, reply)]
     del demo, reply
     _release_memory()
     if not result.aligned:
@@ -111,8 +112,8 @@ def analyse_files(demo_path: Path, reply_path: Path, *, timeout_s: float = 120.0
     # Each take is streamed from ffmpeg through the model, one after the other: only the
     # model's outputs are kept, not the sound at 22,050 Hz.
     try:
-        demo_take = notes.take_file(demo_path, timeout_s=timeout_s)
-        reply_take = notes.take_file(reply_path, timeout_s=timeout_s)
+        demo_take = notes.take_file(demo_path, timeout_s=timeout_s, seconds_hint=seconds[0])
+        reply_take = notes.take_file(reply_path, timeout_s=timeout_s, seconds_hint=seconds[1])
     finally:
         _after_notes()
     return with_notes(result, demo_take, reply_take)

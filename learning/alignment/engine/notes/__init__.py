@@ -82,10 +82,12 @@ def take(audio: np.ndarray, rate: int = SAMPLE_RATE) -> _compare.Take:
     return _remember(key, _compare.Take.of(notes, output))
 
 
-def take_file(path: str | Path, *, timeout_s: float = 120.0) -> _compare.Take:
+def take_file(
+    path: str | Path, *, timeout_s: float = 120.0, seconds_hint: float = 0.0
+) -> _compare.Take:
     """A recording's notes and activations, its sound streamed from ffmpeg through the model
-    window by window (only the model's outputs are kept); the last RECENT takes' are kept by
-    the file's content."""
+    window by window (only the model's outputs are kept, in arrays made for `seconds_hint`
+    of sound); the last RECENT takes' are kept by the file's content."""
     digest = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as source:
         while block := source.read(1 << 20):
@@ -93,7 +95,9 @@ def take_file(path: str | Path, *, timeout_s: float = 120.0) -> _compare.Take:
     key = digest.digest() + b"file"
     if key in _recent:
         return _recent[key]
-    notes, output = _transcribe.transcribe_stream(decode_chunks(path, timeout_s=timeout_s))
+    notes, output = _transcribe.transcribe_stream(
+        decode_chunks(path, timeout_s=timeout_s), samples_hint=int(seconds_hint * SAMPLE_RATE)
+    )
     output.pop("onset")  # the notes are decoded: only the note activation is compared
     return _remember(key, _compare.Take.of(notes, output))
 

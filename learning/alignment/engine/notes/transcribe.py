@@ -131,28 +131,38 @@ def unwrap(output: np.ndarray, original_length: int) -> np.ndarray:
 def model_output(audio: np.ndarray, *, with_contour: bool = False) -> dict[str, np.ndarray]:
     """The model's note, onset (and contour) activations, (frames, 88) at ~86 per second,
     for mono float32 audio at 22,050 Hz."""
-    output, _ = model_output_stream([audio], with_contour=with_contour)
+    audio = np.asarray(audio, dtype=np.float32)
+    output, _ = model_output_stream([audio], with_contour=with_contour, samples_hint=len(audio))
     return output
 
 
 def model_output_stream(
-    chunks: Iterable[np.ndarray], *, with_contour: bool = False
+    chunks: Iterable[np.ndarray], *, with_contour: bool = False, samples_hint: int = 0
 ) -> tuple[dict[str, np.ndarray], int]:
     """`model_output` for sound that comes in chunks (mono float32 at 22,050 Hz, any
-    lengths): each window runs once its samples are in; only the outputs are kept. Returns
-    the outputs and the number of samples."""
+    lengths): each window runs once its samples are in; only the outputs are kept, written
+    into arrays made for `samples_hint` samples (grown if the sound is longer), so that no
+    copy of the whole is made at the end. Returns the outputs and the number of samples."""
     session = _session()
     wanted = list(_OUTPUTS if with_contour else _OUTPUTS[:2])
     n_olap = N_OVERLAPPING_FRAMES // 2
-    kept: list[list[np.ndarray]] = [[] for _ in wanted]
+    rows_per_window = nc.ANNOT_N_FRAMES - N_OVERLAPPING_FRAMES
+    capacity = (len(range(0, samples_hint + OVERLAP_LEN // 2, HOP_SIZE)) + 1) * rows_per_window
+    kept = [np.empty((capacity, 88), dtype=np.float32) for _ in wanted]
+    filled = 0
 
     def run(frame: np.ndarray) -> list[np.ndarray]:
         # The overlap cut off at once: only the frames kept stay in memory.
         return [out[0, n_olap:-n_olap, :].copy() for out in session.run(wanted, {_INPUT: frame})]
 
     def collect(outs: list[np.ndarray]) -> None:
+        nonlocal filled
+        if filled + rows_per_window > len(kept[0]):  # longer than the hint: grown by half
+            more = max(len(kept[0]) // 2, 16 * rows_per_window)
+            kept[:] = [np.concatenate([part, np.empty((more, 88), np.float32)]) for part in kept]
         for part, out in zip(kept, outs, strict=True):
-            part.append(out)
+            part[filled : filled + len(out)] = out
+        filled += rows_per_window
 
     with _lock:  # one take at a time per process: its windows use the cores
         pending: collections.deque = collections.deque()
@@ -169,10 +179,7 @@ def model_output_stream(
             collect(pending.popleft().result())
     total = count[0]
     n_frames = int(np.floor(total * (nc.ANNOTATIONS_FPS / SAMPLE_RATE)))
-    output = {}
-    for name, part in zip(NAMES, kept, strict=False):
-        output[name] = np.concatenate(part)[:n_frames] if part else np.zeros((0, 88), np.float32)
-        part.clear()
+    output = {name: part[: min(n_frames, filled)] for name, part in zip(NAMES, kept, strict=False)}
     return output, total
 
 
@@ -217,9 +224,12 @@ def transcribe(audio: np.ndarray, rate: int = SAMPLE_RATE) -> tuple[list[Note], 
     return sorted_notes(output), output
 
 
-def transcribe_stream(chunks: Iterable[np.ndarray]) -> tuple[list[Note], dict]:
-    """`transcribe` for sound at 22,050 Hz that comes in chunks (from ffmpeg)."""
-    output, _ = model_output_stream(chunks)
+def transcribe_stream(
+    chunks: Iterable[np.ndarray], *, samples_hint: int = 0
+) -> tuple[list[Note], dict]:
+    """`transcribe` for sound at 22,050 Hz that comes in chunks (from ffmpeg), about
+    `samples_hint` samples long (the outputs' arrays are made for that)."""
+    output, _ = model_output_stream(chunks, samples_hint=samples_hint)
     return sorted_notes(output), output
 
 
