@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+import time
 import wave
 from pathlib import Path
 
@@ -230,3 +231,88 @@ def test_a_takes_notes_are_kept_for_the_next_reply_of_the_same_demonstration():
 
 def test_note_names():
     assert [transcribe.note_name(p) for p in (21, 60, 66, 108)] == ["A0", "C4", "F#4", "C8"]
+
+
+# --- memory: the sound streamed through the model, the onset search in column blocks ---
+
+
+@pytest.mark.parametrize("chunk", [1000, 4096, 50_000])
+@pytest.mark.parametrize("seconds", [0.0, 0.5, 1.6, 7.3])
+def test_windows_cut_from_a_stream_are_the_whole_sounds(seconds, chunk):
+    audio = np.random.default_rng(2).standard_normal(int(seconds * 22050)).astype(np.float32)
+    chunks = [audio[at : at + chunk] for at in range(0, len(audio), chunk)]
+    count = [0]
+    streamed = np.concatenate(list(transcribe._frames(chunks, count)))
+    assert count[0] == len(audio)
+    assert np.array_equal(streamed, transcribe.windows(audio))
+
+
+def test_a_file_streamed_through_the_model_gives_the_decoded_takes_notes(tmp_path):
+    path = RECORDINGS / "piano_chopin_op55_1.ogg"
+    notes._recent.clear()
+    short = tmp_path / "short.ogg"
+    from learning.media.pipeline.runner import run_ffmpeg
+
+    run_ffmpeg(
+        ["-i", str(path), "-t", "20", "-c:a", "copy", str(short)],
+        timeout_s=60,
+        failure_message="could not cut the recording",
+    )
+    expected = notes.take(notes.decode(short))
+    streamed = notes.take_file(short)
+
+    assert len(expected.notes) >= 20
+    assert streamed.notes == expected.notes
+    assert np.array_equal(streamed.activation, expected.activation)
+    assert notes.take_file(short) is streamed  # kept by the file's content
+
+
+def test_an_unreadable_file_is_a_media_error_from_the_stream(tmp_path):
+    from learning.media.pipeline import MediaError
+
+    bad = tmp_path / "bad.m4a"
+    bad.write_bytes(b"not a recording at all" * 100)
+    with pytest.raises(MediaError) as raised:
+        notes.take_file(bad)
+    assert not raised.value.transient
+
+
+def test_a_stream_past_its_time_limit_stops_ffmpeg_and_says_so():
+    from learning.media.pipeline import ProcessingTimeout
+    from learning.media.pipeline.runner import stream_ffmpeg
+
+    chunks = stream_ffmpeg(
+        ["-f", "lavfi", "-i", "sine=duration=600", "-f", "f32le", "pipe:1"],
+        timeout_s=0.5,
+        failure_message="no",
+    )
+    with pytest.raises(ProcessingTimeout):
+        for _ in chunks:
+            time.sleep(0.01)  # a slow reader: ffmpeg waits on the pipe, the limit runs
+
+
+def test_the_onset_peaks_in_column_blocks_are_the_whole_matrixs():
+    import scipy.signal
+
+    from learning.alignment.engine.notes import note_creation as nc
+
+    rng = np.random.default_rng(3)
+    for n_frames in (1, 2, 3, 50, 3000):
+        onsets = (rng.random((n_frames, 88)) ** 3).astype(np.float32)
+        frames = rng.random((n_frames, 88)).astype(np.float32)
+        # Basic Pitch's own way: the whole matrix in float64, then scipy's argrelmax.
+        whole = np.asarray(frames, dtype=np.float64)
+        diff = np.minimum(
+            np.concatenate([whole[:1], whole[1:] - whole[:-1]]),
+            np.concatenate([whole[:2], whole[2:] - whole[:-2]]),
+        )
+        diff[diff < 0] = 0
+        diff[:2] = 0
+        if diff.max() > 0:
+            diff = np.max(onsets) * diff / np.max(diff)
+        inferred = np.maximum(onsets, diff)
+        peaks = scipy.signal.argrelmax(inferred, axis=0)
+        strong = inferred[peaks] >= 0.5
+        rows, columns = nc.onset_peaks(onsets, frames, 0.5)
+        assert np.array_equal(rows, peaks[0][strong])
+        assert np.array_equal(columns, peaks[1][strong])

@@ -3,6 +3,7 @@ the benchmark and the tests call it on generated audio, the task on decoded reco
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -67,9 +68,9 @@ def analyse(
     return done if notes_audio is None else with_notes(done, *notes_audio)
 
 
-def with_notes(result: Result, demo_audio: np.ndarray, reply_audio: np.ndarray) -> Result:
+def with_notes(result: Result, demo_audio, reply_audio) -> Result:
     """An aligned result with the wrong, missed and extra notes added (engine/notes), from
-    the two takes at notes.SAMPLE_RATE."""
+    the two takes at notes.SAMPLE_RATE (or their `notes.take_file`)."""
     note_bands, summary_notes, roll = notes.feedback(
         demo_audio,
         reply_audio,
@@ -102,12 +103,52 @@ def analyse_files(demo_path: Path, reply_path: Path, *, timeout_s: float = 120.0
             lambda path: audio.decode(path, timeout_s=timeout_s), (demo_path, reply_path)
         )
     result = analyse(demo, reply)
+    seconds = [len(samples) / features.SAMPLE_RATE for samples in (demo, reply)]
     del demo, reply
+    _release_memory()
     if not result.aligned:
         return result
     # The notes after the alignment, its sound released first: the two peaks do not add up.
-    return with_notes(
-        result,
-        notes.decode(demo_path, timeout_s=timeout_s),
-        notes.decode(reply_path, timeout_s=timeout_s),
-    )
+    # Each take is streamed from ffmpeg through the model, one after the other: only the
+    # model's outputs are kept, not the sound at 22,050 Hz.
+    try:
+        demo_take = notes.take_file(demo_path, timeout_s=timeout_s, seconds_hint=seconds[0])
+        reply_take = notes.take_file(reply_path, timeout_s=timeout_s, seconds_hint=seconds[1])
+    finally:
+        _after_notes()
+    return with_notes(result, demo_take, reply_take)
+
+
+def _release_memory() -> None:
+    """Before the notes: give the alignment's freed heap back to the system (glibc keeps it,
+    and the notes would add their peak on top of the alignment's), and have glibc map every
+    buffer of 256 kB or more on its own, so that onnxruntime's window buffers go back to the
+    system when a window is done, and share the existing heaps between threads instead of
+    opening one per thread (each keeps what its thread freed). Measured on a 3-minute pair
+    in a fresh process: the notes' share of the peak went from ~100 MB to ~60 MB
+    (docs/alignment.md). glibc only; elsewhere nothing is done."""
+    _mallopt(trim=True, arena_max=2, mmap_threshold=256 * 1024)
+
+
+def _after_notes() -> None:
+    """The notes' freed heap given back, and the next alignment's buffers up to 4 MB from the
+    heap again (mapping each of its many FFT buffers costs about 0.1 s of system time per
+    task); its large arrays stay mapped."""
+    _mallopt(trim=True, mmap_threshold=4 * 1024 * 1024)
+
+
+def _mallopt(*, trim: bool = False, arena_max: int = 0, mmap_threshold: int = 0) -> None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        if trim:
+            libc.malloc_trim(0)
+        if arena_max:
+            libc.mallopt(_M_ARENA_MAX, arena_max)
+        if mmap_threshold:
+            libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+_M_MMAP_THRESHOLD = -3  # glibc's malloc.h
+_M_ARENA_MAX = -8

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import subprocess
-from collections.abc import Sequence
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
 
 import imageio_ffmpeg
 
@@ -42,6 +44,47 @@ def run_ffmpeg(args: Sequence[str], *, timeout_s: float, failure_message: str) -
             completed.returncode, detail
         )
     return completed.stdout
+
+
+def stream_ffmpeg(
+    args: Sequence[str], *, timeout_s: float, failure_message: str, chunk_bytes: int = 1 << 17
+) -> Iterator[bytes]:
+    """Run ffmpeg with `args` and yield its stdout in chunks as it comes (nothing of it
+    kept here); the same time limit and errors as `run_ffmpeg`, raised from the iterator.
+    Closing the iterator early stops ffmpeg."""
+    command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", *args]
+    with tempfile.TemporaryFile() as stderr:  # a file: a chatty ffmpeg cannot block on it
+        process = subprocess.Popen(  # noqa: S603 - fixed binary, arguments built by us
+            command, stdout=subprocess.PIPE, stderr=stderr
+        )
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            process.kill()
+
+        timer = threading.Timer(timeout_s, expire)
+        timer.start()
+        try:
+            while chunk := process.stdout.read(chunk_bytes):
+                yield chunk
+            returncode = process.wait()
+        finally:
+            timer.cancel()
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            process.stdout.close()
+        if expired.is_set():
+            raise ProcessingTimeout(
+                "Processing this recording took too long. We will try again.", "timeout"
+            )
+        if returncode != 0:
+            stderr.seek(0)
+            detail = stderr.read().decode("utf-8", "replace")[-STDERR_TAIL_CHARS:]
+            raise TranscodeFailed(failure_message, "transcode_failed") from FFmpegExit(
+                returncode, detail
+            )
 
 
 class FFmpegExit(Exception):
