@@ -146,6 +146,16 @@ def _account_for(
     return user
 
 
+def _course_class(context: LtiContext) -> Classroom:
+    """The course's class: its learners are its students, its instructors its teachers, so an
+    instructor sees the course's replies (learning.coteachers' rule)."""
+    if context.classroom is None:
+        name = (context.title or context.context_id)[:120]
+        context.classroom, _ = Classroom.objects.get_or_create(name=name)
+        context.save(update_fields=["classroom", "updated_at"])
+    return context.classroom
+
+
 def _context_record(launch: tool.LaunchData) -> LtiContext | None:
     claim = launch.claim("context") or {}
     if not claim.get("id"):
@@ -180,7 +190,8 @@ def _launched_exercise(launch: tool.LaunchData) -> Exercise | None:
 def launch_accept(*, launch: tool.LaunchData) -> LaunchOutcome:
     """Who a validated launch signs in: the account of its `sub` (made on the first launch),
     a membership with the role its LTI roles map to (made once; an existing one is kept as it
-    is), the course it came from and, for a learner, where the exercise's grade goes."""
+    is), the course it came from and its class (a learner among its students, an instructor
+    among its teachers) and, for a learner, where the exercise's grade goes."""
     role = tool.role_of(launch.claim("roles") or [])
     if role is None:
         raise tool.LaunchRefused(
@@ -195,7 +206,10 @@ def launch_accept(*, launch: tool.LaunchData) -> LaunchOutcome:
         full_name=str(launch.body.get("name") or ""),
     )
     member = membership_join(user=user, tenant=connection.tenant, role=role)
-    _context_record(launch)
+    context = _context_record(launch)
+    if context is not None:
+        course = _course_class(context)
+        (course.students if member.role == Role.STUDENT else course.teachers).add(user)
     exercise = None if launch.is_deep_link else _launched_exercise(launch)
     if exercise is not None and member.role == Role.STUDENT:
         if not exercise.assign_to_all:
@@ -322,17 +336,16 @@ class RosterResult:
 @transaction.atomic
 def roster_sync(*, context_id: int) -> RosterResult:
     """Bring a course's roster (NRPS) in: an account and membership for each active
-    instructor and learner (made once), the learners into the course's class."""
+    instructor and learner (made once), the learners into the course's class as its students,
+    the instructors as its teachers."""
     context = LtiContext.objects.select_related("registration", "classroom").get(pk=context_id)
     try:
         members = tool.members_fetch(context.registration, memberships_url=context.memberships_url)
     except tool.PlatformRefused as error:
         roster_failed(context_id=context.pk, reason=str(error))
         return RosterResult(members=0, students=0, skipped=0)
-    if context.classroom is None:
-        name = (context.title or context.context_id)[:120]
-        context.classroom, _ = Classroom.objects.get_or_create(name=name)
-    students, skipped, joined, refusals = [], 0, 0, []
+    _course_class(context)
+    students, teachers, skipped, joined, refusals = [], [], 0, 0, []
     for entry in members:
         role = tool.role_of(entry.get("roles") or [])
         if entry.get("status", "Active") != "Active" or role is None or not entry.get("user_id"):
@@ -352,9 +365,9 @@ def roster_sync(*, context_id: int) -> RosterResult:
             skipped += 1
             continue
         joined += 1
-        if member.role == Role.STUDENT:
-            students.append(user)
+        (students if member.role == Role.STUDENT else teachers).append(user)
     context.classroom.students.add(*students)
+    context.classroom.teachers.add(*teachers)
     context.roster_synced_at = timezone.now()
     context.roster_error = (
         f"{len(refusals)} of the course's people could not join: {refusals[0]}"[:300]

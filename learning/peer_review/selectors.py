@@ -89,7 +89,7 @@ def comments_visible_to(*, member: Membership, reply: Reply) -> list[Comment]:
     comment carries `is_peer`, `is_hidden` and, where a name is hidden, `author_alias`
     (read by learning.exercises.apis.CommentOut). Three or four queries whatever the rows."""
     review = None
-    comments = Comment.objects.select_related("author", "peer")
+    comments = Comment.objects.select_related("author", "peer", "media")
     if not roles.is_teacher(member):
         comments = comments.filter(Q(peer__isnull=True) | Q(peer__hidden_at__isnull=True))
         if reply.student_id != member.user_id:

@@ -169,7 +169,7 @@ def reply_score(request: HttpRequest, public_id) -> HttpResponse:
 def _book(request, public_id):
     member = request.membership
     classroom = found(lambda: selectors.classroom_get(member=member, public_id=public_id))
-    return selectors.gradebook(member=member, classroom=classroom)
+    return found(lambda: selectors.gradebook(member=member, classroom=classroom))
 
 
 @teacher_page

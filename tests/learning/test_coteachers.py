@@ -338,7 +338,7 @@ def test_the_class_page_sets_its_teachers_only_for_its_teachers_and_admins_and_a
 def test_a_new_class_is_taught_by_its_creator_and_the_migration_does_the_same(school_a):
     teacher = client_for(school_a.teacher, school_a.host)
     assert teacher.post("/teach/classes/new/", {"name": "Cellos"}).status_code == 302
-    migration = importlib.import_module("learning.migrations.0009_coteachers")
+    migration = importlib.import_module("learning.migrations.0013_coteachers")
     with tenant_context(school_a.tenant):
         assert list(Classroom.objects.get(name="Cellos").teachers.all()) == [school_a.teacher]
         old = Classroom.objects.create(name="Before co-teachers", created_by=school_a.owner)

@@ -478,6 +478,7 @@ def test_the_gradebook_csv_has_the_latest_scored_attempts_and_the_totals(school_
         named.save(update_fields=["full_name"])
         classroom = Classroom.objects.create(name="Grade 3 violins")
         classroom.students.add(school_a.student, school_a.other_student)
+        classroom.teachers.add(school_a.teacher)
         scales = ExerciseFactory(created_by=school_a.teacher, title="Scales", assign_to_all=False)
         scales.assigned_classes.add(classroom)
         etude = ExerciseFactory(created_by=school_a.teacher, title="-Etude", assign_to_all=False)
@@ -525,6 +526,18 @@ def test_the_gradebook_csv_has_the_latest_scored_attempts_and_the_totals(school_
     student = client_for(school_a.student, school_a.host)
     assert student.get(f"/teach/classes/{classroom.public_id}/gradebook.csv").status_code == 403
     assert student.get(f"/api/v1/classes/{classroom.public_id}/gradebook/").status_code == 403
+    # A teacher of the school who does not teach the class (learning.coteachers) finds no
+    # gradebook; the school's admins read every class's.
+    with tenant_context(school_a.tenant):
+        classroom.teachers.remove(school_a.teacher)
+    for path in (
+        f"/teach/classes/{classroom.public_id}/gradebook/",
+        f"/teach/classes/{classroom.public_id}/gradebook.csv",
+        f"/api/v1/classes/{classroom.public_id}/gradebook/",
+    ):
+        assert teacher.get(path).status_code == 404, path
+    admin = client_for(school_a.owner, school_a.host)
+    assert admin.get(f"/teach/classes/{classroom.public_id}/gradebook.csv").status_code == 200
 
 
 # --- Query counts -------------------------------------------------------------------------
@@ -590,6 +603,7 @@ def _counts(school, classroom, reply) -> dict[str, int]:
 def test_the_gradebook_and_the_new_lists_run_a_constant_number_of_queries(school_a):
     with tenant_context(school_a.tenant):
         classroom = Classroom.objects.create(name="Counted")
+        classroom.teachers.add(school_a.teacher)
     _seed(school_a, classroom, 3)
     with tenant_context(school_a.tenant):
         reply = Reply.objects.filter(student__in=classroom.students.all()).first()
