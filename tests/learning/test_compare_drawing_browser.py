@@ -13,10 +13,6 @@ demonstration (640x360) and a portrait phone reply (720x1280).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
@@ -33,13 +29,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 SECONDS = 8
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 DRAWN_AT = 2.0  # seconds of the reply (no offset: the page's t is the reply's time too)
-POLICY = """
-import django
-django.setup()
-from django.conf import settings
-from csp.utils import build_policy
-print(build_policy(config=settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]))
-"""
 # Every CSP violation the page meets is kept in window.__csp.
 RECORD_VIOLATIONS = """
 window.__csp = [];
@@ -50,27 +39,7 @@ document.addEventListener('securitypolicyviolation',
 
 @pytest.fixture(scope="module")
 def production_policy() -> str:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": "drawing-policy-test-" + "p" * 40,
-        "PRACTIKA_BASE_DOMAIN": e2e_server.BASE_DOMAIN,
-        "DATABASE_URL": "postgresql://nobody@localhost/none",
-        "PYTHONPATH": os.pathsep.join([str(e2e_server.ROOT / "platform"), str(e2e_server.ROOT)]),
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", POLICY],
-        cwd=e2e_server.ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    policy = result.stdout.strip().splitlines()[-1]
-    assert "style-src 'self'" in policy and "script-src 'self'" in policy, policy
-    return policy
+    return e2e_server.production_policy()
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,6 @@ reply's student opens the page and plays the note (its currentTime advances). At
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 from django.db import connection
@@ -19,7 +17,6 @@ from playwright.sync_api import expect, sync_playwright
 
 from learning.models import Comment, MediaFile
 from tests.learning.test_e2e_browser import _log_in
-from tests.learning.test_uploader_browser import POLICY
 from tests.platform.test_pages_browser import AXE
 from tests.support import e2e_server
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, committed
@@ -38,27 +35,7 @@ VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
 def production_policy() -> str:
     """The production settings' Content Security Policy (media from the page's own host and
     blob: URLs), which the live stack sends on every page (e2e_server.PolicyHeader)."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": "media-notes-policy-test-" + "p" * 40,
-        "PRACTIKA_BASE_DOMAIN": e2e_server.BASE_DOMAIN,
-        "DATABASE_URL": "postgresql://nobody@localhost/none",
-        "PYTHONPATH": os.pathsep.join([str(e2e_server.ROOT / "platform"), str(e2e_server.ROOT)]),
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", POLICY],
-        cwd=e2e_server.ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    policy = result.stdout.strip().splitlines()[-1]
-    assert "script-src 'self'" in policy and "style-src 'self'" in policy, policy
-    return policy
+    return e2e_server.production_policy()
 
 
 @pytest.fixture(scope="module")

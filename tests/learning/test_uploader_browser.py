@@ -17,9 +17,6 @@ part PUTs are counted where they arrive: the local endpoint writes a line per pa
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -56,13 +53,6 @@ FORM = "/teach/exercises/new/"
 
 # Prints the Content Security Policy that the production settings send, with `origin` (moto's
 # server) as the media bucket's origin.
-POLICY = """
-import django
-django.setup()
-from django.conf import settings
-from csp.utils import build_policy
-print(build_policy(config=settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]))
-"""
 
 
 @pytest.fixture(scope="module")
@@ -136,28 +126,7 @@ def production_policy(moto) -> str:
     every page (e2e_server.PolicyHeader): the uploader must work under it (no inline script or
     style, no eval, parts sent only to the page's own host or the bucket)."""
     _server, endpoint = moto
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": "uploader-policy-test-" + "p" * 40,
-        "PRACTIKA_BASE_DOMAIN": e2e_server.BASE_DOMAIN,
-        "DATABASE_URL": "postgresql://nobody@localhost/none",
-        "PRACTIKA_CSP_MEDIA_ORIGINS": endpoint,
-        "PYTHONPATH": os.pathsep.join([str(e2e_server.ROOT / "platform"), str(e2e_server.ROOT)]),
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", POLICY],
-        cwd=e2e_server.ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    policy = result.stdout.strip().splitlines()[-1]
-    assert "script-src 'self'" in policy and "style-src 'self'" in policy, policy
-    return policy
+    return e2e_server.production_policy(PRACTIKA_CSP_MEDIA_ORIGINS=endpoint)
 
 
 def _live_stack(django_db_blocker, data: Path, env: dict[str, str]):

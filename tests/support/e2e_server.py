@@ -315,3 +315,41 @@ def live_stack(*, database: str, data: Path, extra_env: dict[str, str] | None = 
 
 if __name__ == "__main__":
     main()
+
+
+# The production settings' Content Security Policy, printed by a child process that loads them.
+_POLICY = """
+import django
+django.setup()
+from django.conf import settings
+from csp.utils import build_policy
+print(build_policy(config=settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]))
+"""
+
+
+def production_policy(**extra_env: str) -> str:
+    """The policy the production settings send (with `extra_env` set, e.g. a bucket's origin in
+    PRACTIKA_CSP_MEDIA_ORIGINS); a live stack sends it on every page when given as
+    PRACTIKA_E2E_CONTENT_SECURITY_POLICY (PolicyHeader), so browser tests run under it."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "policy-test-" + "p" * 50,
+        "PRACTIKA_BASE_DOMAIN": BASE_DOMAIN,
+        "DATABASE_URL": "postgresql://nobody@localhost/none",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "platform"), str(ROOT)]),
+        **extra_env,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", _POLICY],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    policy = result.stdout.strip().splitlines()[-1]
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy, policy
+    return policy
