@@ -71,8 +71,10 @@ def _clones(count):
         Tenant(schema_name=name, slug=name.replace("_", "-"), name=name, kind="school")
         for name in names
     )
-    with transaction.atomic():
-        for name in names:
+    # One transaction each, as sign-ups make them: fifty in one would hold a lock on every
+    # table, index and sequence of fifty schemas (past max_locks_per_transaction).
+    for name in names:
+        with transaction.atomic():
             clone_template_schema(name)
     return names
 
