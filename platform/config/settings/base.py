@@ -332,6 +332,9 @@ SPECTACULAR_SETTINGS = {
         "ExportStateEnum": "learning.models.Export.State",
         "MediaStateEnum": "learning.models.MediaFile.State",
         "ExportScopeEnum": "learning.models.Export.Scope",
+        "ExerciseStatusEnum": "learning.models.Exercise.Status",
+        "ReplyStatusEnum": "learning.models.Reply.Status",
+        "AlignmentStatusEnum": "learning.models.Alignment.Status",
     },
 }
 
