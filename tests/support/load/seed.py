@@ -187,7 +187,7 @@ def seed(*, tenants: int, members: int, demo: Path, scratch: Path) -> dict:
     from django_tenants.utils import tenant_context
 
     from analytics import rollups
-    from learning.models import ActivityEvent, Comment, Exercise, MediaFile, Reply
+    from learning.models import ActivityEvent, Classroom, Comment, Exercise, MediaFile, Reply
     from tenants import hosts
     from tenants.models import Membership, Role, User
 
@@ -231,6 +231,11 @@ def seed(*, tenants: int, members: int, demo: Path, scratch: Path) -> dict:
                 for _ in range(EXERCISES)
             ]
         with tenant_context(tenant), transaction.atomic():
+            # One class: its teachers see its students' replies (learning.coteachers' rule;
+            # the owner, who made the exercises, sees them all anyway).
+            strings = Classroom.objects.create(name="Strings", created_by=owner)
+            strings.students.add(*students)
+            strings.teachers.add(owner, *teachers)
             exercises = Exercise.objects.bulk_create(
                 [
                     Exercise(
