@@ -1,23 +1,32 @@
-"""The rendered lists of the teachers' inbox and exercise list, cached per version of the rows
-they show.
+"""The rendered lists of the teachers' inbox and exercise list, and the heavier reads of the
+student's exercise page and the compare page, cached per version of the rows they show.
 
 A list is the larger part of its page's CPU (its query, 50 rows through the template); the page
 around it (the member's chrome, the CSRF token of the logout form, the CSP nonce) is rendered on
 every request as before. A part holds no form, no token, no nonce and no signed media URL, and is
 rendered without the request.
 
-`version()` names the state of the tenant's exercises, replies and recordings and of its members'
-names. It changes whenever one of them is written, in any process, before the writer's
-transaction commits and again when it does (a request that read the old rows in between stores
-them under a version that is already gone):
+`version()` names the state of what those pages show: the tenant's exercises, replies,
+recordings, comments, alignments, rubrics, course items, classes and members. It changes
+whenever one of them is written, in any process, before the writer's transaction commits and
+again when it does (a request that read the old rows in between stores them under a version
+that is already gone):
 
 - any save or delete of an `Exercise`, `Reply` or `MediaFile` (post_save / post_delete: unlike
   a model's `delete()` they fire for cascades and `QuerySet.delete()` too);
 - the `QuerySet.update()` and bulk calls of learning, which send no signal and call `bump()`
   themselves (tests/learning/test_page_parts.py fails on one that does not);
 - a save of a user, in every tenant they belong to (the inbox shows students' names);
-- a change of who teaches a class, who is in it, or which classes an exercise is assigned to
-  (m2m_changed): these decide which replies a teacher sees (co-teachers).
+- a change of who teaches a class, who is in it, or which classes or students an exercise is
+  assigned to (m2m_changed): these decide which replies a teacher sees (co-teachers);
+- any save or delete of an `Alignment`, a `Comment` (attempts carry their count), a rubric's
+  rows (`Rubric`, `RubricCriterion`, `RubricLevel`, `RubricScore`) or a `CourseItem`, which
+  the pages' cached reads (`value()`) show;
+- a save or delete of a `Membership` (public schema), in its tenant: a role decides who a
+  reply can be assigned to.
+
+`value()` keeps a read's result (model instances with what they selected) the same way as
+`part()` keeps HTML: only for pages, never for a service that writes what it read.
 
 A list of replies is keyed by what decides its rows for the viewer as well
 (`learning.replies.selectors.visibility_key`, and the inbox's filters): teachers who see
@@ -31,6 +40,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
@@ -38,6 +48,8 @@ from django.utils.safestring import SafeString
 
 VERSION_KEY = "learning:page-parts:version"
 PART_SECONDS = 60
+
+T = TypeVar("T")
 
 
 def version() -> str:
@@ -64,6 +76,19 @@ def part(name: str, render: Callable[[], str]) -> SafeString:
     return SafeString(html)
 
 
+_MISSING = object()
+
+
+def value(name: str, read: Callable[[], T]) -> T:
+    """`read()`'s result for this version of the rows (picklable; None is kept too)."""
+    key = f"learning:page-parts:value:{name}:{version()}"
+    found = cache.get(key, _MISSING)
+    if found is _MISSING:
+        found = read()
+        cache.set(key, found, PART_SECONDS)
+    return found
+
+
 # --- What bumps the version (connected in learning.apps) ------------------------------------
 
 
@@ -84,13 +109,43 @@ def on_user_saved(sender, instance, **kwargs) -> None:
             bump()
 
 
+def on_membership_written(sender, instance, **kwargs) -> None:
+    from django_tenants.utils import schema_context
+
+    from tenants.models import Tenant
+
+    # A role decides who a reply can be assigned to (the compare page's reviewers).
+    schemas = Tenant.objects.filter(pk=instance.tenant_id).values_list("schema_name", flat=True)
+    for schema in schemas:
+        with schema_context(schema):
+            bump()
+
+
 def connect() -> None:
     from django.contrib.auth import get_user_model
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    from learning.models import Classroom, Exercise, MediaFile, Reply
+    from learning.models import (
+        Alignment,
+        Classroom,
+        Comment,
+        CourseItem,
+        Exercise,
+        MediaFile,
+        Reply,
+        Rubric,
+        RubricCriterion,
+        RubricLevel,
+        RubricScore,
+    )
+    from tenants.models import Membership
 
-    for model in (Exercise, Reply, MediaFile):
+    post_save.connect(on_membership_written, sender=Membership, dispatch_uid="page-parts-member")
+    post_delete.connect(
+        on_membership_written, sender=Membership, dispatch_uid="page-parts-d-member"
+    )
+    rubrics = (Rubric, RubricCriterion, RubricLevel, RubricScore)
+    for model in (Exercise, Reply, MediaFile, Alignment, Comment, CourseItem, *rubrics):
         post_save.connect(on_row_written, sender=model, dispatch_uid=f"page-parts-{model}")
         post_delete.connect(on_row_written, sender=model, dispatch_uid=f"page-parts-d-{model}")
     post_save.connect(on_user_saved, sender=get_user_model(), dispatch_uid="page-parts-user")
@@ -98,5 +153,6 @@ def connect() -> None:
         Classroom.teachers.through,
         Classroom.students.through,
         Exercise.assigned_classes.through,
+        Exercise.assigned_students.through,
     ):
         m2m_changed.connect(on_row_written, sender=through, dispatch_uid=f"page-parts-{through}")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET, require_POST
 
-from learning import roles
+from learning import page_parts, roles
 from learning.coteachers import selectors, services
 from learning.errors import DomainError, NotFound
 from learning.models import Reply
@@ -23,8 +23,15 @@ from tenants.decorators import forbidden, require_admin
 
 def assign_context(*, reply: Reply) -> dict:
     """What the compare page's `_assign.html` shows a teacher: the reviewers to choose from."""
+
+    def read() -> list[dict]:
+        return [
+            {"pk": m.user.pk, "public_id": m.user.public_id, "display_name": m.user.display_name}
+            for m in selectors.reviewers_for(reply=reply)
+        ]
+
     return {
-        "reviewers": [m.user for m in selectors.reviewers_for(reply=reply)],
+        "reviewers": page_parts.value(f"reviewers:{reply.pk}", read),
         "assigned_to": reply.assigned_to,
     }
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from learning import roles
+from learning import page_parts, roles
 from learning.courses import selectors as course_selectors
 from learning.errors import NotFound
 from learning.models import Classroom, Exercise, Reply
@@ -82,14 +82,20 @@ def _is_assigned(exercise: Exercise, student) -> bool:
     )
 
 
-def exercise_get(*, member: Membership, public_id) -> Exercise:
-    # The same visibility as the lists, without their per-row counts; with its course item, so
-    # that the course gate (learning.courses.gates) needs no query of its own.
-    exercise = unique_or_none(
-        Exercise.objects.select_related(
-            "demo", "created_by", "course_item__prerequisite__exercise"
-        ).filter(public_id=public_id)
-    )
+def exercise_get(*, member: Membership, public_id, for_page: bool = False) -> Exercise:
+    """The same visibility as the lists, without their per-row counts; with its course item, so
+    that the course gate (learning.courses.gates) needs no query of its own. `for_page`: the
+    row from learning.page_parts' cache (a page's read, never a service's); the visibility
+    is checked on it as on a fresh one."""
+
+    def read() -> Exercise | None:
+        return unique_or_none(
+            Exercise.objects.select_related(
+                "demo", "created_by", "course_item__prerequisite__exercise"
+            ).filter(public_id=public_id)
+        )
+
+    exercise = page_parts.value(f"exercise:{public_id}", read) if for_page else read()
     if exercise is not None and not roles.is_teacher(member):
         exercise = exercise if _is_assigned(exercise, member.user) else None
     if exercise is None:

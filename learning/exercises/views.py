@@ -379,7 +379,11 @@ def my_exercises(request: HttpRequest) -> HttpResponse:
 
 @student_page
 def student_exercise(request: HttpRequest, public_id) -> HttpResponse:
-    exercise = found(lambda: selectors.exercise_get(member=request.membership, public_id=public_id))
+    exercise = found(
+        lambda: selectors.exercise_get(
+            member=request.membership, public_id=public_id, for_page=True
+        )
+    )
     lock = gates.exercise_lock(member=request.membership, exercise=exercise)
     if lock is not None:  # a course's release date or prerequisite (learning.courses)
         return render(
@@ -413,7 +417,10 @@ def student_exercise(request: HttpRequest, public_id) -> HttpResponse:
                 return redirect("learning:compare", public_id=reply.public_id)
             except DomainError as error:
                 form.add_error(None, error.message)
-    attempts = reply_selectors.attempts_listed(member=request.membership, exercise=exercise)
+    attempts = page_parts.value(
+        f"attempts:{reply_selectors.visibility_key(request.membership)}:{exercise.pk}",
+        lambda: list(reply_selectors.attempts_listed(member=request.membership, exercise=exercise)),
+    )
     return render(
         request,
         "learning/student/exercise.html",

@@ -208,23 +208,44 @@ BAND_KINDS = (
 def _analysis(reply: Reply, *, is_teacher: bool) -> dict:
     """The alignment's state as the page first shows it; compare.js loads the rest from the
     alignment API. Both only read (the analysis is queued when the reply is sent)."""
-    alignment = alignment_selectors.alignment_status(reply=reply)
+
+    def read() -> dict:
+        alignment = alignment_selectors.alignment_status(reply=reply)
+        return {
+            "status": alignment.status,
+            "reason": alignment.reason,
+            "visible_to_student": alignment.visible_to_student,
+        }
+
+    state = page_parts.value(f"alignment:{reply.pk}", read)
     return {
-        "status": alignment.status,
-        "reason": alignment.reason,
-        "visible_to_student": alignment.visible_to_student,
-        "hidden": not is_teacher and not alignment.visible_to_student,
-        "manual_only": alignment.status in ("not_aligned", "failed"),
+        **state,
+        "hidden": not is_teacher and not state["visible_to_student"],
+        "manual_only": state["status"] in ("not_aligned", "failed"),
     }
+
+
+def _compare_reply(member, public_id) -> Reply:
+    """reply_get, for a teacher from learning.page_parts' cache: keyed by what decides which
+    replies they see (a student's reads, which peer review widens, are not cached)."""
+    if not roles.is_teacher(member):
+        return selectors.reply_get(member=member, public_id=public_id)
+    key = f"reply:{selectors.visibility_key(member)}:{public_id}"
+    return page_parts.value(key, lambda: selectors.reply_get(member=member, public_id=public_id))
+
+
+def _attempts(reply: Reply) -> list[Reply]:
+    key = f"attempts:{reply.exercise_id}:{reply.student_id}"
+    return page_parts.value(key, lambda: list(selectors.attempts_of(reply=reply)))
 
 
 def compare(request: HttpRequest, public_id) -> HttpResponse:
     """Demonstration (or another attempt) and a reply side by side, with time-coded feedback."""
     member = request.membership
-    reply = found(lambda: selectors.reply_get(member=member, public_id=public_id))
+    reply = found(lambda: _compare_reply(member, public_id))
     # A classmate given the reply to review sees this one reply only (learning.peer_review).
     peer = peer_views.compare_context(member=member, reply=reply)
-    attempts = [reply] if peer else list(selectors.attempts_of(reply=reply))
+    attempts = [reply] if peer else _attempts(reply)
     against = None
     if other := request.GET.get("with"):
         against = next((a for a in attempts if str(a.public_id) == other and a != reply), None)

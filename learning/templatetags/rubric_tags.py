@@ -8,9 +8,17 @@ from decimal import Decimal
 
 from django import template
 
+from learning import page_parts
 from learning.rubrics import selectors, services
 
 register = template.Library()
+
+
+def _rubric_of(exercise):
+    # The rubric with its criteria and levels, per version of the rows (learning.page_parts).
+    return page_parts.value(
+        f"rubric:{exercise.pk}", lambda: selectors.rubric_for_exercise(exercise=exercise)
+    )
 
 
 def _maximum(rubric) -> float:
@@ -36,7 +44,7 @@ def exercise_rubric_card(context, exercise):
 @register.inclusion_tag("learning/rubrics/_student_rubric.html")
 def student_rubric(exercise):
     """Students: how the teacher will judge the reply, before recording."""
-    rubric = selectors.rubric_for_exercise(exercise=exercise)
+    rubric = _rubric_of(exercise)
     return {"rubric": rubric, "maximum": _maximum(rubric) if rubric else None}
 
 
@@ -44,7 +52,7 @@ def student_rubric(exercise):
 def rubric_panel(context, reply, is_teacher):
     """The compare page's panel: the teacher picks a level per criterion; the student sees the
     scores once saved."""
-    rubric = selectors.rubric_for_exercise(exercise=reply.exercise)
+    rubric = _rubric_of(reply.exercise)
     if rubric is None:
         return {"rubric": None}
     scores = {s.criterion_id: s for s in selectors.scores_for_reply(reply=reply)}

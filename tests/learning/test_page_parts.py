@@ -5,18 +5,35 @@ never shared between tenants."""
 from __future__ import annotations
 
 import ast
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.cache import cache
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from learning import page_parts
 from learning.exercises import services as exercise_services
-from learning.models import Exercise, MediaFile, Reply
+from learning.models import (
+    Alignment,
+    Course,
+    CourseItem,
+    CourseUnit,
+    Exercise,
+    MediaFile,
+    Reply,
+    Rubric,
+    RubricCriterion,
+)
 from learning.replies import services as reply_services
-from tenants.models import User
+from tenants.models import Membership, Role, User
 from tests.conftest import client_for, member
-from tests.support.factories import ExerciseFactory, MediaFileFactory, ReplyFactory
+from tests.support.factories import (
+    CommentFactory,
+    ExerciseFactory,
+    MediaFileFactory,
+    ReplyFactory,
+)
 
 LEARNING = Path(__file__).resolve().parents[2] / "learning"
 
@@ -108,6 +125,122 @@ def test_an_exercise_edit_and_a_deletion_show_on_the_very_next_request(school_a)
     assert "Arpeggios in D" not in _html(teacher, "/teach/exercises/")
     # Its replies went with it (a cascade: no model's delete() ran for them).
     assert "Cascaded away" not in _html(teacher, "/teach/inbox/")
+
+
+# --- The cached reads of the compare page and the student's exercise page (page_parts.value) ---
+
+
+def test_a_new_alignment_shows_on_the_compare_page_on_the_very_next_request(school_a):
+    reply = _reply(school_a)
+    teacher = client_for(school_a.teacher, school_a.host)
+    path = f"/replies/{reply.public_id}/"
+    assert 'data-status="failed"' not in _warm(teacher, path)
+
+    with tenant_context(school_a.tenant):
+        Alignment.objects.create(reply=reply, status="failed", reason="Storage ran out mid-way.")
+    html = _html(teacher, path)
+    assert 'data-status="failed"' in html and "Storage ran out mid-way." in html
+
+    with tenant_context(school_a.tenant):
+        Alignment.objects.filter(reply=reply).delete()  # a rerun starts from no row
+    assert "Storage ran out mid-way." not in _html(teacher, path)
+
+
+def test_a_new_reviewer_and_an_assignment_show_on_the_compare_page_on_the_very_next_request(
+    school_a,
+):
+    reply = _reply(school_a)
+    teacher = client_for(school_a.teacher, school_a.host)
+    path = f"/replies/{reply.public_id}/"
+    newcomer = User.objects.create(email="fanny@school-a.example.com", full_name="Fanny Hensel")
+    assert "Fanny Hensel" not in _warm(teacher, path)
+
+    # An admin sees every reply: a new one can be assigned it at once (a Membership, public).
+    Membership.objects.create(user=newcomer, tenant=school_a.tenant, role=Role.ADMIN)
+    assert "Fanny Hensel" in _html(teacher, path)
+
+    with tenant_context(school_a.tenant):
+        Reply.objects.filter(pk=reply.pk).update(assigned_to=newcomer)  # no signal: bump()
+        page_parts.bump()
+    assert "Assigned to <strong data-assigned-to>Fanny Hensel</strong>" in _html(teacher, path)
+
+    Membership.objects.filter(user=newcomer, tenant=school_a.tenant).delete()
+    with tenant_context(school_a.tenant):
+        Reply.objects.filter(pk=reply.pk).update(assigned_to=None)
+        page_parts.bump()
+    assert "Fanny Hensel" not in _html(teacher, path)
+
+
+def test_a_comment_and_a_new_attempt_show_on_the_students_pages_on_the_very_next_request(
+    school_a,
+):
+    reply = _reply(school_a)
+    student = client_for(school_a.student, school_a.host)
+    exercise_path = f"/exercises/{reply.exercise.public_id}/"
+    assert "0 comments" in _warm(student, exercise_path)
+
+    with tenant_context(school_a.tenant):
+        CommentFactory(reply=reply, author=school_a.teacher, body="Lighter bow")
+    assert "1 comment<" in _html(student, exercise_path)
+
+    compare_path = f"/replies/{reply.public_id}/"
+    _warm(student, compare_path)
+    with tenant_context(school_a.tenant):
+        second = ReplyFactory(
+            exercise=reply.exercise,
+            student=school_a.student,
+            attempt=reply.attempt + 1,
+            media=MediaFileFactory(owner=school_a.student),
+        )
+    assert f'<option value="{second.public_id}"' in _html(student, compare_path)
+    assert f"Attempt {second.attempt}" in _html(student, exercise_path)
+
+
+def test_a_rubric_edit_shows_on_the_students_exercise_page_on_the_very_next_request(school_a):
+    reply = _reply(school_a)
+    student = client_for(school_a.student, school_a.host)
+    path = f"/exercises/{reply.exercise.public_id}/"
+    assert "Intonation across the shifts" not in _warm(student, path)
+
+    with tenant_context(school_a.tenant):
+        rubric = Rubric.objects.create(title="Etude rubric", exercise=reply.exercise)
+        RubricCriterion.objects.create(
+            rubric=rubric, position=0, title="Intonation across the shifts"
+        )
+    assert "Intonation across the shifts" in _html(student, path)
+
+    with tenant_context(school_a.tenant):
+        RubricCriterion.objects.filter(rubric=rubric).update(title="Tone")
+        page_parts.bump()
+    html = _html(student, path)
+    assert "Intonation across the shifts" not in html and "Tone" in html
+
+
+def test_a_course_release_date_and_an_assignment_apply_on_the_very_next_request(school_a):
+    reply = _reply(school_a)
+    exercise = reply.exercise
+    student = client_for(school_a.student, school_a.host)
+    path = f"/exercises/{exercise.public_id}/"
+    _warm(student, path)
+
+    with tenant_context(school_a.tenant):
+        course = Course.objects.create(title="Year one", created_by=school_a.teacher)
+        unit = CourseUnit.objects.create(course=course, title="Autumn", position=0)
+        CourseItem.objects.create(
+            unit=unit, exercise=exercise, release_at=timezone.now() + timedelta(days=3)
+        )
+    assert student.get(path).status_code == 403  # locked until its release date
+
+    with tenant_context(school_a.tenant):
+        CourseItem.objects.filter(exercise=exercise).delete()
+        Exercise.objects.filter(pk=exercise.pk).update(assign_to_all=False)
+        page_parts.bump()
+        exercise.refresh_from_db()
+    assert student.get(path).status_code == 404  # assigned to nobody
+
+    with tenant_context(school_a.tenant):
+        exercise.assigned_students.add(school_a.student)  # m2m_changed
+    assert student.get(path).status_code == 200
 
 
 def test_the_cached_parts_hold_no_token_and_stay_in_their_tenant(school_a, school_b):
