@@ -152,6 +152,8 @@ def guardian_consent_withdraw(*, consent: GuardianConsent, ip: str | None) -> No
 
 def guardian_consent_required(*, tenant: Tenant, user: User) -> bool:
     """Whether `user` must wait for a guardian's consent before uploading in `tenant`."""
+    if tenant.kind != Tenant.Kind.STUDIO:
+        return False  # only studios ask for consent (guardian_consent_request): no query
     consent = (
         GuardianConsent.objects.filter(tenant=tenant, student_email=user.email.lower())
         .only("given_at", "withdrawn_at")
