@@ -343,3 +343,17 @@ def test_the_image_keeps_the_botocore_model_of_every_client_the_platform_creates
     assert '"sesv2"' in Path(anymail.backends.amazon_ses.__file__).read_text()
     assert 'get_boto_client("sns"' in Path(anymail.webhooks.amazon_ses.__file__).read_text()
     assert created | {"sesv2", "sns"} <= kept, created | {"sesv2", "sns"}
+
+
+def test_ci_installs_the_runtime_lock_with_its_hashes_and_holds_its_weight():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "bench/runtime_image.py --fail-above 800" in ci
+    bench = (ROOT / "bench" / "runtime_image.py").read_text()
+    assert re.search(r'"--no-deps",\s*"--require-hashes",', bench)
+    assert 'str(ROOT / "requirements.lock")' in bench
+    assert "infra/docker/prune-packages.sh" in bench
+    for lock in ("requirements.lock", "requirements-dev.lock"):
+        text = (ROOT / lock).read_text()
+        requirements = re.findall(r"^\S+==\S+(.*?)(?=^\S|\Z)", text, re.M | re.S)
+        assert len(requirements) == text.count("=="), lock
+        assert all("--hash=sha256:" in entry for entry in requirements), lock
