@@ -552,3 +552,32 @@ def test_upload_goes_on_after_a_lost_connection(browser, backend, schools, big_f
         browser, backend.stack, schools, big_file, backend.part_puts
     )
     assert _md5(backend.read(media.source_key)) == _md5(big_file.read_bytes())
+
+
+def test_on_a_phone_the_upload_s_buttons_keep_their_words_inside(
+    browser, local_stack, schools, big_file, forget_uploads
+):
+    # At 390 px the status sentence beside Pause/Resume and Cancel squeezed them until their
+    # words spilled over their borders.
+    start = len(local_stack.part_puts())
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    try:
+        _log_in(page, local_stack, schools.a.teacher)
+        _start_and_hold_at_half(
+            page, local_stack, big_file, lambda: local_stack.part_puts()[start:], console
+        )
+        page.click("[data-upload-pause]")
+        expect(page.locator("[data-upload-pause]")).to_have_text("Resume")
+        for selector in ("[data-upload-pause]", "[data-upload-cancel]"):
+            fits = page.locator(selector).evaluate(
+                "b => b.scrollWidth <= b.clientWidth && b.getBoundingClientRect().right"
+                " <= b.closest('.upload-row').getBoundingClientRect().right"
+            )
+            assert fits, selector
+        page.click("[data-upload-cancel]")
+        expect(page.locator("[data-upload-status]")).to_have_text("Upload cancelled.")
+    finally:
+        context.close()
