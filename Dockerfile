@@ -36,8 +36,9 @@ ENV PATH=/opt/venv/bin:$PATH
 COPY requirements.lock .
 COPY infra/docker/prune-packages.sh /usr/local/bin/prune-packages
 # --require-hashes: every file must be the one the lock names; --no-deps: the lock file is the
-# whole dependency closure, nothing unlocked may slip in. The test suites that numpy, scipy
-# and numba ship are removed (bench/runtime_image.py weighs the result).
+# whole dependency closure, nothing unlocked may slip in. prune-packages removes what the
+# platform never loads (the wheels' test suites, onnxruntime's C API library, botocore's models
+# of unused services, *.po sources; bench/runtime_image.py weighs the result and runs it).
 # ffmpeg comes inside the imageio-ffmpeg wheel (libx264, aac, opus, vpx): no apt package.
 RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock \
     && prune-packages /opt/venv/lib/python3.11/site-packages \

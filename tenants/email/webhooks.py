@@ -44,8 +44,10 @@ class SesTrackingWebhookView(AmazonSESTrackingWebhookView):
         if not isinstance(message, dict):
             raise AnymailWebhookValidationFailure("The SNS body is not a JSON object.")
         request._sns_message = message  # anymail's own parse reads this
-        topics = settings.PRACTIKA_SES_EVENTS_TOPIC_ARNS
-        if topics and message.get("TopicArn") not in topics:
+        # No topic configured means none is ours: SNS signs every account's messages, so
+        # without the list a holder of the secret could subscribe a topic of their own and
+        # suppress any address with a real signature.
+        if message.get("TopicArn") not in settings.PRACTIKA_SES_EVENTS_TOPIC_ARNS:
             raise AnymailWebhookValidationFailure(
                 f"SNS topic {message.get('TopicArn')!r} is not ours."
             )

@@ -319,3 +319,41 @@ def test_the_variable_scan_finds_what_settings_read():
         settings_variables()
     )
     assert os.path.exists(ENTRYPOINT)
+
+
+def test_the_image_keeps_the_botocore_model_of_every_client_the_platform_creates():
+    # infra/docker/prune-packages.sh removes every other service's model from the image, where
+    # a client for one of them would fail only in production (UnknownServiceError).
+    script = (ROOT / "infra" / "docker" / "prune-packages.sh").read_text()
+    kept = set(re.search(r'BOTOCORE_SERVICES="([^"]*)"', script).group(1).split())
+    created = set()
+    for folder in ("platform", "learning", "tenants", "billing", "analytics"):
+        for path in (ROOT / folder).rglob("*.py"):
+            text = path.read_text()
+            created |= set(re.findall(r"""boto3\.client\(\s*["']([\w-]+)["']""", text))
+            assert "boto3.resource(" not in text, path  # boto3's resource models go too
+    assert {"s3", "cloudwatch"} <= created  # the storage module's and the queue metric's
+    # Production sends through anymail's SES backend, a client of the SES v2 API; its webhook
+    # confirms the SES events topic's subscription through SNS.
+    import anymail.backends.amazon_ses
+    import anymail.webhooks.amazon_ses
+
+    production = (ROOT / "platform" / "config" / "settings" / "production.py").read_text()
+    assert '"anymail.backends.amazon_ses.EmailBackend"' in production
+    assert '"sesv2"' in Path(anymail.backends.amazon_ses.__file__).read_text()
+    assert 'get_boto_client("sns"' in Path(anymail.webhooks.amazon_ses.__file__).read_text()
+    assert created | {"sesv2", "sns"} <= kept, created | {"sesv2", "sns"}
+
+
+def test_ci_installs_the_runtime_lock_with_its_hashes_and_holds_its_weight():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "bench/runtime_image.py --fail-above 800" in ci
+    bench = (ROOT / "bench" / "runtime_image.py").read_text()
+    assert re.search(r'"--no-deps",\s*"--require-hashes",', bench)
+    assert 'str(ROOT / "requirements.lock")' in bench
+    assert "infra/docker/prune-packages.sh" in bench
+    for lock in ("requirements.lock", "requirements-dev.lock"):
+        text = (ROOT / lock).read_text()
+        requirements = re.findall(r"^\S+==\S+(.*?)(?=^\S|\Z)", text, re.M | re.S)
+        assert len(requirements) == text.count("=="), lock
+        assert all("--hash=sha256:" in entry for entry in requirements), lock

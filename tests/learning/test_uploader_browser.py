@@ -9,7 +9,8 @@ once the server has stored four. Then the page is reloaded, and the upload resum
 (golden-retriever kept the file and the upload; `listParts` tells it what the server has); or
 it is paused and resumed; or the browser goes offline, the parts in flight fail, and the
 upload goes on once it is back online; or it is cancelled. Either way the server receives the
-other four parts only, each once, or, cancelled, nothing more, and the upload is gone. The
+other four parts only, each once, or, cancelled, nothing more, and the upload is gone. A part
+answered 503 is sent again after Uppy's growing delays, and on a phone the controls fit. The
 part PUTs are counted where they arrive: the local endpoint writes a line per part
 (e2e_server.PartPutLog), and moto's server here is wrapped to note each UploadPart.
 """
@@ -552,3 +553,71 @@ def test_upload_goes_on_after_a_lost_connection(browser, backend, schools, big_f
         browser, backend.stack, schools, big_file, backend.part_puts
     )
     assert _md5(backend.read(media.source_key)) == _md5(big_file.read_bytes())
+
+
+def test_on_a_phone_the_upload_s_buttons_keep_their_words_inside(
+    browser, local_stack, schools, big_file, forget_uploads
+):
+    # At 390 px the status sentence beside Pause/Resume and Cancel squeezed them until their
+    # words spilled over their borders.
+    start = len(local_stack.part_puts())
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    try:
+        _log_in(page, local_stack, schools.a.teacher)
+        _start_and_hold_at_half(
+            page, local_stack, big_file, lambda: local_stack.part_puts()[start:], console
+        )
+        page.click("[data-upload-pause]")
+        expect(page.locator("[data-upload-pause]")).to_have_text("Resume")
+        for selector in ("[data-upload-pause]", "[data-upload-cancel]"):
+            fits = page.locator(selector).evaluate(
+                "b => b.scrollWidth <= b.clientWidth && b.getBoundingClientRect().right"
+                " <= b.closest('.upload-row').getBoundingClientRect().right"
+            )
+            assert fits, selector
+        page.click("[data-upload-cancel]")
+        expect(page.locator("[data-upload-status]")).to_have_text("Upload cancelled.")
+    finally:
+        context.close()
+
+
+def test_a_part_the_server_fails_is_sent_again_after_a_growing_delay(
+    browser, local_stack, schools, tmp_path, forget_uploads
+):
+    # A file of one part, so that nothing else queues for the connection: its first two tries
+    # are answered 503 by the browser's network layer (they never reach the server), and Uppy
+    # sends it again after each of RETRY_DELAYS_MS (0 ms, then 1 s).
+    small = tmp_path / "short-take.mp4"
+    small.write_bytes(uuid.uuid4().bytes * 200_000)  # 3.2 MB
+    start = len(local_stack.part_puts())
+    tries: list[float] = []
+
+    def parts(route):
+        if route.request.method == "PUT":
+            tries.append(time.monotonic())
+            if len(tries) <= 2:
+                route.fulfill(status=503, body="Slow down")
+                return
+        route.continue_()
+
+    context, page, console = _open_form(browser, local_stack, schools)
+    try:
+        page.route(_is_part, parts)
+        page.goto(local_stack.url("school-a", FORM))
+        page.set_input_files("[data-upload-input]", str(small))
+        expect(page.locator("#id_demo")).not_to_have_value("", timeout=UPLOAD_TIMEOUT_MS)
+        media_id = page.locator("#id_demo").input_value()
+    finally:
+        context.close()
+    assert not _violations(console), console
+    assert len(tries) == 3, tries
+    assert tries[1] - tries[0] < 0.5, tries  # the first retry at once
+    assert tries[2] - tries[1] >= 0.9, tries  # the second after its second
+    assert [p["part"] for p in local_stack.part_puts()[start:]] == [1]
+    with tenant_context(schools.a.tenant):
+        media = MediaFile.objects.get(public_id=media_id)
+    stored = (local_stack.data / "private-media" / media.source_key).read_bytes()
+    assert _md5(stored) == _md5(small.read_bytes())

@@ -316,6 +316,16 @@ def test_without_a_configured_secret_the_webhook_takes_nothing(webhook, settings
     assert _suppressed() == {}
 
 
+def test_without_a_configured_topic_the_webhook_takes_nothing(webhook, settings):
+    # Signed by SNS and with our secret, but from a topic nobody named ours.
+    settings.PRACTIKA_SES_EVENTS_TOPIC_ARNS = []
+    message = _sign(_notification(_bounce(BOUNCED), webhook), webhook.key)
+
+    assert _post(message).status_code == 400
+    assert _suppressed() == {}
+    assert webhook.requests == []  # refused before its certificate was fetched
+
+
 def test_the_webhook_is_on_the_public_site_only(webhook, school_a):
     message = _sign(_notification(_bounce(BOUNCED), webhook), webhook.key)
 
