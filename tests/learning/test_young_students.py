@@ -277,6 +277,15 @@ def test_a_teacher_adds_a_student_without_email_on_the_class_page(school_a, klas
         follow=True,
     )
     assert "The username bo is taken here." in response.content.decode()
+    # A name's accents are kept as their letters, and a second child of the same name gets
+    # the next free username rather than a refusal.
+    for expected in ("zoe.angstrom", "zoe.angstrom2"):
+        said = teacher.post(
+            f"/teach/classes/{classroom.public_id}/sign-in/students/",
+            {"full_name": "Zoë Ångström"},
+            follow=True,
+        ).content.decode()
+        assert f"sign in as {expected} with the code" in said
     # A new class code: the old one stops working.
     old = klass["code"]
     teacher.post(f"/teach/classes/{classroom.public_id}/sign-in/code/")

@@ -338,7 +338,9 @@ def test_an_issuer_must_be_https_and_public(school_a, settings):
 def test_the_public_sso_routes_refuse_what_is_not_set_up(school_a):
     client = Client(HTTP_HOST="practika.test")
     assert client.get("/sso/no-such-school/").status_code == 404
-    assert client.get("/sso/school-a/").status_code == 404  # no server of its own yet
+    not_yet = client.get("/sso/school-a/")  # no server of its own yet
+    assert not_yet.status_code == 404
+    assert "Log in with your email and password." in not_yet.content.decode()
     assert client.get("/sso/school-a/google/").status_code == 404  # not configured here
     assert client.get("/sso/school-a/facebook/").status_code == 404
     found = client.get("/sso/", {"school": "School-A.practika.test"})
