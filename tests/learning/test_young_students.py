@@ -539,3 +539,40 @@ def test_consent_asked_for_an_existing_account_is_tied_to_it(studio):
     User.objects.filter(pk=kid.pk).update(email="elsewhere@example.com")
     kid.refresh_from_db()
     assert guardian_consent.guardian_consent_required(tenant=tenant, user=kid)
+
+
+def test_every_line_of_a_card_stays_inside_it_however_long_the_names(monkeypatch):
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen import canvas
+
+    from learning.class_signin import cards
+
+    drawn = []
+
+    class Recording(canvas.Canvas):
+        def drawString(self, x, y, text, *args, **kwargs):
+            drawn.append((x, text, stringWidth(text, self._fontname, self._fontsize)))
+            return super().drawString(x, y, text, *args, **kwargs)
+
+    monkeypatch.setattr(cards.canvas, "Canvas", Recording)
+    url = "https://lincoln-high-school-of-music.practika.app/sign-in/class/"
+    cards.cards_pdf(
+        school="Lincoln High School of Music and Performing Arts, Springfield",
+        signin_url=url,
+        class_name="Year 2",
+        class_code="7WCWR2",
+        cards=[
+            cards.Card(
+                name="Maximiliana Wolfeschlegelsteinhausen", username="m" * 40, pin="123456"
+            ),
+            cards.Card(name="Mia Young", username="mia.young", pin="654321"),
+        ],
+    )
+    card_w = (A4[0] - 2 * cards.MARGIN) / cards.COLUMNS
+    assert url in [text for _, text, _ in drawn]
+    for x, text, width in drawn:
+        column = int((x - cards.MARGIN) // card_w)
+        right_edge = cards.MARGIN + (column + 1) * card_w - 2 * mm
+        assert x + width <= right_edge, text
