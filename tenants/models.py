@@ -574,14 +574,20 @@ class GuardianConsent(models.Model):
     """A parent's or guardian's consent for a student under 13 in a studio.
 
     Keyed by the student's address in the tenant (asked for with the invitation, before the
-    account exists). Until it is given, the student cannot upload; the guardian's signed link
-    (its `nonce` inside) confirms it, shows the child's feedback, and withdraws it, which
-    changes the nonce so that every earlier link stops working.
+    account exists), and tied to the student's account once there is one (`student`), so that
+    changing the account's address leaves it bound. Until it is given, the student cannot
+    upload; the guardian's signed link (its `nonce` inside) confirms it, shows the child's
+    feedback, and withdraws it, which changes the nonce so that every earlier link stops working.
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="guardian_consents")
     student_email = models.EmailField()
+    # The account of `student_email`, from its joining the studio (or the request, if it
+    # existed): the consent stays with it whatever address the account moves to.
+    student = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="guardian_consents"
+    )
     guardian_email = models.EmailField()
     nonce = models.CharField(max_length=32, default=new_join_code)
     requested_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")

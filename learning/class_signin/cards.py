@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 
 COLUMNS, ROWS = 2, 4
@@ -41,25 +42,29 @@ def cards_pdf(
         pdf.setDash(3, 3)
         pdf.rect(x + 2 * mm, y + 2 * mm, card_w - 4 * mm, card_h - 4 * mm)
         left, line = x + 8 * mm, y + card_h - 14 * mm
-        pdf.setFont("Helvetica-Bold", 16)
-        pdf.drawString(left, line, card.name)
-        pdf.setFont("Helvetica", 10)
-        pdf.drawString(left, line - 7 * mm, school)
-        rows = [
-            ("Go to", signin_url),
-            ("Class code", class_code),
-            ("Username", card.username),
-            ("Your code", card.pin),
-        ]
+        width = card_w - 16 * mm
+        _fitted(pdf, left, line, card.name, "Helvetica-Bold", 16, width)
+        _fitted(pdf, left, line - 6 * mm, school, "Helvetica", 10, width)
+        # The address on a line of its own, the card's whole width: a school's address is
+        # longer than the space beside a label.
+        _fitted(pdf, left, line - 13 * mm, "Go to", "Helvetica", 9, width)
+        _fitted(pdf, left, line - 18 * mm, signin_url, "Helvetica", 12, width)
+        rows = [("Class code", class_code), ("Username", card.username), ("Your code", card.pin)]
         for number, (label, value) in enumerate(rows):
-            top = line - (17 + 9 * number) * mm
-            pdf.setFont("Helvetica", 9)
-            pdf.drawString(left, top, label)
-            pdf.setFont("Courier-Bold" if label != "Go to" else "Helvetica", 13)
-            pdf.drawString(left + 24 * mm, top, value)
+            top = line - (26 + 8 * number) * mm
+            _fitted(pdf, left, top, label, "Helvetica", 9, width)
+            _fitted(pdf, left + 24 * mm, top, value, "Courier-Bold", 13, width - 24 * mm)
     if not cards:
         pdf.setFont("Helvetica", 12)
         pdf.drawString(MARGIN, page_h - MARGIN - 12, "This class has no students without email.")
     pdf.showPage()
     pdf.save()
     return out.getvalue()
+
+
+def _fitted(pdf, x: float, y: float, text: str, font: str, size: float, width: float) -> None:
+    """`text` at `size` points, or smaller when that is wider than `width`: a long name or
+    address stays inside its card instead of running into the next one."""
+    natural = stringWidth(text, font, size)
+    pdf.setFont(font, size if natural <= width else size * width / natural)
+    pdf.drawString(x, y, text)

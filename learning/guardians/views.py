@@ -9,7 +9,6 @@ from django.views.decorators.http import require_GET
 
 from learning.guardians import selectors
 from tenants.errors import NotFound
-from tenants.models import User
 from tenants.services import guardian_consent
 from tenants.views.common import link_invalid
 
@@ -24,9 +23,7 @@ def guardian_feedback(request: HttpRequest, token: str) -> HttpResponse:
         return link_invalid(
             request, NotFound("Give consent first, on the page this link opened.", "no_consent")
         )
-    student = User.objects.filter(
-        email__iexact=consent.student_email, memberships__tenant=request.tenant
-    ).first()
+    student = guardian_consent.guardian_consent_student(consent=consent)
     replies = selectors.feedback_for_student(student=student) if student else []
     response = render(
         request,

@@ -296,17 +296,21 @@ def _plan_limit(preview: Preview, tenant) -> None:
     if limit is None:
         return
     have = billing_selectors.student_count(tenant=tenant)
-    if preview.sign_in == RosterImport.SignIn.SSO and have + new_students > limit:
+    if have + new_students <= limit:
+        return
+    room = max(limit - have, 0)
+    adds = f"{new_students} student" + ("" if new_students == 1 else "s")
+    place = f"the {entitlements.plan.name} plan takes {limit} and {tenant.name} has {have}"
+    if preview.sign_in == RosterImport.SignIn.SSO:
         preview.limit_message = (
-            f"This file adds {new_students} students, and {tenant.name} has {have} of the "
-            f"{entitlements.plan.name} plan's {limit}. Nothing can be imported until the owner "
-            f"upgrades or the file has at most {max(limit - have, 0)} new students."
+            f"This file adds {adds}; {place}. Nothing can be imported until the owner "
+            f"upgrades or the file has at most {room} new students."
         )
-    elif preview.sign_in == RosterImport.SignIn.INVITATION and have + new_students > limit:
+    else:
+        can = f"only {room}" if room else "none"
         preview.limit_message = (
-            f"This file invites {new_students} students, and {tenant.name} has {have} of the "
-            f"{entitlements.plan.name} plan's {limit}: only {max(limit - have, 0)} will be able "
-            "to accept until the owner upgrades."
+            f"This file invites {adds}; {place}: {can} will be able to accept until the "
+            "owner upgrades."
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -58,6 +59,9 @@ def guardian_consent_request(
             "Give a parent's or guardian's email address, not the student's.",
             code="guardian_email_invalid",
         )
+    # An account that already has the address is the student's from now on (asking again
+    # keeps the account it was tied to, whatever its address has become).
+    existing = User.objects.filter(email__iexact=student_email).first()
     consent, _ = GuardianConsent.objects.update_or_create(
         tenant=tenant,
         student_email=student_email,
@@ -79,6 +83,9 @@ def guardian_consent_request(
         student=student_email,
         guardian=guardian_email,
     )
+    if consent.student_id is None and existing is not None:
+        consent.student = existing
+        consent.save(update_fields=["student", "updated_at"])
     transaction.on_commit(lambda: _send_request(consent.pk))
     return consent
 
@@ -151,15 +158,22 @@ def guardian_consent_withdraw(*, consent: GuardianConsent, ip: str | None) -> No
 
 
 def guardian_consent_required(*, tenant: Tenant, user: User) -> bool:
-    """Whether `user` must wait for a guardian's consent before uploading in `tenant`."""
+    """Whether `user` must wait for a guardian's consent before uploading in `tenant`: a
+    request tied to the account, or not yet tied and for its address, that is not given."""
     if tenant.kind != Tenant.Kind.STUDIO:
         return False  # only studios ask for consent (guardian_consent_request): no query
-    consent = (
-        GuardianConsent.objects.filter(tenant=tenant, student_email=user.email.lower())
-        .only("given_at", "withdrawn_at")
-        .first()
+    consents = GuardianConsent.objects.filter(tenant=tenant).filter(
+        Q(student=user) | Q(student__isnull=True, student_email=user.email.lower())
     )
-    return consent is not None and not consent.is_given
+    return any(not consent.is_given for consent in consents.only("given_at", "withdrawn_at"))
+
+
+def guardian_consent_student(*, consent: GuardianConsent) -> User | None:
+    """The member of the consent's studio whose guardian holds it."""
+    members = User.objects.filter(memberships__tenant_id=consent.tenant_id)
+    if consent.student_id is not None:
+        return members.filter(pk=consent.student_id).first()
+    return members.filter(email__iexact=consent.student_email).first()
 
 
 def guardian_consents_for(*, tenant: Tenant) -> list[GuardianConsent]:

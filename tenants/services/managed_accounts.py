@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -45,8 +46,25 @@ def _new_pin() -> str:
 
 
 def _username_from(full_name: str) -> str:
-    base = re.sub(r"[^a-z0-9]+", ".", full_name.strip().lower()).strip(".")[:30] or "student"
+    # Letters without their accents ("Zoë Ångström" is zoe.angstrom), not dropped.
+    plain = unicodedata.normalize("NFKD", full_name.strip().lower())
+    plain = "".join(char for char in plain if not unicodedata.combining(char))
+    base = re.sub(r"[^a-z0-9]+", ".", plain).strip(".")[:30] or "student"
     return base if len(base) > 1 else f"{base}.student"
+
+
+def _free_username(*, tenant: Tenant, base: str) -> str:
+    """`base`, or `base` with the first number that makes it free here (two Mia Youngs)."""
+    taken = set(
+        ManagedAccount.objects.filter(tenant=tenant, username__istartswith=base).values_list(
+            "username", flat=True
+        )
+    )
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{base}{number}"
+    return candidate
 
 
 @transaction.atomic
@@ -58,7 +76,9 @@ def managed_student_create(
     full_name = full_name.strip()
     if not full_name:
         raise DomainError("Give the student's name.", code="name_required")
-    username = (username.strip().lower() or _username_from(full_name))[:40]
+    username = username.strip().lower()[:40] or _free_username(
+        tenant=tenant, base=_username_from(full_name)
+    )
     if not USERNAME_PATTERN.match(username):
         raise DomainError(
             "A username has 2 to 40 letters, digits, dots, dashes or underscores.",

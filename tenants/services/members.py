@@ -12,7 +12,7 @@ from django.utils.module_loading import import_string
 
 from tenants import chrome, selectors
 from tenants.errors import DomainError, PermissionDenied
-from tenants.models import ADMIN_ROLES, Membership, Role, Tenant, User
+from tenants.models import ADMIN_ROLES, GuardianConsent, Membership, Role, Tenant, User
 from tenants.services.auditing import audit
 
 
@@ -114,6 +114,12 @@ def membership_join(*, user: User, tenant: Tenant, role: str) -> Membership:
     )
     if created:
         audit(actor=user, tenant=tenant, action="member.joined", role=role)
+        if tenant.kind == Tenant.Kind.STUDIO:
+            # A guardian's consent asked for this address follows the account from now on
+            # (tenants.services.guardian_consent), whatever address it moves to.
+            GuardianConsent.objects.filter(
+                tenant=tenant, student__isnull=True, student_email=user.email.lower()
+            ).update(student=user)
         for path in getattr(settings, "PRACTIKA_MEMBER_JOINED_HOOKS", ()):
             # Other apps' follow-ups (learning's roster puts the person into their classes).
             hook = import_string(path)

@@ -55,10 +55,11 @@ def sso_start(request: HttpRequest, slug: str, provider: str = "school") -> Http
     if provider == "school":
         sign_on = selectors.sign_on_for(tenant=tenant)
         if sign_on is None or sign_on.app is None:
+            others = " or ".join(name.capitalize() for name in platform_providers())
             return _not_set_up(
                 request,
-                f"{tenant.name} has not set up its own sign-in. Log in with your "
-                "email and password, or with a provider below.",
+                f"{tenant.name} has not set up its own sign-in. Log in with your email and "
+                + (f"password, or with {others}, on the login page." if others else "password."),
             )
         url = reverse("openid_connect_login", kwargs={"provider_id": sign_on.app.provider_id})
     elif provider in platform_providers():

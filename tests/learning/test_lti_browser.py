@@ -24,7 +24,6 @@ from tests.support.factories import ExerciseFactory, ReplyFactory
 from tests.support.lti_platform import INSTRUCTOR, LEARNER, LmsUser, Platform
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
-PORT = 9512
 
 
 def _get_json(stack, path: str) -> dict:
@@ -83,7 +82,7 @@ def test_a_learner_from_the_lms_is_graded_when_the_teacher_reviews(browser, stac
     learner = LmsUser(sub=f"browser-learner-{run}", roles=[LEARNER], name="Cleo Learner")
     teacher = LmsUser(sub=f"browser-teacher-{run}", roles=[INSTRUCTOR], name="Dan Teacher")
     since = timezone.now()
-    with Platform(port=PORT) as platform:
+    with Platform() as platform:
         exercise_id = committed(_set_up, school, platform, title)
         try:
             platform.register_tool(

@@ -392,11 +392,22 @@ def test_a_plan_limit_shows_in_the_preview_and_refuses_the_import(school_a):
     page = client.get(preview_path)
 
     message = page.context["preview"].limit_message
-    assert "This file adds 3 students" in message and "plan's 3" in message
+    assert message == (
+        "This file adds 3 students; the Free plan takes 3 and School A has 2. Nothing can be "
+        "imported until the owner upgrades or the file has at most 1 new students."
+    )
     assert "Nothing can be imported over the plan's limit." in page.content.decode()
     refused = client.post(preview_path + "import/", follow=True)
     assert "This file adds 3 students" in refused.content.decode()
     assert snapshot(school_a.tenant) == before
+    # Invitations are checked as each is accepted: the preview says how many can.
+    for rows, students in ((3, 2), (6, 5)):  # the first row of each file is a teacher
+        csv = simple_csv(rows, domain="inv.example.org")
+        path = upload(client, "r.csv", csv, sign_in="invitation")
+        assert client.get(path).context["preview"].limit_message == (
+            f"This file invites {students} students; the Free plan takes 3 and School A has 2: "
+            "only 1 will be able to accept until the owner upgrades."
+        )
 
 
 # --- Who may ------------------------------------------------------------------------------

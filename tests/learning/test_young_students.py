@@ -16,7 +16,7 @@ from django_tenants.utils import tenant_context
 
 from learning.class_signin import services as class_services
 from learning.models import Classroom
-from tenants import hosts
+from tenants import hosts, services
 from tenants.errors import DomainError
 from tenants.models import (
     AuditEvent,
@@ -277,6 +277,15 @@ def test_a_teacher_adds_a_student_without_email_on_the_class_page(school_a, klas
         follow=True,
     )
     assert "The username bo is taken here." in response.content.decode()
+    # A name's accents are kept as their letters, and a second child of the same name gets
+    # the next free username rather than a refusal.
+    for expected in ("zoe.angstrom", "zoe.angstrom2"):
+        said = teacher.post(
+            f"/teach/classes/{classroom.public_id}/sign-in/students/",
+            {"full_name": "Zoë Ångström"},
+            follow=True,
+        ).content.decode()
+        assert f"sign in as {expected} with the code" in said
     # A new class code: the old one stops working.
     old = klass["code"]
     teacher.post(f"/teach/classes/{classroom.public_id}/sign-in/code/")
@@ -290,7 +299,6 @@ def test_a_teacher_adds_a_student_without_email_on_the_class_page(school_a, klas
 @pytest.fixture
 def studio(schools):
     """A teacher's studio (made in the test's transaction: its schema goes with it)."""
-    from tenants import services
     from tenants.models import Tenant
 
     owner = _user("owner@young-studio.example.com")
@@ -464,3 +472,107 @@ def test_the_class_pages_query_count_does_not_grow_with_the_students(school_a, k
                 full_name=name,
             )
     assert counts() == before
+
+
+def test_a_student_under_13_who_changes_their_address_still_waits_for_the_guardian(
+    studio, django_capture_on_commit_callbacks
+):
+    tenant, host = studio["tenant"], studio["host"]
+    owner = studio["owner"]
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = services.invitation_create(
+            tenant=tenant, email="mover@example.com", role=Role.STUDENT, actor=owner
+        )
+        consent = guardian_consent.guardian_consent_request(
+            tenant=tenant,
+            student_email="mover@example.com",
+            guardian_email="mover-parent@example.com",
+            actor=owner,
+        )
+    kid = User.objects.create_user(email="mover@example.com", password=PASSWORD)
+    services.invitation_accept(token=invitation.token, tenant=tenant, user=kid)
+    consent.refresh_from_db()
+    assert consent.student == kid  # tied to the account on joining
+    student = client_for(kid, host)
+    assert _upload_start(student).status_code == 403
+
+    # allauth's email page: a new address, made primary, the invited one removed.
+    student.post("/accounts/email/", {"action_add": "", "email": "moved@example.com"})
+    student.post("/accounts/email/", {"action_primary": "", "email": "moved@example.com"})
+    student.post("/accounts/email/", {"action_remove": "", "email": "mover@example.com"})
+    kid.refresh_from_db()
+    assert kid.email == "moved@example.com"
+    assert not EmailAddress.objects.filter(user=kid, email="mover@example.com").exists()
+    response = _upload_start(student)
+    assert response.status_code == 403
+    assert response.json()["code"] == "guardian_consent_required"
+
+    # The guardian's link still names this child: consent opens uploads, feedback shows.
+    path = f"/guardian/{guardian_consent.guardian_link_token(consent=consent)}/"
+    guardian = Client(HTTP_HOST=host)
+    assert guardian.post(path, {"guardian_name": "Pat", "confirm": "on"}).status_code == 302
+    assert _upload_start(student).status_code == 201
+    with tenant_context(tenant):
+        reply = ReplyFactory(exercise=ExerciseFactory(created_by=owner), student=kid)
+        CommentFactory(reply=reply, author=owner, body="Still you, after the move.")
+    assert "Still you, after the move." in guardian.get(path + "feedback/").content.decode()
+
+    # Someone who takes the old address later is not held back by this child's request.
+    newcomer = User.objects.create_user(email="mover@example.com", password=PASSWORD)
+    Membership.objects.create(user=newcomer, tenant=tenant, role=Role.STUDENT)
+    guardian.post(path + "withdraw/")
+    assert _upload_start(student).status_code == 403
+    assert _upload_start(client_for(newcomer, host)).status_code == 201
+
+
+def test_consent_asked_for_an_existing_account_is_tied_to_it(studio):
+    tenant, owner = studio["tenant"], studio["owner"]
+    kid = User.objects.create_user(email="already@example.com", password=PASSWORD)
+    Membership.objects.create(user=kid, tenant=tenant, role=Role.STUDENT)
+    consent = guardian_consent.guardian_consent_request(
+        tenant=tenant,
+        student_email="Already@Example.com",
+        guardian_email="already-parent@example.com",
+        actor=owner,
+    )
+    assert consent.student == kid
+    User.objects.filter(pk=kid.pk).update(email="elsewhere@example.com")
+    kid.refresh_from_db()
+    assert guardian_consent.guardian_consent_required(tenant=tenant, user=kid)
+
+
+def test_every_line_of_a_card_stays_inside_it_however_long_the_names(monkeypatch):
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen import canvas
+
+    from learning.class_signin import cards
+
+    drawn = []
+
+    class Recording(canvas.Canvas):
+        def drawString(self, x, y, text, *args, **kwargs):
+            drawn.append((x, text, stringWidth(text, self._fontname, self._fontsize)))
+            return super().drawString(x, y, text, *args, **kwargs)
+
+    monkeypatch.setattr(cards.canvas, "Canvas", Recording)
+    url = "https://lincoln-high-school-of-music.practika.app/sign-in/class/"
+    cards.cards_pdf(
+        school="Lincoln High School of Music and Performing Arts, Springfield",
+        signin_url=url,
+        class_name="Year 2",
+        class_code="7WCWR2",
+        cards=[
+            cards.Card(
+                name="Maximiliana Wolfeschlegelsteinhausen", username="m" * 40, pin="123456"
+            ),
+            cards.Card(name="Mia Young", username="mia.young", pin="654321"),
+        ],
+    )
+    card_w = (A4[0] - 2 * cards.MARGIN) / cards.COLUMNS
+    assert url in [text for _, text, _ in drawn]
+    for x, text, width in drawn:
+        column = int((x - cards.MARGIN) // card_w)
+        right_edge = cards.MARGIN + (column + 1) * card_w - 2 * mm
+        assert x + width <= right_edge, text

@@ -34,7 +34,8 @@ from lti1p3platform.service_connector import (
     NamesRoleProvisioningService,
 )
 
-PORT = 9510
+# Any free port on loopback (0): several test runs may share the machine.
+PORT = 0
 CLIENT_ID = "practika-tool"
 DEPLOYMENT_ID = "deployment-1"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
@@ -171,7 +172,8 @@ class Platform:
     """One LMS: its keys, its course, its people, and the HTTP side of its services."""
 
     def __init__(self, *, port: int = PORT):
-        self.base = f"http://127.0.0.1:{port}"
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.issuer = self.base
         self.private_key, self.public_key = rsa_pem_pair()
         self.received = Received()
@@ -181,7 +183,6 @@ class Platform:
         # For browsers: who logs in next with each login hint (their `sub`), and the claims
         # of their launch; the platform's /auth page signs it and auto-posts it to the tool.
         self.expected: dict[str, tuple[LmsUser, dict]] = {}
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     # What the school's admin copies from the LMS into Practika.

@@ -338,7 +338,9 @@ def test_an_issuer_must_be_https_and_public(school_a, settings):
 def test_the_public_sso_routes_refuse_what_is_not_set_up(school_a):
     client = Client(HTTP_HOST="practika.test")
     assert client.get("/sso/no-such-school/").status_code == 404
-    assert client.get("/sso/school-a/").status_code == 404  # no server of its own yet
+    not_yet = client.get("/sso/school-a/")  # no server of its own yet
+    assert not_yet.status_code == 404
+    assert "Log in with your email and password." in not_yet.content.decode()
     assert client.get("/sso/school-a/google/").status_code == 404  # not configured here
     assert client.get("/sso/school-a/facebook/").status_code == 404
     found = client.get("/sso/", {"school": "School-A.practika.test"})
@@ -413,3 +415,35 @@ def test_a_full_school_refuses_the_join_and_keeps_no_account(school_sso, setting
     assert "School A has no free places left." in _message(response)
     assert not User.objects.filter(email=JOINER).exists()
     assert not SocialAccount.objects.exists()
+
+
+def test_microsoft_addresses_count_as_verified_only_for_one_entra_tenant():
+    """Any organisation's directory can give a user any `mail`: a domain list with the
+    multi-tenant app would let a stranger's directory sign in as a school's people."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+
+    def settings_with(**env: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", "import config.settings.base"],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": f"{root / 'platform'}{os.pathsep}{root}", **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    domains = {"PRACTIKA_SSO_MICROSOFT_VERIFIED_DOMAINS": "school.example.edu"}
+    refused = settings_with(**domains)
+    assert refused.returncode != 0
+    assert "needs PRACTIKA_SSO_MICROSOFT_TENANT set to the one Entra ID tenant" in refused.stderr
+    for tenant in ("common", "consumers"):
+        assert settings_with(**domains, PRACTIKA_SSO_MICROSOFT_TENANT=tenant).returncode != 0
+    one_tenant = settings_with(
+        **domains, PRACTIKA_SSO_MICROSOFT_TENANT="3f1c2e0a-5b7d-4c7e-9a61-0d2f7c1e9b42"
+    )
+    assert one_tenant.returncode == 0, one_tenant.stderr

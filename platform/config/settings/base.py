@@ -16,6 +16,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from config import database
 
@@ -251,20 +252,28 @@ if env.str("PRACTIKA_SSO_GOOGLE_CLIENT_ID", default=""):
         "SCOPE": ["openid", "profile", "email"],
         "OAUTH_PKCE_ENABLED": True,
     }
+_MICROSOFT_TENANT = env.str("PRACTIKA_SSO_MICROSOFT_TENANT", default="organizations")
+_MICROSOFT_VERIFIED_DOMAINS = env.list("PRACTIKA_SSO_MICROSOFT_VERIFIED_DOMAINS", default=[])
+if _MICROSOFT_VERIFIED_DOMAINS and _MICROSOFT_TENANT in ("organizations", "common", "consumers"):
+    # Signing in any organisation's accounts, an address at a listed domain proves nothing:
+    # every directory's admin can set any user's `mail` to one (the "nOAuth" takeover).
+    raise ImproperlyConfigured(
+        "PRACTIKA_SSO_MICROSOFT_VERIFIED_DOMAINS needs PRACTIKA_SSO_MICROSOFT_TENANT set to "
+        "the one Entra ID tenant (its id) that owns those domains."
+    )
 if env.str("PRACTIKA_SSO_MICROSOFT_CLIENT_ID", default=""):
     SOCIALACCOUNT_PROVIDERS["microsoft"] = {
         "APPS": [
             {
                 "client_id": env.str("PRACTIKA_SSO_MICROSOFT_CLIENT_ID"),
                 "secret": env.str("PRACTIKA_SSO_MICROSOFT_SECRET"),
-                "settings": {
-                    "tenant": env.str("PRACTIKA_SSO_MICROSOFT_TENANT", default="organizations")
-                },
+                "settings": {"tenant": _MICROSOFT_TENANT},
             }
         ],
-        # Microsoft Graph's `mail` is not proof of ownership in a multi-tenant app (anyone's
-        # directory can set it): an address counts as verified only in the domains listed here.
-        "VERIFIED_EMAIL": env.list("PRACTIKA_SSO_MICROSOFT_VERIFIED_DOMAINS", default=[]),
+        # Microsoft Graph's `mail` is not proof of ownership (a directory's admin sets it): an
+        # address counts as verified only in the domains listed here, and only for a single
+        # tenant's app (checked above).
+        "VERIFIED_EMAIL": _MICROSOFT_VERIFIED_DOMAINS,
         "OAUTH_PKCE_ENABLED": True,
     }
 
