@@ -560,3 +560,31 @@ def test_a_recording_deleted_while_the_export_runs_is_left_out(
     page = archive.read(f"exercises/{content.exercise.public_id}.html").decode()
     assert str(gone.public_id) not in page
     assert "The recording is not stored" in page
+
+
+def test_an_export_whose_requester_is_deleted_while_it_is_written_leaves_no_zip(
+    school_a, in_tenant, queued, monkeypatch
+):
+    from learning import storage
+    from learning.exports import services as export_services
+
+    with in_tenant(school_a.tenant):
+        make_content(school_a)
+    _ask(client_for(school_a.student, school_a.host), "personal")
+    [export_id] = queued
+    pages = export_services._write_pages
+
+    def written_then_requester_deleted(archive, **kwargs):
+        # learning.deletion removes the member's exports while the task is still writing.
+        Export.objects.filter(pk=export_id).delete()
+        return pages(archive, **kwargs)
+
+    monkeypatch.setattr(export_services, "_write_pages", written_then_requester_deleted)
+
+    assert _build(school_a, in_tenant, export_id) is None
+
+    with in_tenant(school_a.tenant):
+        exports = storage.list_objects(prefix=f"{storage.tenant_prefix()}exports/")
+        assert [o.key for o in exports if not o.key.endswith("/")] == []
+    assert not mail.outbox
+    assert not AuditEvent.objects.filter(action="export.completed").exists()
