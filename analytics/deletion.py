@@ -32,3 +32,9 @@ def member_purge(*, member, comments: str) -> dict[str, int]:
         )
     )
     return {"progress_and_notifications": rows + about_them}
+
+
+def events_purge(*, event_ids: list[int]) -> dict[str, int]:
+    """The notifications these activity events sent (learning's retention deletes the events
+    of expired replies: what the notifications told of them goes too)."""
+    return {"notifications": Notification.objects.filter(event_id__in=event_ids).delete()[0]}

@@ -8,14 +8,17 @@ an author or deleted, as the school chose (`Tenant.member_comments_on_deletion`)
 others wrote to a deleted comment are kept (moved up to the top of the thread). Their own
 recorded comments lose the recording (a voice or a face is not anonymous); one that was only a
 recording is deleted. Exercises and classes a teacher made are the school's teaching material:
-they stay, handed to an owner, with their demonstration recordings.
+they stay, handed to an owner, with their demonstration recordings. Their exports go, rows and
+ZIPs (only the member who asked can download one). Whatever else still names them loses the name
+or goes, as its foreign key's `on_delete` says, so that nothing keeps the account alive.
 """
 
 from __future__ import annotations
 
 import logging
 
-from django.db import connection, transaction
+from django.apps import apps
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django_tenants.utils import tenant_context
 
@@ -28,12 +31,13 @@ from learning.models import (
     Comment,
     Course,
     Exercise,
+    Export,
     MediaFile,
     PeerComment,
     PeerReview,
     Reply,
 )
-from tenants.models import CommentsOnDeletion, Membership, Role
+from tenants.models import CommentsOnDeletion, Membership, Role, User
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +80,49 @@ def _heir(member: Membership):
         .first()
     )
     return owner.user if owner else None
+
+
+def _exports_purge(user_id: int) -> int:
+    """The member's exports, personal or the school's: the rows now, the ZIPs once they are gone
+    (a school's export is downloaded only by whoever asked for it, so it goes with them)."""
+    from learning.exports.services import export_key
+
+    exports = list(Export.objects.filter(requested_by_id=user_id))
+    if not exports:
+        return 0
+    # An export still being written has no key yet: its ZIP would land at export_key.
+    keys = sorted({export.key or export_key(export) for export in exports})
+    Export.objects.filter(pk__in=[export.pk for export in exports]).delete()
+    tenant = connection.tenant
+
+    def delete() -> None:
+        with tenant_context(tenant):
+            for key in keys:
+                try:
+                    storage.delete_key(key=key)
+                except storage.StorageError:
+                    logger.exception("the export %s of a deleted member was not deleted", key)
+
+    transaction.on_commit(delete)
+    return len(exports)
+
+
+def _references_clear(user_id: int) -> int:
+    """What else of learning names the member, as each foreign key's `on_delete` says: links
+    (classes they taught) and rows that were theirs alone (an LMS identity, a roster entry)
+    go, shared ones (a rubric they wrote, a score they gave) lose the name. A PROTECT left
+    over keeps the account (tenants.services.deletion finds out and says so)."""
+    cleared = 0
+    for model in apps.get_app_config("learning").get_models(include_auto_created=True):
+        for field in model._meta.concrete_fields:
+            if not (field.many_to_one and field.related_model is User):
+                continue
+            rows = model._base_manager.filter(**{field.attname: user_id})
+            if field.remote_field.on_delete is models.CASCADE:
+                cleared += rows.delete()[0]
+            elif field.remote_field.on_delete is models.SET_NULL:
+                cleared += rows.update(**{field.attname: None})
+    return cleared
 
 
 @transaction.atomic
@@ -138,10 +185,14 @@ def member_purge(*, member: Membership, comments: str) -> dict[str, int]:
     prefixes = [p for p in (media_folder(m) for m in media) if p]
     MediaFile.objects.filter(pk__in=[m.pk for m in media]).delete()
     stored_objects_delete_after_commit(prefixes)
+    exports = _exports_purge(user_id)
+    cleared = _references_clear(user_id)
     return {
         "replies": reply_count,
         "comments": comment_count,
         "recordings": len(media),
         "activity_events": events,
         "exercises_handed_over": handed_over,
+        "exports": exports,
+        "other_rows": cleared,
     }

@@ -153,6 +153,26 @@ def _session_impersonation(request: HttpRequest) -> Impersonation | None:
     )
 
 
+# Nor may it delete data or take it out of the school: deleting the school or a member, and
+# asking for or downloading an export, are the members' own acts (the pages still open to look).
+DATA_URL_NAMES = frozenset(
+    {
+        "tenants:deletion",
+        "tenants:member_delete",
+        "tenants:member_self_delete",
+        "api:tenant_deletion",
+        "api:my_deletion",
+        "api:member_deletion",
+        "learning:tenant_export",
+        "learning:my_data",
+        "api-exports",
+    }
+)
+# Downloads are refused whatever the method.
+DOWNLOAD_URL_NAMES = frozenset({"learning:export_download", "api-export-download"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class ImpersonationMiddleware:
     """Enforce a support session's grant on every request (see the module doc)."""
 
@@ -202,13 +222,24 @@ class ImpersonationMiddleware:
             services.impersonation_end(impersonation=impersonation, why="released")
             return None
         if name in ACCOUNT_URL_NAMES or name.startswith("mfa_"):
-            message = "A support session cannot change the member's sign-in or second factor."
-            if request.path.startswith("/api/"):
-                return JsonResponse(
-                    {"code": "impersonation_forbidden", "message": message}, status=403
-                )
-            return forbidden(request, message)
+            return self._refused(
+                request, "A support session cannot change the member's sign-in or second factor."
+            )
+        if name in DOWNLOAD_URL_NAMES or (
+            name in DATA_URL_NAMES and request.method not in SAFE_METHODS
+        ):
+            return self._refused(
+                request,
+                "A support session cannot delete data or export it: the member does that "
+                "themselves.",
+            )
         return None
+
+    @staticmethod
+    def _refused(request, message: str) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            return JsonResponse({"code": "impersonation_forbidden", "message": message}, status=403)
+        return forbidden(request, message)
 
     @staticmethod
     def _ended(request, impersonation: Impersonation | None, tenant) -> str | None:

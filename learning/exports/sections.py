@@ -21,8 +21,12 @@ from learning.models import (
     Alignment,
     Classroom,
     Comment,
+    Course,
+    CourseItem,
+    CourseUnit,
     Exercise,
     MediaFile,
+    PeerReview,
     Reply,
     RubricLevel,
     RubricScore,
@@ -137,6 +141,7 @@ def learning_sections(scope: Scope) -> list[Section]:
             ),
             "public_id",
             "name",
+            "ends_on",
             "created_at",
             "updated_at",
             created_by_email=F("created_by__email"),
@@ -147,6 +152,73 @@ def learning_sections(scope: Scope) -> list[Section]:
             lambda: Classroom.students.through.objects.filter(own("user")).order_by("pk"),
             class_public_id=F("classroom__public_id"),
             student_email=F("user__email"),
+        ),
+        section(
+            "class_teachers",
+            "Who teaches which class.",
+            lambda: Classroom.teachers.through.objects.filter(own("user")).order_by("pk"),
+            class_public_id=F("classroom__public_id"),
+            teacher_email=F("user__email"),
+        ),
+        section(
+            "courses",
+            "Courses: exercises put in order, in units.",
+            lambda: Course.objects.none() if scope.personal else Course.objects.order_by("pk"),
+            "public_id",
+            "title",
+            "description",
+            "is_template",
+            "assign_to_all",
+            "created_at",
+            "updated_at",
+            created_by_email=F("created_by__email"),
+        ),
+        section(
+            "course_classes",
+            "Which course is assigned to which class.",
+            lambda: (
+                Course.assigned_classes.through.objects.none()
+                if scope.personal
+                else Course.assigned_classes.through.objects.order_by("pk")
+            ),
+            course_public_id=F("course__public_id"),
+            class_public_id=F("classroom__public_id"),
+        ),
+        section(
+            "course_students",
+            "Which course is assigned to which student.",
+            lambda: Course.assigned_students.through.objects.filter(own("user")).order_by("pk"),
+            course_public_id=F("course__public_id"),
+            student_email=F("user__email"),
+        ),
+        section(
+            "course_units",
+            "The units of each course, in order.",
+            lambda: (
+                CourseUnit.objects.none()
+                if scope.personal
+                else CourseUnit.objects.order_by("course_id", "position", "pk")
+            ),
+            "public_id",
+            "title",
+            "position",
+            course_public_id=F("course__public_id"),
+        ),
+        section(
+            "course_items",
+            "The exercises of each unit, when they open and what they wait for.",
+            lambda: (
+                CourseItem.objects.none()
+                if scope.personal
+                else CourseItem.objects.order_by("unit_id", "position", "pk")
+            ),
+            "public_id",
+            "position",
+            "release_at",
+            "requires",
+            unit_public_id=F("unit__public_id"),
+            exercise_public_id=F("exercise__public_id"),
+            prerequisite_public_id=F("prerequisite__public_id"),
         ),
         section(
             "exercises",
@@ -245,6 +317,22 @@ def learning_sections(scope: Scope) -> list[Section]:
             author_email=F("author__email"),
             parent_public_id=F("parent__public_id"),
             media_public_id=F("media__public_id"),
+        ),
+        section(
+            "peer_reviews",
+            "Peer review: which student was asked to review which reply.",
+            # Not in a personal export: it would name the other students (the comments a member
+            # wrote as a reviewer are in comments).
+            lambda: (
+                PeerReview.objects.none() if scope.personal else PeerReview.objects.order_by("pk")
+            ),
+            "public_id",
+            "completed_at",
+            "created_at",
+            exercise_public_id=F("exercise__public_id"),
+            reply_public_id=F("reply__public_id"),
+            reviewer_email=F("reviewer__email"),
+            reviewee_email=F("reviewee__email"),
         ),
         section(
             "saved_comments",

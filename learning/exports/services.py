@@ -257,6 +257,10 @@ def export_build(*, export_id: int) -> Export | None:
     export.files = context["files"]
     export.finished_at = timezone.now()
     with transaction.atomic():
+        if not Export.objects.select_for_update().filter(pk=export.pk).exists():
+            # Its requester was deleted while it was written (learning.deletion): the ZIP goes.
+            storage.delete_key(key=key)
+            return None
         export.save(
             update_fields=[
                 "state",

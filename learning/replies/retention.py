@@ -20,6 +20,7 @@ from django.utils import timezone
 from learning.deletion import media_folder, stored_objects_delete_after_commit
 from learning.models import ActivityEvent, Comment, Exercise, MediaFile, Reply
 from tenants.services.auditing import audit
+from tenants.services.deletion import activity_events_purge
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,10 @@ def replies_expire(*, now: datetime | None = None) -> RetentionResult:
         MediaFile.objects.filter(pk__in=[media_id for _, _, media_id in rows] + comment_media)
     )
     comments = on_replies.count()
-    ActivityEvent.objects.filter(data__reply__in=[str(pid) for _, pid, _ in rows]).delete()
+    events = ActivityEvent.objects.filter(data__reply__in=[str(pid) for _, pid, _ in rows])
+    # What other apps made of those events (analytics' notifications) goes with them.
+    activity_events_purge(event_ids=list(events.values_list("pk", flat=True)))
+    events.delete()
     Reply.objects.filter(pk__in=reply_pks).delete()
     MediaFile.objects.filter(pk__in=[m.pk for m in media]).delete()
     stored_objects_delete_after_commit([p for p in (media_folder(m) for m in media) if p])

@@ -17,6 +17,7 @@ audit entry, and queues side effects (email) only after commit.
 
 from tenants.services.auditing import audit, audit_for_tenants_of, import_record
 from tenants.services.deletion import (
+    activity_events_purge,
     member_delete,
     tenant_data_policy_set,
     tenant_deletion_cancel,
@@ -76,6 +77,7 @@ __all__ = [
     "PendingSignup",
     "RosterEntry",
     "SignupResult",
+    "activity_events_purge",
     "audit",
     "audit_for_tenants_of",
     "impersonation_end",

@@ -16,6 +16,9 @@ imports no other app), each of which may define:
   remove (or, for comments, anonymise) what the app keeps of that member there.
 - `account_kept(*, user) -> str`: a reason to keep an account that belongs to no tenant
   any more (a personal subscription), or "".
+- `events_purge(*, event_ids) -> dict[str, int]`: run inside a tenant whose activity events
+  (learning's outbox) are being deleted, by retention: remove what the app made of them
+  (analytics: the notifications they sent).
 
 What is kept after a purge, and why: the audit events of the deletion itself (requested,
 cancelled, restored, purged), detached from the tenant and naming it only by its public id,
@@ -306,6 +309,17 @@ def tenant_purge(*, tenant: Tenant, now: datetime | None = None) -> PurgeResult:
 def tenants_due_for_purge(*, now: datetime | None = None) -> models.QuerySet[Tenant]:
     now = now or timezone.now()
     return Tenant.objects.filter(deletion_due_at__lte=now).order_by("deletion_due_at")
+
+
+def activity_events_purge(*, event_ids: list[int]) -> dict[str, int]:
+    """The apps' part of deleting these activity events of the current tenant (the hooks'
+    `events_purge`): what they made of them goes too; counts back."""
+    counts: dict[str, int] = {}
+    if event_ids:
+        for hook in _hooks():
+            if hasattr(hook, "events_purge"):
+                counts |= hook.events_purge(event_ids=event_ids)
+    return counts
 
 
 # --- A member -----------------------------------------------------------------------------

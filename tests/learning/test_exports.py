@@ -12,10 +12,13 @@ import time
 import zipfile
 
 import pytest
+from django.apps import apps
+from django.conf import settings
 from django.core import mail, signing
 from django.test import TestCase
 
 from learning.exports import services, tasks
+from learning.exports.sections import Scope, sections_for
 from learning.models import Export, MediaFile
 from tenants.models import AuditEvent, Membership, Role
 from tests.conftest import client_for, member, token_client_for
@@ -140,15 +143,27 @@ def test_a_tenant_export_holds_every_record_and_every_file(school_a, in_tenant, 
     assert content.texts["invoice"] in {i["number"] for i in _rows(archive, "invoices")}
     assert [s["quantity"] for s in _rows(archive, "subscriptions")] == [2]
     assert [c["mrr_cents"] for c in _rows(archive, "subscription_changes")] == [1000]
-    for table in (
-        "notification_preferences",
-        "practice_weekly",
-        "member_progress",
-        "exercise_classes",
-        "exercise_students",
-        "media_files",
-    ):
-        _rows(archive, table)
+    assert [c["ends_on"] for c in _rows(archive, "classes") if c["name"] == content.texts["class"]]
+    assert {school_a.teacher.email} <= {
+        t["teacher_email"] for t in _rows(archive, "class_teachers")
+    }
+    assert f"Course {tag}" in {c["title"] for c in _rows(archive, "courses")}
+    assert f"Unit {tag}" in {u["title"] for u in _rows(archive, "course_units")}
+    assert str(content.exercise.public_id) in {
+        i["exercise_public_id"] for i in _rows(archive, "course_items")
+    }
+    assert str(content.replies[0].public_id) in {
+        r["reply_public_id"] for r in _rows(archive, "peer_reviews")
+    }
+    # Every row of every table the export carries from the tenant's schema: all of them.
+    with in_tenant(school_a.tenant):
+        scope = Scope(tenant=school_a.tenant, user=school_a.owner, personal=False)
+        for section in sections_for(scope):
+            model = section.query().model
+            if apps.get_app_config(model._meta.app_label).name in settings.TENANT_APPS:
+                assert len(_rows(archive, section.name)) == model._base_manager.count(), (
+                    section.name
+                )
 
     # Every stored file of every recording, byte for byte; the original named by its type.
     expected = {}
@@ -560,3 +575,65 @@ def test_a_recording_deleted_while_the_export_runs_is_left_out(
     page = archive.read(f"exercises/{content.exercise.public_id}.html").decode()
     assert str(gone.public_id) not in page
     assert "The recording is not stored" in page
+
+
+def test_an_export_whose_requester_is_deleted_while_it_is_written_leaves_no_zip(
+    school_a, in_tenant, queued, monkeypatch
+):
+    from learning import storage
+    from learning.exports import services as export_services
+
+    with in_tenant(school_a.tenant):
+        make_content(school_a)
+    _ask(client_for(school_a.student, school_a.host), "personal")
+    [export_id] = queued
+    with in_tenant(school_a.tenant):
+        key = services.export_key(Export.objects.get(pk=export_id))
+    pages = export_services._write_pages
+
+    def written_then_requester_deleted(archive, **kwargs):
+        # learning.deletion removes the member's exports while the task is still writing.
+        Export.objects.filter(pk=export_id).delete()
+        return pages(archive, **kwargs)
+
+    monkeypatch.setattr(export_services, "_write_pages", written_then_requester_deleted)
+
+    assert _build(school_a, in_tenant, export_id) is None
+
+    with in_tenant(school_a.tenant):
+        assert [o.key for o in storage.list_objects(prefix=key)] == []
+    assert not mail.outbox
+    assert not AuditEvent.objects.filter(action="export.completed").exists()
+
+
+# What of a tenant's schema an export leaves out, and why; every other table must be exported.
+NOT_EXPORTED = {
+    "learning.Export": "the exports themselves",
+    "learning.Rubric": "folded into rubric_levels (its title and exercise on each level)",
+    "learning.RubricCriterion": "folded into rubric_levels",
+    "learning.PeerComment": "a peer's comment is a row of comments",
+    "learning.LtiRegistration": "an LMS connection: its keys are secrets, not school data",
+    "learning.LtiContext": "the LMS's course ids, for the connection",
+    "learning.LtiIdentity": "the LMS's ids of people, for signing in",
+    "learning.LtiGradeTarget": "where the LMS takes grades, for the connection",
+    "learning.RosterImport": "an uploaded roster file, kept between preview and import",
+    "learning.RosterPerson": "the roster's ids of people, for the next import",
+    "learning.RosterClass": "the roster's ids of classes, for the next import",
+    "learning.CourseCopy": "a copy's progress to another school",
+    "analytics.Milestone": "one-off product markers (the sample exercise was made)",
+}
+
+
+def test_every_table_of_the_tenant_is_exported_or_left_out_for_a_reason(school_a):
+    scope = Scope(tenant=school_a.tenant, user=school_a.owner, personal=False)
+    exported = {section.query().model._meta.label for section in sections_for(scope)}
+    tables = {
+        model._meta.label
+        for name in settings.TENANT_APPS
+        if name.split(".")[0] != "django"
+        for model in apps.get_app_config(name.rsplit(".", 1)[-1]).get_models(
+            include_auto_created=True
+        )
+    }
+    assert tables - exported - set(NOT_EXPORTED) == set()
+    assert exported & set(NOT_EXPORTED) == set()

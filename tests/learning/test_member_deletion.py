@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.db import models
 from django_tenants.utils import tenant_context
 
 from analytics.models import MemberProgress, Notification
@@ -227,3 +228,98 @@ def test_an_account_still_named_in_another_schema_stays(
     # The deletion in school A went through all the same, and the transaction is healthy.
     assert not Membership.objects.filter(user=school_a.student, tenant=school_a.tenant).exists()
     assert AuditEvent.objects.filter(tenant=school_a.tenant, action="member.deleted").exists()
+
+
+def _rows_naming(user_id: int) -> dict[str, int]:
+    """Every row of the current tenant's schema that points at this account, by model and
+    field (foreign keys and many-to-many links alike)."""
+    from django.apps import apps
+    from django.conf import settings
+
+    found = {}
+    for model in apps.get_models(include_auto_created=True):
+        if apps.get_app_config(model._meta.app_label).name not in settings.TENANT_APPS:
+            continue
+        for field in model._meta.concrete_fields:
+            if (
+                isinstance(field, models.ForeignKey)
+                and field.related_model is User
+                and (count := model._base_manager.filter(**{field.attname: user_id}).count())
+            ):
+                found[f"{model._meta.label}.{field.name}"] = count
+    return found
+
+
+def test_a_departing_teacher_leaves_no_row_or_export_that_names_them(
+    school_a, scene, real_storage, django_capture_on_commit_callbacks
+):
+    # A teacher who taught a class, wrote a rubric and scored with it, was assigned a reply,
+    # imported a roster, came through an LMS and asked for an export: none of it may keep
+    # their account (or their export's ZIP) alive once they are deleted.
+    tenant, teacher = school_a.tenant, school_a.teacher
+    with tenant_context(tenant):
+        from learning import storage
+        from learning.exports.services import export_key
+        from learning.models import (
+            Classroom,
+            Export,
+            LtiIdentity,
+            RosterImport,
+            RosterPerson,
+            Rubric,
+            RubricCriterion,
+            RubricLevel,
+            RubricScore,
+        )
+
+        classroom = Classroom.objects.create(name="Strings", created_by=teacher)
+        classroom.teachers.add(teacher, school_a.owner)
+        classroom.students.add(school_a.other_student)
+        others_reply = Reply.objects.get(pk=scene.staying.reply_ids[0])
+        others_reply.assigned_to = teacher
+        others_reply.save(update_fields=["assigned_to"])
+        rubric = Rubric.objects.create(title="Tone", is_template=True, created_by=teacher)
+        criterion = RubricCriterion.objects.create(rubric=rubric, position=0, title="Tone")
+        level = RubricLevel.objects.create(criterion=criterion, position=0, title="Ok", points=1)
+        score = RubricScore.objects.create(
+            reply=others_reply, criterion=criterion, level=level, scored_by=teacher
+        )
+        RosterImport.objects.create(
+            uploaded_by=teacher, file_names="roster.csv", files={}, sign_in="invitation"
+        )
+        RosterPerson.objects.create(email=teacher.email, user=teacher, sign_in="invitation")
+        LtiIdentity.objects.create(issuer="https://lms.example", sub="t-1", user=teacher)
+        export = Export.objects.create(
+            scope=Export.Scope.PERSONAL, requested_by=teacher, state=Export.State.READY
+        )
+        export.key = export_key(export)
+        export.save(update_fields=["key"])
+        with storage.open_write(key=export.key, content_type="application/zip") as stream:
+            stream.write(b"PK zip of the teacher's own data")
+        assert real_storage.keys(export.key) == [export.key]
+    before = _snapshot(tenant)
+    member_id = Membership.objects.get(user=teacher, tenant=tenant).public_id
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = token_client_for(school_a.owner, school_a.host).post(
+            f"/api/v1/members/{member_id}/deletion/",
+            {"confirmation": teacher.email},
+            content_type="application/json",
+        )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["counts"]["account"] == 1
+    assert not User.objects.filter(pk=teacher.pk).exists()
+    assert real_storage.keys(export.key) == []
+    with tenant_context(tenant):
+        assert _rows_naming(teacher.pk) == {}
+        # The school's material and everyone else's work stay.
+        classroom.refresh_from_db()
+        assert set(classroom.teachers.values_list("pk", flat=True)) == {school_a.owner.pk}
+        assert list(classroom.students.values_list("pk", flat=True)) == [school_a.other_student.pk]
+        assert Rubric.objects.filter(pk=rubric.pk, created_by=None).exists()
+        assert RubricScore.objects.filter(pk=score.pk, scored_by=None).exists()
+        assert Reply.objects.filter(pk=others_reply.pk, assigned_to=None).exists()
+        assert Exercise.objects.filter(created_by=school_a.owner).count() == 2
+    # Their comments stay without an author (the policy's default); nothing else went.
+    assert _snapshot(tenant) == before

@@ -11,7 +11,8 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from learning.models import Classroom, Comment, Exercise, MediaFile, Reply
+from analytics.models import Notification
+from learning.models import ActivityEvent, Classroom, Comment, Exercise, MediaFile, Reply
 from learning.replies import retention, tasks
 from tenants.models import AuditEvent
 from tests.conftest import mfa_client_for, token_client_for
@@ -79,6 +80,23 @@ def test_retention_deletes_exactly_what_has_expired(
     before = _replies(tenant)
     expired = course["ended"]
     with tenant_context(tenant):
+        # A notification about each of two replies: the expired one's goes with it.
+        notified = {}
+        for name in ("ended", "ended_and_running"):
+            reply = Reply.objects.get(pk=course[name].reply_ids[0])
+            event = ActivityEvent.objects.create(
+                kind=ActivityEvent.Kind.REPLY_SUBMITTED,
+                actor=school_a.student,
+                data={"reply": str(reply.public_id)},
+                occurred_at=timezone.now(),
+            )
+            notified[name] = Notification.objects.create(
+                recipient=school_a.teacher,
+                kind=Notification.Kind.REPLY_TO_REVIEW,
+                title=f"A reply from {school_a.student.email}",
+                event=event,
+                dedupe_key=f"event:{event.pk}",
+            ).pk
         media_before = set(MediaFile.objects.values_list("pk", flat=True))
         comments_before = set(Comment.objects.values_list("pk", flat=True))
         exercises_before = set(Exercise.objects.values_list("pk", flat=True))
@@ -95,6 +113,9 @@ def test_retention_deletes_exactly_what_has_expired(
             expired.comment_ids
         )
         assert set(Exercise.objects.values_list("pk", flat=True)) == exercises_before
+        assert set(
+            Notification.objects.filter(pk__in=notified.values()).values_list("pk", flat=True)
+        ) == {notified["ended_and_running"]}
     # The expired recording's objects are gone; the demonstration and every other reply's stay.
     gone, kept = expired.keys[2:], expired.keys[:2]
     for name in ("ended_and_running", "open_ended", "no_class"):

@@ -20,8 +20,12 @@ from learning.models import (
     Alignment,
     Classroom,
     Comment,
+    Course,
+    CourseItem,
+    CourseUnit,
     Exercise,
     MediaFile,
+    PeerReview,
     Reply,
     Rubric,
     RubricCriterion,
@@ -87,9 +91,16 @@ def make_content(school) -> Content:
             published_at=timezone.now(),
             created_by=school.teacher,
         )
-        classroom = Classroom.objects.create(name=f"Strings {tag}", created_by=school.teacher)
+        classroom = Classroom.objects.create(
+            name=f"Strings {tag}", created_by=school.teacher, ends_on=timezone.now().date()
+        )
         classroom.students.add(school.student)
+        classroom.teachers.add(school.teacher)
         exercise.assigned_classes.add(classroom)
+        course = Course.objects.create(title=f"Course {tag}", created_by=school.teacher)
+        course.assigned_classes.add(classroom)
+        unit = CourseUnit.objects.create(course=course, title=f"Unit {tag}")
+        CourseItem.objects.create(unit=unit, exercise=exercise)
         rubric = Rubric.objects.create(title=f"Rubric {tag}", exercise=exercise)
         criterion = RubricCriterion.objects.create(rubric=rubric, position=0, title="Tone")
         level = RubricLevel.objects.create(
@@ -148,6 +159,12 @@ def make_content(school) -> Content:
                 role="student",
                 practice_seconds=60,
             )
+        PeerReview.objects.create(
+            exercise=exercise,
+            reviewer=school.other_student,
+            reply=replies[0],
+            reviewee=school.student,
+        )
         formula = f"=HYPERLINK(evil-{tag})"
         comments.append(
             Comment.objects.create(

@@ -290,6 +290,60 @@ def test_a_support_session_cannot_change_the_members_sign_in(school_a, staff_pub
     assert tenant.get("/").status_code == 200  # the rest of the member's pages open
 
 
+def test_a_support_session_cannot_delete_or_export_the_members_data(school_a, staff_public):
+    from django_tenants.utils import tenant_context
+
+    from learning.models import Export
+
+    as_student = _start(staff_public, school_a, school_a.student)
+    for path in ("/me/delete/", "/my-data/"):
+        assert as_student.get(path).status_code == 200  # the pages open, to look
+        body = {"confirmation": school_a.student.email}
+        assert as_student.post(path, body).status_code == 403, path
+    for path, body in (
+        ("/api/v1/members/me/deletion/", {"confirmation": school_a.student.email}),
+        ("/api/v1/exports/", {"scope": "personal"}),
+    ):
+        refused = as_student.post(path, body, content_type="application/json")
+        assert refused.status_code == 403 and refused.json()["code"] == "impersonation_forbidden"
+    assert Membership.objects.filter(tenant=school_a.tenant, user=school_a.student).exists()
+    with tenant_context(school_a.tenant):
+        assert not Export.objects.exists()
+
+
+def test_a_support_session_as_the_owner_cannot_delete_or_export_the_school(school_a, staff_public):
+    import uuid
+
+    from django_tenants.utils import tenant_context
+
+    from learning.models import Export
+
+    as_owner = _start(staff_public, school_a, school_a.owner)
+    member = Membership.objects.get(user=school_a.student, tenant=school_a.tenant)
+    for path, body in (
+        ("/manage/deletion/", {"action": "request", "confirmation": school_a.tenant.slug}),
+        (f"/manage/members/{member.public_id}/delete/", {"confirmation": member.user.email}),
+        ("/manage/export/", {}),
+    ):
+        assert as_owner.post(path, body).status_code == 403, path
+    for path, body in (
+        ("/api/v1/tenant/deletion/", {"confirmation": school_a.tenant.slug}),
+        (f"/api/v1/members/{member.public_id}/deletion/", {"confirmation": member.user.email}),
+        ("/api/v1/exports/", {"scope": "tenant"}),
+    ):
+        assert as_owner.post(path, body, content_type="application/json").status_code == 403
+    export = uuid.uuid4()
+    assert as_owner.get(f"/exports/{export}/download/?token=x").status_code == 403
+    assert as_owner.get(f"/api/v1/exports/{export}/download/").status_code == 403
+    assert as_owner.get("/api/v1/exports/").status_code == 200
+    # Nothing was deleted, scheduled or exported.
+    school_a.tenant.refresh_from_db()
+    assert not school_a.tenant.is_closing
+    assert Membership.objects.filter(tenant=school_a.tenant, user=school_a.student).exists()
+    with tenant_context(school_a.tenant):
+        assert not Export.objects.exists()
+
+
 def test_logging_out_ends_the_support_session_in_the_log(school_a, staff_public):
     tenant = _start(staff_public, school_a, school_a.student)
     tenant.post("/accounts/logout/")
