@@ -44,6 +44,8 @@ TEACHERS = [m for m in PLAN["members"] if m["role"] == "teacher"]
 _students = itertools.cycle(STUDENTS)
 _teachers = itertools.cycle(TEACHERS)
 
+# A refusal page's title and its sentence (tenants/forbidden.html, no_access.html, ...).
+REFUSAL = re.compile(r"<title>(?P<title>.*?)</title>(?:.*?</h1>\s*<p>(?P<says>.*?)</p>)?", re.S)
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 REPLY_LINK = re.compile(r'href="/replies/([0-9a-f-]{36})/"')
 COMPARE_CONFIG = re.compile(
@@ -63,6 +65,23 @@ class Uploads:
             return False
         cls.started += 1
         return True
+
+
+def _why(response) -> str:
+    """What a refusal said, for the report: the page's title and the sentence under its
+    heading, or the API's error code (one line per kind of refusal, not per request)."""
+    if response.status_code < 400:
+        return ""
+    if "json" in response.headers.get("Content-Type", ""):
+        try:
+            return f": {response.json().get('code', '')}"
+        except ValueError:
+            return ""
+    match = REFUSAL.search(response.text)
+    if match is None:
+        return ""
+    said = " — ".join(part for part in (match["title"], match["says"]) if part)
+    return f": {' '.join(said.split())[:160]}"
 
 
 class Member(HttpUser):
@@ -115,7 +134,7 @@ class Member(HttpUser):
                 self.cookies[cookie.name] = cookie.value
             self.client.cookies.clear()
             if response.status_code != expect:
-                response.failure(f"{response.status_code} (expected {expect})")
+                response.failure(f"{response.status_code} (expected {expect}){_why(response)}")
                 return None
             response.success()
             return response
