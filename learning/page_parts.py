@@ -12,8 +12,8 @@ whenever one of them is written, in any process, before the writer's transaction
 again when it does (a request that read the old rows in between stores them under a version
 that is already gone):
 
-- any save or delete of an `Exercise`, `Reply` or `MediaFile` (post_save / post_delete: unlike
-  a model's `delete()` they fire for cascades and `QuerySet.delete()` too);
+- any save or delete of an `Exercise`, `Reply`, `MediaFile` or `Classroom` (post_save /
+  post_delete: unlike a model's `delete()` they fire for cascades and `QuerySet.delete()` too);
 - the `QuerySet.update()` and bulk calls of learning, which send no signal and call `bump()`
   themselves (tests/learning/test_page_parts.py fails on one that does not);
 - a save of a user, in every tenant they belong to (the inbox shows students' names);
@@ -145,7 +145,7 @@ def connect() -> None:
         on_membership_written, sender=Membership, dispatch_uid="page-parts-d-member"
     )
     rubrics = (Rubric, RubricCriterion, RubricLevel, RubricScore)
-    for model in (Exercise, Reply, MediaFile, Alignment, Comment, CourseItem, *rubrics):
+    for model in (Exercise, Reply, MediaFile, Classroom, Alignment, Comment, CourseItem, *rubrics):
         post_save.connect(on_row_written, sender=model, dispatch_uid=f"page-parts-{model}")
         post_delete.connect(on_row_written, sender=model, dispatch_uid=f"page-parts-d-{model}")
     post_save.connect(on_user_saved, sender=get_user_model(), dispatch_uid="page-parts-user")

@@ -84,6 +84,20 @@ def _filter_key(filters: dict) -> str:
     return f"{classroom.public_id if classroom else '-'}:{who or '-'}"
 
 
+def _inbox_filter_choices() -> dict:
+    """The inbox's class and teacher choices, as plain rows (cached per version)."""
+    return {
+        "classrooms": [
+            {"public_id": str(c.public_id), "name": c.name}
+            for c in coteacher_selectors.classrooms_for_filter()
+        ],
+        "teachers": [
+            {"public_id": str(m.user.public_id), "name": m.user.display_name}
+            for m in coteacher_selectors.teaching_members()
+        ],
+    }
+
+
 @teacher_page
 def inbox(request: HttpRequest) -> HttpResponse:
     # A page at a time: a school with thousands of replies waiting would otherwise render them
@@ -110,8 +124,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "learning/teacher/inbox.html",
         {
             "listing": listing,
-            "classrooms": coteacher_selectors.classrooms_for_filter(),
-            "teachers": coteacher_selectors.teaching_members(),
+            **page_parts.value("inbox-filters", _inbox_filter_choices),
             "selected_class": request.GET.get("class", ""),
             "selected_assignee": request.GET.get("assignee", ""),
             "me": str(request.user.public_id),

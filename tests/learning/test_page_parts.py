@@ -16,6 +16,7 @@ from learning import page_parts
 from learning.exercises import services as exercise_services
 from learning.models import (
     Alignment,
+    Classroom,
     Course,
     CourseItem,
     CourseUnit,
@@ -241,6 +242,22 @@ def test_a_course_release_date_and_an_assignment_apply_on_the_very_next_request(
     with tenant_context(school_a.tenant):
         exercise.assigned_students.add(school_a.student)  # m2m_changed
     assert student.get(path).status_code == 200
+
+
+def test_a_new_class_and_a_teachers_new_name_show_in_the_inbox_filters_on_the_next_request(
+    school_a,
+):
+    teacher = client_for(school_a.teacher, school_a.host)
+    assert "Chamber winds" not in _warm(teacher, "/teach/inbox/")
+
+    with tenant_context(school_a.tenant):
+        Classroom.objects.create(name="Chamber winds", created_by=school_a.teacher)
+    assert "Chamber winds" in _html(teacher, "/teach/inbox/")
+
+    owner = User.objects.get(pk=school_a.owner.pk)
+    owner.full_name = "Nadia Boulanger"
+    owner.save(update_fields=["full_name"])
+    assert "Nadia Boulanger" in _html(teacher, "/teach/inbox/")
 
 
 def test_the_cached_parts_hold_no_token_and_stay_in_their_tenant(school_a, school_b):

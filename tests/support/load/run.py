@@ -348,9 +348,15 @@ def _start_servers(processes: Processes, env: dict, web_workers: int):
     web = processes.start(
         "web", webserver.command(host="127.0.0.1", port=port, workers=web_workers), env
     )
+    # Production runs the worker in tasks of its own (infra/terraform/ecs.tf); here it shares
+    # two cores with the web server, PostgreSQL and locust, and its ffmpeg and analysis would
+    # take them from the pages. At the lowest CPU priority it still gets every idle cycle
+    # (BENCH load_uploads_ready says how far it got), and the latencies measure the web.
+    # LOAD_WORKER_NICE=0 runs it as an equal.
+    nice = ["nice", "-n", os.environ.get("LOAD_WORKER_NICE", "19")]
     # fmt: off
     worker = processes.start("worker", [
-        _celery(), "-A", "config", "worker", "--queues", WORKER_QUEUES,
+        *nice, _celery(), "-A", "config", "worker", "--queues", WORKER_QUEUES,
         "--concurrency", env.get("CELERY_CONCURRENCY", "2"), "--loglevel", "INFO",
     ], env)
     # fmt: on
