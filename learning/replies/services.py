@@ -15,7 +15,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from billing import services as billing_services
-from learning import activity, page_parts, roles
+from learning import activity, roles
 from learning.alignment import services as alignment_services
 from learning.courses import gates
 from learning.drawings import shapes
@@ -226,8 +226,10 @@ def reply_set_sync_offset(*, member: Membership, reply: Reply, offset_ms: int) -
 def reply_mark_seen(*, member: Membership, reply: Reply) -> None:
     """The student has seen the feedback on their reply (clears the unread mark)."""
     if reply.student_id == member.user_id:
+        # No page_parts.bump(): no cached part or read shows the mark (the student's replies
+        # list, which does, is not cached), and students open their feedback several times a
+        # minute in a school: each bump made every cached read of the tenant miss.
         Reply.objects.filter(pk=reply.pk).update(student_seen_at=timezone.now())
-        page_parts.bump()  # an update() sends no signal (learning.page_parts)
 
 
 # --- Comments -----------------------------------------------------------------------------
