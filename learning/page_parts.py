@@ -1,5 +1,6 @@
 """The rendered lists of the teachers' inbox and exercise list, and the heavier reads of the
-student's exercise page and the compare page, cached per version of the rows they show.
+student's exercise page, the compare page and the inbox's filters, cached per version of the
+rows they show.
 
 A list is the larger part of its page's CPU (its query, 50 rows through the template); the page
 around it (the member's chrome, the CSRF token of the logout form, the CSP nonce) is rendered on
