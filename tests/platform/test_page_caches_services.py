@@ -35,7 +35,11 @@ OTHER_PROCESS = textwrap.dedent(
 
 
 def _redis_cache(url: str) -> dict:
-    return {"BACKEND": "config.redis_cache.RedisCache", "LOCATION": url}
+    return {
+        "BACKEND": "config.redis_cache.RedisCache",
+        "LOCATION": url,
+        "OPTIONS": {"near_cache": True},  # as production (config.settings.base)
+    }
 
 
 def _status_in_another_process(redis_url: str, host: str, session_key: str) -> int:

@@ -354,7 +354,13 @@ SPECTACULAR_SETTINGS = {
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHES = {
     "default": (
-        {"BACKEND": "config.redis_cache.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "config.redis_cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Each process keeps copies of what it read until Redis reports a change (key
+            # tracking): a page's five to eight cache reads cost no round trip.
+            "OPTIONS": {"near_cache": True},
+        }
         if REDIS_URL
         else {
             # A file cache is shared by the web server and the worker without a server.

@@ -1,0 +1,143 @@
+"""config.redis_cache.NearCache: a process's copies of cache replies are dropped the moment
+another client changes the key, against a real Redis (REDIS_URL). Two `RedisCache` objects
+stand for two web processes: each has its own copies and its own tracking connection."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+
+import pytest
+import redis
+
+from config.redis_cache import RedisCache
+
+pytestmark = pytest.mark.services
+
+
+@pytest.fixture
+def prefix():
+    return f"t-{uuid.uuid4().hex}"
+
+
+def _cache(prefix: str, **near) -> RedisCache:
+    return RedisCache(
+        os.environ["REDIS_URL"], {"KEY_PREFIX": prefix, "OPTIONS": {"near_cache": near or True}}
+    )
+
+
+def _served_from_copy(cache: RedisCache, key: str) -> bool:
+    found, pending = cache._cache.near.lookup([cache.make_key(key)]) or ({}, {})
+    cache._cache.near.keep(pending, {})
+    return bool(found)
+
+
+def test_a_write_elsewhere_is_seen_on_the_next_read(prefix):
+    here, elsewhere = _cache(prefix), _cache(prefix)
+    try:
+        here.set("tenant", {"suspended": False}, 60)
+        assert here.get("tenant") == {"suspended": False}
+        assert here.get("tenant") == {"suspended": False}
+        assert _served_from_copy(here, "tenant")  # no round trip any more
+
+        elsewhere.set("tenant", {"suspended": True}, 60)
+        assert here.get("tenant") == {"suspended": True}
+        elsewhere.delete("tenant")
+        assert here.get("tenant") is None
+        elsewhere.set_many({"a": 1, "b": [2]}, 60)
+        assert here.get_many(["a", "b", "c"]) == {"a": 1, "b": [2]}
+        elsewhere.delete_many(["a"])
+        assert here.get_many(["a", "b"]) == {"b": [2]}
+        assert elsewhere.add("n", 1, 60)
+        assert here.get("n") == 1
+        elsewhere.incr("n", 5)
+        assert here.get("n") == 6
+    finally:
+        here.clear()
+
+
+def test_a_write_by_any_redis_client_and_an_expiry_drop_the_copy(prefix):
+    here = _cache(prefix)
+    raw = redis.Redis.from_url(os.environ["REDIS_URL"])
+    try:
+        here.set("k", "old", 60)
+        assert here.get("k") == "old"
+        raw.set(here.make_key("k"), here._cache._serializer.dumps("new"))
+        assert here.get("k") == "new"
+        raw.pexpire(here.make_key("k"), 1)
+        raw.get(here.make_key("k"))  # Redis expires it lazily on access, or by its own cycle
+        deadline = time.monotonic() + 5
+        while here.get("k") is not None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert here.get("k") is None
+    finally:
+        here.clear()
+
+
+def test_a_flush_drops_every_copy(prefix):
+    here, elsewhere = _cache(prefix), _cache(prefix)
+    here.set("k", 1, 60)
+    assert here.get("k") == 1
+    elsewhere.clear()
+    assert here.get("k") is None
+
+
+def test_an_invalidation_during_a_miss_keeps_no_stale_copy(prefix):
+    """The race of the Redis documentation: the value read is replaced before it is kept."""
+    here, elsewhere = _cache(prefix), _cache(prefix)
+    try:
+        elsewhere.set("k", "v1", 60)
+        near = here._cache.near
+        key = here.make_key("k")
+        found, pending = near.lookup([key])
+        assert not found and key in pending
+        stale = here._cache.get_client().get(key)  # the read, answered before the write
+        elsewhere.set("k", "v2", 60)
+        near.keep(pending, {key: stale})
+        assert here.get("k") == "v2"
+    finally:
+        here.clear()
+
+
+def test_a_lost_tracking_connection_drops_the_copies_and_reads_go_to_redis(prefix):
+    here, elsewhere = _cache(prefix), _cache(prefix)
+    try:
+        here.set("k", "v1", 60)
+        assert here.get("k") == "v1"
+        near = here._cache.near
+        near._connection.send_command("CLIENT", "ID")
+        client_id = near._connection.read_response()
+        redis.Redis.from_url(os.environ["REDIS_URL"]).client_kill_filter(_id=client_id)
+        elsewhere.set("k", "v2", 60)  # its invalidation can no longer reach `here`
+        assert here.get("k") == "v2"
+        assert near._connection is None  # until it is back: every read asks Redis
+        assert here.get("k") == "v2"
+    finally:
+        here.clear()
+
+
+def test_copies_are_bounded_and_threads_share_them(prefix):
+    here = _cache(prefix, max_entries=50)
+    errors = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(100):
+                here.set(f"k{n}-{i}", i, 60)
+                if here.get(f"k{n}-{i}") != i:
+                    errors.append((n, i))
+        except Exception as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert len(here._cache.near._entries) <= 50
+    finally:
+        here.clear()
