@@ -21,6 +21,7 @@ from analytics import notifications, selectors, services
 from learning import roles
 from learning.errors import DomainError
 from learning.replies import selectors as reply_selectors
+from tenants import page_cache
 from tenants.decorators import forbidden
 
 STUDENTS_PER_PAGE = 50
@@ -67,6 +68,7 @@ def _fragment(request: HttpRequest, key: str, template: str, context) -> str:
 
 
 @member_page
+@page_cache.cached_page(extra=lambda request: services.dashboards_version())
 def dashboard(request: HttpRequest) -> HttpResponse:
     member = request.membership
     if roles.is_student(member):
@@ -85,7 +87,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     scope = reply_selectors.visibility_key(member)
     checklist = services.onboarding_checklist_for(member=member)
     sort_key = f"{request.GET.get('sort', 'name')[:20]}:{request.GET.get('page', '1')[:6]}"
-    return render(
+    response = render(
         request, "analytics/dashboard_teacher.html",
         {
             "content": _fragment(
@@ -98,6 +100,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "offer_sample": bool(checklist) and selectors.sample_exercise_available(),
         },
     )
+    # The checklist ticks as a step is done, and its steps have no version: not kept meanwhile.
+    return page_cache.skip(response) if checklist else response
 
 
 @member_page

@@ -7,22 +7,18 @@ around it (the member's chrome, the CSRF token of the logout form, the CSP nonce
 every request as before. A part holds no form, no token, no nonce and no signed media URL, and is
 rendered without the request.
 
-`version()` names the state of what those pages show: the tenant's exercises, replies,
-recordings, comments, alignments, rubrics, course items, classes and members. It changes
+`version()` names the state of what those pages show, and of whole pages kept per member
+(tenants.page_cache): the tenant's learning rows and its members. It changes
 whenever one of them is written, in any process, before the writer's transaction commits and
 again when it does (a request that read the old rows in between stores them under a version
 that is already gone):
 
-- any save or delete of an `Exercise`, `Reply`, `MediaFile` or `Classroom` (post_save /
-  post_delete: unlike a model's `delete()` they fire for cascades and `QuerySet.delete()` too);
+- any save or delete of a row of any model of learning but `ActivityEvent` (post_save /
+  post_delete: unlike a model's `delete()` they fire for cascades and `QuerySet.delete()` too),
+  and any change of one of their many-to-many relations (m2m_changed);
 - the `QuerySet.update()` and bulk calls of learning, which send no signal and call `bump()`
   themselves (tests/learning/test_page_parts.py fails on one that does not);
 - a save of a user, in every tenant they belong to (the inbox shows students' names);
-- a change of who teaches a class, who is in it, or which classes or students an exercise is
-  assigned to (m2m_changed): these decide which replies a teacher sees (co-teachers);
-- any save or delete of an `Alignment`, a `Comment` (attempts carry their count), a rubric's
-  rows (`Rubric`, `RubricCriterion`, `RubricLevel`, `RubricScore`) or a `CourseItem`, which
-  the pages' cached reads (`value()`) show;
 - a save or delete of a `Membership` (public schema), in its tenant: a role decides who a
   reply can be assigned to.
 
@@ -122,38 +118,31 @@ def on_membership_written(sender, instance, **kwargs) -> None:
             bump()
 
 
+# Written on every practice session and compare view, and shown only through the dashboards'
+# figures, which have a version of their own (analytics.services.dashboards_version).
+NOT_SHOWN_MODELS = ("ActivityEvent",)
+
+
 def connect() -> None:
+    from django.apps import apps
     from django.contrib.auth import get_user_model
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    from learning.models import (
-        Alignment,
-        Classroom,
-        Comment,
-        CourseItem,
-        Exercise,
-        MediaFile,
-        Reply,
-        Rubric,
-        RubricCriterion,
-        RubricLevel,
-        RubricScore,
-    )
     from tenants.models import Membership
 
     post_save.connect(on_membership_written, sender=Membership, dispatch_uid="page-parts-member")
     post_delete.connect(
         on_membership_written, sender=Membership, dispatch_uid="page-parts-d-member"
     )
-    rubrics = (Rubric, RubricCriterion, RubricLevel, RubricScore)
-    for model in (Exercise, Reply, MediaFile, Classroom, Alignment, Comment, CourseItem, *rubrics):
+    post_save.connect(on_user_saved, sender=get_user_model(), dispatch_uid="page-parts-user")
+    # Every model of learning, so that a model added later is followed without a line here.
+    for model in apps.get_app_config("learning").get_models():
+        if model.__name__ in NOT_SHOWN_MODELS:
+            continue
         post_save.connect(on_row_written, sender=model, dispatch_uid=f"page-parts-{model}")
         post_delete.connect(on_row_written, sender=model, dispatch_uid=f"page-parts-d-{model}")
-    post_save.connect(on_user_saved, sender=get_user_model(), dispatch_uid="page-parts-user")
-    for through in (
-        Classroom.teachers.through,
-        Classroom.students.through,
-        Exercise.assigned_classes.through,
-        Exercise.assigned_students.through,
-    ):
-        m2m_changed.connect(on_row_written, sender=through, dispatch_uid=f"page-parts-{through}")
+        for field in model._meta.local_many_to_many:
+            through = field.remote_field.through
+            m2m_changed.connect(
+                on_row_written, sender=through, dispatch_uid=f"page-parts-{through}"
+            )

@@ -21,6 +21,7 @@ they are read while routing, before the tenant's schema is selected.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +65,13 @@ def forget_tenant(tenant: Tenant) -> None:
     """Drop the cached copies of `tenant` (every host name that routes to it)."""
     if tenant.pk is None:
         return
-    forget_hosts(list(Domain.objects.filter(tenant=tenant).values_list("domain", flat=True)))
+    hosts = Domain.objects.filter(tenant=tenant).values_list("domain", flat=True)
+    _forget([*(_host_key(name) for name in hosts), _tenant_generation_key(tenant.pk)])
+
+
+def forget_tenant_pages(tenant_id: int) -> None:
+    """Every member's kept pages of the tenant are stale (its row or a tenant-wide part)."""
+    _forget([_tenant_generation_key(tenant_id)])
 
 
 # --- The signed-in user ---------------------------------------------------------------------
@@ -109,7 +116,40 @@ def user_for_session(request) -> Any:
 
 def forget_session_user(user_id) -> None:
     if user_id is not None:
-        _forget([_user_key(user_id)])
+        _forget([_user_key(user_id), _user_generation_key(user_id)])
+
+
+# --- Generations of what a page shows (tenants.page_cache) ----------------------------------
+
+
+def _tenant_generation_key(tenant_id) -> str:
+    return f"{PREFIX}gen:tenant:{tenant_id}"
+
+
+def _member_generation_key(tenant_id, user_id) -> str:
+    return f"{PREFIX}gen:member:{tenant_id}:{user_id}"
+
+
+def _user_generation_key(user_id) -> str:
+    return f"{PREFIX}gen:user:{user_id}"
+
+
+def page_generations(*, tenant_id: int, user_id: int, also: list[str] = ()) -> list[str]:
+    """The current generations of the tenant's chrome, the member's and the user's (and of the
+    `also` keys, versions kept the same way), in one cache read. A generation is a random
+    token, made when missing; dropping it (the `forget_*` functions) starts a new one."""
+    keys = [
+        _tenant_generation_key(tenant_id),
+        _member_generation_key(tenant_id, user_id),
+        _user_generation_key(user_id),
+        *also,
+    ]
+    found = cache.get_many(keys)
+    for key in keys:
+        if key not in found:
+            cache.add(key, uuid.uuid4().hex, timeout=None)
+            found[key] = cache.get(key) or uuid.uuid4().hex
+    return [found[key] for key in keys]
 
 
 # --- Page chrome ----------------------------------------------------------------------------
@@ -189,13 +229,19 @@ class PageChrome:
 
 
 def forget_member(*, tenant_id: int, user_id: int) -> None:
-    _forget([_member_key(tenant_id, user_id)])
+    _forget([_member_key(tenant_id, user_id), _member_generation_key(tenant_id, user_id)])
 
 
 def forget_user(user: User) -> None:
     """Drop `user`'s member chrome on every tenant (their second factors changed)."""
     tenant_ids = Membership.objects.filter(user=user).values_list("tenant_id", flat=True)
-    _forget([_member_key(tenant_id, user.pk) for tenant_id in tenant_ids])
+    _forget(
+        [
+            _user_generation_key(user.pk),
+            *(_member_key(tenant_id, user.pk) for tenant_id in tenant_ids),
+            *(_member_generation_key(tenant_id, user.pk) for tenant_id in tenant_ids),
+        ]
+    )
 
 
 def forget_user_on_authenticator_change(sender, *, user, **kwargs):
@@ -205,9 +251,14 @@ def forget_user_on_authenticator_change(sender, *, user, **kwargs):
 
 def forget_part(name: str, *, tenant_id: int, user_ids: list[int] | None = None) -> None:
     if user_ids is None:
-        _forget([part_key(name, tenant_id)])
+        _forget([part_key(name, tenant_id), _tenant_generation_key(tenant_id)])
     else:
-        _forget([part_key(name, tenant_id, user_id) for user_id in user_ids])
+        _forget(
+            [
+                *(part_key(name, tenant_id, user_id) for user_id in user_ids),
+                *(_member_generation_key(tenant_id, user_id) for user_id in user_ids),
+            ]
+        )
 
 
 def _forget(keys: list[str]) -> None:

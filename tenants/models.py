@@ -198,11 +198,13 @@ class Domain(DomainMixin):
             chrome.forget_hosts([old] if old else [])
         super().save(*args, **kwargs)
         chrome.forget_hosts([self.domain])
+        chrome.forget_tenant_pages(self.tenant_id)  # its pages show its addresses
 
     def delete(self, *args, **kwargs):
         from tenants import chrome
 
         chrome.forget_hosts([self.domain])
+        chrome.forget_tenant_pages(self.tenant_id)
         return super().delete(*args, **kwargs)
 
 

@@ -40,6 +40,7 @@ from learning.replies import selectors as reply_selectors
 from learning.replies import services as reply_services
 from learning.uploads import services as upload_services
 from tenants import selectors as tenant_selectors
+from tenants.page_cache import cached_page
 
 # --- Helpers for the forms ----------------------------------------------------------------
 
@@ -73,6 +74,7 @@ def _class_choices() -> list[tuple[str, str]]:
 
 
 @teacher_page
+@cached_page
 def exercise_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in Exercise.Status.values:
@@ -378,6 +380,7 @@ def my_exercises(request: HttpRequest) -> HttpResponse:
 
 
 @student_page
+@cached_page
 def student_exercise(request: HttpRequest, public_id) -> HttpResponse:
     exercise = found(
         lambda: selectors.exercise_get(

@@ -40,6 +40,7 @@ from learning.pages import (
 from learning.peer_review import views as peer_views
 from learning.replies import selectors, services
 from tenants.decorators import forbidden
+from tenants.page_cache import cached_page
 
 
 def _with_feedback_times(replies, *, student):
@@ -99,6 +100,7 @@ def _inbox_filter_choices() -> dict:
 
 
 @teacher_page
+@cached_page
 def inbox(request: HttpRequest) -> HttpResponse:
     # A page at a time: a school with thousands of replies waiting would otherwise render them
     # all (1.4 MB, 3 s at 3,300 waiting replies; docs/scaling.md).
@@ -252,6 +254,7 @@ def _attempts(reply: Reply) -> list[Reply]:
     return page_parts.value(key, lambda: list(selectors.attempts_of(reply=reply)))
 
 
+@cached_page
 def compare(request: HttpRequest, public_id) -> HttpResponse:
     """Demonstration (or another attempt) and a reply side by side, with time-coded feedback."""
     member = request.membership

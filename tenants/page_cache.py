@@ -1,0 +1,127 @@
+"""Whole member pages, kept per member for as long as nothing they show has changed.
+
+A member's busiest pages (dashboard, exercise list, inbox, an exercise, the compare page) are
+mostly the same HTML from one visit to the next, and rendering them costs several times what
+the request around them does. `@cached_page` keeps a view's 200 HTML answer under a key made
+of everything the page can depend on:
+
+- who and where: the tenant (its key space, config.cache_keys), the user, the full path with
+  its query, the language and the time zone;
+- the version of the tenant's rows (`learning.page_parts.version()`: any write to a model of
+  learning, a membership or a user of the tenant changes it);
+- the chrome's generations (`tenants.chrome.page_generations`): the tenant's row and its
+  tenant-wide parts (the billing banner), the member's own (membership, role, bell, second
+  factor), the user's row; each is dropped by the same `forget_*` call that drops the cached
+  chrome, so a new role, name, notification or suspension shows on the very next request;
+- anything else the view names (`extra`, such as the dashboards' figures version).
+
+Everything a request must decide for itself still runs on every request, in the middleware
+before the view: the session, the user, the tenant's suspension and deletion notices,
+membership, the second-factor rule. What varies per request inside the HTML is put back on the
+way out: the CSRF token (stored as a placeholder, replaced by a fresh masked token of this
+request's secret). A page is not kept when the request carries messages to show, during a
+support session or impersonation, when the view set a cookie or answered anything but a 200
+HTML page, or when the view says so (`skip`). Kept pages expire after `SECONDS` as well: they
+carry signed media URLs (valid PRACTIKA_PLAYBACK_URL_EXPIRES_S) and "3 hours ago" texts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import wraps
+
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import _unmask_cipher_token, get_token
+from django.utils import timezone, translation
+
+from tenants import chrome
+
+SECONDS = 30
+CSRF_PLACEHOLDER = "__practika-csrf-token__"
+_MASKED_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
+_LONGEST_QUERY = 300
+_SKIP = "_page_cache_skip"
+
+
+def skip(response: HttpResponse) -> HttpResponse:
+    """Do not keep this answer (it shows something no version follows)."""
+    setattr(response, _SKIP, True)
+    return response
+
+
+def _key(request: HttpRequest, extra) -> str | None:
+    if request.method != "GET" or len(request.META.get("QUERY_STRING", "")) > _LONGEST_QUERY:
+        return None
+    membership = getattr(request, "membership", None)
+    if membership is None or getattr(request, "impersonation", None) is not None:
+        return None
+    if getattr(request.user, "is_hijacked", False):
+        return None
+    storage = getattr(request, "_messages", None)
+    if storage is not None and len(storage):  # messages are shown once: render them
+        return None
+    from learning import page_parts
+
+    versions = chrome.page_generations(
+        tenant_id=request.tenant.pk, user_id=request.user.pk, also=[page_parts.VERSION_KEY]
+    )
+    parts = [
+        str(request.user.pk),
+        hashlib.blake2b(request.get_full_path().encode(), digest_size=12).hexdigest(),
+        translation.get_language() or "",
+        timezone.get_current_timezone_name(),
+        *versions,
+        *((extra(request),) if extra is not None else ()),
+    ]
+    return "page:" + ":".join(parts)
+
+
+def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and response.get("Content-Type", "").startswith("text/html")
+        and not getattr(response, _SKIP, False)
+    )
+
+
+def _with_placeholder(request: HttpRequest, html: str) -> str:
+    """The page with every CSRF token of this request's secret replaced by the placeholder."""
+    secret = request.META.get("CSRF_COOKIE")
+    if not secret:
+        return html
+
+    def swap(match: re.Match) -> str:
+        token = match.group(0)
+        return CSRF_PLACEHOLDER if _unmask_cipher_token(token) == secret else token
+
+    return _MASKED_TOKEN.sub(swap, html)
+
+
+def cached_page(view=None, *, extra=None):
+    """Keep the view's page per member and version (see the module's docstring); `extra`, a
+    function of the request, names one more version the page depends on."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            key = _key(request, extra)
+            if key is None:
+                return view(request, *args, **kwargs)
+            html = cache.get(key)
+            if html is not None:
+                if CSRF_PLACEHOLDER in html:
+                    html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+                return HttpResponse(html)
+            response = view(request, *args, **kwargs)
+            if _keepable(request, response):
+                content = response.content.decode(response.charset)
+                cache.set(key, _with_placeholder(request, content), SECONDS)
+            return response
+
+        return wrapper
+
+    return decorator(view) if view is not None else decorator
