@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from analytics import notifications, selectors, services
-from learning import roles
+from learning import page_parts, roles
 from learning.errors import DomainError
 from learning.replies import selectors as reply_selectors
 from tenants import page_cache
@@ -68,7 +68,7 @@ def _fragment(request: HttpRequest, key: str, template: str, context) -> str:
 
 
 @member_page
-@page_cache.cached_page(extra=lambda request: services.dashboards_version())
+@page_cache.cached_page(page_parts.VERSION_KEY, services.DASHBOARD_VERSION_KEY)
 def dashboard(request: HttpRequest) -> HttpResponse:
     member = request.membership
     if roles.is_student(member):

@@ -7,13 +7,13 @@ of everything the page can depend on:
 
 - who and where: the tenant (its key space, config.cache_keys), the user, the full path with
   its query, the language and the time zone;
-- the version of the tenant's rows (`learning.page_parts.version()`: any write to a model of
-  learning, a membership or a user of the tenant changes it);
+- the versions the view names (`versions`: cache keys holding a version token, such as
+  learning.page_parts.VERSION_KEY, which any write to a model of learning, a membership or a
+  user of the tenant changes);
 - the chrome's generations (`tenants.chrome.page_generations`): the tenant's row and its
   tenant-wide parts (the billing banner), the member's own (membership, role, bell, second
   factor), the user's row; each is dropped by the same `forget_*` call that drops the cached
   chrome, so a new role, name, notification or suspension shows on the very next request;
-- anything else the view names (`extra`, such as the dashboards' figures version).
 
 Everything a request must decide for itself still runs on every request, in the middleware
 before the view: the session, the user, the tenant's suspension and deletion notices,
@@ -51,7 +51,7 @@ def skip(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _key(request: HttpRequest, extra) -> str | None:
+def _key(request: HttpRequest, versions: tuple[str, ...]) -> str | None:
     if request.method != "GET" or len(request.META.get("QUERY_STRING", "")) > _LONGEST_QUERY:
         return None
     membership = getattr(request, "membership", None)
@@ -62,18 +62,15 @@ def _key(request: HttpRequest, extra) -> str | None:
     storage = getattr(request, "_messages", None)
     if storage is not None and len(storage):  # messages are shown once: render them
         return None
-    from learning import page_parts
-
-    versions = chrome.page_generations(
-        tenant_id=request.tenant.pk, user_id=request.user.pk, also=[page_parts.VERSION_KEY]
+    tokens = chrome.page_generations(
+        tenant_id=request.tenant.pk, user_id=request.user.pk, also=versions
     )
     parts = [
         str(request.user.pk),
         hashlib.blake2b(request.get_full_path().encode(), digest_size=12).hexdigest(),
         translation.get_language() or "",
         timezone.get_current_timezone_name(),
-        *versions,
-        *((extra(request),) if extra is not None else ()),
+        *tokens,
     ]
     return "page:" + ":".join(parts)
 
@@ -101,14 +98,14 @@ def _with_placeholder(request: HttpRequest, html: str) -> str:
     return _MASKED_TOKEN.sub(swap, html)
 
 
-def cached_page(view=None, *, extra=None):
-    """Keep the view's page per member and version (see the module's docstring); `extra`, a
-    function of the request, names one more version the page depends on."""
+def cached_page(*versions: str):
+    """Keep the view's page per member and per version of what it shows: the chrome's, and
+    the tokens at the `versions` cache keys (see the module's docstring)."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            key = _key(request, extra)
+            key = _key(request, versions)
             if key is None:
                 return view(request, *args, **kwargs)
             html = cache.get(key)
@@ -124,4 +121,4 @@ def cached_page(view=None, *, extra=None):
 
         return wrapper
 
-    return decorator(view) if view is not None else decorator
+    return decorator

@@ -74,7 +74,7 @@ def _class_choices() -> list[tuple[str, str]]:
 
 
 @teacher_page
-@cached_page
+@cached_page(page_parts.VERSION_KEY)
 def exercise_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in Exercise.Status.values:
@@ -380,7 +380,7 @@ def my_exercises(request: HttpRequest) -> HttpResponse:
 
 
 @student_page
-@cached_page
+@cached_page(page_parts.VERSION_KEY)
 def student_exercise(request: HttpRequest, public_id) -> HttpResponse:
     exercise = found(
         lambda: selectors.exercise_get(

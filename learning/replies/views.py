@@ -100,7 +100,7 @@ def _inbox_filter_choices() -> dict:
 
 
 @teacher_page
-@cached_page
+@cached_page(page_parts.VERSION_KEY)
 def inbox(request: HttpRequest) -> HttpResponse:
     # A page at a time: a school with thousands of replies waiting would otherwise render them
     # all (1.4 MB, 3 s at 3,300 waiting replies; docs/scaling.md).
@@ -254,7 +254,7 @@ def _attempts(reply: Reply) -> list[Reply]:
     return page_parts.value(key, lambda: list(selectors.attempts_of(reply=reply)))
 
 
-@cached_page
+@cached_page(page_parts.VERSION_KEY)
 def compare(request: HttpRequest, public_id) -> HttpResponse:
     """Demonstration (or another attempt) and a reply side by side, with time-coded feedback."""
     member = request.membership
