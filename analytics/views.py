@@ -87,7 +87,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     scope = reply_selectors.visibility_key(member)
     checklist = services.onboarding_checklist_for(member=member)
     sort_key = f"{request.GET.get('sort', 'name')[:20]}:{request.GET.get('page', '1')[:6]}"
-    response = render(
+    return render(
         request, "analytics/dashboard_teacher.html",
         {
             "content": _fragment(
@@ -100,8 +100,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "offer_sample": bool(checklist) and selectors.sample_exercise_available(),
         },
     )
-    # The checklist ticks as a step is done, and its steps have no version: not kept meanwhile.
-    return page_cache.skip(response) if checklist else response
 
 
 @member_page

@@ -134,14 +134,20 @@ def _user_generation_key(user_id) -> str:
     return f"{PREFIX}gen:user:{user_id}"
 
 
-def page_generations(*, tenant_id: int, user_id: int, also: list[str] = ()) -> list[str]:
-    """The current generations of the tenant's chrome, the member's and the user's (and of the
-    `also` keys, versions kept the same way), in one cache read. A generation is a random
-    token, made when missing; dropping it (the `forget_*` functions) starts a new one."""
+def page_generations(
+    *, tenant_id: int | None, user_id: int | None = None, also: tuple[str, ...] = ()
+) -> list[str]:
+    """The current generations of the tenant's chrome, the member's and the user's (none for a
+    visitor), and of the `also` keys (versions kept the same way), in one cache read. A
+    generation is a random token, made when missing; dropping it (the `forget_*` functions)
+    starts a new one."""
     keys = [
         _tenant_generation_key(tenant_id),
-        _member_generation_key(tenant_id, user_id),
-        _user_generation_key(user_id),
+        *(
+            (_member_generation_key(tenant_id, user_id), _user_generation_key(user_id))
+            if user_id is not None
+            else ()
+        ),
         *also,
     ]
     found = cache.get_many(keys)

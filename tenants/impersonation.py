@@ -24,6 +24,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.functional import LazyObject, empty
 from hijack import views as hijack_views
 
 from tenants import hosts, services
@@ -173,6 +174,17 @@ DOWNLOAD_URL_NAMES = frozenset({"learning:export_download", "api-export-download
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def _resolved(user):
+    """The user itself instead of the lazy wrappers Django's auth and hijack put around it
+    (hijack wraps a copy of auth's): every later read of `request.user` — the middleware below,
+    the view, the templates — would otherwise pay LazyObject's attribute lookup."""
+    while isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        user = user._wrapped
+    return user
+
+
 class ImpersonationMiddleware:
     """Enforce a support session's grant on every request (see the module doc)."""
 
@@ -181,6 +193,7 @@ class ImpersonationMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.impersonation = None
+        request.user = _resolved(request.user)
         if not request.session.get("hijack_history"):
             return self.get_response(request)
         impersonation = _session_impersonation(request)

@@ -20,9 +20,12 @@ before the view: the session, the user, the tenant's suspension and deletion not
 membership, the second-factor rule. What varies per request inside the HTML is put back on the
 way out: the CSRF token (stored as a placeholder, replaced by a fresh masked token of this
 request's secret). A page is not kept when the request carries messages to show, during a
-support session or impersonation, when the view set a cookie or answered anything but a 200
-HTML page, or when the view says so (`skip`). Kept pages expire after `SECONDS` as well: they
-carry signed media URLs (valid PRACTIKA_PLAYBACK_URL_EXPIRES_S) and "3 hours ago" texts.
+support session or impersonation, for a signed-in non-member, when the view set a cookie,
+changed the session or answered anything but a 200 HTML page, or when the view says so
+(`skip`). Signed-out visitors share one copy of the pages that allow it (`visitors`: the
+public home, the login page), keyed by the tenant's generation on a tenant's host. Kept pages
+expire after `SECONDS` as well: they carry signed media URLs (valid
+PRACTIKA_PLAYBACK_URL_EXPIRES_S) and "3 hours ago" texts.
 """
 
 from __future__ import annotations
@@ -51,22 +54,29 @@ def skip(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _key(request: HttpRequest, versions: tuple[str, ...]) -> str | None:
+def _key(request: HttpRequest, versions: tuple[str, ...], visitors: bool) -> str | None:
     if request.method != "GET" or len(request.META.get("QUERY_STRING", "")) > _LONGEST_QUERY:
-        return None
-    membership = getattr(request, "membership", None)
-    if membership is None or getattr(request, "impersonation", None) is not None:
-        return None
-    if getattr(request.user, "is_hijacked", False):
         return None
     storage = getattr(request, "_messages", None)
     if storage is not None and len(storage):  # messages are shown once: render them
         return None
-    tokens = chrome.page_generations(
-        tenant_id=request.tenant.pk, user_id=request.user.pk, also=versions
-    )
+    if not request.user.is_authenticated:
+        if not visitors:
+            return None
+        who = "visitor"
+        tokens = chrome.page_generations(tenant_id=request.tenant.pk, also=versions)
+    else:
+        membership = getattr(request, "membership", None)
+        if membership is None or getattr(request, "impersonation", None) is not None:
+            return None
+        if getattr(request.user, "is_hijacked", False):
+            return None
+        who = str(request.user.pk)
+        tokens = chrome.page_generations(
+            tenant_id=request.tenant.pk, user_id=request.user.pk, also=versions
+        )
     parts = [
-        str(request.user.pk),
+        who,
         hashlib.blake2b(request.get_full_path().encode(), digest_size=12).hexdigest(),
         translation.get_language() or "",
         timezone.get_current_timezone_name(),
@@ -80,6 +90,7 @@ def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
         response.status_code == 200
         and not response.streaming
         and not response.cookies
+        and not request.session.modified  # what the view stored must be stored on every visit
         and response.get("Content-Type", "").startswith("text/html")
         and not getattr(response, _SKIP, False)
     )
@@ -98,14 +109,15 @@ def _with_placeholder(request: HttpRequest, html: str) -> str:
     return _MASKED_TOKEN.sub(swap, html)
 
 
-def cached_page(*versions: str):
+def cached_page(*versions: str, visitors: bool = False):
     """Keep the view's page per member and per version of what it shows: the chrome's, and
-    the tokens at the `versions` cache keys (see the module's docstring)."""
+    the tokens at the `versions` cache keys (see the module's docstring). With `visitors`,
+    the page a signed-out visitor sees is kept too (one copy for all of them)."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            key = _key(request, versions)
+            key = _key(request, versions, visitors)
             if key is None:
                 return view(request, *args, **kwargs)
             html = cache.get(key)
@@ -114,9 +126,16 @@ def cached_page(*versions: str):
                     html = html.replace(CSRF_PLACEHOLDER, get_token(request))
                 return HttpResponse(html)
             response = view(request, *args, **kwargs)
-            if _keepable(request, response):
-                content = response.content.decode(response.charset)
-                cache.set(key, _with_placeholder(request, content), SECONDS)
+
+            def keep(response):
+                if _keepable(request, response):
+                    content = response.content.decode(response.charset)
+                    cache.set(key, _with_placeholder(request, content), SECONDS)
+
+            if getattr(response, "is_rendered", True):
+                keep(response)
+            else:  # a TemplateResponse (allauth's views) renders after the view returns
+                response.add_post_render_callback(keep)
             return response
 
         return wrapper

@@ -9,7 +9,7 @@ through Django's handler, 1.3 ms through WSGI; docs/scaling.md). Here the chain 
 under WSGI and the whole request — middleware, view, template — runs in a single
 `sync_to_async` call, in the request's thread-sensitive context (the same thread as Django's
 `request_started` and `request_finished` handlers, so the database connection is the one
-they open and close).
+they open and close). Each path's URL resolution is remembered (config.url_resolution).
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from __future__ import annotations
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIHandler
 
+from config.url_resolution import RememberedResolution
 
-class PageHandler(ASGIHandler):
+
+class PageHandler(RememberedResolution, ASGIHandler):
     def load_middleware(self, is_async=False):
         super().load_middleware(is_async=False)
 

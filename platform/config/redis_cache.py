@@ -14,14 +14,18 @@ tells it when they change: *client-side caching* with key tracking in broadcasti
 (https://redis.io/docs/latest/develop/reference/client-side-caching/). One connection of the
 process's own, in RESP3, runs `CLIENT TRACKING ON BCAST`; from then on Redis pushes an
 invalidation on it for every key written, deleted, expired or evicted, by anyone, and a null
-one when the database is flushed. Before any read from the copies, the pushes already received
-are applied (a non-blocking read of that socket), so a write that finished before this request
-began — a suspension, a new password, a bumped page version — is never served from a copy:
-Redis queues the push to every tracking client before it answers the writer. A miss puts a
+one when the database is flushed. Before the first read of each request from the copies (and
+before every read outside a request: tasks, commands), the pushes already received are applied
+(a non-blocking read of that socket), so a write that finished before this request began — a
+suspension, a new password, a bumped page version — is never served from a copy: Redis queues
+the push to every tracking client before it answers the writer. Within one request the copies
+are then read as they were when it began, as from a snapshot (one system call a request, not
+one a read: under gunicorn's threads each one also waits for the GIL again). A miss puts a
 placeholder first and keeps the reply only if no invalidation took the placeholder meanwhile
 (the race the Redis documentation describes). If the tracking connection fails, every copy is
-dropped and reads go to Redis until it is back; copies are also bounded in number and age, and
-a forked process starts with none.
+dropped and reads go to Redis until it is back. The threads of a process share one set of
+copies (Django keeps a cache object per thread), bounded in number, bytes (64 MB) and age (a
+minute); a forked process starts with none.
 
 Written by hand because redis-py's own client-side cache (`cache_config`) refuses servers
 before Redis 7.4, and production's ElastiCache and the machines' Redis are 7.0 and 7.1; tracking
@@ -40,19 +44,40 @@ from collections import OrderedDict
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
+from django.core.signals import request_finished, request_started
 
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_S = 5.0
 
+# The copies this thread's current request has brought up to date (None outside a request).
+_request = threading.local()
+
+
+def _request_started(**kwargs) -> None:
+    _request.drained = set()
+
+
+def _request_finished(**kwargs) -> None:
+    _request.drained = None
+
+
+request_started.connect(_request_started, dispatch_uid="near-cache-request-started")
+request_finished.connect(_request_finished, dispatch_uid="near-cache-request-finished")
+
 
 class NearCache:
     """Raw replies this process read from Redis, valid until Redis reports a change."""
 
-    def __init__(self, url: str, *, max_entries: int = 20_000, max_age: float = 300.0):
-        self.url, self.max_entries, self.max_age = url, max_entries, max_age
+    def __init__(
+        self, url: str, *, max_entries: int = 20_000, max_bytes: int = 64 << 20,
+        max_age: float = 60.0,
+    ):  # fmt: skip
+        self.url, self.max_entries, self.max_bytes = url, max_entries, max_bytes
+        self.max_age = max_age
         self._lock = threading.Lock()
         self._entries: OrderedDict[str, tuple[bytes | object, float]] = OrderedDict()
+        self._bytes = 0
         self._connection = None
         self._pid = None
         self._down_until = 0.0
@@ -62,7 +87,7 @@ class NearCache:
     def _tracking(self) -> bool:
         """Whether copies may be used now: the tracking connection is up and drained."""
         if self._pid != os.getpid():  # a forked child shares no socket with its parent
-            self._entries.clear()
+            self._clear()
             self._connection, self._pid = None, os.getpid()
         if self._connection is None:
             if time.monotonic() < self._down_until:
@@ -73,6 +98,11 @@ class NearCache:
                 self._down_until = time.monotonic() + RETRY_AFTER_S
                 logger.warning("near cache: tracking unavailable (%s)", error)
                 return False
+        drained = getattr(_request, "drained", None)
+        if drained is not None:
+            if self in drained:  # already applied since this request began
+                return True
+            drained.add(self)
         try:
             while self._connection.can_read(0):
                 self._connection.read_response(
@@ -95,11 +125,11 @@ class NearCache:
         connection.send_command("CLIENT", "TRACKING", "ON", "BCAST")
         if connection.read_response() not in (b"OK", "OK"):
             raise ConnectionError("CLIENT TRACKING was refused")
-        self._entries.clear()  # anything read before tracking began is unknown
+        self._clear()  # anything read before tracking began is unknown
         return connection
 
     def _reset(self) -> None:
-        self._entries.clear()
+        self._clear()
         if self._connection is not None:
             with contextlib.suppress(Exception):  # already broken: dropping it is all that is left
                 self._connection.disconnect()
@@ -109,10 +139,28 @@ class NearCache:
     def _on_invalidation(self, message) -> None:
         keys = message[1]
         if keys is None:  # FLUSHDB / FLUSHALL
-            self._entries.clear()
+            self._clear()
             return
         for key in keys:
-            self._entries.pop(key.decode() if isinstance(key, bytes) else key, None)
+            self._pop(key.decode() if isinstance(key, bytes) else key)
+
+    def _clear(self) -> None:
+        self._entries.clear()
+        self._bytes = 0
+
+    def _pop(self, key: str) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None and isinstance(entry[0], bytes):
+            self._bytes -= len(entry[0])
+
+    def _put(self, key: str, value, expires: float) -> None:
+        self._pop(key)
+        self._entries[key] = (value, expires)
+        if isinstance(value, bytes):
+            self._bytes += len(value)
+        while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+            oldest = next(iter(self._entries))
+            self._pop(oldest)
 
     # --- Reads and writes -------------------------------------------------------------------
 
@@ -131,9 +179,7 @@ class NearCache:
                     self._entries.move_to_end(key)
                 else:
                     pending[key] = placeholder = object()
-                    self._entries[key] = (placeholder, now + self.max_age)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+                    self._put(key, placeholder, now + self.max_age)
         return found, pending
 
     def keep(self, pending: dict[str, object], replies: dict[str, bytes | None]) -> None:
@@ -148,18 +194,31 @@ class NearCache:
                     continue
                 value = replies.get(key)
                 if value is None:  # a miss is not kept: the next read asks Redis again
-                    del self._entries[key]
+                    self._pop(key)
                 else:
-                    self._entries[key] = (value, expires)
+                    self._put(key, value, expires)
 
     def forget(self, keys) -> None:
         with self._lock:
             for key in keys:
-                self._entries.pop(key, None)
+                self._pop(key)
 
     def forget_all(self) -> None:
         with self._lock:
-            self._entries.clear()
+            self._clear()
+
+
+# Django keeps a cache object per thread; the threads of a process share one set of copies.
+_near_caches: dict[tuple, NearCache] = {}
+_near_caches_lock = threading.Lock()
+
+
+def near_cache_for(url: str, options: dict) -> NearCache:
+    key = (url, tuple(sorted(options.items())))
+    with _near_caches_lock:
+        if key not in _near_caches:
+            _near_caches[key] = NearCache(url, **options)
+        return _near_caches[key]
 
 
 class RedisCacheClient(DjangoRedisCacheClient):
@@ -168,7 +227,9 @@ class RedisCacheClient(DjangoRedisCacheClient):
         self._clients = {}
         options = near_cache if isinstance(near_cache, dict) else {}
         # Reads go to the first server unless there are replicas; copies track that one only.
-        self.near = NearCache(servers[0], **options) if near_cache and len(servers) == 1 else None
+        self.near = (
+            near_cache_for(servers[0], options) if near_cache and len(servers) == 1 else None
+        )
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)

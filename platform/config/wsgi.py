@@ -9,10 +9,20 @@ uvicorn's --proxy-headers), and request bodies bounded before they are read
 
 import os
 
-from django.core.wsgi import get_wsgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
-django_application = get_wsgi_application()
+
+import django
+from django.core.handlers.wsgi import WSGIHandler
+
+from config.url_resolution import RememberedResolution
+
+
+class PageWSGIHandler(RememberedResolution, WSGIHandler):
+    """Django's WSGI handler, with each path's URL resolution remembered."""
+
+
+django.setup(set_prefix=False)  # as django.core.wsgi.get_wsgi_application
+django_application = PageWSGIHandler()
 
 from django.conf import settings  # noqa: E402
 

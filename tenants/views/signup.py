@@ -3,6 +3,7 @@ email), or at once for someone logged in."""
 
 from __future__ import annotations
 
+from allauth.account import views as allauth_views
 from allauth.core import ratelimit
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -12,6 +13,7 @@ from tenants import forms, selectors, services
 from tenants import handover as login_handover
 from tenants.errors import DomainError, InvitationInvalid, SlugUnavailable
 from tenants.models import Tenant
+from tenants.page_cache import cached_page
 from tenants.views.common import link_invalid, login_here
 
 SIGNUP_COPY = {
@@ -28,6 +30,11 @@ SIGNUP_COPY = {
 }
 
 
+# allauth's login page, one copy for signed-out visitors (routed before allauth's own URLs).
+login = cached_page(visitors=True)(allauth_views.login)
+
+
+@cached_page(visitors=True)
 def public_home(request: HttpRequest) -> HttpResponse:
     return render(request, "public/home.html")
 

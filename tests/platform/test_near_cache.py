@@ -12,7 +12,7 @@ import uuid
 import pytest
 import redis
 
-from config.redis_cache import RedisCache
+from config.redis_cache import NearCache, RedisCache, near_cache_for
 
 pytestmark = pytest.mark.services
 
@@ -23,9 +23,13 @@ def prefix():
 
 
 def _cache(prefix: str, **near) -> RedisCache:
-    return RedisCache(
-        os.environ["REDIS_URL"], {"KEY_PREFIX": prefix, "OPTIONS": {"near_cache": near or True}}
+    """A cache as one process has it: copies of its own (a process shares them between its
+    threads, so two processes need two sets)."""
+    cache = RedisCache(
+        os.environ["REDIS_URL"], {"KEY_PREFIX": prefix, "OPTIONS": {"near_cache": True}}
     )
+    cache._cache.near = NearCache(os.environ["REDIS_URL"], **near)
+    return cache
 
 
 def _served_from_copy(cache: RedisCache, key: str) -> bool:
@@ -139,5 +143,43 @@ def test_copies_are_bounded_and_threads_share_them(prefix):
             thread.join()
         assert errors == []
         assert len(here._cache.near._entries) <= 50
+    finally:
+        here.clear()
+
+
+def test_the_threads_of_a_process_share_one_set_of_copies_bounded_in_bytes(prefix):
+    url = os.environ["REDIS_URL"]
+    first = RedisCache(url, {"KEY_PREFIX": prefix, "OPTIONS": {"near_cache": True}})
+    second = RedisCache(url, {"KEY_PREFIX": prefix, "OPTIONS": {"near_cache": True}})
+    assert first._cache.near is second._cache.near is near_cache_for(url, {})
+
+    small = _cache(prefix, max_bytes=10_000)
+    try:
+        for i in range(10):
+            small.set(f"page{i}", "x" * 3000, 60)
+            small.get(f"page{i}")
+        near = small._cache.near
+        assert near._bytes <= 10_000
+        assert len([v for v, _ in near._entries.values() if isinstance(v, bytes)]) <= 3
+        assert small.get("page0") == "x" * 3000  # an evicted copy is read from Redis again
+    finally:
+        small.clear()
+
+
+def test_within_a_request_the_copies_are_brought_up_to_date_once(prefix):
+    from django.core.signals import request_finished, request_started
+
+    here, elsewhere = _cache(prefix), _cache(prefix)
+    try:
+        here.set("k", "v1", 60)
+        request_started.send(sender=None)
+        assert here.get("k") == "v1"  # brought up to date here, then read as from a snapshot
+        elsewhere.set("k", "v2", 60)
+        time.sleep(0.05)
+        assert here.get("k") == "v1"
+        request_finished.send(sender=None)
+        request_started.send(sender=None)
+        assert here.get("k") == "v2"  # the next request sees the write
+        request_finished.send(sender=None)
     finally:
         here.clear()
