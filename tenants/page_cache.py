@@ -22,8 +22,10 @@ way out: the CSRF token (stored as a placeholder, replaced by a fresh masked tok
 request's secret). A page is not kept when the request carries messages to show, during a
 support session or impersonation, for a signed-in non-member, when the view set a cookie,
 changed the session or answered anything but a 200 HTML page, or when the view says so
-(`skip`). Signed-out visitors share one copy of the pages that allow it (`visitors`: the
-public home, the login page), keyed by the tenant's generation on a tenant's host. Kept pages
+(`skip`). When several requests miss the same page at once, one renders it and the others
+wait for it (up to RENDER_WAIT_S). Signed-out visitors share one copy of the pages that allow
+it (`visitors`: the public home, the login page), keyed by the tenant's generation on a
+tenant's host. Kept pages
 expire after `SECONDS` as well: they carry signed media URLs (valid
 PRACTIKA_PLAYBACK_URL_EXPIRES_S) and "3 hours ago" texts.
 """
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from functools import wraps
 
 from django.core.cache import cache
@@ -42,6 +45,8 @@ from django.utils import timezone, translation
 from tenants import chrome
 
 SECONDS = 30
+# A request that finds the same page being rendered by another waits this long for it.
+RENDER_WAIT_S = 2.0
 CSRF_PLACEHOLDER = "__practika-csrf-token__"
 _MASKED_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
 _LONGEST_QUERY = 300
@@ -109,6 +114,21 @@ def _with_placeholder(request: HttpRequest, html: str) -> str:
     return _MASKED_TOKEN.sub(swap, html)
 
 
+def _rendered_elsewhere(key: str) -> str | None:
+    """The page another request is rendering, once it is kept (None after RENDER_WAIT_S:
+    render it here too). Without this, every request that misses at the same moment — a
+    version changed, a kept page expired — renders the same page at once."""
+    deadline = time.monotonic() + RENDER_WAIT_S
+    while time.monotonic() < deadline:
+        time.sleep(0.01)
+        found = cache.get_many([key, f"{key}:rendering"])
+        if key in found:
+            return found[key]
+        if not found:  # rendered and not kept (a refusal, a redirect): render it here
+            return None
+    return None
+
+
 def cached_page(*versions: str, visitors: bool = False):
     """Keep the view's page per member and per version of what it shows: the chrome's, and
     the tokens at the `versions` cache keys (see the module's docstring). With `visitors`,
@@ -121,16 +141,24 @@ def cached_page(*versions: str, visitors: bool = False):
             if key is None:
                 return view(request, *args, **kwargs)
             html = cache.get(key)
+            rendering = f"{key}:rendering"
+            if html is None and not cache.add(rendering, 1, RENDER_WAIT_S):
+                html = _rendered_elsewhere(key)
             if html is not None:
                 if CSRF_PLACEHOLDER in html:
                     html = html.replace(CSRF_PLACEHOLDER, get_token(request))
                 return HttpResponse(html)
-            response = view(request, *args, **kwargs)
+            try:
+                response = view(request, *args, **kwargs)
+            except BaseException:
+                cache.delete(rendering)
+                raise
 
             def keep(response):
                 if _keepable(request, response):
                     content = response.content.decode(response.charset)
                     cache.set(key, _with_placeholder(request, content), SECONDS)
+                cache.delete(rendering)
 
             if getattr(response, "is_rendered", True):
                 keep(response)
