@@ -26,8 +26,9 @@ changed the session or answered anything but a 200 HTML page, or when the view s
 wait for it (up to RENDER_WAIT_S). Signed-out visitors share one copy of the pages that allow
 it (`visitors`: the public home, the login page), keyed by the tenant's generation on a
 tenant's host. Kept pages
-expire after `SECONDS` as well: they carry signed media URLs (valid
-PRACTIKA_PLAYBACK_URL_EXPIRES_S) and "3 hours ago" texts.
+are fresh for `SECONDS`, then shown for `STALE_SECONDS` more only while one request renders
+their next copy: they carry signed media URLs (valid PRACTIKA_PLAYBACK_URL_EXPIRES_S, 300 s by
+default, so a shown URL has at least three minutes left) and "3 hours ago" texts.
 """
 
 from __future__ import annotations
@@ -44,9 +45,12 @@ from django.utils import timezone, translation
 
 from tenants import chrome
 
+# A kept page is fresh this long; for STALE_SECONDS more it is still shown while one request
+# renders its next copy (the same versions: only "3 hours ago" and signed URLs age).
 SECONDS = 30
-# A request that finds the same page being rendered by another waits this long for it.
-RENDER_WAIT_S = 2.0
+STALE_SECONDS = 60
+# A request that finds a page of new versions being rendered by another waits this long for it.
+RENDER_WAIT_S = 3.0
 CSRF_PLACEHOLDER = "__practika-csrf-token__"
 _MASKED_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
 _LONGEST_QUERY = 300
@@ -120,13 +124,19 @@ def _rendered_elsewhere(key: str) -> str | None:
     version changed, a kept page expired — renders the same page at once."""
     deadline = time.monotonic() + RENDER_WAIT_S
     while time.monotonic() < deadline:
-        time.sleep(0.01)
-        found = cache.get_many([key, f"{key}:rendering"])
-        if key in found:
-            return found[key]
-        if not found:  # rendered and not kept (a refusal, a redirect): render it here
+        time.sleep(0.02)
+        kept = cache.get(key)  # a miss is never copied (config.redis_cache): Redis is asked
+        if kept is not None:
+            return kept[1]
+        if not cache.has_key(f"{key}:rendering"):  # rendered, not kept (a refusal): render here
             return None
     return None
+
+
+def _answer(request: HttpRequest, html: str) -> HttpResponse:
+    if CSRF_PLACEHOLDER in html:
+        html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+    return HttpResponse(html)
 
 
 def cached_page(*versions: str, visitors: bool = False):
@@ -140,14 +150,16 @@ def cached_page(*versions: str, visitors: bool = False):
             key = _key(request, versions, visitors)
             if key is None:
                 return view(request, *args, **kwargs)
-            html = cache.get(key)
+            kept = cache.get(key)  # (fresh until, html)
+            if kept is not None and kept[0] > time.time():
+                return _answer(request, kept[1])
             rendering = f"{key}:rendering"
-            if html is None and not cache.add(rendering, 1, RENDER_WAIT_S):
+            if not cache.add(rendering, 1, RENDER_WAIT_S):  # another request renders it
+                if kept is not None:  # the same versions, only older: shown meanwhile
+                    return _answer(request, kept[1])
                 html = _rendered_elsewhere(key)
-            if html is not None:
-                if CSRF_PLACEHOLDER in html:
-                    html = html.replace(CSRF_PLACEHOLDER, get_token(request))
-                return HttpResponse(html)
+                if html is not None:
+                    return _answer(request, html)
             try:
                 response = view(request, *args, **kwargs)
             except BaseException:
@@ -157,7 +169,8 @@ def cached_page(*versions: str, visitors: bool = False):
             def keep(response):
                 if _keepable(request, response):
                     content = response.content.decode(response.charset)
-                    cache.set(key, _with_placeholder(request, content), SECONDS)
+                    page = (time.time() + SECONDS, _with_placeholder(request, content))
+                    cache.set(key, page, SECONDS + STALE_SECONDS)
                 cache.delete(rendering)
 
             if getattr(response, "is_rendered", True):
