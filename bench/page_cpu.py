@@ -98,12 +98,13 @@ class AsgiClient:
 
 
 class WsgiClient:
-    """The same requests through Django's WSGI handler."""
+    """The same requests through production's WSGI handler (Django's, with each path's URL
+    resolution remembered: config.wsgi)."""
 
     def __init__(self):
-        from django.core.handlers.wsgi import WSGIHandler
+        from config.wsgi import PageWSGIHandler
 
-        self.handler = WSGIHandler()
+        self.handler = PageWSGIHandler()
 
     def get(self, page) -> tuple[int, bytes]:
         environ = {

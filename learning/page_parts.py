@@ -19,8 +19,9 @@ that is already gone):
 - the `QuerySet.update()` and bulk calls of learning, which send no signal and call `bump()`
   themselves (tests/learning/test_page_parts.py fails on one that does not);
 - a save of a user, in every tenant they belong to (the inbox shows students' names);
-- a save or delete of a `Membership` or an `Invitation` (public schema), in its tenant: a role
-  decides who a reply can be assigned to, and both tick the onboarding checklist.
+- a save or delete of a `Membership`, an `Invitation` or a `GuardianConsent` (public schema),
+  in its tenant: a role decides who a reply can be assigned to, members and invitations tick
+  the onboarding checklist, a consent opens a young student's uploads.
 
 `value()` keeps a read's result (model instances with what they selected) the same way as
 `part()` keeps HTML: only for pages, never for a service that writes what it read.
@@ -106,14 +107,16 @@ def on_user_saved(sender, instance, **kwargs) -> None:
             bump()
 
 
-def on_membership_written(sender, instance, **kwargs) -> None:
-    """A membership or an invitation (public schema) written: bump in its tenant."""
+def on_public_row_written(sender, instance, **kwargs) -> None:
+    """A membership, an invitation or a guardian's consent (public schema) written: bump in
+    its tenant."""
     from django_tenants.utils import schema_context
 
     from tenants.models import Tenant
 
     # A role decides who a reply can be assigned to (the compare page's reviewers); members
-    # and invitations tick the teacher's onboarding checklist (the dashboard).
+    # and invitations tick the teacher's onboarding checklist (the dashboard); a consent lets
+    # a young student upload (the exercise page's form).
     schemas = Tenant.objects.filter(pk=instance.tenant_id).values_list("schema_name", flat=True)
     for schema in schemas:
         with schema_context(schema):
@@ -130,12 +133,12 @@ def connect() -> None:
     from django.contrib.auth import get_user_model
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    from tenants.models import Invitation, Membership
+    from tenants.models import GuardianConsent, Invitation, Membership
 
-    for model in (Membership, Invitation):
-        post_save.connect(on_membership_written, sender=model, dispatch_uid=f"page-parts-{model}")
+    for model in (Membership, Invitation, GuardianConsent):
+        post_save.connect(on_public_row_written, sender=model, dispatch_uid=f"page-parts-{model}")
         post_delete.connect(
-            on_membership_written, sender=model, dispatch_uid=f"page-parts-d-{model}"
+            on_public_row_written, sender=model, dispatch_uid=f"page-parts-d-{model}"
         )
     post_save.connect(on_user_saved, sender=get_user_model(), dispatch_uid="page-parts-user")
     # Every model of learning, so that a model added later is followed without a line here.

@@ -24,7 +24,7 @@ support session or impersonation, for a signed-in non-member, when the view set 
 changed the session or answered anything but a 200 HTML page, or when the view says so
 (`skip`). When several requests miss the same page at once, one renders it and the others
 wait for it (up to RENDER_WAIT_S). Signed-out visitors share one copy of the pages that allow
-it (`visitors`: the public home, the login page), keyed by the tenant's generation on a
+it (`visitors`: the public home), keyed by the tenant's generation on a
 tenant's host. Kept pages
 are fresh for `SECONDS`, then shown for `STALE_SECONDS` more only while one request renders
 their next copy: they carry signed media URLs (valid PRACTIKA_PLAYBACK_URL_EXPIRES_S, 300 s by

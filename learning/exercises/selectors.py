@@ -19,21 +19,26 @@ from tenants.models import Membership
 def exercises_for_teacher(*, member: Membership | None = None) -> QuerySet[Exercise]:
     """Every exercise of the tenant; `reply_count` counts the replies `member` may see
     (learning.replies.selectors.visible_replies), or all of them without a member."""
-    # A count per exercise from the reply index, rather than joining every reply and grouping
-    # by all the selected columns: 20 ms instead of 65 ms at 10,000 replies (docs/scaling.md).
     counted = Reply.objects if member is None else reply_selectors.visible_replies(member=member)
-    replies = (
-        counted.filter(exercise=OuterRef("pk"))
+    return (
+        Exercise.objects.select_related("demo", "created_by")
+        .annotate(reply_count=_count_per_exercise(counted))
+        .order_by("-created_at")
+    )
+
+
+def _count_per_exercise(replies: QuerySet[Reply]) -> Coalesce:
+    """How many of `replies` each exercise has, from the reply index: a subquery rather than
+    joining every reply and grouping by all the selected columns (20 ms instead of 65 ms for the
+    teachers' list, 50 ms instead of 1 s for a student's, at 10,000 replies; docs/scaling.md)."""
+    counted = (
+        replies.filter(exercise=OuterRef("pk"))
         .order_by()
         .values("exercise")
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return (
-        Exercise.objects.select_related("demo", "created_by")
-        .annotate(reply_count=Coalesce(Subquery(replies, output_field=IntegerField()), 0))
-        .order_by("-created_at")
-    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 def _assigned_to(student) -> QuerySet[Exercise]:
@@ -47,19 +52,10 @@ def _assigned_to(student) -> QuerySet[Exercise]:
 
 
 def exercises_for_student(*, student) -> QuerySet[Exercise]:
-    # The student's own replies counted from the reply index, as for teachers: joining every
-    # reply of the exercise and grouping cost 1 s at 10,000 replies (docs/scaling.md).
-    mine = (
-        Reply.objects.filter(exercise=OuterRef("pk"), student=student)
-        .order_by()
-        .values("exercise")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     return (
         Exercise.objects.filter(pk__in=_assigned_to(student).values("pk"))
         .select_related("demo", "created_by")
-        .annotate(my_reply_count=Coalesce(Subquery(mine, output_field=IntegerField()), 0))
+        .annotate(my_reply_count=_count_per_exercise(Reply.objects.filter(student=student)))
         .order_by("due_at", "-published_at")
     )
 

@@ -7,7 +7,6 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import admin_login, health
-from tenants.views import signup as signup_views
 
 # The admin logs in through our login, with its rate limits (config.admin_login).
 admin.site.login = admin_login.login
@@ -16,8 +15,6 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("", include("tenants.urls_public")),
-    # allauth's login view, kept for signed-out visitors (tenants.page_cache).
-    path("accounts/login/", signup_views.login, name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("", include("billing.urls_public")),
     path("staff/", include("tenants.urls_staff")),

@@ -7,7 +7,6 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import health
-from tenants.views import signup as signup_views
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -17,8 +16,6 @@ urlpatterns = [
     path("", include("billing.urls_tenant")),
     path("", include("learning.urls")),
     path("", include("analytics.urls")),
-    # allauth's login view, kept for signed-out visitors (tenants.page_cache).
-    path("accounts/login/", signup_views.login, name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/auth/", include("tenants.urls_auth")),
     path("api/v1/", include("tenants.urls_api")),

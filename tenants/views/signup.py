@@ -3,7 +3,6 @@ email), or at once for someone logged in."""
 
 from __future__ import annotations
 
-from allauth.account import views as allauth_views
 from allauth.core import ratelimit
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -28,10 +27,6 @@ SIGNUP_COPY = {
         "thing": "school",
     },
 }
-
-
-# allauth's login page, one copy for signed-out visitors (routed before allauth's own URLs).
-login = cached_page(visitors=True)(allauth_views.login)
 
 
 @cached_page(visitors=True)

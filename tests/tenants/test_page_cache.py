@@ -106,24 +106,14 @@ def test_a_visitor_without_a_membership_gets_no_kept_page(school_a, school_b):
     assert Client(HTTP_HOST=school_a.host).get("/dashboard/").status_code == 302
 
 
-def test_the_login_page_is_kept_for_visitors_with_a_token_the_server_accepts(
-    school_a, public_host, fresh_rate_limits
-):
-    from allauth.account.views import LoginView
+def test_the_public_home_is_kept_for_visitors_and_not_shared_with_the_signed_in(public_host):
+    from tenants.views import signup
 
-    from tests.conftest import PASSWORD
-
-    for host in (public_host, school_a.host):
-        visitor = Client(HTTP_HOST=host, enforce_csrf_checks=True)
-        with mock.patch.object(LoginView, "get", autospec=True, side_effect=LoginView.get) as get:
-            first = visitor.get("/accounts/login/")
-            second = visitor.get("/accounts/login/")
-        assert first.status_code == second.status_code == 200
-        assert get.call_count == 1  # the second visit was answered from the kept page
-        token = TOKEN.search(second.content.decode()).group(1)
-        assert token != TOKEN.search(first.content.decode()).group(1)
-        response = visitor.post(
-            "/accounts/login/",
-            {"login": school_a.student.email, "password": PASSWORD, "csrfmiddlewaretoken": token},
-        )
-        assert response.status_code == 302, response.content.decode()[:500]
+    visitor = Client(HTTP_HOST=public_host, enforce_csrf_checks=True)
+    with _renders("tenants.views.signup") as render:
+        first, second = visitor.get("/"), visitor.get("/")
+    assert first.status_code == second.status_code == 200
+    assert render.call_count == 1
+    assert signup.public_home.__wrapped__  # the kept view is the one routed
+    signed_in = client_for(User.objects.filter(is_staff=False).first(), public_host)
+    assert signed_in.get("/").status_code == 200  # a signed-in visitor's page is not shared
