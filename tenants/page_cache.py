@@ -33,6 +33,7 @@ default, so a shown URL has at least three minutes left) and "3 hours ago" texts
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import time
@@ -42,6 +43,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import _unmask_cipher_token, get_token
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 
 from tenants import chrome
 
@@ -51,7 +53,6 @@ SECONDS = 30
 STALE_SECONDS = 60
 # A request that finds a page of new versions being rendered by another waits this long for it.
 RENDER_WAIT_S = 3.0
-CSRF_PLACEHOLDER = "__practika-csrf-token__"
 _MASKED_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
 _LONGEST_QUERY = 300
 _SKIP = "_page_cache_skip"
@@ -105,6 +106,13 @@ def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
     )
 
 
+@functools.cache
+def _csrf_placeholder() -> str:
+    """Where a kept page's CSRF token goes: derived from SECRET_KEY, so the same in every
+    process and not a text a member could write into a name or a title to have it replaced."""
+    return "csrf-" + salted_hmac("tenants.page_cache", "csrf-placeholder").hexdigest()[:32]
+
+
 def _with_placeholder(request: HttpRequest, html: str) -> str:
     """The page with every CSRF token of this request's secret replaced by the placeholder."""
     secret = request.META.get("CSRF_COOKIE")
@@ -113,7 +121,7 @@ def _with_placeholder(request: HttpRequest, html: str) -> str:
 
     def swap(match: re.Match) -> str:
         token = match.group(0)
-        return CSRF_PLACEHOLDER if _unmask_cipher_token(token) == secret else token
+        return _csrf_placeholder() if _unmask_cipher_token(token) == secret else token
 
     return _MASKED_TOKEN.sub(swap, html)
 
@@ -134,8 +142,9 @@ def _rendered_elsewhere(key: str) -> str | None:
 
 
 def _answer(request: HttpRequest, html: str) -> HttpResponse:
-    if CSRF_PLACEHOLDER in html:
-        html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+    placeholder = _csrf_placeholder()
+    if placeholder in html:
+        html = html.replace(placeholder, get_token(request))
     return HttpResponse(html)
 
 
@@ -175,7 +184,7 @@ def cached_page(*versions: str, visitors: bool = False):
 
             if getattr(response, "is_rendered", True):
                 keep(response)
-            else:  # a TemplateResponse (allauth's views) renders after the view returns
+            else:  # a TemplateResponse renders after the view returns
                 response.add_post_render_callback(keep)
             return response
 
