@@ -87,12 +87,12 @@ def _key(request: HttpRequest, versions: tuple[str, ...], visitors: bool) -> str
         )
     parts = [
         who,
-        hashlib.blake2b(request.get_full_path().encode(), digest_size=12).hexdigest(),
+        request.get_full_path(),
         translation.get_language() or "",
         timezone.get_current_timezone_name(),
         *tokens,
     ]
-    return "page:" + ":".join(parts)
+    return "page:" + hashlib.blake2b("\n".join(parts).encode(), digest_size=20).hexdigest()
 
 
 def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
