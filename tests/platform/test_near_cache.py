@@ -5,7 +5,6 @@ stand for two web processes: each has its own copies and its own tracking connec
 from __future__ import annotations
 
 import os
-import threading
 import time
 import uuid
 
@@ -118,31 +117,6 @@ def test_a_lost_tracking_connection_drops_the_copies_and_reads_go_to_redis(prefi
         assert here.get("k") == "v2"
         assert near._connection is None  # until it is back: every read asks Redis
         assert here.get("k") == "v2"
-    finally:
-        here.clear()
-
-
-def test_copies_are_bounded_and_threads_share_them(prefix):
-    here = _cache(prefix, max_entries=50)
-    errors = []
-
-    def work(n: int) -> None:
-        try:
-            for i in range(100):
-                here.set(f"k{n}-{i}", i, 60)
-                if here.get(f"k{n}-{i}") != i:
-                    errors.append((n, i))
-        except Exception as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
-        assert len(here._cache.near._entries) <= 50
     finally:
         here.clear()
 

@@ -15,7 +15,11 @@ pytestmark = pytest.mark.services
 
 
 def _cache() -> RedisCache:
-    return RedisCache(os.environ["REDIS_URL"], {"KEY_PREFIX": f"t-{uuid.uuid4().hex}"})
+    # As production has it: with each process's near copies (tests/platform/test_near_cache.py).
+    return RedisCache(
+        os.environ["REDIS_URL"],
+        {"KEY_PREFIX": f"t-{uuid.uuid4().hex}", "OPTIONS": {"near_cache": True}},
+    )
 
 
 def test_one_client_serves_every_call():
