@@ -141,19 +141,30 @@ def test_the_threads_of_a_process_share_one_set_of_copies_bounded_in_bytes(prefi
 
 
 def test_within_a_request_the_copies_are_brought_up_to_date_once(prefix):
+    # The module's own receivers, not the whole signal: Django's receivers on it
+    # (close_old_connections) would open the database, which this test does not use.
     from django.core.signals import request_finished, request_started
 
+    from config import redis_cache
+
+    assert redis_cache._request_started in _receivers(request_started)
+    assert redis_cache._request_finished in _receivers(request_finished)
     here, elsewhere = _cache(prefix), _cache(prefix)
     try:
         here.set("k", "v1", 60)
-        request_started.send(sender=None)
+        redis_cache._request_started()
         assert here.get("k") == "v1"  # brought up to date here, then read as from a snapshot
         elsewhere.set("k", "v2", 60)
         time.sleep(0.05)
         assert here.get("k") == "v1"
-        request_finished.send(sender=None)
-        request_started.send(sender=None)
+        redis_cache._request_finished()
+        redis_cache._request_started()
         assert here.get("k") == "v2"  # the next request sees the write
-        request_finished.send(sender=None)
+        redis_cache._request_finished()
     finally:
         here.clear()
+
+
+def _receivers(signal) -> list:
+    sync_receivers, _async_receivers = signal._live_receivers(None)
+    return sync_receivers
