@@ -10,10 +10,17 @@ from tenants.models import ADMIN_ROLES, TEACHING_ROLES
 
 
 def api_membership(request):
+    """The caller's membership of this tenant: the one the middleware read with the page's
+    chrome (one cache read, dropped when the membership changes) when the API's user is the
+    session's, else read for the token's user."""
     if not hasattr(request, "_api_membership"):
-        request._api_membership = selectors.membership_for(
-            user=request.user, tenant=request.tenant
-        )
+        page_chrome = getattr(getattr(request, "_request", request), "page_chrome", None)
+        if page_chrome is not None and page_chrome.user.pk == request.user.pk:
+            request._api_membership = page_chrome.membership
+        else:
+            request._api_membership = selectors.membership_for(
+                user=request.user, tenant=request.tenant
+            )
     return request._api_membership
 
 

@@ -46,6 +46,19 @@ def test_a_changed_role_shows_on_the_very_next_request(school_a):
     assert client.get("/teach/exercises/").status_code == 200
 
 
+def test_the_api_follows_a_removed_member_and_a_changed_role_on_the_very_next_call(school_a):
+    # The API takes the membership the middleware read with the page's chrome.
+    client = client_for(school_a.student, school_a.host)
+    assert client.get("/api/v1/tenant/").json()["role"] == "student"
+
+    membership = member(school_a.student, school_a.tenant)
+    services.membership_change_role(membership=membership, role=Role.TEACHER, actor=school_a.owner)
+    assert client.get("/api/v1/tenant/").json()["role"] == "teacher"
+
+    services.membership_remove(membership=membership, actor=school_a.owner)
+    assert client.get("/api/v1/tenant/").status_code == 403
+
+
 def test_a_removed_domain_stops_routing_and_a_new_one_starts(school_a):
     Client(HTTP_HOST=school_a.host).get("/accounts/login/")
     new_host = f"renamed-a.{school_a.host.split('.', 1)[1]}"

@@ -130,7 +130,10 @@ class Processes:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            start_new_session=True,
+            # A process group of its own (stopped as one), but this session: Linux shares the
+            # CPU equally between sessions (autogroups), which would make the worker's nice
+            # count for nothing against the web server.
+            process_group=0,
         )
         log.close()
         self.running.append((name, process))
