@@ -14,15 +14,25 @@ import { csrfToken } from "./lib/csrf.js";
 
   const LABELS = { awaiting_upload: "Awaiting upload", uploaded: "Uploaded", processing: "Processing", ready: "Ready", failed: "Failed" };
 
+  // A recording's state is asked for 2 s after the page opens, then less and less often (each
+  // wait half as long again, at most 10 s): most are ready within seconds, and a long queue of
+  // work does not turn every open page into a request every 2 s.
+  const POLL_FIRST_MS = 2000, POLL_GROWTH = 1.5, POLL_MOST_MS = 10000;
+
   function pollMedia(badge) {
     const id = badge.dataset.mediaId;
     if (!id) return;
     const error = badge.parentElement.querySelector("[data-media-error]");
     let last = [...badge.classList].find((c) => c.startsWith("state-"))?.slice(6);
     if (last === "ready" || last === "failed") return;
-    const timer = setInterval(async () => {
+    let wait = POLL_FIRST_MS;
+    const again = () => {
+      setTimeout(check, wait);
+      wait = Math.min(wait * POLL_GROWTH, POLL_MOST_MS);
+    };
+    const check = async () => {
       let media;
-      try { media = await api(`/api/v1/media/${id}/`); } catch (e) { return; }
+      try { media = await api(`/api/v1/media/${id}/`); } catch (e) { return again(); }
       if (media.state !== last) {
         badge.className = badge.className.replace(/state-\S+/, `state-${media.state}`);
         badge.querySelector("[data-media-label]").textContent = LABELS[media.state] || media.state;
@@ -33,10 +43,12 @@ import { csrfToken } from "./lib/csrf.js";
         error.hidden = false;
       }
       if (media.state === "ready" || media.state === "failed") {
-        clearInterval(timer);
         if (media.state === "ready" && badge.hasAttribute("data-reload-on-ready")) location.reload();
+        return;
       }
-    }, 2000);
+      again();
+    };
+    again();
   }
 
   /* --- Small page behaviours ------------------------------------------------------------ */

@@ -1,8 +1,8 @@
 """What the load test's members do: the requests a browser makes on each page, in order.
 
 Read by locust (run.py starts it headless) with LOAD_PLAN naming the seed's plan, LOAD_REPLY
-the 10-second recording students upload, LOAD_UPLOADS the most uploads the whole run may start
-and LOAD_SUMMARY where the figures go when the run stops.
+the recording students upload and LOAD_REPLY_SECONDS its length, LOAD_UPLOADS the most
+uploads the whole run may start and LOAD_SUMMARY where the figures go when the run stops.
 
 The server is reached on loopback as the load balancer reaches it: plain HTTP with the
 tenant's host name and `X-Forwarded-Proto: https` (TLS ends at the balancer). The cookies are
@@ -15,6 +15,11 @@ the exercise page's form, then the compare page, whose scripts load the comments
 analysis, count the view, mark the feedback seen and poll the recording's state until the
 worker has processed it. Teachers open their dashboard, exercise list and inbox, and open
 replies from the inbox on the compare page and comment on them.
+
+Members take the time their requests say they took: a practice beacon reports 15 s of playing
+after 15 s on the page, a reply is recorded for as long as the clip lasts before it is
+uploaded, and a teacher comments on a moment after playing the reply up to it. Between
+actions each member reads for 2 to 8 s (`wait_time`).
 
 A request fails when its status is not the one the browser expects (200, or the form's 302),
 and an upload fails when the worker marks the recording failed.
@@ -35,8 +40,12 @@ from locust import HttpUser, between, events, task
 
 PLAN = json.loads(Path(os.environ["LOAD_PLAN"]).read_text())
 REPLY_CLIP = Path(os.environ["LOAD_REPLY"]).read_bytes()
-MEDIA_POLL_S = 2.0  # as learning.js polls a recording's state
-MEDIA_POLL_LIMIT = 30  # a member gives up watching after a minute; the worker carries on
+# As learning.js polls a recording's state: after 2 s, then each wait half as long again, at
+# most 10 s.
+MEDIA_POLL_FIRST_S, MEDIA_POLL_GROWTH, MEDIA_POLL_MOST_S = 2.0, 1.5, 10.0
+MEDIA_WATCH_S = 60  # a member gives up watching after a minute; the worker carries on
+PRACTICE_BEACON_S = 15  # practice.js reports time played every 15 s of playing
+REPLY_SECONDS = float(os.environ["LOAD_REPLY_SECONDS"])  # the length of LOAD_REPLY
 REQUEST_TIMEOUT_S = 30  # no one waits longer for a page: a slower answer is an error
 
 STUDENTS = [m for m in PLAN["members"] if m["role"] == "student"]
@@ -211,12 +220,13 @@ class Student(Member):
         if self.page(f"/exercises/{exercise}/", name="/exercises/<id>/") is None:
             return
         # practice.js: time the demonstration played, every 15 s and when the page is hidden.
+        time.sleep(PRACTICE_BEACON_S)
         self.api(
             "POST",
             "/api/v1/practice/",
             name="/api/v1/practice/",
             expect=204,
-            json={"seconds": 15, "kind": "playing", "exercise": exercise},
+            json={"seconds": PRACTICE_BEACON_S, "kind": "playing", "exercise": exercise},
             referer=f"/exercises/{exercise}/",
         )
 
@@ -232,6 +242,7 @@ class Student(Member):
         path = f"/exercises/{exercise}/"
         if self.page(path, name="/exercises/<id>/") is None:
             return
+        time.sleep(REPLY_SECONDS)  # the recorder records the reply
         media = self.upload(referer=path)
         if media is None:
             return
@@ -304,8 +315,11 @@ class Student(Member):
 
     def watch(self, media: str, *, referer: str) -> None:
         """The compare page polls the recording's state until the worker has processed it."""
-        for _ in range(MEDIA_POLL_LIMIT):
-            time.sleep(MEDIA_POLL_S)
+        wait, watched = MEDIA_POLL_FIRST_S, 0.0
+        while watched + wait <= MEDIA_WATCH_S:
+            time.sleep(wait)
+            watched += wait
+            wait = min(wait * MEDIA_POLL_GROWTH, MEDIA_POLL_MOST_S)
             response = self.api(
                 "GET", f"/api/v1/media/{media}/", name="/api/v1/media/<id>/", referer=referer
             )
@@ -341,6 +355,8 @@ class Teacher(Member):
         reply_id = random.choice(replies)
         if self.compare(reply_id) is None:
             return
+        at_ms = random.randrange(0, int(REPLY_SECONDS * 1000))
+        time.sleep(at_ms / 1000)  # plays the reply up to the moment the comment is about
         self.api(
             "POST",
             f"/api/v1/replies/{reply_id}/comments/",
@@ -348,7 +364,7 @@ class Teacher(Member):
             expect=201,
             json={
                 "body": "Lovely tone; keep the tempo here.",
-                "at_ms": random.randrange(0, 10_000),
+                "at_ms": at_ms,
             },
             referer=f"/replies/{reply_id}/",
         )

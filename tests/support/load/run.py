@@ -322,6 +322,7 @@ def run(
             "--exit-code-on-error", "0",
         ], env | {
             "LOAD_PLAN": str(plan), "LOAD_REPLY": str(reply), "LOAD_UPLOADS": str(uploads),
+            "LOAD_REPLY_SECONDS": str(clips.SECONDS),
             "LOAD_SUMMARY": str(summary_path),
         }, timeout=seconds + 180)
         # fmt: on
