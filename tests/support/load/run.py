@@ -7,8 +7,9 @@
    a free loopback port when there is none.
 2. The recordings (clips.py), then the seed (seed.py, a child process).
 3. The web server exactly as the image's `web` role starts it (`config.webserver.command`,
-   two workers) and a Celery worker as its `worker` role does (`celery -A config worker`, the
-   same queues and concurrency), both with the production settings.
+   with WEB_CONCURRENCY and WEB_THREADS set for this machine's cores) and a Celery worker as
+   its `worker` role does (`celery -A config worker`, the same queues and concurrency), both
+   with the production settings.
 4. locust, headless, for `seconds` with `users` members (locustfile.py).
 5. Every process started here is stopped (its whole process group), even when a step fails;
    the queues the worker read are purged, so no task outlives the database it belongs to.
@@ -278,8 +279,16 @@ def _environment(database_url: str, redis_url: str, data: Path) -> dict:
 # --- The run --------------------------------------------------------------------------------
 
 
+# The web server as a deployment on this machine would size it: two processes a core of four
+# threads each. On two cores 4 x 4 answered sooner than 2 x 8 in each of three paired runs
+# (p50 0.3-1.1 s against 0.7-1.6 s, p95 2.2-3.7 s against 2.6-3.8 s; docs/scaling.md).
+WEB_WORKERS_PER_CORE = 2
+WEB_THREADS = 4
+
+
 def run(
-    *, seconds: int, users: int = 200, tenants: int = 20, uploads: int = 60, web_workers: int = 2
+    *, seconds: int, users: int = 200, tenants: int = 20, uploads: int = 60,
+    web_workers: int | None = None,
 ) -> LoadResult:
     """Seed, start, load for `seconds`, stop; every process and the database go at the end."""
     timings: dict[str, object] = {}
@@ -307,6 +316,7 @@ def run(
         timings["seed_s"] = round(time.perf_counter() - mark, 1)
         timings["seed"] = processes.tail("seed", 1000).strip().splitlines()[-1].lstrip("# ")
 
+        web_workers = web_workers or WEB_WORKERS_PER_CORE * (os.cpu_count() or 1)
         web, worker, port = _start_servers(processes, env, web_workers)
         if not own_redis:  # a shared Redis: leave no task behind for another run's worker
             after_stop.append([_celery(), "-A", "config", "purge", "-f", "-Q", WORKER_QUEUES])
@@ -350,7 +360,9 @@ def _start_servers(processes: Processes, env: dict, web_workers: int):
 
     port = _free_port()
     web = processes.start(
-        "web", webserver.command(host="127.0.0.1", port=port, workers=web_workers), env
+        "web",
+        webserver.command(host="127.0.0.1", port=port, workers=web_workers, threads=WEB_THREADS),
+        env,
     )
     # Production runs the worker in tasks of its own (infra/terraform/ecs.tf); here it shares
     # two cores with the web server, PostgreSQL and locust, and its ffmpeg and analysis would
