@@ -99,7 +99,7 @@ variable "web_cpu_target" {
 }
 
 variable "web_concurrency" {
-  description = "uvicorn worker processes per web task."
+  description = "Page worker processes (gunicorn, WEB_CONCURRENCY) per web task."
   type        = number
   default     = 2
 }
