@@ -13,7 +13,7 @@ from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
 from learning.models import Exercise, MediaFile
-from tests.conftest import PASSWORD
+from tests.learning.test_e2e_browser import _log_in
 from tests.support.browser import committed
 from tests.support.factories import ExerciseFactory
 
@@ -57,11 +57,7 @@ def test_the_state_is_polled_less_and_less_often_and_shows_when_it_changes(
 ):
     exercise_id, demo_id = processing
     page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
-    page.goto(stack.url("school-a", "/accounts/login/"))
-    page.fill("input[name=login]", schools.a.student.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
+    _log_in(page, stack, schools.a.student)
 
     polls: list[float] = []
     page.on(
