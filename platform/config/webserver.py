@@ -91,6 +91,13 @@ def command(
             "--worker-class", "gthread", "--threads", str(threads),
             "--forwarded-allow-ips", trusted,
             "--log-config-json", str(GUNICORN_LOG_CONFIG),
+            "--logger-class", "config.gunicorn_logger.Logger",
+            # A listening socket per worker (SO_REUSEPORT): the kernel spreads connections over
+            # the workers. With one shared socket, the worker that wakes first accepts a burst
+            # of new connections alone, and keep-alive connections (the load balancer's, wrk's)
+            # then stay with it: in the page benchmark one of two workers served all 16 and the
+            # other idled, at half the throughput, in about one run of three (docs/scaling.md).
+            "--reuse-port",
             "--keep-alive", str(KEEP_ALIVE_S),
             "--graceful-timeout", str(GRACEFUL_TIMEOUT_S),
             # A worker whose main loop has not reported for this long is restarted.

@@ -108,8 +108,12 @@ def test_web_serves_the_pages_under_wsgi_on_gunicorn_threads(monkeypatch):
     assert "--worker-class gthread --threads 6 " in command
     assert "--workers 3 " in command
     assert "--bind 0.0.0.0:8000 " in command
-    # Django's request middleware logs each request: gunicorn's access log stays off.
+    # Django's request middleware logs each request: gunicorn's access log stays off, and
+    # its logger does not even build the access line's atoms.
     assert "--access-logfile" not in command
+    assert "--logger-class config.gunicorn_logger.Logger " in command
+    # A socket per worker: the kernel spreads connections (tests/platform/test_webserver.py).
+    assert "--reuse-port " in command
 
 
 def test_ws_serves_the_websockets_under_asgi_behind_the_proxy(monkeypatch):

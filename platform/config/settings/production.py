@@ -96,7 +96,7 @@ if PRACTIKA_MEDIA_CDN_DOMAIN:
         )
     MEDIA_ORIGINS.append(f"https://{PRACTIKA_MEDIA_CDN_DOMAIN}")
 STATIC_ORIGINS = [origin for origin in [env.str("PRACTIKA_STATIC_ORIGIN", default="")] if origin]
-MIDDLEWARE = [*MIDDLEWARE, "csp.middleware.CSPMiddleware"]
+MIDDLEWARE = [*MIDDLEWARE, "config.csp_policy.CSPMiddleware"]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
