@@ -21,7 +21,8 @@ way, one at a time:
 Pages, each checked to answer 200 with its own content before and after it is loaded (so a
 redirect to the login page is never measured): teacher_dashboard, student_dashboard,
 exercise_list, inbox, student_exercise, compare (the HTML page) as the tenant's owner or a
-student of it (a session cookie), public_home and login on the public site. Each is loaded at 16
+student of it (the cookies a signed-in browser sends: the session and its CSRF secret), and
+public_home and login on the public site as a first-time visitor (no cookie). Each is loaded at 16
 connections (throughput) after a warm-up, then at 1 connection, where no request waits for
 another (p50, p99). The bare servers are loaded before, between and after the pages and their
 median is used, because the machine is shared and its speed drifts. After each run the bench
@@ -159,7 +160,7 @@ class Page:
     name: str
     host: str
     path: str
-    cookie: str  # "" for a visitor
+    cookie: str  # the Cookie header; "" for a visitor
     marker: str  # text only this page, seen by this member, contains
     tenant: bool  # a tenant page (counted in page_sql_max)
 
@@ -185,7 +186,9 @@ def _prepare() -> list[Page]:
     from django.conf import settings
     from django.core.management import call_command
     from django.db import transaction
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
     from django.test import Client
+    from django.utils.crypto import get_random_string
     from django_tenants.utils import tenant_context
 
     from learning.models import Reply
@@ -232,10 +235,13 @@ def _prepare() -> list[Page]:
         exercise, reply_id = reply.exercise, reply.public_id
 
     def session_cookie(user) -> str:
+        """The cookies a signed-in member's browser sends: the session's and the CSRF
+        secret's (the login form set one, and logging in rotated it)."""
         client = Client()
         client.force_login(user)  # a session of whatever engine the settings use
         name = settings.SESSION_COOKIE_NAME
-        return f"{name}={client.cookies[name].value}"
+        csrf = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
+        return f"{name}={client.cookies[name].value}; {settings.CSRF_COOKIE_NAME}={csrf}"
 
     teacher, pupil = session_cookie(owner), session_cookie(student)
     host = hosts.tenant_hostname(SLUG)
@@ -265,8 +271,8 @@ def _sql_counts(pages: list[Page]) -> dict[str, int]:
     try:
         for page in pages:
             client = Client()
-            if page.cookie:
-                name, value = page.cookie.split("=", 1)
+            for cookie in filter(None, page.cookie.split("; ")):
+                name, value = cookie.split("=", 1)
                 client.cookies[name] = value
             client.get(page.path, headers={"host": page.host})
             with count_statements() as statements:

@@ -530,6 +530,20 @@ class SchoolSignOn(models.Model):
     def __str__(self) -> str:
         return f"Sign-on of {self.tenant_id}"
 
+    # The school's login page, kept for visitors (tenants.page_cache), shows its sign-on
+    # buttons: every write makes the school's kept pages stale, as a tenant's own save does.
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        from tenants import chrome
+
+        chrome.forget_tenant_pages(self.tenant_id)
+
+    def delete(self, *args, **kwargs):
+        from tenants import chrome
+
+        chrome.forget_tenant_pages(self.tenant_id)
+        return super().delete(*args, **kwargs)
+
 
 # An account made by a school for a young student has no mailbox: its address is internal,
 # `<tenant slug>.<username>@` this domain, so the unique email column still identifies it.

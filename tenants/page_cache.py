@@ -64,7 +64,7 @@ def skip(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _key(request: HttpRequest, versions: tuple[str, ...], visitors: bool) -> str | None:
+def _key(request: HttpRequest, versions: tuple[str, ...], visitors: bool, vary) -> str | None:
     if request.method != "GET" or len(request.META.get("QUERY_STRING", "")) > _LONGEST_QUERY:
         return None
     storage = getattr(request, "_messages", None)
@@ -91,6 +91,7 @@ def _key(request: HttpRequest, versions: tuple[str, ...], visitors: bool) -> str
         translation.get_language() or "",
         timezone.get_current_timezone_name(),
         *tokens,
+        vary(request) if vary is not None else "",
     ]
     return "page:" + hashlib.blake2b("\n".join(parts).encode(), digest_size=20).hexdigest()
 
@@ -126,7 +127,7 @@ def _with_placeholder(request: HttpRequest, html: str) -> str:
     return _MASKED_TOKEN.sub(swap, html)
 
 
-def _rendered_elsewhere(key: str) -> str | None:
+def _rendered_elsewhere(key: str) -> tuple | None:
     """The page another request is rendering, once it is kept (None after RENDER_WAIT_S:
     render it here too). Without this, every request that misses at the same moment — a
     version changed, a kept page expired — renders the same page at once."""
@@ -135,40 +136,48 @@ def _rendered_elsewhere(key: str) -> str | None:
         time.sleep(0.02)
         kept = cache.get(key)  # a miss is never copied (config.redis_cache): Redis is asked
         if kept is not None:
-            return kept[1]
+            return kept
         if not cache.has_key(f"{key}:rendering"):  # rendered, not kept (a refusal): render here
             return None
     return None
 
 
-def _answer(request: HttpRequest, html: str) -> HttpResponse:
+def _answer(request: HttpRequest, kept: tuple) -> HttpResponse:
+    """The kept page: (fresh until, its HTML, the headers its view set)."""
+    html = kept[1]
     placeholder = _csrf_placeholder()
     if placeholder in html:
         html = html.replace(placeholder, get_token(request))
-    return HttpResponse(html)
+    return HttpResponse(html, headers=kept[2] if len(kept) > 2 else None)
 
 
-def cached_page(*versions: str, visitors: bool = False):
+# Headers of the view's answer not kept with it: recomputed for each answer.
+_NOT_KEPT = frozenset({"content-length", "set-cookie"})
+
+
+def cached_page(*versions: str, visitors: bool = False, vary=None):
     """Keep the view's page per member and per version of what it shows: the chrome's, and
     the tokens at the `versions` cache keys (see the module's docstring). With `visitors`,
-    the page a signed-out visitor sees is kept too (one copy for all of them)."""
+    the page a signed-out visitor sees is kept too (one copy for all of them). `vary(request)`
+    names anything else the page shows that no version follows (a text, made part of the
+    key): what settings configure, for one."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            key = _key(request, versions, visitors)
+            key = _key(request, versions, visitors, vary)
             if key is None:
                 return view(request, *args, **kwargs)
             kept = cache.get(key)  # (fresh until, html)
             if kept is not None and kept[0] > time.time():
-                return _answer(request, kept[1])
+                return _answer(request, kept)
             rendering = f"{key}:rendering"
             if not cache.add(rendering, 1, RENDER_WAIT_S):  # another request renders it
                 if kept is not None:  # the same versions, only older: shown meanwhile
-                    return _answer(request, kept[1])
-                html = _rendered_elsewhere(key)
-                if html is not None:
-                    return _answer(request, html)
+                    return _answer(request, kept)
+                kept = _rendered_elsewhere(key)
+                if kept is not None:
+                    return _answer(request, kept)
             try:
                 response = view(request, *args, **kwargs)
             except BaseException:
@@ -178,7 +187,12 @@ def cached_page(*versions: str, visitors: bool = False):
             def keep(response):
                 if _keepable(request, response):
                     content = response.content.decode(response.charset)
-                    page = (time.time() + SECONDS, _with_placeholder(request, content))
+                    headers = {
+                        name: value
+                        for name, value in response.headers.items()
+                        if name.lower() not in _NOT_KEPT
+                    }
+                    page = (time.time() + SECONDS, _with_placeholder(request, content), headers)
                     cache.set(key, page, SECONDS + STALE_SECONDS)
                 cache.delete(rendering)
 

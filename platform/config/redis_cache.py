@@ -1,5 +1,6 @@
 """Django's Redis cache with two changes: one redis-py client per connection pool, and this
-process's own copies of what it read, dropped the moment Redis says a key changed.
+process's own copies of what it read, dropped the moment Redis says a key changed (and keys
+are not checked against memcached's rules: `RedisCache.validate_key`).
 
 One client per pool: Django 5.2's `RedisCacheClient.get_client` builds a new `redis.Redis`
 around the pool on every cache call, and redis-py 8 fills some 500 response callbacks each time:

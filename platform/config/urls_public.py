@@ -7,6 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import admin_login, health
+from tenants.views import login
 
 # The admin logs in through our login, with its rate limits (config.admin_login).
 admin.site.login = admin_login.login
@@ -15,7 +16,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("", include("tenants.urls_public")),
-    path("accounts/", include("allauth.urls")),
+    path("accounts/", include(login.allauth_urls())),
     path("", include("billing.urls_public")),
     path("staff/", include("tenants.urls_staff")),
     path("django-admin/", admin.site.urls),

@@ -7,6 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import health
+from tenants.views import login
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -16,7 +17,7 @@ urlpatterns = [
     path("", include("billing.urls_tenant")),
     path("", include("learning.urls")),
     path("", include("analytics.urls")),
-    path("accounts/", include("allauth.urls")),
+    path("accounts/", include(login.allauth_urls())),
     path("api/v1/auth/", include("tenants.urls_auth")),
     path("api/v1/", include("tenants.urls_api")),
     path("api/v1/", include("learning.urls_api")),

@@ -12,6 +12,7 @@ from allauth.socialaccount.models import SocialApp
 from django.conf import settings
 from django.db import transaction
 
+from tenants import chrome
 from tenants.errors import DomainError
 from tenants.models import Membership, Role, SchoolSignOn, Tenant, User
 from tenants.services.auditing import audit
@@ -151,6 +152,8 @@ def school_server_remove(*, tenant: Tenant, actor: User) -> None:
     sign_on = _sign_on(tenant)
     if sign_on.app is not None:
         sign_on.app.delete()
+        # Django sets the sign-on's `app` to NULL with an UPDATE: no save of it runs.
+        chrome.forget_tenant_pages(tenant.pk)
         audit(actor=actor, tenant=tenant, action="sso.server_removed")
 
 

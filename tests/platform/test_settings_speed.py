@@ -64,3 +64,33 @@ def test_development_reads_templates_afresh_on_each_request():
         "django.template.loaders.filesystem.Loader",
         "django.template.loaders.app_directories.Loader",
     ]
+
+
+def test_a_kept_member_page_looks_up_no_unset_setting(school_a):
+    """A setting that is not set is looked up through an AttributeError, each time: the
+    libraries' defaults the request path reads are written out in the settings."""
+    from unittest import mock
+
+    from django.conf import LazySettings
+
+    from tests.conftest import client_for
+
+    client = client_for(school_a.student, school_a.host)
+    visitor = client_for(None, "practika.test")
+    client.get("/dashboard/")  # kept from here on, and each client's middleware loaded
+    visitor.get("/")
+    looked_up = LazySettings.__getattr__
+    missing = []
+
+    def getattr_(self, name):
+        try:
+            return looked_up(self, name)
+        except AttributeError:
+            missing.append(name)
+            raise
+
+    with mock.patch.object(LazySettings, "__getattr__", getattr_):
+        response = client.get("/dashboard/")
+        home = visitor.get("/")
+    assert response.status_code == home.status_code == 200
+    assert missing == [], missing

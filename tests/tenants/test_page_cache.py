@@ -118,3 +118,79 @@ def test_the_public_home_is_kept_for_visitors_and_not_shared_with_the_signed_in(
     assert signup.public_home.__wrapped__  # the kept view is the one routed
     signed_in = client_for(User.objects.filter(is_staff=False).first(), public_host)
     assert signed_in.get("/").status_code == 200  # a signed-in visitor's page is not shared
+
+
+# --- The login page, kept for visitors (tenants.views.login) ----------------------------------
+
+
+def _login_renders():
+    from allauth.account.views import LoginView
+
+    return mock.patch.object(
+        LoginView, "get_context_data", autospec=True, side_effect=LoginView.get_context_data
+    )
+
+
+def test_the_login_page_is_kept_for_visitors_with_its_headers_and_a_token_that_logs_in(
+    school_a, public_host, fresh_rate_limits
+):
+    with _login_renders() as renders:
+        first = Client(HTTP_HOST=public_host).get("/accounts/login/")
+        visitor = Client(HTTP_HOST=public_host, enforce_csrf_checks=True)
+        second = visitor.get("/accounts/login/")
+    assert first.status_code == second.status_code == 200
+    assert renders.call_count == 1
+    assert TOKEN.sub("", first.content.decode()) == TOKEN.sub("", second.content.decode())
+    # allauth's no-cache headers come with the kept copy too.
+    assert "no-store" in second["Cache-Control"] and "no-store" in first["Cache-Control"]
+    token = TOKEN.search(second.content.decode()).group(1)
+    assert page_cache._csrf_placeholder() not in second.content.decode()
+
+    school_a.student.set_password("a-long-test-password")
+    school_a.student.save()
+    response = visitor.post(
+        "/accounts/login/",
+        {"login": school_a.student.email, "password": "a-long-test-password",
+         "csrfmiddlewaretoken": token},
+    )  # fmt: skip
+    assert response.status_code == 302  # signed in: a refused token answers 403
+
+
+def test_each_next_address_and_each_school_has_a_login_page_of_its_own(school_a, public_host):
+    public = Client(HTTP_HOST=public_host)
+    plain = public.get("/accounts/login/").content.decode()
+    onward = public.get("/accounts/login/?next=/billing/").content.decode()
+    assert 'value="/billing/"' in onward and 'value="/billing/"' not in plain
+    school = Client(HTTP_HOST=school_a.host).get("/accounts/login/").content.decode()
+    assert f"Log in to {school_a.tenant.name}" in school
+    again = public.get("/accounts/login/").content.decode()
+    assert f"Log in to {school_a.tenant.name}" not in again
+
+
+def test_a_schools_login_page_shows_a_new_sign_on_server_and_its_removal_at_once(school_a):
+    from tenants.sso import services as sso_services
+
+    button = f"Continue with {school_a.tenant.name} sign-in"
+    visitor = Client(HTTP_HOST=school_a.host)
+    assert button not in visitor.get("/accounts/login/").content.decode()
+    sso_services.school_server_set(
+        tenant=school_a.tenant, actor=school_a.owner, issuer="https://sso.example.com/o",
+        client_id="client", secret="secret",
+    )  # fmt: skip
+    assert button in visitor.get("/accounts/login/").content.decode()
+    sso_services.school_server_remove(tenant=school_a.tenant, actor=school_a.owner)
+    assert button not in visitor.get("/accounts/login/").content.decode()
+
+
+def test_a_renamed_school_shows_its_new_name_on_its_login_page_at_once(school_a):
+    visitor = Client(HTTP_HOST=school_a.host)
+    visitor.get("/accounts/login/")
+    school_a.tenant.name = "Renamed Academy"
+    school_a.tenant.save()
+    assert "Log in to Renamed Academy" in visitor.get("/accounts/login/").content.decode()
+
+
+def test_a_signed_in_member_opening_the_login_page_is_still_sent_on(school_a):
+    Client(HTTP_HOST=school_a.host).get("/accounts/login/")  # kept for visitors
+    response = client_for(school_a.student, school_a.host).get("/accounts/login/")
+    assert response.status_code == 302

@@ -106,6 +106,10 @@ TENANT_CREATION_FAKES_MIGRATIONS = True
 # 0 turns the pool off (every sign-up clones).
 TENANT_SPARE_SCHEMAS = env.int("PRACTIKA_TENANT_SPARE_SCHEMAS", default=3)
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
+# django-tenants' defaults, written out: a setting that is not set is looked up through an
+# AttributeError each time (twelve times a member page for the public schema's name).
+PUBLIC_SCHEMA_NAME = "public"
+HAS_MULTI_TYPE_TENANTS = False
 ROOT_URLCONF = "config.urls_tenants"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 # One `SET search_path` per request instead of one per cursor: the backend issues it again
@@ -543,6 +547,8 @@ CELERY_BEAT_SCHEDULE = {
 # Staff only, never as staff or superusers, only with a pending support request of theirs in a
 # tenant that allows support access (tenants.impersonation.may_impersonate).
 HIJACK_PERMISSION_CHECK = "tenants.impersonation.may_impersonate"
+# Its default, written out: read on every answer, an unset setting costs an AttributeError.
+HIJACK_INSERT_BEFORE = "</body>"
 # How long a support session lasts before it is logged out.
 PRACTIKA_IMPERSONATION_MINUTES = env.int("PRACTIKA_IMPERSONATION_MINUTES", default=30)
 
