@@ -4,9 +4,10 @@
   request, cached per host name;
 - the page chrome of the signed-in member (`PageChrome`): their membership and whether they
   have a second factor (tenants), and the parts other apps register in
-  settings.PRACTIKA_PAGE_CHROME_PARTS (the bell, the billing banner). All the parts of a request
-  are read in one `cache.get_many` (one Redis round trip); a part that is missing is computed
-  from the database when a page first asks for it, and stored.
+  settings.PRACTIKA_PAGE_CHROME_PARTS (the bell, the billing banner). The membership is read
+  before the view; the parts when a page first asks for one, all in one `cache.get_many` (one
+  Redis round trip), so that a kept page reads none; a part that is missing is computed from
+  the database when a page first asks for it, and stored.
 
 Every cached copy is dropped when its rows change (`forget_*`), at once and again when the
 transaction commits, so that a request that read the old row just before the commit cannot
@@ -192,19 +193,23 @@ class PageChrome:
         from tenants.mfa import policy
 
         self.tenant, self.user = tenant, user
-        self._parts = _parts()
-        self._keys = {
-            name: part_key(name, tenant.pk, user.pk if part.per_member else None)
-            for name, part in self._parts.items()
-        }
-        member_key = _member_key(tenant.pk, user.pk)
-        found = cache.get_many([member_key, *self._keys.values()])
-        self._found = {name: found[key] for name, key in self._keys.items() if key in found}
-        self._member_key = member_key
-        member = found.get(member_key)
+        self._member_key = _member_key(tenant.pk, user.pk)
+        member = cache.get(self._member_key)
         if not isinstance(member, Member):
             member = self._load_member(has_authenticator=policy.has_authenticator(user=user))
         self._use(member)
+        self._found = None  # the parts, read when a page first asks for one
+
+    def _read_parts(self) -> dict[str, Any]:
+        """Every registered part of this request, in one cache read: a kept page
+        (tenants.page_cache) shows none, and reads none."""
+        self._parts = _parts()
+        self._keys = {
+            name: part_key(name, self.tenant.pk, self.user.pk if part.per_member else None)
+            for name, part in self._parts.items()
+        }
+        found = cache.get_many(list(self._keys.values()))
+        return {name: found[key] for name, key in self._keys.items() if key in found}
 
     def _load_member(self, *, has_authenticator: bool) -> Member:
         membership = Membership.objects.filter(user=self.user, tenant=self.tenant).first()
@@ -228,6 +233,8 @@ class PageChrome:
 
     def part(self, name: str, request) -> Any:
         """A registered part's value, computed (and stored) the first time it is missing."""
+        if self._found is None:
+            self._found = self._read_parts()
         if name not in self._found:
             self._found[name] = self._parts[name].load(request)
             cache.set(self._keys[name], self._found[name], TTL_SECONDS)
