@@ -24,8 +24,9 @@ support session or impersonation, for a signed-in non-member, when the view set 
 changed the session or answered anything but a 200 HTML page, or when the view says so
 (`skip`). When several requests miss the same page at once, one renders it and the others
 wait for it (up to RENDER_WAIT_S). Signed-out visitors share one copy of the pages that allow
-it (`visitors`: the public home), keyed by the tenant's generation on a
-tenant's host. Kept pages
+it (`visitors`: the public home, the login page of tenants.views.login), keyed by the tenant's
+generation on a tenant's host. A kept page keeps the headers its view set (allauth's
+no-cache headers, for one), not only its HTML. Kept pages
 are fresh for `SECONDS`, then shown for `STALE_SECONDS` more only while one request renders
 their next copy: they carry signed media URLs (valid PRACTIKA_PLAYBACK_URL_EXPIRES_S, 300 s by
 default, so a shown URL has at least three minutes left) and "3 hours ago" texts.
@@ -143,7 +144,8 @@ def _rendered_elsewhere(key: str) -> tuple | None:
 
 
 def _answer(request: HttpRequest, kept: tuple) -> HttpResponse:
-    """The kept page: (fresh until, its HTML, the headers its view set)."""
+    """The kept page: (fresh until, its HTML, the headers its view set; a copy kept before
+    headers were kept has none)."""
     html = kept[1]
     placeholder = _csrf_placeholder()
     if placeholder in html:
@@ -168,7 +170,7 @@ def cached_page(*versions: str, visitors: bool = False, vary=None):
             key = _key(request, versions, visitors, vary)
             if key is None:
                 return view(request, *args, **kwargs)
-            kept = cache.get(key)  # (fresh until, html)
+            kept = cache.get(key)  # (fresh until, html, headers)
             if kept is not None and kept[0] > time.time():
                 return _answer(request, kept)
             rendering = f"{key}:rendering"

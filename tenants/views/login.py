@@ -1,7 +1,7 @@
 """The login page: allauth's, kept for signed-out visitors as the public home is.
 
-The login page is what every visitor who is not signed in opens first, and the only page of
-the site a stranger can ask for in bulk; rendered each time it cost three times the public
+The login page is what every visitor who is not signed in opens first, and one of the pages
+a stranger can ask for in bulk; rendered each time it cost three times the public
 home (its form, its widgets, the single sign-on buttons). Kept (tenants.page_cache, one copy
 for all visitors per path, language and time zone), it costs what the public home does, with
 a fresh CSRF token and allauth's no-cache headers on each answer. What it shows is kept safe
