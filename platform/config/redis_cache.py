@@ -30,8 +30,11 @@ minute); a forked process starts with none.
 
 Written by hand because redis-py's own client-side cache (`cache_config`) refuses servers
 before Redis 7.4, and production's ElastiCache and the machines' Redis are 7.0 and 7.1; tracking
-itself has been in Redis since 6.0. Values are kept as the raw bytes Redis sent and unpickled
-on each read, so no two requests ever share a mutable object.
+itself has been in Redis since 6.0. Values are kept as the raw bytes Redis sent. The first read
+of a copy unpickles it and keeps the result; each read after that gets a copy of the result of
+its own (config.cache_copies: a model instance in 1 µs instead of 8 µs to unpickle), so no two
+requests ever share a mutable object. A result config.cache_copies cannot copy is unpickled on
+every read. A kept result counts against the bytes bound as much as its reply.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ from collections import OrderedDict
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
 from django.core.signals import request_finished, request_started
+
+from config import cache_copies
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +83,8 @@ class NearCache:
         self.max_age = max_age
         self._lock = threading.Lock()
         self._entries: OrderedDict[str, tuple[bytes | object, float]] = OrderedDict()
+        # key → (the reply, what it unpickled to, how to copy that) for the copies read so far
+        self._decoded: dict[str, tuple[bytes, object, cache_copies.Copier]] = {}
         self._bytes = 0
         self._connection = None
         self._pid = None
@@ -147,18 +154,25 @@ class NearCache:
 
     def _clear(self) -> None:
         self._entries.clear()
+        self._decoded.clear()
         self._bytes = 0
 
     def _pop(self, key: str) -> None:
         entry = self._entries.pop(key, None)
         if entry is not None and isinstance(entry[0], bytes):
             self._bytes -= len(entry[0])
+        decoded = self._decoded.pop(key, None)
+        if decoded is not None:
+            self._bytes -= len(decoded[0])
 
     def _put(self, key: str, value, expires: float) -> None:
         self._pop(key)
         self._entries[key] = (value, expires)
         if isinstance(value, bytes):
             self._bytes += len(value)
+        self._evict()
+
+    def _evict(self) -> None:
         while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
             oldest = next(iter(self._entries))
             self._pop(oldest)
@@ -198,6 +212,25 @@ class NearCache:
                     self._pop(key)
                 else:
                     self._put(key, value, expires)
+
+    def value(self, key: str, reply: bytes, loads):
+        """What `reply` (read for `key`) holds: the copy's own result, copied, when it was
+        unpickled before; else unpickled, and its result kept if it can be copied and the copy
+        is still `reply`."""
+        decoded = self._decoded.get(key)
+        if decoded is not None and decoded[0] is reply:
+            return decoded[2](decoded[1])
+        value = loads(reply)
+        copy = cache_copies.copier(value)
+        if copy is None:
+            return value
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] is reply and key not in self._decoded:
+                self._decoded[key] = (reply, value, copy)
+                self._bytes += len(reply)
+                self._evict()
+        return copy(value)
 
     def forget(self, keys) -> None:
         with self._lock:
@@ -253,16 +286,21 @@ class RedisCacheClient(DjangoRedisCacheClient):
             found.update(replies)
         return found
 
+    def _loads(self, key: str, reply: bytes):
+        if self.near is None:
+            return self._serializer.loads(reply)
+        return self.near.value(key, reply, self._serializer.loads)
+
     def get(self, key, default):
         value = self._raw([key]).get(key)
-        return default if value is None else self._serializer.loads(value)
+        return default if value is None else self._loads(key, value)
 
     def get_many(self, keys):
         keys = list(keys)
         if not keys:
             return {}
         raw = self._raw(keys)
-        return {k: self._serializer.loads(raw[k]) for k in keys if raw.get(k) is not None}
+        return {k: self._loads(k, raw[k]) for k in keys if raw.get(k) is not None}
 
     def _forget(self, keys) -> None:
         if self.near is not None:

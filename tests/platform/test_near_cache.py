@@ -61,6 +61,33 @@ def test_a_write_elsewhere_is_seen_on_the_next_read(prefix):
         here.clear()
 
 
+def test_each_read_of_a_copy_gets_an_object_of_its_own_unpickled_once(prefix, monkeypatch):
+    here, elsewhere = _cache(prefix), _cache(prefix)
+    unpickled = []
+    loads = here._cache._serializer.loads
+    monkeypatch.setattr(
+        here._cache._serializer, "loads", lambda data: unpickled.append(data) or loads(data)
+    )
+    try:
+        here.set("session", {"ids": [1, 2]}, 60)
+        first = here.get("session")
+        first["ids"].append(3)  # a request changing what it read
+        assert here.get("session") == {"ids": [1, 2]}
+        assert here.get_many(["session"]) == {"session": {"ids": [1, 2]}}
+        assert len(unpickled) == 1  # the copies after the first read were made without pickle
+
+        elsewhere.set("session", {"ids": [4]}, 60)
+        assert here.get("session") == {"ids": [4]}  # a new reply: unpickled, not copied
+        assert len(unpickled) == 2
+        near = here._cache.near
+        assert near._bytes == 2 * len(near._entries[here.make_key("session")][0])
+        elsewhere.delete("session")
+        assert here.get("session") is None
+        assert near._bytes == 0 and not near._decoded
+    finally:
+        here.clear()
+
+
 def test_a_write_by_any_redis_client_and_an_expiry_drop_the_copy(prefix):
     here = _cache(prefix)
     raw = redis.Redis.from_url(os.environ["REDIS_URL"])
