@@ -7,6 +7,7 @@ impersonation).
 - `AcquireView` and `ReleaseView` are hijack's views, mounted on tenant hosts only under
   hijack's own URL names: acquire starts the support session named in the form (not any user
   by id), release ends it and logs the browser out of the tenant's host.
+- `HijackUserMiddleware` is hijack's, reading the user at once (no lazy wrappers).
 - `ImpersonationMiddleware` checks the session's grant on every request: past its time
   limit, ended elsewhere, or once the school switched support access off, the browser is
   logged out. It also marks the request's audit entries as done by the staff member.
@@ -25,6 +26,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonR
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.functional import LazyObject, empty
+from hijack import middleware as hijack_middleware
 from hijack import views as hijack_views
 
 from tenants import hosts, services
@@ -175,14 +177,24 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _resolved(user):
-    """The user itself instead of the lazy wrappers Django's auth and hijack put around it
-    (hijack wraps a copy of auth's): every later read of `request.user` — the middleware below,
-    the view, the templates — would otherwise pay LazyObject's attribute lookup."""
+    """The user itself instead of the lazy wrapper Django's auth puts around it."""
     while isinstance(user, LazyObject):
         if user._wrapped is empty:
             user._setup()
         user = user._wrapped
     return user
+
+
+class HijackUserMiddleware(hijack_middleware.HijackUserMiddleware):
+    """django-hijack's (`request.user.is_hijacked`, the banner), with the user read at once:
+    hijack wraps a lazy copy of auth's lazy user, and every later read of `request.user` — the
+    middleware below, the view, the templates — would pay LazyObject's attribute lookup. Every
+    page reads the user anyway (tenant access, a kept page's key)."""
+
+    def process_request(self, request):
+        request.user = self.setup_user(request, _resolved(request.user))
+        if "REMOTE_USER" in request.META and request.user.is_hijacked:
+            request.META["REMOTE_USER"] = request.user.get_username()
 
 
 class ImpersonationMiddleware:
@@ -193,7 +205,6 @@ class ImpersonationMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.impersonation = None
-        request.user = _resolved(request.user)
         if not request.session.get("hijack_history"):
             return self.get_response(request)
         impersonation = _session_impersonation(request)

@@ -54,6 +54,9 @@ SECONDS = 30
 STALE_SECONDS = 60
 # A request that finds a page of new versions being rendered by another waits this long for it.
 RENDER_WAIT_S = 3.0
+# What a kept page holds (see `_answer`): a new one is kept under keys of its own, so that
+# processes of two releases never read each other's.
+FORMAT = 2
 _MASKED_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
 _LONGEST_QUERY = 300
 _SKIP = "_page_cache_skip"
@@ -94,7 +97,8 @@ def _key(request: HttpRequest, versions: tuple[str, ...], visitors: bool, vary) 
         *tokens,
         vary(request) if vary is not None else "",
     ]
-    return "page:" + hashlib.blake2b("\n".join(parts).encode(), digest_size=20).hexdigest()
+    digest = hashlib.blake2b("\n".join(parts).encode(), digest_size=20).hexdigest()
+    return f"page:{FORMAT}:{digest}"
 
 
 def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
@@ -144,13 +148,11 @@ def _rendered_elsewhere(key: str) -> tuple | None:
 
 
 def _answer(request: HttpRequest, kept: tuple) -> HttpResponse:
-    """The kept page: (fresh until, its HTML, the headers its view set; a copy kept before
-    headers were kept has none)."""
-    html = kept[1]
-    placeholder = _csrf_placeholder()
-    if placeholder in html:
-        html = html.replace(placeholder, get_token(request))
-    return HttpResponse(html, headers=kept[2] if len(kept) > 2 else None)
+    """The kept page: (fresh until, its encoded HTML in the pieces around each CSRF token, the
+    headers its view set)."""
+    _, pieces, headers = kept
+    body = pieces[0] if len(pieces) == 1 else get_token(request).encode().join(pieces)
+    return HttpResponse(body, headers=headers)
 
 
 # Headers of the view's answer not kept with it: recomputed for each answer.
@@ -170,7 +172,7 @@ def cached_page(*versions: str, visitors: bool = False, vary=None):
             key = _key(request, versions, visitors, vary)
             if key is None:
                 return view(request, *args, **kwargs)
-            kept = cache.get(key)  # (fresh until, html, headers)
+            kept = cache.get(key)  # (fresh until, the pieces of its HTML, headers)
             if kept is not None and kept[0] > time.time():
                 return _answer(request, kept)
             rendering = f"{key}:rendering"
@@ -194,7 +196,9 @@ def cached_page(*versions: str, visitors: bool = False, vary=None):
                         for name, value in response.headers.items()
                         if name.lower() not in _NOT_KEPT
                     }
-                    page = (time.time() + SECONDS, _with_placeholder(request, content), headers)
+                    html = _with_placeholder(request, content).split(_csrf_placeholder())
+                    pieces = tuple(piece.encode(response.charset) for piece in html)
+                    page = (time.time() + SECONDS, pieces, headers)
                     cache.set(key, page, SECONDS + STALE_SECONDS)
                 cache.delete(rendering)
 

@@ -70,6 +70,13 @@ def _redacted(value: object) -> object:
     return redact(value) if isinstance(value, str) else value
 
 
+# What every LogRecord has before `extra=` adds to it, and what formatting adds: names logging
+# itself fills (the logger's, the source file's, the thread's), never a request's text.
+RECORD_ATTRIBUTES = frozenset(
+    vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys() | {"message", "asctime"}
+)
+
+
 class RedactingFilter(logging.Filter):
     """Redact a record's message, arguments and string extras; never drops a record."""
 
@@ -80,8 +87,8 @@ class RedactingFilter(logging.Filter):
             record.args = tuple(_redacted(arg) for arg in record.args)
         elif isinstance(record.args, dict):
             record.args = {key: _redacted(value) for key, value in record.args.items()}
-        for key, value in list(vars(record).items()):
-            if isinstance(value, str) and key not in {"msg", "name", "levelname", "pathname",
-                                                       "filename", "module", "funcName"}:
-                setattr(record, key, redact(value))
+        attributes = record.__dict__
+        for key in attributes.keys() - RECORD_ATTRIBUTES:  # what `extra=` passed
+            if isinstance(attributes[key], str):
+                attributes[key] = redact(attributes[key])
         return True

@@ -130,9 +130,9 @@ MIDDLEWARE = [
     "tenants.middleware.AuthenticationMiddleware",
     # The client address, user agent (and staff acting as a member) of audit entries.
     "tenants.middleware.AuditOriginMiddleware",
-    # django-hijack: `request.user.is_hijacked` and the banner on every page; then the
+    # django-hijack's (`request.user.is_hijacked` and the banner on every page); then the
     # support session's reason, time limit and the school's consent (tenants.impersonation).
-    "hijack.middleware.HijackUserMiddleware",
+    "tenants.impersonation.HijackUserMiddleware",
     "tenants.impersonation.ImpersonationMiddleware",
     # After tenant routing and authentication: binds request id, tenant and user to log lines.
     "config.structured_logging.RequestContextMiddleware",
