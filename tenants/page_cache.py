@@ -37,12 +37,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import secrets
 import time
 from functools import wraps
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import _unmask_cipher_token, get_token
+from django.middleware.csrf import (
+    CSRF_ALLOWED_CHARS,
+    CSRF_SECRET_LENGTH,
+    _unmask_cipher_token,
+    get_token,
+)
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 
@@ -147,11 +153,34 @@ def _rendered_elsewhere(key: str) -> tuple | None:
     return None
 
 
+_CHARS = CSRF_ALLOWED_CHARS
+_POSITION = {char: i for i, char in enumerate(_CHARS)}
+_SUMS = tuple(_CHARS[i:] + _CHARS[:i] for i in range(len(_CHARS)))  # [a][b]: a + b, modulo
+_UNBIASED = 256 - 256 % len(_CHARS)  # random bytes below this are uniform over the characters
+
+
+def csrf_token(request: HttpRequest) -> str:
+    """What Django's get_token answers: this request's secret under a new random mask (and the
+    cookie flagged to be renewed). The mask is drawn from random bytes at once instead of by 32
+    calls of secrets.choice, 30 µs of a kept page's 0.9 ms of CPU (docs/scaling.md)."""
+    secret = request.META.get("CSRF_COOKIE")
+    if secret is None or len(secret) != CSRF_SECRET_LENGTH:
+        return get_token(request)
+    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
+    mask: list[int] = []
+    while len(mask) < CSRF_SECRET_LENGTH:
+        drawn = secrets.token_bytes(CSRF_SECRET_LENGTH)
+        mask += [byte % len(_CHARS) for byte in drawn if byte < _UNBIASED]
+    mask = mask[:CSRF_SECRET_LENGTH]
+    cipher = (_SUMS[_POSITION[char]][m] for char, m in zip(secret, mask, strict=True))
+    return "".join(_CHARS[m] for m in mask) + "".join(cipher)
+
+
 def _answer(request: HttpRequest, kept: tuple) -> HttpResponse:
     """The kept page: (fresh until, its encoded HTML in the pieces around each CSRF token, the
     headers its view set)."""
     _, pieces, headers = kept
-    body = pieces[0] if len(pieces) == 1 else get_token(request).encode().join(pieces)
+    body = pieces[0] if len(pieces) == 1 else csrf_token(request).encode().join(pieces)
     return HttpResponse(body, headers=headers)
 
 

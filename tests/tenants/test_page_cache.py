@@ -194,3 +194,25 @@ def test_a_signed_in_member_opening_the_login_page_is_still_sent_on(school_a):
     Client(HTTP_HOST=school_a.host).get("/accounts/login/")  # kept for visitors
     response = client_for(school_a.student, school_a.host).get("/accounts/login/")
     assert response.status_code == 302
+
+
+def test_the_token_of_a_kept_page_is_the_secret_under_a_uniform_random_mask():
+    from django.middleware.csrf import (
+        CSRF_ALLOWED_CHARS,
+        _get_new_csrf_string,
+        _unmask_cipher_token,
+    )
+
+    request = HttpRequest()
+    request.META["CSRF_COOKIE"] = secret = _get_new_csrf_string()
+    tokens = [page_cache.csrf_token(request) for _ in range(2000)]
+    assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True  # the cookie is renewed
+    assert all(_unmask_cipher_token(token) == secret for token in tokens)
+    assert len(set(tokens)) == len(tokens)
+    masks = "".join(token[:32] for token in tokens)
+    counts = [masks.count(char) for char in CSRF_ALLOWED_CHARS]
+    expected = len(masks) / len(CSRF_ALLOWED_CHARS)  # 1,032 of each
+    assert min(counts) > 0.8 * expected and max(counts) < 1.2 * expected
+
+    without = HttpRequest()  # no secret yet: Django's get_token makes one
+    assert _unmask_cipher_token(page_cache.csrf_token(without)) == without.META["CSRF_COOKIE"]

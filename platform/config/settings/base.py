@@ -384,6 +384,9 @@ CACHES = {
 # https://docs.djangoproject.com/en/5.2/topics/http/sessions/#using-cached-sessions
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+# Django's (a signed cookie, then the session), made only when a request shows or adds a message.
+MESSAGE_STORAGE = "config.message_storage.MessageStorage"
+
 # --- Celery ---------------------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
 # Without REDIS_URL the broker is kombu's filesystem transport: no server to run.
