@@ -38,7 +38,11 @@ def scene(school_a, real_storage, tmp_path) -> Scene:
         others_reply = Reply.objects.get(pk=staying.reply_ids[0])
         own = CommentFactory(reply=others_reply, author=school_a.student, body="Nice vibrato!")
         answer = CommentFactory(reply=others_reply, author=school_a.teacher, parent=own)
-        MemberProgress.objects.create(user=school_a.student, role="student", streak_days=3)
+        # update_or_create: a browser test's live server may have committed the student's
+        # progress row already (their activity there), and there is one row per member.
+        MemberProgress.objects.update_or_create(
+            user=school_a.student, defaults={"role": "student", "streak_days": 3}
+        )
         Notification.objects.create(
             recipient=school_a.student, kind="feedback_received", title="Feedback", dedupe_key="x"
         )
