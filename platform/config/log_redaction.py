@@ -9,7 +9,8 @@ line (also percent-encoded, as in `?next=%2Finvitations%2F…`).
 `RedactingFilter` sits on every handler: Django's (config.settings.base LOGGING) and uvicorn's
 (infra/docker/uvicorn-logging.json, config/uvicorn-dev-logging.json). It redacts the message
 and each argument in place, keeping the arguments' shape (uvicorn's access formatter unpacks
-them), and string attributes passed in `extra=`. `config.structured_logging.JsonFormatter`
+them), string attributes passed in `extra=`, and a traceback or stack another handler's
+formatter already wrote out on the record. `config.structured_logging.JsonFormatter`
 redacts its whole line as well, for values it turns into text itself (a request object).
 """
 
@@ -77,6 +78,9 @@ RECORD_ATTRIBUTES = frozenset(
 )
 
 
+_FORMATTED = frozenset({"exc_text", "stack_info"})
+
+
 class RedactingFilter(logging.Filter):
     """Redact a record's message, arguments and string extras; never drops a record."""
 
@@ -88,7 +92,8 @@ class RedactingFilter(logging.Filter):
         elif isinstance(record.args, dict):
             record.args = {key: _redacted(value) for key, value in record.args.items()}
         attributes = record.__dict__
-        for key in attributes.keys() - RECORD_ATTRIBUTES:  # what `extra=` passed
-            if isinstance(attributes[key], str):
+        # What `extra=` passed, and a traceback or stack another handler's formatter wrote out.
+        for key in (attributes.keys() - RECORD_ATTRIBUTES) | _FORMATTED:
+            if isinstance(attributes.get(key), str):
                 attributes[key] = redact(attributes[key])
         return True

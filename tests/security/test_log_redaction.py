@@ -148,3 +148,24 @@ def test_the_pages_server_logs_never_carry_a_token(schools, django_db_blocker, t
     assert secret not in log, [line for line in log.splitlines() if secret in line]
     assert "[redacted]" in log
     assert '"logger": "gunicorn.error"' in log, "gunicorn's own lines are JSON too"
+
+
+def test_the_filter_redacts_extras_and_what_another_handler_formatted_but_not_the_record():
+    from config.log_redaction import RedactingFilter
+
+    token_path = "/invitations/secret-invite-token/"
+    try:
+        raise ValueError(f"no invitation at {token_path}")
+    except ValueError:
+        record = logging.LogRecord(
+            "practika.test", logging.ERROR, __file__, 1, "GET %s", (token_path,), sys.exc_info()
+        )
+    record.path = token_path  # as `extra=` passes it
+    logging.Formatter().format(record)  # a first handler wrote the traceback out (exc_text)
+    assert "secret-invite-token" in record.exc_text
+
+    assert RedactingFilter().filter(record)
+    assert "secret-invite-token" not in record.getMessage()
+    assert "secret-invite-token" not in record.path
+    assert "secret-invite-token" not in record.exc_text
+    assert record.name == "practika.test" and record.pathname == __file__
