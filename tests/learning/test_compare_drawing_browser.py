@@ -14,14 +14,13 @@ demonstration (640x360) and a portrait phone reply (720x1280).
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
 from learning.models import Comment, MediaFile, SavedComment
 from tests.learning.test_e2e_browser import _log_in
 from tests.support import e2e_server
-from tests.support.browser import committed
+from tests.support.browser import committed, live_stack
 from tests.support.compare_pages import CompareSet, recording
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -45,11 +44,9 @@ def production_policy() -> str:
 @pytest.fixture(scope="module")
 def stack(schools, django_db_blocker, tmp_path_factory, production_policy):
     """The live stack, every page under the production policy."""
-    with django_db_blocker.unblock():
-        database = e2e_server.database_url(connection.settings_dict)
     env = {"PRACTIKA_E2E_CONTENT_SECURITY_POLICY": production_policy}
     data = tmp_path_factory.mktemp("live-drawing")
-    with e2e_server.live_stack(database=database, data=data, extra_env=env) as live:
+    with live_stack(schools, django_db_blocker, data, env) as live:
         yield live
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 
 import pytest
-from django.db import connection
 from django_tenants.utils import tenant_context
 from playwright.sync_api import expect, sync_playwright
 
@@ -19,7 +18,7 @@ from learning.models import Comment, MediaFile
 from tests.learning.test_e2e_browser import _log_in
 from tests.platform.test_pages_browser import AXE
 from tests.support import e2e_server
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, committed
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, committed, live_stack
 from tests.support.compare_pages import CompareSet, recording
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -41,11 +40,9 @@ def production_policy() -> str:
 @pytest.fixture(scope="module")
 def note_stack(schools, django_db_blocker, tmp_path_factory, production_policy):
     """The live stack (web server and a real worker) under the production policy."""
-    with django_db_blocker.unblock():
-        database = e2e_server.database_url(connection.settings_dict)
     env = {"PRACTIKA_E2E_CONTENT_SECURITY_POLICY": production_policy}
     data = tmp_path_factory.mktemp("live-notes")
-    with e2e_server.live_stack(database=database, data=data, extra_env=env) as live:
+    with live_stack(schools, django_db_blocker, data, env) as live:
         yield live
 
 

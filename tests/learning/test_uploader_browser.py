@@ -27,7 +27,6 @@ from urllib.parse import parse_qs
 
 import boto3
 import pytest
-from django.db import connection
 from django_tenants.utils import tenant_context
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import (
@@ -41,7 +40,7 @@ from werkzeug.serving import make_server
 from learning.models import MediaFile
 from tests.conftest import PASSWORD
 from tests.support import e2e_server
-from tests.support.browser import committed
+from tests.support.browser import committed, live_stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -130,18 +129,12 @@ def production_policy(moto) -> str:
     return e2e_server.production_policy(PRACTIKA_CSP_MEDIA_ORIGINS=endpoint)
 
 
-def _live_stack(django_db_blocker, data: Path, env: dict[str, str]):
-    with django_db_blocker.unblock():
-        database = e2e_server.database_url(connection.settings_dict)
-    return e2e_server.live_stack(database=database, data=data, extra_env=env)
-
-
 @pytest.fixture(scope="module")
 def local_stack(schools, django_db_blocker, tmp_path_factory, production_policy):
     """The live stack in the embedded default's mode (parts to the local endpoint), under the
     production policy."""
     env = {"PRACTIKA_E2E_CONTENT_SECURITY_POLICY": production_policy}
-    with _live_stack(django_db_blocker, tmp_path_factory.mktemp("live-local"), env) as live:
+    with live_stack(schools, django_db_blocker, tmp_path_factory.mktemp("live-local"), env) as live:
         yield live
 
 
@@ -170,7 +163,7 @@ def s3_stack(schools, django_db_blocker, tmp_path_factory, moto, production_poli
         "AWS_S3_ADDRESSING_STYLE": "path",
         "PRACTIKA_E2E_CONTENT_SECURITY_POLICY": production_policy,
     }
-    with _live_stack(django_db_blocker, tmp_path_factory.mktemp("live-s3"), env) as live:
+    with live_stack(schools, django_db_blocker, tmp_path_factory.mktemp("live-s3"), env) as live:
         # The browser PUTs parts straight to the bucket from the tenant's pages, and reads
         # each part's ETag: the bucket's CORS allows it, as infra/terraform/s3.tf does.
         client.put_bucket_cors(

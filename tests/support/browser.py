@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection, connections
+from django.db.models import Max
+from django_tenants.utils import tenant_context
 from playwright.sync_api import sync_playwright
 
 from tests.support import e2e_server
@@ -54,11 +57,48 @@ def committed(function, *args, timeout: float = 120):
     return result.get("value")
 
 
-@pytest.fixture(scope="module")
-def stack(schools, django_db_blocker, tmp_path_factory):
+@contextmanager
+def activity_restored(schools, django_db_blocker):
+    """Remove, afterwards, the activity a live stack recorded in the session-wide schools
+    (events, notifications, milestones) and rebuild their rollups and progress from the
+    events that remain: it is committed, and later tests on the same database count it."""
+    from analytics import rollups
+    from analytics.models import Milestone, Notification
+    from learning.models import ActivityEvent
+
+    models = (ActivityEvent, Notification, Milestone)
+    tenants = (schools.a.tenant, schools.b.tenant)
+    with django_db_blocker.unblock():
+        marks = {}
+        for tenant in tenants:
+            with tenant_context(tenant):
+                marks[tenant.pk] = [m.objects.aggregate(n=Max("pk"))["n"] or 0 for m in models]
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            for tenant in tenants:
+                with tenant_context(tenant):
+                    for model, last in zip(models, marks[tenant.pk], strict=True):
+                        model.objects.filter(pk__gt=last).delete()
+                    rollups.rebuild()
+
+
+@contextmanager
+def live_stack(schools, django_db_blocker, data, extra_env=None):
+    """e2e_server.live_stack on the test database, the schools' activity restored after."""
     with django_db_blocker.unblock():
         database = e2e_server.database_url(connection.settings_dict)
-    with e2e_server.live_stack(database=database, data=tmp_path_factory.mktemp("live")) as live:
+    with (
+        activity_restored(schools, django_db_blocker),
+        e2e_server.live_stack(database=database, data=data, extra_env=extra_env) as live,
+    ):
+        yield live
+
+
+@pytest.fixture(scope="module")
+def stack(schools, django_db_blocker, tmp_path_factory):
+    with live_stack(schools, django_db_blocker, tmp_path_factory.mktemp("live")) as live:
         yield live
 
 
