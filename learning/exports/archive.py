@@ -135,3 +135,14 @@ class ArchiveWriter:
 
     def close(self) -> None:
         self.zip.close()
+
+    def __enter__(self) -> ArchiveWriter:
+        return self
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        """Finish the archive, or on an error leave it unfinished: its stream is being thrown
+        away, and a ZipFile collected later would write its end record to a closed stream."""
+        if error_type is None:
+            self.close()
+        else:
+            self.zip.fp = None  # ZipFile.close() (and __del__) write nothing without a file

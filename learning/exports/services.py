@@ -226,29 +226,28 @@ def export_build(*, export_id: int) -> Export | None:
     counts: dict[str, int] = {}
     with storage.open_write(key=key, content_type="application/zip") as stream:
         out = _Counted(stream)
-        archive = ArchiveWriter(out, on_bytes=progress.add_bytes)
-        for number, section in enumerate(sections, start=1):
-            counts[section.name] = archive.section(section)
-            records += counts[section.name]
-            progress.set(RECORDS_SHARE * number // len(sections))
-        for entry in media.values():
-            for key_, name in list(entry.files.items()):
-                if not archive.stored_file(name, key=key_, size=entry.sizes[key_]):
-                    del entry.files[key_]  # gone since the listing: the pages leave it out
-        progress.set(RECORDS_SHARE + FILES_SHARE, force=True)
-        pages = _write_pages(archive, scope=scope, media=media)
-        context = {
-            "tenant": tenant,
-            "export": export,
-            "scope": scope,
-            "sections": sections,
-            "counts": counts,
-            "files": sum(len(e.files) for e in media.values()),
-            "pages": pages,
-        }
-        archive.text("README.txt", render_to_string("learning/exports/offline/README.txt", context))
-        archive.text("index.html", render_to_string("learning/exports/offline/index.html", context))
-        archive.close()
+        with ArchiveWriter(out, on_bytes=progress.add_bytes) as archive:
+            for number, section in enumerate(sections, start=1):
+                counts[section.name] = archive.section(section)
+                records += counts[section.name]
+                progress.set(RECORDS_SHARE * number // len(sections))
+            for entry in media.values():
+                for key_, name in list(entry.files.items()):
+                    if not archive.stored_file(name, key=key_, size=entry.sizes[key_]):
+                        del entry.files[key_]  # gone since the listing: the pages leave it out
+            progress.set(RECORDS_SHARE + FILES_SHARE, force=True)
+            pages = _write_pages(archive, scope=scope, media=media)
+            context = {
+                "tenant": tenant,
+                "export": export,
+                "scope": scope,
+                "sections": sections,
+                "counts": counts,
+                "files": sum(len(e.files) for e in media.values()),
+                "pages": pages,
+            }
+            for name in ("README.txt", "index.html"):
+                archive.text(name, render_to_string(f"learning/exports/offline/{name}", context))
     export.state = Export.State.READY
     export.progress = 100
     export.key = key

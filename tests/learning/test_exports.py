@@ -5,9 +5,11 @@ S3 server in the S3 test) and read back; permissions are checked through the API
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import re
+import sys
 import time
 import zipfile
 
@@ -313,6 +315,24 @@ def test_a_failed_write_leaves_no_object_and_says_so(school_a, in_tenant, queued
     assert result == "failed"
     assert export.state == Export.State.FAILED and "went wrong" in export.error_message
     assert leftovers == []
+
+
+def test_an_archive_left_by_an_error_writes_nothing_more(monkeypatch):
+    from learning.exports.archive import ArchiveWriter
+
+    ignored = []  # errors in finalizers: a collected ZipFile writing to a closed stream
+    monkeypatch.setattr(sys, "unraisablehook", ignored.append)
+    stream = io.BytesIO()
+    with pytest.raises(RuntimeError, match="storage lost"), ArchiveWriter(stream) as archive:
+        archive.text("README.txt", "hello")
+        raise RuntimeError("storage lost")
+    written = stream.getvalue()
+    stream.close()
+    del archive
+    gc.collect()
+
+    assert ignored == []
+    assert written.startswith(b"PK\x03\x04") and b"PK\x05\x06" not in written  # no end record
 
 
 # --- Who may ask, see and download ----------------------------------------------------------
