@@ -4,7 +4,8 @@ Websockets are served by the ASGI process (config.asgi, kind="websockets"), rout
 path (`/ws/`) at the load balancer. In front of Django, the same guarantees as the ASGI edge:
 the client's address and scheme from the trusted proxies only (config.proxy_headers, as
 uvicorn's --proxy-headers), and request bodies bounded before they are read
-(config.body_limits).
+(config.body_limits). Each worker imports its URLconfs and compiles the templates as it loads
+this module, before its first request (config.warmup).
 """
 
 import os
@@ -34,10 +35,13 @@ if not settings.DEBUG:
     # page's CPU (docs/scaling.md).
     request_started.disconnect(reset_queries)
 
+from config import warmup  # noqa: E402
 from config.body_limits import WSGIBodyLimitMiddleware, settings_limits  # noqa: E402
 from config.proxy_headers import ProxyHeadersMiddleware  # noqa: E402
 
 default_max_bytes, path_limits = settings_limits()
+# Imports and templates before the first request, not in it (config.warmup).
+warmup.warm()
 
 application = ProxyHeadersMiddleware(
     WSGIBodyLimitMiddleware(
